@@ -1,0 +1,18 @@
+// Command kube-controller-manager is Kubernetes' kube-controller-manager, built from k8s.io/kubernetes at the version that
+// test/kube/go.mod pins, for dualnet's tests and lab. It registers what upstream's main does.
+package main
+
+import (
+	"os"
+	_ "time/tzdata" // CronJob time zones work without the host's zoneinfo
+
+	"k8s.io/component-base/cli"
+	_ "k8s.io/component-base/logs/json/register"          // JSON log format, as upstream
+	_ "k8s.io/component-base/metrics/prometheus/clientgo" // client-go metrics, as upstream
+	_ "k8s.io/component-base/metrics/prometheus/version"  // version metric, as upstream
+	"k8s.io/kubernetes/cmd/kube-controller-manager/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewControllerManagerCommand()))
+}
