@@ -22,5 +22,5 @@ func (f ipFamily) holds(p netip.Prefix) bool { return p.Addr().Unmap().Is4() == 
 
 func (f ipFamily) holdsAddr(a netip.Addr) bool { return a.Unmap().Is4() == (f == ipv4) }
 
-func (f ipFamily) podSet() string   { return "cluster-pod-cidrs-" + f.suffix }
+func (f ipFamily) podSet() string    { return "cluster-pod-cidrs-" + f.suffix }
 func (f ipFamily) noMasqSet() string { return "no-masquerade-cidrs-" + f.suffix }
