@@ -39,7 +39,7 @@ func TestParseAppliesDefaults(t *testing.T) {
 func TestParseRejectsBadConfigNamingTheField(t *testing.T) {
 	for _, tc := range []struct {
 		name, conf, field string
-		code           uint
+		code              uint
 	}{
 		{"not json", `{`, "not valid JSON", types.ErrDecodingFailure},
 		{"unknown version", `{"cniVersion":"9.9.9","name":"n"}`, "cniVersion", types.ErrIncompatibleCNIVersion},
