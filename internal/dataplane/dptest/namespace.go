@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
@@ -56,4 +58,13 @@ func Run(t testing.TB, name string, args ...string) string {
 func InNS(t testing.TB, ns string, args ...string) string {
 	t.Helper()
 	return Run(t, "ip", append([]string{"netns", "exec", ns}, args...)...)
+}
+
+// Netlink opens a netlink handle in the named namespace, closed by t.Cleanup.
+func Netlink(t testing.TB, ns string) (*netlink.Handle, error) {
+	h, err := nodens.At("/run/netns/" + ns).Netlink()
+	if err == nil {
+		t.Cleanup(h.Close)
+	}
+	return h, err
 }
