@@ -1,0 +1,87 @@
+package cniconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteConfig writes the conflist into dir unless it already holds these bytes, and reports
+// whether it wrote.
+func WriteConfig(dir string, n Network) (bool, error) {
+	data, err := n.Marshal()
+	if err != nil {
+		return false, err
+	}
+	return writeAtomic(filepath.Join(dir, FileName), bytes.NewReader(data), 0o644)
+}
+
+// InstallPlugin copies the plugin binary at src to dir/dualnet (the conflist's "type") unless
+// an identical file is there, and reports whether it copied.
+func InstallPlugin(src, dir string) (bool, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return false, fmt.Errorf("--cni-plugin %s: %w", src, err)
+	}
+	defer f.Close()
+	return writeAtomic(filepath.Join(dir, "dualnet"), f, 0o755)
+}
+
+// RemoveConfig deletes the conflist and the plugin; missing files are fine.
+func RemoveConfig(confDir, binDir string) error {
+	for _, p := range []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet")} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// ConfigPath is where WriteConfig puts the conflist.
+func ConfigPath(dir string) string { return filepath.Join(dir, FileName) }
+
+func writeAtomic(path string, src io.Reader, mode os.FileMode) (bool, error) {
+	data, err := io.ReadAll(src)
+	if err != nil {
+		return false, err
+	}
+	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, data) {
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm() == mode {
+			return false, nil
+		}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, fmt.Errorf("create %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return false, fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("write %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("chmod %s: %w", tmp.Name(), err)
+	}
+	// The data must be on disk before the rename publishes it, or a crash leaves an empty file
+	// under the final name.
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return false, fmt.Errorf("sync %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return false, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return false, fmt.Errorf("rename into %s: %w", path, err)
+	}
+	return true, nil
+}
