@@ -1,0 +1,77 @@
+package podipam
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+)
+
+// lock takes the store's exclusive flock; the kernel drops it if the process dies.
+func lock(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open address store lock: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock address store %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func readOwner(path string) (Key, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Key{}, false
+	}
+	return parseKey(strings.TrimSpace(string(data)))
+}
+
+func parseAddrs(data []byte) []netip.Addr {
+	var out []netip.Addr
+	for _, line := range strings.Fields(string(data)) {
+		if a, err := netip.ParseAddr(line); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func formatAddrs(addrs []netip.Addr) []byte {
+	var b strings.Builder
+	for _, a := range addrs {
+		b.WriteString(a.String())
+		b.WriteByte('\n')
+	}
+	return []byte(b.String())
+}
+
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read address store %s: %w", dir, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("read address store %s: %w", dir, err)
+	}
+	return names, nil
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("release %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+// Package podipam is the per-node pod address store of the dualnet CNI plugin: one address
+// per pod CIDR for each attachment (container ID + interface), kept on disk so that every
+// plugin process on the node sees the same allocations.
+//
+// Layout under the store directory:
+//
+//	lock                 flock(2) held while allocations change
+//	pod/<cid>:<ifname>   the attachment's addresses, one a line (written first)
+//	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
+//
+// The pod record is written before the reservations and before the caller configures any
+// interface, so a plugin killed at any point leaves a record that Release or GC finds.
+// Reservations are created with O_EXCL, and removed only by the attachment they name, so a
+// stale record can never free an address that another pod holds.
+//
+// The store survives process crashes (the page cache outlives a SIGKILL); it does not fsync,
+// because after a node crash every pod is gone and GC clears the store anyway.
+// It must not touch the network: the plugin does that.
+package podipam
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Key names one attachment, as the CNI runtime does.
+type Key struct {
+	ContainerID string
+	IfName      string
+}
+
+// String is the key's file name. ':' cannot appear in a container ID or an interface name
+// (the CNI spec's rules), so the name splits back unambiguously.
+func (k Key) String() string { return k.ContainerID + ":" + k.IfName }
+
+func parseKey(s string) (Key, bool) {
+	cid, ifname, ok := strings.Cut(s, ":")
+	if !ok || cid == "" || ifname == "" {
+		return Key{}, false
+	}
+	return Key{ContainerID: cid, IfName: ifname}, true
+}
+
+// Store allocates addresses from the node's pod CIDRs (at most one per family).
+type Store struct {
+	dir    string
+	ranges []netip.Prefix
+}
+
+// Open prepares the store directory for the given ranges.
+func Open(dir string, ranges []netip.Prefix) (*Store, error) {
+	for _, sub := range []string{"ip", "pod"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("address store %s: %w", dir, err)
+		}
+	}
+	return &Store{dir: dir, ranges: ranges}, nil
+}
+
+func (s *Store) podPath(k Key) string           { return filepath.Join(s.dir, "pod", k.String()) }
+func (s *Store) ipPath(a netip.Addr) string     { return filepath.Join(s.dir, "ip", a.String()) }
+func (s *Store) lockPath() string               { return filepath.Join(s.dir, "lock") }
+func (s *Store) owner(a netip.Addr) (Key, bool) { return readOwner(s.ipPath(a)) }
+
+// Lookup returns the addresses recorded for k, IPv4 first. It takes no lock: records are
+// written in one write(2) and a reader that races a writer sees the old or the new record.
+func (s *Store) Lookup(k Key) ([]netip.Addr, bool, error) {
+	data, err := os.ReadFile(s.podPath(k))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read address record of %s: %w", k, err)
+	}
+	return parseAddrs(data), true, nil
+}
+
+// Allocate returns one address per range for k, IPv4 first. It is idempotent: an
+// attachment that already holds addresses gets the same ones again.
+func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
+	unlock, err := lock(s.lockPath())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if addrs, ok, err := s.Lookup(k); err != nil {
+		return nil, err
+	} else if ok && s.fits(addrs) && s.reclaim(k, addrs) {
+		return addrs, nil
+	}
+	used, err := s.reserved()
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]netip.Addr, 0, len(s.ranges))
+	for _, r := range s.ranges {
+		a, err := lowestFree(r, used)
+		if err != nil {
+			return nil, err
+		}
+		addrs = append(addrs, a)
+	}
+	// The record first: whatever happens next, Release and GC can find these addresses.
+	if err := os.WriteFile(s.podPath(k), formatAddrs(addrs), 0o600); err != nil {
+		return nil, fmt.Errorf("write address record of %s: %w", k, err)
+	}
+	for _, a := range addrs {
+		if err := s.reserve(a, k); err != nil {
+			return nil, err
+		}
+	}
+	return addrs, nil
+}
+
+// Release frees k's addresses and record. Releasing an unknown attachment is not an error.
+func (s *Store) Release(k Key) error {
+	unlock, err := lock(s.lockPath())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return s.release(k)
+}
+
+func (s *Store) release(k Key) error {
+	addrs, _, err := s.Lookup(k)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if owner, ok := s.owner(a); ok && owner == k {
+			if err := removeIfExists(s.ipPath(a)); err != nil {
+				return err
+			}
+		}
+	}
+	return removeIfExists(s.podPath(k))
+}
+
+// fits says whether a record has exactly one address inside each configured range.
+func (s *Store) fits(addrs []netip.Addr) bool {
+	if len(addrs) != len(s.ranges) {
+		return false
+	}
+	for i, r := range s.ranges {
+		if !r.Contains(addrs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// reclaim re-creates missing reservations of an existing record; false when another
+// attachment took one of them meanwhile.
+func (s *Store) reclaim(k Key, addrs []netip.Addr) bool {
+	for _, a := range addrs {
+		if owner, ok := s.owner(a); ok {
+			if owner != k {
+				return false
+			}
+			continue
+		}
+		if s.reserve(a, k) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) reserve(a netip.Addr, k Key) error {
+	f, err := os.OpenFile(s.ipPath(a), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("reserve %s for %s: %w", a, k, err)
+	}
+	_, werr := f.WriteString(k.String())
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return fmt.Errorf("reserve %s for %s: %w", a, k, werr)
+	}
+	return nil
+}
+
+// reserved lists every reserved address.
+func (s *Store) reserved() (map[netip.Addr]bool, error) {
+	names, err := readNames(filepath.Join(s.dir, "ip"))
+	if err != nil {
+		return nil, err
+	}
+	used := make(map[netip.Addr]bool, len(names))
+	for _, n := range names {
+		if a, err := netip.ParseAddr(n); err == nil {
+			used[a] = true
+		}
+	}
+	return used, nil
+}

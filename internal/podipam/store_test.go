@@ -1,0 +1,147 @@
+package podipam
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var dual = []netip.Prefix{netip.MustParsePrefix("10.244.1.0/24"), netip.MustParsePrefix("fd12:3456:789a:0:1::/80")}
+
+func open(t *testing.T, ranges []netip.Prefix) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir(), ranges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func addrs(ss ...string) []netip.Addr {
+	var out []netip.Addr
+	for _, s := range ss {
+		out = append(out, netip.MustParseAddr(s))
+	}
+	return out
+}
+
+func mustAllocate(t *testing.T, s *Store, k Key) []netip.Addr {
+	t.Helper()
+	got, err := s.Allocate(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func equal(a, b []netip.Addr) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+func TestAllocateHandsOutLowestAddressesFromTwoUpward(t *testing.T) {
+	s := open(t, dual)
+	if got, want := mustAllocate(t, s, Key{"a", "eth0"}), addrs("10.244.1.2", "fd12:3456:789a:0:1::2"); !equal(got, want) {
+		t.Errorf("first = %v, want %v", got, want)
+	}
+	if got, want := mustAllocate(t, s, Key{"b", "eth0"}), addrs("10.244.1.3", "fd12:3456:789a:0:1::3"); !equal(got, want) {
+		t.Errorf("second = %v, want %v", got, want)
+	}
+	if got, want := mustAllocate(t, s, Key{"a", "eth0"}), addrs("10.244.1.2", "fd12:3456:789a:0:1::2"); !equal(got, want) {
+		t.Errorf("repeated ADD = %v, want the same %v", got, want)
+	}
+}
+
+func TestReleaseFreesBothFamiliesAndIsIdempotent(t *testing.T) {
+	s := open(t, dual)
+	k := Key{"a", "eth0"}
+	mustAllocate(t, s, k)
+	for i := 0; i < 2; i++ {
+		if err := s.Release(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, _ := s.Lookup(k); ok {
+		t.Error("record still there after Release")
+	}
+	if got, want := mustAllocate(t, s, Key{"b", "eth0"}), addrs("10.244.1.2", "fd12:3456:789a:0:1::2"); !equal(got, want) {
+		t.Errorf("after release = %v, want %v", got, want)
+	}
+}
+
+func TestAllocateReportsExhaustedRange(t *testing.T) {
+	s := open(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/30")})
+	mustAllocate(t, s, Key{"a", "eth0"}) // .2 is the only pod address of a /30
+	_, err := s.Allocate(Key{"b", "eth0"})
+	if !errors.Is(err, ErrExhausted) {
+		t.Fatalf("Allocate = %v, want ErrExhausted", err)
+	}
+}
+
+func TestConcurrentAllocationsAreDistinct(t *testing.T) {
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	results := make([][]netip.Addr, 40)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(dir, dual) // one Store per "process"
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[i], err = s.Allocate(Key{fmt.Sprint("c", i), "eth0"})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[netip.Addr]bool{}
+	for _, r := range results {
+		for _, a := range r {
+			if seen[a] {
+				t.Errorf("%s handed out twice", a)
+			}
+			seen[a] = true
+		}
+	}
+	if len(seen) != 80 {
+		t.Errorf("%d distinct addresses, want 80", len(seen))
+	}
+}
+
+func TestGCReleasesInvalidAttachmentsAndOrphanReservations(t *testing.T) {
+	s := open(t, dual)
+	keep, drop := Key{"keep", "eth0"}, Key{"drop", "eth0"}
+	mustAllocate(t, s, keep)
+	mustAllocate(t, s, drop)
+	// A plugin killed between creating a reservation and writing its owner.
+	if err := os.WriteFile(filepath.Join(s.dir, "ip", "10.244.1.9"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A plugin killed after writing the record of an attachment, before its reservations.
+	if err := os.WriteFile(s.podPath(Key{"half", "eth0"}), []byte("10.244.1.2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	released, err := s.GC(func(k Key) bool { return k == keep })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(released) != 2 {
+		t.Errorf("released %v, want drop and half", released)
+	}
+	left, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].Key != keep || !equal(left[0].Addrs, addrs("10.244.1.2", "fd12:3456:789a:0:1::2")) {
+		t.Errorf("left after GC: %+v, want only keep with its addresses", left)
+	}
+	used, _ := s.reserved()
+	if len(used) != 2 {
+		t.Errorf("reservations after GC: %v, want keep's two", used)
+	}
+}
