@@ -81,6 +81,9 @@ func NodeSubnetCapacity(subnet netip.Prefix) uint64 {
 		reserved = 5
 	}
 	size := pow2(f.Bits() - subnet.Bits())
+	if size == ^uint64(0) {
+		return size // 2^64 or more: saturated, nothing to take off
+	}
 	if size <= reserved {
 		return 0
 	}
