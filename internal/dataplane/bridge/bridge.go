@@ -1,0 +1,146 @@
+// Package bridge makes sure a node's pod bridge (cbr0) exists, is up and holds exactly the
+// gateway addresses of the node's pod CIDRs (.1 / ::1). The agent calls it when the node gets
+// its pod CIDRs and the CNI plugin calls it on every ADD, so it is idempotent, safe to run
+// from many processes at once, and costs two netlink round trips when nothing is missing.
+//
+// It must not attach pods, set sysctls or write firewall rules: those belong to the plugin
+// and to the agent.
+package bridge
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Ensure creates the bridge name if missing, brings it up with the given MTU, and makes its
+// global addresses exactly gateways (each the gateway address with its pod CIDR's prefix
+// length, e.g. 10.244.1.1/24). h selects the network namespace; nil is the caller's.
+// Link-local addresses are left alone; other global ones are removed, so a node whose pod
+// CIDR changed stops answering for the old one.
+func Ensure(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (netlink.Link, error) {
+	if h == nil {
+		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
+	}
+	link, err := ensureLink(h, name, mtu)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureAddrs(h, link, gateways); err != nil {
+		return nil, err
+	}
+	return link, nil
+}
+
+func ensureLink(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
+	link, err := h.LinkByName(name)
+	if errors.As(err, new(netlink.LinkNotFoundError)) {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{
+			Name:   name,
+			MTU:    mtu,
+			TxQLen: -1,
+			// An address set at creation is kept (NET_ADDR_SET); otherwise the bridge takes
+			// the lowest port MAC and changes it as pods come and go, which breaks the
+			// pods' neighbour entries for the gateway.
+			HardwareAddr: stableMAC(name),
+			Flags:        net.FlagUp,
+		}}
+		if err := h.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("create bridge %s: %w", name, err)
+		}
+		link, err = h.LinkByName(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bridge %s: %w", name, err)
+	}
+	if _, ok := link.(*netlink.Bridge); !ok {
+		return nil, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge", name, link.Type())
+	}
+	if mtu > 0 && link.Attrs().MTU != mtu {
+		if err := h.LinkSetMTU(link, mtu); err != nil {
+			return nil, fmt.Errorf("set bridge %s MTU to %d: %w", name, mtu, err)
+		}
+	}
+	if link.Attrs().Flags&net.FlagUp == 0 {
+		if err := h.LinkSetUp(link); err != nil {
+			return nil, fmt.Errorf("bring bridge %s up: %w", name, err)
+		}
+	}
+	return link, nil
+}
+
+func ensureAddrs(h *netlink.Handle, link netlink.Link, gateways []netip.Prefix) error {
+	have, err := h.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil {
+		return fmt.Errorf("list addresses of bridge %s: %w", link.Attrs().Name, err)
+	}
+	want := make(map[netip.Prefix]bool, len(gateways))
+	for _, g := range gateways {
+		want[g] = true
+	}
+	for _, a := range have {
+		p := toPrefix(a.IPNet)
+		if want[p] {
+			delete(want, p)
+			continue
+		}
+		if p.Addr().IsLinkLocalUnicast() {
+			continue
+		}
+		if err := h.AddrDel(link, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			return fmt.Errorf("remove stale address %s from bridge %s: %w", p, link.Attrs().Name, err)
+		}
+	}
+	for _, g := range gateways {
+		if !want[g] {
+			continue
+		}
+		addr := &netlink.Addr{IPNet: toIPNet(g)}
+		if g.Addr().Is6() {
+			// Pods use the gateway at once; DAD would keep it tentative for a second.
+			addr.Flags = unix.IFA_F_NODAD
+		}
+		if err := h.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("add gateway %s to bridge %s: %w", g, link.Attrs().Name, err)
+		}
+	}
+	return nil
+}
+
+// stableMAC is a locally administered unicast MAC that depends only on the bridge name, so
+// a re-created bridge keeps the address pods have in their neighbour caches.
+func stableMAC(name string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte("dualnet-bridge/" + name))
+	mac := net.HardwareAddr(sum[:6])
+	mac[0] = mac[0]&^0x01 | 0x02
+	return mac
+}
+
+func toPrefix(n *net.IPNet) netip.Prefix {
+	a, _ := netip.AddrFromSlice(n.IP)
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones)
+}
+
+func toIPNet(p netip.Prefix) *net.IPNet {
+	bits := 32
+	if p.Addr().Is6() {
+		bits = 128
+	}
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+}
+
+// Gateways returns the gateway prefix of each pod CIDR: its first address (.1 / ::1) with
+// the CIDR's length.
+func Gateways(podCIDRs []netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(podCIDRs))
+	for _, c := range podCIDRs {
+		out = append(out, netip.PrefixFrom(c.Masked().Addr().Next(), c.Bits()))
+	}
+	return out
+}

@@ -1,0 +1,75 @@
+package bridge
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+)
+
+var podCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.1.0/24"), netip.MustParsePrefix("fd12:3456:789a:0:1::/80")}
+
+func TestEnsureCreatesBridgeWithGatewaysAndIsIdempotent(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	h, err := dptest.Netlink(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gws := Gateways(podCIDRs)
+	for i := 0; i < 2; i++ {
+		if _, err := Ensure(h, "cbr0", gws, 1450); err != nil {
+			t.Fatalf("Ensure #%d: %v", i+1, err)
+		}
+	}
+	out := dptest.InNS(t, name, "ip", "addr", "show", "dev", "cbr0")
+	for _, want := range []string{"10.244.1.1/24", "fd12:3456:789a:0:1::1/80", "mtu 1450", "UP"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cbr0 lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "tentative") {
+		t.Errorf("IPv6 gateway is tentative (DAD not off):\n%s", out)
+	}
+}
+
+func TestEnsureReplacesStaleGatewayAndKeepsMAC(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	h, err := dptest.Netlink(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Ensure(h, "cbr0", Gateways(podCIDRs[:1]), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := []netip.Prefix{netip.MustParsePrefix("10.244.7.0/24")}
+	second, err := Ensure(h, "cbr0", Gateways(moved), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Attrs().HardwareAddr.String() != second.Attrs().HardwareAddr.String() {
+		t.Errorf("MAC changed from %s to %s", first.Attrs().HardwareAddr, second.Attrs().HardwareAddr)
+	}
+	addrs, err := h.AddrList(second, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) != 1 || addrs[0].IPNet.String() != "10.244.7.1/24" {
+		t.Errorf("IPv4 addresses = %v, want only 10.244.7.1/24", addrs)
+	}
+}
+
+func TestEnsureRefusesALinkThatIsNotABridge(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	dptest.InNS(t, name, "ip", "link", "add", "cbr0", "type", "veth", "peer", "name", "cbr0-peer")
+	h, err := dptest.Netlink(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Ensure(h, "cbr0", nil, 1500); err == nil || !strings.Contains(err.Error(), "not a bridge") {
+		t.Errorf("Ensure over a veth = %v, want a 'not a bridge' error", err)
+	}
+}
