@@ -1,0 +1,93 @@
+package cni_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	current "github.com/containernetworking/cni/pkg/types/100"
+)
+
+func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testing.T) {
+	nw := newNetwork(t, 1, "cbr0")
+	a := nw.addPod("first")
+	b := nw.addPod("second")
+
+	for _, tc := range []struct {
+		p    *pod
+		want []string
+	}{
+		{a, []string{"10.244.1.2/24", "fd12:3456:789a:0:1::2/80"}},
+		{b, []string{"10.244.1.3/24", "fd12:3456:789a:0:1::3/80"}},
+	} {
+		var got []string
+		for _, ip := range tc.p.result.IPs {
+			got = append(got, ip.Address.String())
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s got %v, want %v (IPv4 first)", tc.p.rt.ContainerID, got, tc.want)
+		}
+		checkResultShape(t, tc.p.result, tc.p.ns.Path)
+	}
+	for i := range nw.cidrs {
+		mustReach(t, a, a.addr(i), b.addr(i))
+		mustReach(t, b, b.addr(i), a.addr(i))
+		mustReach(t, a, a.addr(i), nw.gateway(i))
+		mustReach(t, b, b.addr(i), nw.gateway(i))
+	}
+	// DAD is off inside the pod: nothing tentative, so the address worked at once.
+	if out := inPod(t, a.ns, "ip", "-6", "addr", "show", "dev", "eth0"); strings.Contains(out, "tentative") {
+		t.Errorf("pod IPv6 addresses are tentative:\n%s", out)
+	}
+	if out := inPod(t, a.ns, "ip", "-d", "link", "show", "dev", "eth0"); !strings.Contains(out, "mtu 1500") {
+		t.Errorf("pod eth0 MTU is not 1500:\n%s", out)
+	}
+}
+
+// checkResultShape: bridge, host end, pod end (in the sandbox); addresses on the pod end;
+// a default route per family via its gateway.
+func checkResultShape(t *testing.T, r *current.Result, netns string) {
+	t.Helper()
+	if len(r.Interfaces) != 3 || r.Interfaces[2].Name != "eth0" || r.Interfaces[2].Sandbox != netns || r.Interfaces[2].Mac == "" {
+		t.Fatalf("interfaces = %v, want bridge, host veth, eth0 in %s", r.Interfaces, netns)
+	}
+	for _, ip := range r.IPs {
+		if ip.Interface == nil || *ip.Interface != 2 {
+			t.Errorf("IP %s is not on interface 2 (eth0)", ip.Address.String())
+		}
+	}
+	if len(r.Routes) != len(r.IPs) {
+		t.Fatalf("routes = %v, want one default route per family", r.Routes)
+	}
+	for i, rt := range r.Routes {
+		if ones, _ := rt.Dst.Mask.Size(); ones != 0 || !rt.GW.Equal(r.IPs[i].Gateway) {
+			t.Errorf("route %v is not a default route via %s", rt, r.IPs[i].Gateway)
+		}
+	}
+}
+
+func TestAddAndDelSpeakEverySupportedVersion(t *testing.T) {
+	nw := newNetwork(t, 2, "dnbr2")
+	for _, v := range []string{"0.4.0", "1.0.0", "1.1.0"} {
+		nw.reload(v)
+		p := nw.addPod("version-" + v)
+		if p.result.IPs[0].Address.IP.String() != "10.244.2.2" {
+			t.Errorf("cniVersion %s: first address %s, want 10.244.2.2", v, p.result.IPs[0].Address.IP)
+		}
+		if err := nw.drv.Del(context.Background(), p.rt); err != nil {
+			t.Fatalf("cniVersion %s: DEL: %v", v, err)
+		}
+	}
+}
+
+func TestSingleStackNetworkGivesOnlyIPv4(t *testing.T) {
+	nw := newNetwork(t, 3, "dnbr3", "ipv4")
+	a := nw.addPod("v4-a")
+	b := nw.addPod("v4-b")
+	if len(a.result.IPs) != 1 || a.addr(0) != netip.MustParseAddr("10.244.3.2") {
+		t.Fatalf("IPs = %v, want only 10.244.3.2", a.result.IPs)
+	}
+	mustReach(t, a, a.addr(0), b.addr(0))
+}

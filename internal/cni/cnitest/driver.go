@@ -1,0 +1,68 @@
+package cnitest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/types"
+)
+
+// Driver calls one network's plugins through libcni, as containerd does.
+type Driver struct {
+	CNI  *libcni.CNIConfig
+	List *libcni.NetworkConfigList
+}
+
+// NewDriver loads conflist (JSON) and finds plugins in binDir; cacheDir holds libcni's
+// result cache.
+func NewDriver(binDir, cacheDir string, conflist []byte) (*Driver, error) {
+	list, err := libcni.ConfListFromBytes(conflist)
+	if err != nil {
+		return nil, fmt.Errorf("conflist: %w", err)
+	}
+	return &Driver{CNI: libcni.NewCNIConfigWithCacheDir([]string{binDir}, cacheDir, nil), List: list}, nil
+}
+
+// Runtime is the runtime config of one attachment.
+func Runtime(containerID, netnsPath, ifName string, args ...[2]string) *libcni.RuntimeConf {
+	return &libcni.RuntimeConf{ContainerID: containerID, NetNS: netnsPath, IfName: ifName, Args: args}
+}
+
+func (d *Driver) Add(ctx context.Context, rt *libcni.RuntimeConf) (types.Result, error) {
+	return d.CNI.AddNetworkList(ctx, d.List, rt)
+}
+
+func (d *Driver) Del(ctx context.Context, rt *libcni.RuntimeConf) error {
+	return d.CNI.DelNetworkList(ctx, d.List, rt)
+}
+
+func (d *Driver) Check(ctx context.Context, rt *libcni.RuntimeConf) error {
+	return d.CNI.CheckNetworkList(ctx, d.List, rt)
+}
+
+func (d *Driver) Status(ctx context.Context) error {
+	return d.CNI.GetStatusNetworkList(ctx, d.List)
+}
+
+// GC asks the plugins to release everything but valid. It goes through libcni, which first
+// DELs the attachments it has cached and that are not valid, as a runtime's GC does.
+func (d *Driver) GC(ctx context.Context, valid []types.GCAttachment) error {
+	return d.CNI.GCNetworkList(ctx, d.List, &libcni.GCArgs{ValidAttachments: valid})
+}
+
+// Build compiles the Go main package pkg into the file out. A runtime finds a plugin by its
+// "type", so dualnet-cni is built as "dualnet".
+func Build(out, pkg string) error {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package cnitest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+var podCounter atomic.Int64
+
+// PodNS is a named network namespace playing a pod's sandbox.
+type PodNS struct {
+	Name string
+	Path string
+}
+
+// NewPodNS creates /run/netns/dn-<what><pid>-<n> with loopback up. The caller removes it
+// with Delete.
+func NewPodNS(what string) (*PodNS, error) {
+	name := fmt.Sprintf("dn-%s%d-%d", what, os.Getpid(), podCounter.Add(1))
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return nil, err
+	}
+	defer orig.Close()
+	h, err := netns.NewNamed(name) // moves this thread into the new namespace
+	if err != nil {
+		_ = netns.Set(orig)
+		runtime.UnlockOSThread()
+		return nil, fmt.Errorf("create netns %s: %w", name, err)
+	}
+	h.Close()
+	lo, lerr := netlink.LinkByName("lo")
+	if lerr == nil {
+		lerr = netlink.LinkSetUp(lo)
+	}
+	if err := netns.Set(orig); err != nil {
+		// The thread stays locked and dies with its goroutine rather than serve others
+		// from the wrong namespace.
+		return nil, fmt.Errorf("return from netns %s: %w", name, err)
+	}
+	runtime.UnlockOSThread()
+	p := &PodNS{Name: name, Path: filepath.Join("/run/netns", name)}
+	if lerr != nil {
+		_ = p.Delete()
+		return nil, fmt.Errorf("loopback up in %s: %w", name, lerr)
+	}
+	return p, nil
+}
+
+// Delete unmounts and removes the namespace; a missing one is not an error.
+func (p *PodNS) Delete() error {
+	if _, err := os.Stat(p.Path); os.IsNotExist(err) {
+		return nil
+	}
+	return netns.DeleteNamed(p.Name)
+}

@@ -1,0 +1,261 @@
+package cni_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containernetworking/cni/libcni"
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/vishvananda/netlink"
+	"sigs.k8s.io/knftables"
+
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+)
+
+// binDir holds the dualnet-cni binary that every test drives through libcni.
+var binDir string
+
+func TestMain(m *testing.M) {
+	// The whole test binary runs in a fresh network namespace that plays the node: the
+	// bridges, veths and nftables rules it makes cannot reach the host and die with it.
+	if err := cnitest.RunInNodeNamespace(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	dir, err := os.MkdirTemp("", "dualnet-cni-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	if err := cnitest.Build(filepath.Join(binDir, "dualnet"), "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		fmt.Fprintln(os.Stderr, "the plugin needs nft: install nftables")
+		os.Exit(1)
+	}
+	if _, err := exec.LookPath("ping"); err != nil {
+		fmt.Fprintln(os.Stderr, "the connectivity tests need ping: install iputils-ping")
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(binDir)
+	os.Exit(code)
+}
+
+// network is one dualnet network on its own bridge and pod CIDRs, so tests do not meet.
+type network struct {
+	t       *testing.T
+	drv     *cnitest.Driver
+	bridge  string
+	cidrs   []netip.Prefix
+	dataDir string
+	conf    map[string]any
+}
+
+// newNetwork makes network n: 10.244.n.0/24 and fd12:3456:789a:0:n::/80 on bridge.
+func newNetwork(t *testing.T, n int, bridge string, families ...string) *network {
+	t.Helper()
+	cidrs := []netip.Prefix{
+		netip.MustParsePrefix(fmt.Sprintf("10.244.%d.0/24", n)),
+		netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", n)),
+	}
+	if len(families) == 1 && families[0] == "ipv4" {
+		cidrs = cidrs[:1]
+	}
+	nw := &network{t: t, bridge: bridge, cidrs: cidrs, dataDir: t.TempDir()}
+	var raw []string
+	for _, c := range cidrs {
+		raw = append(raw, c.String())
+	}
+	nw.conf = map[string]any{
+		"type": "dualnet", "bridge": bridge, "podCIDRs": raw, "mtu": 1500, "hairpinMode": true, "dataDir": nw.dataDir,
+	}
+	nw.reload("1.1.0")
+	t.Cleanup(func() {
+		if l, err := netlink.LinkByName(bridge); err == nil {
+			_ = netlink.LinkDel(l)
+		}
+	})
+	return nw
+}
+
+// reload rebuilds the driver after a change to conf or the CNI version.
+func (nw *network) reload(cniVersion string) {
+	nw.t.Helper()
+	list := map[string]any{"cniVersion": cniVersion, "name": "dualnet", "plugins": []any{nw.conf}}
+	data, err := json.Marshal(list)
+	if err != nil {
+		nw.t.Fatal(err)
+	}
+	nw.drv, err = cnitest.NewDriver(binDir, filepath.Join(nw.dataDir, "libcni-cache"), data)
+	if err != nil {
+		nw.t.Fatal(err)
+	}
+}
+
+func (nw *network) gateway(i int) netip.Addr { return nw.cidrs[i].Addr().Next() }
+
+// pod is one sandbox attached to a network.
+type pod struct {
+	ns     *cnitest.PodNS
+	rt     *libcni.RuntimeConf
+	result *current.Result
+}
+
+func (p *pod) addr(i int) netip.Addr {
+	a, _ := netip.AddrFromSlice(p.result.IPs[i].Address.IP)
+	return a.Unmap()
+}
+
+// newSandbox makes a pod namespace, removed at cleanup.
+func newSandbox(t *testing.T) *cnitest.PodNS {
+	t.Helper()
+	podNS, err := cnitest.NewPodNS("pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := podNS.Delete(); err != nil {
+			t.Errorf("delete %s: %v", podNS.Name, err)
+		}
+	})
+	return podNS
+}
+
+// addPod runs ADD for a new sandbox and DEL at cleanup.
+func (nw *network) addPod(id string) *pod {
+	nw.t.Helper()
+	p := &pod{ns: newSandbox(nw.t)}
+	p.rt = cnitest.Runtime(id, p.ns.Path, "eth0")
+	res, err := nw.drv.Add(context.Background(), p.rt)
+	if err != nil {
+		nw.t.Fatalf("ADD %s: %v", id, err)
+	}
+	nw.t.Cleanup(func() { _ = nw.drv.Del(context.Background(), p.rt) })
+	if p.result, err = current.NewResultFromResult(res); err != nil {
+		nw.t.Fatal(err)
+	}
+	return p
+}
+
+// ping sends one echo from src inside the pod to dst; nil when a reply came back.
+func ping(p *pod, src, dst netip.Addr) error {
+	return ns.WithNetNSPath(p.ns.Path, func(ns.NetNS) error {
+		out, err := exec.Command("ping", "-n", "-c", "1", "-W", "1", "-I", src.String(), dst.String()).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("ping -I %s %s: %v: %s", src, dst, err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	})
+}
+
+// mustReach pings until a reply comes or the deadline passes (the first echo may wait for
+// neighbour resolution).
+func mustReach(t *testing.T, p *pod, src, dst netip.Addr) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := ping(p, src, dst)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s cannot reach %s from %s: %v", p.rt.ContainerID, dst, src, err)
+		}
+	}
+}
+
+// inPod runs a command inside the pod namespace.
+func inPod(t *testing.T, p *cnitest.PodNS, name string, args ...string) string {
+	t.Helper()
+	var out []byte
+	err := ns.WithNetNSPath(p.Path, func(ns.NetNS) error {
+		var err error
+		out, err = exec.Command(name, args...).CombinedOutput()
+		return err
+	})
+	if err != nil {
+		t.Fatalf("in %s: %s %v: %v\n%s", p.Name, name, args, err, out)
+	}
+	return string(out)
+}
+
+// leftovers lists what the network still holds: reservations and records in the store,
+// host veths on its bridge, and anti-spoofing chains and map entries.
+func (nw *network) leftovers() []string {
+	nw.t.Helper()
+	var left []string
+	for _, sub := range []string{"ip", "pod"} {
+		entries, _ := os.ReadDir(filepath.Join(nw.dataDir, "dualnet", sub))
+		for _, e := range entries {
+			left = append(left, "store "+sub+"/"+e.Name())
+		}
+	}
+	left = append(left, bridgePorts(nw.t, nw.bridge)...)
+	for _, c := range podChains(nw.t) {
+		left = append(left, "nft chain "+c)
+	}
+	return left
+}
+
+func bridgePorts(t *testing.T, bridge string) []string {
+	t.Helper()
+	br, err := netlink.LinkByName(bridge)
+	if err != nil {
+		return nil
+	}
+	links, err := netlink.LinkList()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range links {
+		if l.Attrs().MasterIndex == br.Attrs().Index {
+			out = append(out, "veth "+l.Attrs().Name)
+		}
+	}
+	return out
+}
+
+// podChains lists the anti-spoofing pod chains and port map entries of the node.
+func podChains(t *testing.T) []string {
+	t.Helper()
+	nft, err := knftables.New(knftables.BridgeFamily, antispoof.Table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chains, err := nft.List(context.Background(), "chain")
+	if knftables.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range chains {
+		if strings.HasPrefix(c, "pod-") {
+			out = append(out, c)
+		}
+	}
+	elems, err := nft.ListElements(context.Background(), "map", "ports")
+	if err != nil && !knftables.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	for _, e := range elems {
+		out = append(out, "ports element "+strings.Join(e.Key, "."))
+	}
+	return out
+}

@@ -1,0 +1,25 @@
+package cni
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+
+	"github.com/dualnet/dualnet/internal/podipam"
+)
+
+// hostVethName derives the host end's name from the attachment, so DEL and GC find it
+// without any state: "dn" and 12 hex digits of a hash fit IFNAMSIZ (15).
+func hostVethName(k podipam.Key) string {
+	sum := sha256.Sum256([]byte(k.String()))
+	return "dn" + hex.EncodeToString(sum[:6])
+}
+
+// hostVethMAC is a stable locally administered MAC for the host end, so that the result can
+// report it without asking the kernel.
+func hostVethMAC(k podipam.Key) net.HardwareAddr {
+	sum := sha256.Sum256([]byte("host/" + k.String()))
+	mac := net.HardwareAddr(sum[:6])
+	mac[0] = mac[0]&^0x01 | 0x02
+	return mac
+}

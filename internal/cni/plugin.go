@@ -1,0 +1,26 @@
+// Package cni is the dualnet CNI plugin (`"type": "dualnet"`): it gives each pod a veth on
+// the node bridge and one address per family from the node's pod CIDRs, with default routes
+// via the bridge gateways and anti-spoofing rules, and it answers DEL, CHECK, GC and STATUS.
+//
+// Everything happens in one process with a handful of netlink round trips and at most one
+// nft run per verb, because the plugin sits on every pod's start and stop path.
+// It must not touch anything but the bridge, the pods' veths, its address store and its own
+// nftables table: node-wide setup (sysctls, masquerade, host routes) is the agent's.
+package cni
+
+import (
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/dualnet/dualnet/internal/cni/config"
+)
+
+// Funcs are the plugin's CNI verbs, for skel.PluginMainFuncs.
+func Funcs() skel.CNIFuncs {
+	return skel.CNIFuncs{Add: cmdAdd, Del: cmdDel, Check: cmdCheck, GC: cmdGC, Status: cmdStatus}
+}
+
+// VersionInfo lists the CNI spec versions the plugin speaks.
+func VersionInfo() version.PluginInfo {
+	return version.PluginSupports(config.SupportedVersions...)
+}

@@ -1,0 +1,70 @@
+package cni
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// configurePod runs inside the pod namespace: DAD off, link up, one address per family,
+// default routes via the gateways.
+func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
+	hasV6 := false
+	for _, addr := range a.addrs {
+		hasV6 = hasV6 || addr.Is6()
+	}
+	if hasV6 {
+		// Before the link is up, so the link-local address skips DAD too: the pod can use
+		// IPv6 as soon as ADD returns instead of a second later.
+		path := "/proc/sys/net/ipv6/conf/" + ifName + "/accept_dad"
+		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
+			return fmt.Errorf("turn IPv6 DAD off in the pod (%s): %w", path, err)
+		}
+	}
+	link, err := netlink.LinkByName(ifName)
+	if err != nil {
+		return fmt.Errorf("find %s in the pod: %w", ifName, err)
+	}
+	a.podMAC = link.Attrs().HardwareAddr.String()
+	// Up first: IPv6 adds the prefix route of an address at once only on an up link, and the
+	// default route needs it to reach the gateway.
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bring %s up in the pod: %w", ifName, err)
+	}
+	for i, addr := range a.addrs {
+		nl := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(addr, a.cidrs[i].Bits()))}
+		if addr.Is6() {
+			nl.Flags = unix.IFA_F_NODAD
+		}
+		if err := netlink.AddrAdd(link, nl); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("add %s to %s in the pod: %w", nl.IPNet, ifName, err)
+		}
+	}
+	for _, gw := range gateways {
+		route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: defaultDst(gw.Addr()), Gw: gw.Addr().AsSlice()}
+		if err := netlink.RouteReplace(route); err != nil {
+			return fmt.Errorf("default route via %s in the pod: %w", gw.Addr(), err)
+		}
+	}
+	return nil
+}
+
+func defaultDst(a netip.Addr) *net.IPNet {
+	if a.Is4() {
+		return &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
+	}
+	return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	bits := 32
+	if p.Addr().Is6() {
+		bits = 128
+	}
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+}

@@ -1,0 +1,33 @@
+package cni
+
+import (
+	"net/netip"
+
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/dualnet/dualnet/internal/cni/config"
+)
+
+// result is the ADD result: the bridge, the host end and the pod end, the pod's addresses
+// (IPv4 first, as DESIGN.md promises) and its default routes.
+func (a *attachment) result(conf *config.Config, bridgeMAC, ifName, netns string, gateways []netip.Prefix) *current.Result {
+	r := &current.Result{
+		CNIVersion: current.ImplementedSpecVersion,
+		Interfaces: []*current.Interface{
+			{Name: conf.Bridge, Mac: bridgeMAC},
+			{Name: a.hostVeth, Mac: hostVethMAC(a.key).String()},
+			{Name: ifName, Mac: a.podMAC, Sandbox: netns},
+		},
+	}
+	for i, addr := range a.addrs {
+		gw := gateways[i].Addr()
+		r.IPs = append(r.IPs, &current.IPConfig{
+			Interface: current.Int(2),
+			Address:   *ipNet(netip.PrefixFrom(addr, a.cidrs[i].Bits())),
+			Gateway:   gw.AsSlice(),
+		})
+		r.Routes = append(r.Routes, &types.Route{Dst: *defaultDst(gw), GW: gw.AsSlice()})
+	}
+	return r
+}

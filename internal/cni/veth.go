@@ -1,0 +1,63 @@
+package cni
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/cni/config"
+)
+
+// createVeth creates the pair in one request: the host end on the bridge, up, and the pod
+// end already inside the pod namespace under its final name. A host end left by an earlier
+// ADD of the same attachment (a retry after a crash) is replaced.
+func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Config) error {
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = a.hostVeth
+	attrs.MTU = conf.MTU
+	attrs.MasterIndex = br.Attrs().Index
+	attrs.HardwareAddr = hostVethMAC(a.key)
+	attrs.Flags = unix.IFF_UP
+	veth := &netlink.Veth{
+		LinkAttrs:     attrs,
+		PeerName:      a.key.IfName,
+		PeerNamespace: netlink.NsFd(podNS.Fd()),
+		PeerTxQLen:    -1,
+	}
+	err := netlink.LinkAdd(veth)
+	if errors.Is(err, unix.EEXIST) {
+		if derr := deleteHostVeth(a.hostVeth); derr != nil {
+			return derr
+		}
+		err = netlink.LinkAdd(veth)
+	}
+	if err != nil {
+		return fmt.Errorf("create veth %s (pod end %s in %s): %w", a.hostVeth, a.key.IfName, podNS.Path(), err)
+	}
+	if conf.Hairpin {
+		// Hairpin lets a pod reach itself through a service VIP that kube-proxy DNATs back to it.
+		if err := netlink.LinkSetHairpin(veth, true); err != nil {
+			return fmt.Errorf("hairpin on %s: %w", a.hostVeth, err)
+		}
+	}
+	return nil
+}
+
+// deleteHostVeth removes the host end (the kernel removes the pod end with it); a missing
+// link is not an error.
+func deleteHostVeth(name string) error {
+	link, err := netlink.LinkByName(name)
+	if errors.As(err, new(netlink.LinkNotFoundError)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find veth %s: %w", name, err)
+	}
+	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("delete veth %s: %w", name, err)
+	}
+	return nil
+}
