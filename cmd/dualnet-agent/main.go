@@ -1,0 +1,116 @@
+// Command dualnet-agent is the per-node dualnet agent (a hostNetwork DaemonSet): it turns the
+// node's spec.podCIDRs into a working pod network (bridge, sysctls, NAT to the node's
+// InternalIP per family, CNI config, host routes) and keeps it so.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+
+	"github.com/dualnet/dualnet/internal/agent"
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+func main() {
+	if err := newCommand().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "Error:", err)
+		os.Exit(1)
+	}
+}
+
+func newCommand() *cobra.Command {
+	spec := netspec.NewFlags()
+	var (
+		cfg        = agent.Config{Bridge: "cbr0"}
+		kubeconfig string
+		routes     string
+		noMasq     []string
+		netnsPath  string
+		healthAddr string
+		cleanup    bool
+	)
+	cmd := &cobra.Command{
+		Use:           "dualnet-agent",
+		Short:         "Set up and keep the node's dual-stack pod network",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := spec.Spec()
+			if err != nil {
+				return err
+			}
+			cfg.Spec = s
+			cfg.Routes = agent.RouteMode(routes)
+			cfg.Namespace = nodens.At(netnsPath)
+			for _, c := range noMasq {
+				p, err := netip.ParsePrefix(strings.TrimSpace(c))
+				if err != nil {
+					return fmt.Errorf("--non-masquerade-cidrs: %q is not a CIDR: %w", c, err)
+				}
+				cfg.NonMasqueradeCIDRs = append(cfg.NonMasqueradeCIDRs, p)
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if cleanup {
+				return agent.Cleanup(ctx, cfg)
+			}
+			return run(ctx, cfg, kubeconfig, healthAddr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.NodeName, "node-name", os.Getenv("NODE_NAME"), "this node's name (default $NODE_NAME)")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file; empty: in-cluster config")
+	spec.AddTo(f)
+	f.StringVar(&routes, "routes", string(agent.HostRoutes), "inter-node pod routes: host (nodes share a link; this agent routes) or none (a route table does)")
+	f.StringSliceVar(&noMasq, "non-masquerade-cidrs", nil, "destinations besides the pod CIDRs that see pods' own addresses")
+	f.StringVar(&cfg.CNIConfDir, "cni-conf-dir", "/etc/cni/net.d", "where the CNI conflist goes")
+	f.StringVar(&cfg.CNIBinDir, "cni-bin-dir", "/opt/cni/bin", "where the dualnet CNI plugin goes")
+	f.StringVar(&cfg.CNIPlugin, "cni-plugin", "", "path of the dualnet-cni binary to install into --cni-bin-dir; empty: install nothing")
+	f.StringVar(&cfg.CNIDataDir, "cni-data-dir", "/var/lib/dualnet/cni", "the plugin's address store (the conflist's dataDir)")
+	f.StringVar(&cfg.Uplink, "uplink", "", "the node's interface toward the other nodes (default: the one holding the node's InternalIP)")
+	f.StringVar(&netnsPath, "netns", "", "network namespace path of the node (tests and the lab); default: the agent's own")
+	f.StringVar(&healthAddr, "health-addr", ":10267", "address of /healthz and /readyz; empty: none")
+	f.DurationVar(&cfg.Resync, "resync", time.Minute, "how often to resync the whole dataplane, repairing drift")
+	f.BoolVar(&cleanup, "cleanup", false, "remove everything the agent created on the node and exit")
+	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
+	klog.InitFlags(klogFlags)
+	f.AddGoFlagSet(klogFlags)
+	return cmd
+}
+
+func run(ctx context.Context, cfg agent.Config, kubeconfig, healthAddr string) error {
+	restCfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return fmt.Errorf("--kubeconfig %q: %w", kubeconfig, err)
+	}
+	restCfg.UserAgent = "dualnet-agent/" + cfg.NodeName
+	client, err := kubernetes.NewForConfig(restCfg)
+	if err != nil {
+		return err
+	}
+	a, err := agent.New(cfg, client)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Run(ctx) })
+	if healthAddr != "" {
+		g.Go(func() error { return a.ServeHealth(ctx, healthAddr) })
+	}
+	return g.Wait()
+}

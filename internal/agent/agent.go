@@ -1,0 +1,183 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
+)
+
+// syncKey is the queue's only key: every change leads to one sync of the whole node.
+const syncKey = "node"
+
+// Agent runs the node's sync loop.
+type Agent struct {
+	cfg    Config
+	client kubernetes.Interface
+	ready  atomic.Bool
+	syncs  atomic.Int64
+
+	nodes    corelisters.NodeLister
+	dp       *dataplane
+	recorder record.EventRecorder
+}
+
+// New checks the config; Run does the work.
+func New(cfg Config, client kubernetes.Interface) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Agent{cfg: cfg, client: client}, nil
+}
+
+// Ready reports whether the last sync put the node's dataplane and CNI config in place.
+func (a *Agent) Ready() bool { return a.ready.Load() }
+
+// Syncs counts the syncs that completed without error.
+func (a *Agent) Syncs() int64 { return a.syncs.Load() }
+
+// Run watches the nodes and syncs until ctx ends.
+func (a *Agent) Run(ctx context.Context) error {
+	logger := klog.FromContext(ctx).WithValues("node", a.cfg.NodeName)
+	ctx = klog.NewContext(ctx, logger)
+
+	nl, err := a.cfg.Namespace.Netlink()
+	if err != nil {
+		return err
+	}
+	defer nl.Close()
+	masq, err := masquerade.NewIn(a.cfg.Namespace)
+	if err != nil {
+		return err
+	}
+	a.dp = &dataplane{cfg: a.cfg, nl: nl, masq: masq}
+
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: a.client.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	a.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-agent", Host: a.cfg.NodeName})
+
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, a.cfg.Resync),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-agent"})
+	defer queue.ShutDown()
+
+	factory := informers.NewSharedInformerFactory(a.client, 0)
+	informer := factory.Core().V1().Nodes()
+	a.nodes = informer.Lister()
+	enqueue := func(any) { queue.Add(syncKey) }
+	if _, err := informer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		DeleteFunc: enqueue,
+		UpdateFunc: func(old, cur any) {
+			o, ok1 := old.(*corev1.Node)
+			c, ok2 := cur.(*corev1.Node)
+			if !ok1 || !ok2 || !sameDataplaneInputs(o, c) {
+				queue.Add(syncKey)
+			}
+		},
+	}); err != nil {
+		return fmt.Errorf("watch nodes: %w", err)
+	}
+	factory.Start(ctx.Done())
+	defer factory.Shutdown()
+	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
+		return fmt.Errorf("node informer did not sync: %w", context.Cause(ctx))
+	}
+	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync)
+
+	go func() {
+		ticker := time.NewTicker(a.cfg.Resync)
+		defer ticker.Stop()
+		queue.Add(syncKey)
+		for {
+			select {
+			case <-ctx.Done():
+				queue.ShutDown()
+				return
+			case <-ticker.C:
+				queue.Add(syncKey)
+			}
+		}
+	}()
+	for {
+		key, shutdown := queue.Get()
+		if shutdown {
+			return nil
+		}
+		if err := a.sync(ctx); err != nil {
+			logger.Error(err, "Sync failed; retrying")
+			queue.AddRateLimited(key)
+		} else {
+			queue.Forget(key)
+		}
+		queue.Done(key)
+	}
+}
+
+// sync computes the node's whole desired dataplane from the cache and applies the difference.
+func (a *Agent) sync(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	self, err := a.nodes.Get(a.cfg.NodeName)
+	if apierrors.IsNotFound(err) {
+		a.ready.Store(false)
+		logger.Info("Waiting for the Node object")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	nodes, err := a.nodes.List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	all := make([]nodeInfo, 0, len(nodes))
+	for _, n := range nodes {
+		all = append(all, nodeInfoOf(n))
+	}
+	desired, err := desiredFor(a.cfg, nodeInfoOf(self), all)
+	if errors.Is(err, errNoPodCIDRs) {
+		a.ready.Store(false)
+		logger.Info("Waiting for pod CIDRs", "reason", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	done, err := a.dp.apply(ctx, desired)
+	if err != nil {
+		a.ready.Store(false)
+		return err
+	}
+	for _, r := range done.offLink {
+		a.recorder.Eventf(&corev1.ObjectReference{Kind: "Node", Name: r.Node, UID: "", APIVersion: "v1"},
+			corev1.EventTypeWarning, "NodeNotOnLink",
+			"node %s has no host route to pod CIDR %s: gateway %s is not on a link of node %s; host-route mode needs nodes on one link (use the route table instead)",
+			a.cfg.NodeName, r.Dst, r.Via, a.cfg.NodeName)
+		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
+	}
+	if len(done.changes) > 0 {
+		logger.Info("Dataplane changed", "changes", done.changes)
+	}
+	if !a.ready.Swap(true) {
+		logger.Info("Node dataplane ready", "podCIDRs", desired.network.PodCIDRs, "uplink", done.uplink.name)
+	}
+	a.syncs.Add(1)
+	return nil
+}

@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+	"k8s.io/klog/v2"
+
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
+	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
+	"github.com/dualnet/dualnet/internal/dataplane/sysctl"
+)
+
+// dataplane applies a desiredState to the node, each part through its own package, in the
+// order the parts depend on each other: the bridge before the conflist that names it, NAT
+// before pods can be created, routes last.
+type dataplane struct {
+	cfg  Config
+	nl   *netlink.Handle
+	masq *masquerade.Masquerader
+}
+
+// applied says what a sync found and did, for the log and for events.
+type applied struct {
+	uplink  uplink
+	changes []string
+	offLink []hostroutes.Route
+}
+
+func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error) {
+	var a applied
+	var err error
+	if a.uplink, err = findUplink(dp.nl, dp.cfg.Uplink, d.masquerade.NodeIPs); err != nil {
+		return a, err
+	}
+	if err := ensureBridge(dp.nl, dp.cfg.Bridge, d.gateways, a.uplink.mtu); err != nil {
+		return a, fmt.Errorf("bridge %s: %w", dp.cfg.Bridge, err)
+	}
+	changed, err := sysctl.Apply(dp.cfg.Namespace, sysctl.ForNode(d.ipv4, d.ipv6, a.uplink.name))
+	if err != nil {
+		return a, err
+	}
+	a.changes = append(a.changes, changed...)
+	if did, err := dp.masq.Sync(ctx, d.masquerade); err != nil {
+		return a, err
+	} else if did {
+		a.changes = append(a.changes, "nftables table inet "+masquerade.TableName)
+	}
+	if dp.cfg.CNIPlugin != "" {
+		if did, err := cniconfig.InstallPlugin(dp.cfg.CNIPlugin, dp.cfg.CNIBinDir); err != nil {
+			return a, err
+		} else if did {
+			a.changes = append(a.changes, "CNI plugin in "+dp.cfg.CNIBinDir)
+		}
+	}
+	network := d.network
+	network.MTU = a.uplink.mtu
+	if did, err := cniconfig.WriteConfig(dp.cfg.CNIConfDir, network); err != nil {
+		return a, err
+	} else if did {
+		a.changes = append(a.changes, cniconfig.ConfigPath(dp.cfg.CNIConfDir))
+	}
+	res, err := hostroutes.Sync(dp.nl, d.routes)
+	if err != nil {
+		return a, err
+	}
+	a.offLink = res.OffLink
+	for _, p := range res.Added {
+		a.changes = append(a.changes, "route "+p.String()+" added")
+	}
+	for _, p := range res.Replaced {
+		a.changes = append(a.changes, "route "+p.String()+" replaced")
+	}
+	for _, p := range res.Removed {
+		a.changes = append(a.changes, "route "+p.String()+" removed")
+	}
+	klog.FromContext(ctx).V(2).Info("Dataplane applied", "uplink", a.uplink.name, "mtu", a.uplink.mtu, "changes", a.changes)
+	return a, nil
+}

@@ -1,0 +1,53 @@
+package agent
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+// RouteMode says who carries pod traffic between nodes.
+type RouteMode string
+
+const (
+	// HostRoutes: nodes share a link, and each node routes to the others' pod CIDRs itself.
+	HostRoutes RouteMode = "host"
+	// NoRoutes: something else (the controller's route table) carries it.
+	NoRoutes RouteMode = "none"
+)
+
+// Config is the agent's whole configuration, from flags.
+type Config struct {
+	NodeName           string
+	Spec               netspec.Spec
+	Routes             RouteMode
+	NonMasqueradeCIDRs []netip.Prefix
+	CNIConfDir         string
+	CNIBinDir          string
+	CNIPlugin          string // path of the dualnet-cni binary to install; empty: install nothing
+	CNIDataDir         string // the conflist's dataDir
+	Bridge             string
+	Uplink             string // empty: the interface holding the node's InternalIP
+	Namespace          nodens.Namespace
+	Resync             time.Duration
+}
+
+// Validate names the flag and the rule a value breaks.
+func (c Config) Validate() error {
+	switch {
+	case c.NodeName == "":
+		return fmt.Errorf("--node-name is empty: set it or NODE_NAME (the downward API's spec.nodeName)")
+	case c.Routes != HostRoutes && c.Routes != NoRoutes:
+		return fmt.Errorf("--routes=%q: want %q or %q", c.Routes, HostRoutes, NoRoutes)
+	case c.CNIConfDir == "" || c.CNIBinDir == "":
+		return fmt.Errorf("--cni-conf-dir and --cni-bin-dir must be set")
+	case c.Resync <= 0:
+		return fmt.Errorf("--resync=%s: want a positive duration", c.Resync)
+	case c.Bridge == "":
+		return fmt.Errorf("bridge name is empty")
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package agent
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
+	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
+)
+
+// errNoPodCIDRs means the node is not ready for a dataplane yet: the controller (or
+// kube-controller-manager) has not assigned spec.podCIDRs.
+var errNoPodCIDRs = errors.New("the node has no spec.podCIDRs yet")
+
+// desiredState is the node's whole dataplane, computed from the Node objects and flags alone.
+type desiredState struct {
+	gateways   []netip.Prefix // on the bridge: .1 / ::1 of each pod CIDR, with its length
+	network    cniconfig.Network
+	masquerade masquerade.Config
+	routes     []hostroutes.Route
+	ipv4, ipv6 bool // families present on this node
+}
+
+func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error) {
+	if len(self.podCIDRs) == 0 {
+		return desiredState{}, errNoPodCIDRs
+	}
+	d := desiredState{
+		network: cniconfig.Network{Bridge: cfg.Bridge, PodCIDRs: self.podCIDRs, DataDir: cfg.CNIDataDir},
+		masquerade: masquerade.Config{
+			ClusterPodCIDRs:    cfg.Spec.PodCIDRs,
+			NonMasqueradeCIDRs: cfg.NonMasqueradeCIDRs,
+			NodeIPs:            self.ips,
+		},
+	}
+	for _, p := range self.podCIDRs {
+		d.gateways = append(d.gateways, netip.PrefixFrom(p.Addr().Next(), p.Bits()))
+		d.ipv4, d.ipv6 = d.ipv4 || p.Addr().Is4(), d.ipv6 || p.Addr().Is6()
+	}
+	if cfg.Routes == HostRoutes {
+		var peers []hostroutes.Peer
+		for _, n := range all {
+			if n.name != self.name {
+				peers = append(peers, hostroutes.Peer{Node: n.name, PodCIDRs: n.podCIDRs, IPs: n.ips})
+			}
+		}
+		d.routes = hostroutes.Desired(peers)
+	}
+	return d, nil
+}
