@@ -1,0 +1,40 @@
+package routes
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Table is what a backend holds, as the controller needs to see it.
+type Table struct {
+	// Routes are dualnet's: those whose prefix lies inside the cluster pod CIDRs.
+	Routes []Route
+	// Others counts the routes that are not dualnet's; they take room in the table.
+	Others int
+	// Version identifies the state read (Azure's etag); Write fails with ErrConflict when the
+	// backend has changed since.
+	Version string
+}
+
+// Backend is where a route table lives: an Azure route table or a Linux router.
+type Backend interface {
+	// Read returns the table as it is now.
+	Read(ctx context.Context) (Table, error)
+	// Write makes the backend hold plan.Table as dualnet's routes, keeping every other route
+	// untouched. read is the Table the plan was made from.
+	Write(ctx context.Context, read Table, plan Plan) error
+}
+
+// ErrConflict is returned by Write when the table changed since it was read; read it again,
+// plan again, write again.
+var ErrConflict = errors.New("route table changed since it was read")
+
+// ThrottledError is returned by a backend that was told to come back later.
+type ThrottledError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *ThrottledError) Error() string { return e.Err.Error() }
+func (e *ThrottledError) Unwrap() error { return e.Err }
