@@ -7,6 +7,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"k8s.io/klog/v2"
 
+	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
@@ -35,7 +36,7 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 	if a.uplink, err = findUplink(dp.nl, dp.cfg.Uplink, d.masquerade.NodeIPs); err != nil {
 		return a, err
 	}
-	if err := ensureBridge(dp.nl, dp.cfg.Bridge, d.gateways, a.uplink.mtu); err != nil {
+	if _, err := bridge.Ensure(dp.nl, dp.cfg.Bridge, d.gateways, a.uplink.mtu); err != nil {
 		return a, fmt.Errorf("bridge %s: %w", dp.cfg.Bridge, err)
 	}
 	changed, err := sysctl.Apply(dp.cfg.Namespace, sysctl.ForNode(d.ipv4, d.ipv6, a.uplink.name))

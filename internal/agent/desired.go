@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 
+	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
@@ -34,8 +35,8 @@ func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error)
 			NodeIPs:            self.ips,
 		},
 	}
+	d.gateways = bridge.Gateways(self.podCIDRs)
 	for _, p := range self.podCIDRs {
-		d.gateways = append(d.gateways, netip.PrefixFrom(p.Addr().Next(), p.Bits()))
 		d.ipv4, d.ipv6 = d.ipv4 || p.Addr().Is4(), d.ipv6 || p.Addr().Is6()
 	}
 	if cfg.Routes == HostRoutes {
