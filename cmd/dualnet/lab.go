@@ -1,18 +1,40 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
+
+	"github.com/dualnet/dualnet/internal/lab"
 )
 
-// newLabCmd is a placeholder until the lab lands.
+// labFlags are the flags every lab command shares: which lab, and where its state is.
+type labFlags struct {
+	name      string
+	stateRoot string
+}
+
+func (f *labFlags) addTo(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.name, "name", "dualnet", "the lab's name: prefix of its namespaces and nodes, and its state directory")
+	cmd.Flags().StringVar(&f.stateRoot, "state-root", lab.DefaultStateRoot, "where labs keep their state")
+}
+
+func (f *labFlags) dir() string { return f.stateRoot + "/" + f.name }
+
+// newLabCmd is `dualnet lab`: a whole dual-stack kubenet cluster on this machine.
 func newLabCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "lab",
-		Short: "A whole dual-stack kubenet cluster on this machine (not yet available)",
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("the lab is not built yet: use `dualnet plan`")
-		},
+		Short: "A whole dual-stack kubenet cluster on this machine, out of network namespaces",
+		Long: `dualnet lab builds a dual-stack kubenet cluster on this machine: a virtual network
+(namespace <name>-vnet, which routes by the route table dualnet-controller programs), one
+namespace per node, a VM on the network (<name>-vnet-host), and a real control plane
+(etcd, kube-apiserver, kube-controller-manager, kube-scheduler) on the host's loopback.
+Nodes run dualnet-agent and a lab node process that plays kubelet, with pods set up by
+dualnet-cni. kubectl works against it: see 'dualnet lab kubeconfig'.
+
+The lab changes nothing on the host outside its own namespaces: no link, route, sysctl or
+nftables rule of the host's is touched.`,
 	}
+	cmd.AddCommand(newLabUpCmd(), newLabDownCmd(), newLabStatusCmd(), newLabKubeconfigCmd(), newLabExecCmd(),
+		newLabSuperviseCmd(), newLabNodeCmd(), newLabWorkloadCmd())
+	return cmd
 }

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/dualnet/dualnet/internal/lab"
+)
+
+func newLabExecCmd() *cobra.Command {
+	var where labFlags
+	cmd := &cobra.Command{
+		Use:   "exec <node|vnet|vnet-host|namespace/pod> -- <command> [args...]",
+		Short: "Run a command of this machine inside a lab node's, the vnet's or a pod's network namespace",
+		Example: `  dualnet lab exec dualnet-node-0 -- ip route
+  dualnet lab exec vnet -- ip route
+  dualnet lab exec default/nginx-7c5ddbdf54-abcde -- curl -s http://10.244.1.2/`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() != 1 {
+				return errors.New("usage: dualnet lab exec <target> -- <command> [args...]")
+			}
+			netns, err := execTarget(cmd, where, args[0])
+			if err != nil {
+				return err
+			}
+			c := exec.Command(args[1], args[2:]...)
+			c.Stdin, c.Stdout, c.Stderr = os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr()
+			// The child is born in the namespace of the thread that starts it.
+			if err := lab.InNetns(netns, c.Start); err != nil {
+				return err
+			}
+			err = c.Wait()
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				os.Exit(exit.ExitCode())
+			}
+			return err
+		},
+	}
+	where.addTo(cmd)
+	return cmd
+}
+
+// execTarget maps a target to a namespace name: a pod by namespace/name, else a lab
+// namespace by its short name (vnet, vnet-host, node-0) or its full name.
+func execTarget(cmd *cobra.Command, where labFlags, target string) (string, error) {
+	names := lab.Names{Lab: where.name}
+	if ns, pod, ok := strings.Cut(target, "/"); ok {
+		path, err := kubeconfigOf(where)
+		if err != nil {
+			return "", err
+		}
+		rc, err := clientcmd.BuildConfigFromFlags("", path)
+		if err != nil {
+			return "", err
+		}
+		client, err := kubernetes.NewForConfig(rc)
+		if err != nil {
+			return "", err
+		}
+		p, err := client.CoreV1().Pods(ns).Get(cmd.Context(), pod, metav1.GetOptions{})
+		if err != nil {
+			return "", fmt.Errorf("pod %s: %w", target, err)
+		}
+		return names.PodPrefix() + string(p.UID), nil
+	}
+	for _, candidate := range []string{target, where.name + "-" + target} {
+		if _, err := os.Stat(lab.NetnsPath(candidate)); err == nil && strings.HasPrefix(candidate, where.name+"-") {
+			return candidate, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not a namespace of lab %q (try a node name, vnet, vnet-host or namespace/pod)", target, where.name)
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dualnet/dualnet/internal/controlplane"
+	"github.com/dualnet/dualnet/internal/lab"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+func newLabUpCmd() *cobra.Command {
+	var (
+		where      labFlags
+		nodes      int
+		binDir     string
+		kubeBinDir string
+		spec       = netspec.NewFlags()
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Create the lab and wait until every node is Ready with its routes in place",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := spec.Spec()
+			if err != nil {
+				return err
+			}
+			if binDir == "" {
+				self, err := os.Executable()
+				if err != nil {
+					return err
+				}
+				binDir = filepath.Dir(self)
+			}
+			cfg := lab.Config{Name: where.name, StateRoot: where.stateRoot, Nodes: nodes, Spec: s,
+				BinDir: binDir, KubeBinDir: kubeBinDir}
+			start := time.Now()
+			if err := lab.Up(cmd.Context(), cfg, cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			cmd.Printf("lab up took %.1fs\n", time.Since(start).Seconds())
+			return nil
+		},
+	}
+	where.addTo(cmd)
+	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
+	cmd.Flags().StringVar(&binDir, "bin-dir", "", "where dualnet-controller, dualnet-agent, dualnet-cni and dualnet-armemu are (default: beside this binary, as `make build` puts them)")
+	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries (`make kube-bins`; $"+controlplane.BinDirEnv+")")
+	spec.AddTo(cmd.Flags())
+	return cmd
+}

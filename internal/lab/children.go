@@ -1,0 +1,111 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// component is a dualnet process the supervisor runs (controller, armemu, one agent and one
+// lab node per node).
+type component struct {
+	Name string
+	Path string
+	Args []string
+}
+
+// children runs the lab's components, restarts one that exits (as a kubelet or systemd would,
+// with a growing pause), and records every PID in the state.
+type children struct {
+	st       *State
+	progress *progressLog
+	mu       sync.Mutex
+	running  map[string]*exec.Cmd
+	wg       sync.WaitGroup
+}
+
+func newChildren(st *State, progress *progressLog) *children {
+	return &children{st: st, progress: progress, running: map[string]*exec.Cmd{}}
+}
+
+// start launches c and keeps it running until ctx ends.
+func (cs *children) start(ctx context.Context, c component) error {
+	if err := cs.launch(c); err != nil {
+		return err
+	}
+	cs.wg.Add(1)
+	go cs.keep(ctx, c)
+	return nil
+}
+
+func (cs *children) launch(c component) error {
+	logPath := filepath.Join(cs.st.Dir, "logs", c.Name+".log")
+	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
+		return err
+	}
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", c.Name, err)
+	}
+	defer log.Close()
+	cmd := exec.Command(c.Path, c.Args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Dir = cs.st.Dir
+	// Its own process group (a Ctrl-C reaches the supervisor only, which stops things in
+	// order); killed by the kernel if the supervisor dies without stopping it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s (%s): %w", c.Name, c.Path, err)
+	}
+	start, err := processStartTime(cmd.Process.Pid)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", c.Name, err)
+	}
+	cs.mu.Lock()
+	cs.running[c.Name] = cmd
+	cs.mu.Unlock()
+	return cs.st.addProcess(Process{Name: c.Name, PID: cmd.Process.Pid, StartTime: start, Log: logPath})
+}
+
+func (cs *children) keep(ctx context.Context, c component) {
+	defer cs.wg.Done()
+	pause := time.Second
+	for {
+		cs.mu.Lock()
+		cmd := cs.running[c.Name]
+		cs.mu.Unlock()
+		err := cmd.Wait()
+		if ctx.Err() != nil {
+			return
+		}
+		cs.progress.printf("%s exited (%v); restarting in %s (log: %s)", c.Name, err, pause, filepath.Join(cs.st.Dir, "logs", c.Name+".log"))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pause):
+		}
+		if pause < 30*time.Second {
+			pause *= 2
+		}
+		if err := cs.launch(c); err != nil {
+			cs.progress.printf("%v", err)
+			return
+		}
+	}
+}
+
+// stopAll ends every component, newest first, by PID. The caller has ended ctx so that none
+// is restarted.
+func (cs *children) stopAll(order []string) {
+	for i := len(order) - 1; i >= 0; i-- {
+		if p, ok := cs.st.process(order[i]); ok {
+			_ = p.stop(10 * time.Second)
+		}
+	}
+	cs.wg.Wait()
+}

@@ -1,0 +1,116 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Down removes everything a lab made and says what: its processes (the supervisor first, which
+// stops the control plane and the components in order), any process still inside one of its
+// namespaces, its namespaces (pods', nodes', vnet-host, vnet) and its state directory.
+// A lab that is not there is not an error: Down reports that nothing was left.
+func Down(root, name string, out io.Writer) error {
+	names := Names{Lab: name}
+	dir := root + "/" + name
+	st, err := LoadState(dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var errs []error
+	removed := 0
+	if st != nil {
+		// The supervisor first: it stops what it started in order; then anything left.
+		procs := slices.Clone(st.Processes)
+		slices.SortStableFunc(procs, func(a, b Process) int {
+			if a.Name == "supervisor" {
+				return -1
+			}
+			if b.Name == "supervisor" {
+				return 1
+			}
+			return 0
+		})
+		for _, p := range procs {
+			if !p.alive() {
+				continue
+			}
+			if err := p.stop(20 * time.Second); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintf(out, "stopped %s (pid %d)\n", p.Name, p.PID)
+			removed++
+		}
+	}
+	namespaces := labNamespaces(names, st)
+	for _, pid := range processesIn(namespaces) {
+		p := Process{Name: fmt.Sprintf("process in the lab's namespaces"), PID: pid}
+		if start, err := processStartTime(pid); err == nil {
+			p.StartTime = start
+			if err := p.stop(5 * time.Second); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintf(out, "stopped pid %d (it ran inside the lab's namespaces)\n", pid)
+			removed++
+		}
+	}
+	for _, ns := range namespaces {
+		if err := DeleteNetns(ns); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(out, "deleted network namespace %s (and its links)\n", ns)
+		removed++
+	}
+	if _, err := os.Stat(dir); err == nil {
+		if err := os.RemoveAll(dir); err != nil {
+			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
+		} else {
+			fmt.Fprintf(out, "removed %s (state, certificates, etcd data, logs, CNI files)\n", dir)
+			removed++
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("lab %q was not removed completely: %w", name, errors.Join(errs...))
+	}
+	if removed == 0 {
+		fmt.Fprintf(out, "no lab %q here: nothing to remove\n", name)
+	} else {
+		fmt.Fprintf(out, "lab %q is down: nothing of it is left\n", name)
+	}
+	return nil
+}
+
+// labNamespaces are the namespaces the state recorded plus any on the machine whose name the
+// lab gives out (a pod's, or one recorded by a supervisor that died before saving), pods first.
+func labNamespaces(names Names, st *State) []string {
+	var recorded []string
+	if st != nil {
+		recorded = st.Namespaces
+	}
+	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(names.Lab) + `-(vnet|vnet-host|node-[0-9]+|pod-[0-9a-f-]{36})$`)
+	var pods, others []string
+	entries, _ := os.ReadDir(NetnsDir)
+	for _, e := range entries {
+		if !pattern.MatchString(e.Name()) {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), names.PodPrefix()) {
+			pods = append(pods, e.Name())
+		} else if !slices.Contains(recorded, e.Name()) {
+			others = append(others, e.Name())
+		}
+	}
+	// Recorded ones last and in reverse creation order: machines before the vnet router.
+	rev := slices.Clone(recorded)
+	slices.Reverse(rev)
+	return append(append(pods, others...), rev...)
+}

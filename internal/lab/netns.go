@@ -1,0 +1,74 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+// CreateNetns makes a named network namespace without moving the caller into it.
+// netns.NewNamed switches the calling thread, so the thread is locked and switched back; if
+// switching back fails the thread stays locked and dies with the goroutine instead of
+// carrying the wrong namespace into other work.
+func CreateNetns(name string) error {
+	runtime.LockOSThread()
+	origin, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("create network namespace %s: %w", name, err)
+	}
+	defer origin.Close()
+	created, err := netns.NewNamed(name)
+	if err != nil {
+		_ = netns.Set(origin)
+		runtime.UnlockOSThread()
+		return fmt.Errorf("create network namespace %s: %w", name, err)
+	}
+	created.Close()
+	if err := netns.Set(origin); err != nil {
+		return fmt.Errorf("return from network namespace %s: %w", name, err)
+	}
+	runtime.UnlockOSThread()
+	return nil
+}
+
+// DeleteNetns removes a named namespace; a namespace that is already gone is not an error.
+func DeleteNetns(name string) error {
+	if _, err := os.Stat(NetnsPath(name)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := netns.DeleteNamed(name); err != nil {
+		return fmt.Errorf("delete network namespace %s: %w", name, err)
+	}
+	return nil
+}
+
+// InNetns runs fn on a thread inside the named namespace: a /proc/sys file it opens or a
+// process it starts belongs to that namespace.
+func InNetns(name string, fn func() error) error {
+	err := ns.WithNetNSPath(NetnsPath(name), func(ns.NetNS) error { return fn() })
+	if err != nil {
+		return fmt.Errorf("in network namespace %s: %w", name, err)
+	}
+	return nil
+}
+
+// netlinkIn opens a netlink handle bound to the named namespace; the caller closes it.
+func netlinkIn(name string) (*netlink.Handle, error) {
+	h, err := netns.GetFromName(name)
+	if err != nil {
+		return nil, fmt.Errorf("open network namespace %s: %w", name, err)
+	}
+	defer h.Close()
+	handle, err := netlink.NewHandleAt(h)
+	if err != nil {
+		return nil, fmt.Errorf("netlink in network namespace %s: %w", name, err)
+	}
+	return handle, nil
+}

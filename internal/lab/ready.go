@@ -1,0 +1,76 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// waitNodesReady polls until every node is registered, Ready, has a pod CIDR of each family
+// and NetworkUnavailable=False (its routes are in the route table), printing each change.
+func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	last := ""
+	for {
+		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil {
+			summary, done := nodesSummary(nodes.Items, lab)
+			if summary != last {
+				progress.printf("  nodes: %s", summary)
+				last = summary
+			}
+			if done {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the nodes did not become ready (last: %s); see the logs in %s/logs", last, lab.Dir())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func nodesSummary(nodes []corev1.Node, lab Config) (string, bool) {
+	var registered, ready, cidrs, routed int
+	for _, n := range nodes {
+		registered++
+		if conditionIs(n.Status.Conditions, corev1.NodeReady, corev1.ConditionTrue) {
+			ready++
+		}
+		if len(n.Spec.PodCIDRs) == len(lab.Spec.Families) {
+			cidrs++
+		}
+		if conditionIs(n.Status.Conditions, corev1.NodeNetworkUnavailable, corev1.ConditionFalse) {
+			routed++
+		}
+	}
+	parts := []string{
+		fmt.Sprintf("%d/%d registered", registered, lab.Nodes),
+		fmt.Sprintf("%d Ready", ready),
+		fmt.Sprintf("%d with pod CIDRs", cidrs),
+		fmt.Sprintf("%d with routes (NetworkUnavailable=False)", routed),
+	}
+	n := lab.Nodes
+	return strings.Join(parts, ", "), registered == n && ready == n && cidrs == n && routed == n
+}
+
+func conditionIs(conds []corev1.NodeCondition, t corev1.NodeConditionType, s corev1.ConditionStatus) bool {
+	for _, c := range conds {
+		if c.Type == t {
+			return c.Status == s
+		}
+	}
+	return false
+}

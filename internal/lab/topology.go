@@ -1,0 +1,180 @@
+package lab
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Topology is the lab's virtual network: the vnet router with one bridge for the subnet, and
+// one namespace per machine (the nodes, vnet-host) plugged into it by a veth pair.
+type Topology struct {
+	Names      Names
+	Addressing Addressing
+}
+
+// machine is a namespace on the subnet: its name, its port on the vnet bridge, its addresses.
+type machine struct {
+	netns, port string
+	addrs       []netip.Prefix
+}
+
+func (t Topology) machines() []machine {
+	var out []machine
+	for i := 0; i < t.Addressing.Nodes; i++ {
+		out = append(out, machine{t.Names.Node(i), vnetPortForNode(i), t.Addressing.Node(i)})
+	}
+	return append(out, machine{t.Names.VnetHost(), vnetPortForVnetHost, t.Addressing.VnetHost()})
+}
+
+// Build creates the namespaces and links, recording each namespace in the state before
+// anything is put in it so that a failure half way is undone by Down.
+func (t Topology) Build(st *State, progress func(string, ...any)) error {
+	vnet := t.Names.Vnet()
+	if err := t.newNamespace(st, vnet, routerSysctls); err != nil {
+		return err
+	}
+	if err := t.buildRouter(vnet); err != nil {
+		return err
+	}
+	for _, m := range t.machines() {
+		if err := t.newNamespace(st, m.netns, noDAD); err != nil {
+			return err
+		}
+		if err := t.plug(vnet, m); err != nil {
+			return err
+		}
+		progress("  %s: %s", m.netns, joinPrefixes(m.addrs))
+	}
+	return nil
+}
+
+func (t Topology) newNamespace(st *State, name string, sysctls map[string]string) error {
+	if err := st.addNamespace(name); err != nil {
+		return err
+	}
+	if err := CreateNetns(name); err != nil {
+		return err
+	}
+	if err := setSysctls(name, sysctls); err != nil {
+		return err
+	}
+	h, err := netlinkIn(name)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return upByName(h, "lo")
+}
+
+// buildRouter gives the vnet namespace its bridge with the gateway addresses (.1 / ::1).
+func (t Topology) buildRouter(vnet string) error {
+	h, err := netlinkIn(vnet)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: vnetBridge}}
+	if err := h.LinkAdd(br); err != nil {
+		return fmt.Errorf("%s: add bridge %s: %w", vnet, vnetBridge, err)
+	}
+	if err := addAddrs(h, vnetBridge, t.Addressing.Gateway()); err != nil {
+		return fmt.Errorf("%s: %w", vnet, err)
+	}
+	return upByName(h, vnetBridge)
+}
+
+// plug connects a machine to the subnet: a veth pair created inside the vnet namespace with
+// its peer born directly in the machine's namespace, so no link ever exists in the host's.
+func (t Topology) plug(vnet string, m machine) error {
+	target, err := netns.GetFromName(m.netns)
+	if err != nil {
+		return fmt.Errorf("open network namespace %s: %w", m.netns, err)
+	}
+	defer target.Close()
+	hv, err := netlinkIn(vnet)
+	if err != nil {
+		return err
+	}
+	defer hv.Close()
+	br, err := hv.LinkByName(vnetBridge)
+	if err != nil {
+		return fmt.Errorf("%s: %w", vnet, err)
+	}
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: m.port, MasterIndex: br.Attrs().Index},
+		PeerName:      nodeLinkName,
+		PeerNamespace: netlink.NsFd(int(target)),
+	}
+	if err := hv.LinkAdd(veth); err != nil {
+		return fmt.Errorf("%s: add veth %s to %s: %w", vnet, m.port, m.netns, err)
+	}
+	if err := upByName(hv, m.port); err != nil {
+		return fmt.Errorf("%s: %w", vnet, err)
+	}
+	hm, err := netlinkIn(m.netns)
+	if err != nil {
+		return err
+	}
+	defer hm.Close()
+	if err := addAddrs(hm, nodeLinkName, m.addrs); err != nil {
+		return fmt.Errorf("%s: %w", m.netns, err)
+	}
+	if err := upByName(hm, nodeLinkName); err != nil {
+		return fmt.Errorf("%s: %w", m.netns, err)
+	}
+	link, err := hm.LinkByName(nodeLinkName)
+	if err != nil {
+		return err
+	}
+	for _, gw := range t.Addressing.Gateway() {
+		route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.Addr().AsSlice())}
+		if err := hm.RouteAdd(route); err != nil {
+			return fmt.Errorf("%s: default route via %s: %w", m.netns, gw.Addr(), err)
+		}
+	}
+	return nil
+}
+
+func upByName(h *netlink.Handle, name string) error {
+	link, err := h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("find link %s: %w", name, err)
+	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("set %s up: %w", name, err)
+	}
+	return nil
+}
+
+func addAddrs(h *netlink.Handle, linkName string, addrs []netip.Prefix) error {
+	link, err := h.LinkByName(linkName)
+	if err != nil {
+		return fmt.Errorf("find link %s: %w", linkName, err)
+	}
+	for _, a := range addrs {
+		addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.Addr().AsSlice(), Mask: net.CIDRMask(a.Bits(), a.Addr().BitLen())}}
+		if a.Addr().Is6() {
+			addr.Flags = unix.IFA_F_NODAD
+		}
+		if err := h.AddrAdd(link, addr); err != nil {
+			return fmt.Errorf("add %s to %s: %w", a, linkName, err)
+		}
+	}
+	return nil
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := ""
+	for i, p := range ps {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.Addr().String()
+	}
+	return s
+}

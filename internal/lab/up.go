@@ -1,0 +1,195 @@
+package lab
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// UpTimeout bounds `lab up` once the binaries are there.
+const UpTimeout = 3 * time.Minute
+
+// Up checks everything the lab needs before creating anything, then starts the supervisor
+// detached and shows its progress until the lab is ready. On failure it removes whatever was
+// made (Down) and returns the reason.
+func Up(ctx context.Context, cfg Config, out io.Writer) error {
+	if err := preflight(cfg, out); err != nil {
+		return err
+	}
+	st, err := newState(cfg.StateRoot, cfg.Name)
+	if err != nil {
+		return err
+	}
+	if err := cfg.save(); err != nil {
+		return errors.Join(err, Down(cfg.StateRoot, cfg.Name, io.Discard))
+	}
+	if err := startSupervisor(st, out); err != nil {
+		fmt.Fprintf(out, "lab up failed; removing what it made:\n")
+		return errors.Join(err, Down(cfg.StateRoot, cfg.Name, out))
+	}
+	return nil
+}
+
+// preflight finds the binaries (building the Kubernetes ones on first use) and checks the
+// ranges against the host's routes. It creates nothing but the kube-bins cache.
+func preflight(cfg Config, out io.Writer) error {
+	if os.Geteuid() != 0 {
+		return errors.New("dualnet lab needs root (network namespaces, veth pairs): run it with sudo")
+	}
+	if _, err := cfg.Addressing(); err != nil {
+		return err
+	}
+	if err := ensureKubeBins(cfg.KubeBinDir, out); err != nil {
+		return err
+	}
+	for _, name := range dualnetBinaries {
+		if err := executable(filepath.Join(cfg.BinDir, name)); err != nil {
+			return fmt.Errorf("%w: run `make build` (or pass --bin-dir where dualnet's binaries are)", err)
+		}
+	}
+	routes, err := HostRoutes()
+	if err != nil {
+		return err
+	}
+	return CheckHostRoutes(cfg.Ranges(), routes)
+}
+
+func executable(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s not found", path)
+	}
+	if info.IsDir() || info.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not executable", path)
+	}
+	return nil
+}
+
+// startSupervisor runs `dualnet lab supervise` in its own session, so it outlives this
+// command, and follows its progress file until the state says ready or the supervisor exits.
+func startSupervisor(st *State, out io.Writer) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	p, err := startProcess(st, "supervisor", self, []string{"lab", "supervise", "--state-dir", st.Dir})
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(UpTimeout)
+	var offset int64
+	for {
+		offset = copyNewLines(progressFile(st.Dir), offset, out)
+		cur, err := LoadState(st.Dir)
+		if err == nil && cur.Ready {
+			return nil
+		}
+		if !p.alive() {
+			copyNewLines(progressFile(st.Dir), offset, out)
+			return fmt.Errorf("the lab's supervisor exited before the lab was ready; its log %s ends with:\n%s", p.Log, tail(p.Log, 20))
+		}
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(p.PID, syscall.SIGTERM)
+			return fmt.Errorf("the lab was not ready after %s; logs in %s", UpTimeout, filepath.Join(st.Dir, "logs"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// copyNewLines prints the complete lines of path past offset and returns the new offset.
+func copyNewLines(path string, offset int64, out io.Writer) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return offset
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return offset
+	}
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return offset // a partial line waits for its end
+		}
+		offset += int64(len(line))
+		fmt.Fprint(out, line)
+	}
+}
+
+// tail is the last n lines of a file, indented.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "    (unreadable: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
+// ensureKubeBins builds the Kubernetes binaries with test/kube/build.sh when the cache lacks
+// them, showing the build's output: a first run takes about ten minutes.
+func ensureKubeBins(dir string, out io.Writer) error {
+	missing := []string{}
+	for _, name := range kubeBinaries {
+		if executable(filepath.Join(dir, name)) != nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	script, err := findBuildScript()
+	if err != nil {
+		return fmt.Errorf("%s missing in %s and %w", strings.Join(missing, ", "), dir, err)
+	}
+	fmt.Fprintf(out, "%s missing in %s: building the Kubernetes binaries once with `make kube-bins` (%s, about 10 minutes on 2 cores) ...\n",
+		strings.Join(missing, ", "), dir, script)
+	cmd := exec.Command("bash", script)
+	cmd.Env = append(os.Environ(), "OUT="+dir)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("building the Kubernetes binaries failed (%v): fix the error above and run `make kube-bins`", err)
+	}
+	return nil
+}
+
+// findBuildScript looks for test/kube/build.sh in the working directory and its parents,
+// then beside the dualnet binary (bin/ in a clone).
+func findBuildScript() (string, error) {
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if self, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(self))
+	}
+	for _, dir := range starts {
+		for d := dir; ; d = filepath.Dir(d) {
+			candidate := filepath.Join(d, "test", "kube", "build.sh")
+			if _, err := os.Stat(candidate); err == nil {
+				return candidate, nil
+			}
+			if d == filepath.Dir(d) {
+				break
+			}
+		}
+	}
+	return "", errors.New("test/kube/build.sh was not found to build them: run `make kube-bins` in a dualnet clone")
+}
+
+var (
+	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni", "dualnet-armemu"}
+)

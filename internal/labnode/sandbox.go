@@ -1,0 +1,144 @@
+package labnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/containernetworking/cni/libcni"
+	cnitypes "github.com/containernetworking/cni/pkg/types"
+	cni100 "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/plugins/pkg/ns"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/dualnet/dualnet/internal/lab"
+)
+
+// ifName is the pod's interface, as containerd names it.
+const ifName = "eth0"
+
+// sandbox is a pod's network: its namespace and the addresses CNI gave it, IPv4 first.
+type sandbox struct {
+	netns string
+	ips   []netip.Addr
+}
+
+func (c Config) podNetns(pod *corev1.Pod) string { return c.PodNetnsPrefix + string(pod.UID) }
+
+// runtimeConf is what containerd passes to CNI for a pod sandbox: the sandbox ID (here the
+// pod UID), the namespace path, eth0, and the K8S_* arguments.
+func (c Config) runtimeConf(pod *corev1.Pod, netnsName string) *libcni.RuntimeConf {
+	return &libcni.RuntimeConf{
+		ContainerID: string(pod.UID),
+		NetNS:       lab.NetnsPath(netnsName),
+		IfName:      ifName,
+		Args: [][2]string{
+			{"IgnoreUnknown", "1"},
+			{"K8S_POD_NAMESPACE", pod.Namespace},
+			{"K8S_POD_NAME", pod.Name},
+			{"K8S_POD_INFRA_CONTAINER_ID", string(pod.UID)},
+			{"K8S_POD_UID", string(pod.UID)},
+		},
+	}
+}
+
+// network loads the node's CNI network the way containerd does: the first config file of
+// the conf dir in lexical order.
+func (c Config) network() (*libcni.NetworkConfigList, error) {
+	files, err := libcni.ConfFiles(c.CNIConfDir(), []string{".conf", ".conflist", ".json"})
+	if err != nil {
+		return nil, fmt.Errorf("read CNI config dir %s: %w", c.CNIConfDir(), err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no CNI network config in %s yet (dualnet-agent writes it once the node has pod CIDRs)", c.CNIConfDir())
+	}
+	slices.Sort(files)
+	list, err := libcni.NetworkConfFromFile(files[0])
+	if err != nil {
+		return nil, fmt.Errorf("CNI config %s: %w", files[0], err)
+	}
+	return list, nil
+}
+
+// cni calls the plugins from the node's namespace: a plugin is a child process, and a child
+// is born in the namespace of the thread that starts it, so it finds cbr0 where the agent
+// made it, exactly as on a node where containerd runs in the host namespace.
+func (c Config) cni(fn func(*libcni.CNIConfig, *libcni.NetworkConfigList) error) error {
+	list, err := c.network()
+	if err != nil {
+		return err
+	}
+	cninet := libcni.NewCNIConfigWithCacheDir([]string{c.CNIBinDir()}, c.CNICacheDir(), nil)
+	return inNetnsPath(c.NodeNetns, func() error { return fn(cninet, list) })
+}
+
+// setUp creates the pod's namespace and runs CNI ADD; on failure it undoes both.
+func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
+	name := c.podNetns(pod)
+	if err := lab.CreateNetns(name); err != nil {
+		return nil, err
+	}
+	var result cnitypes.Result
+	err := c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
+		var err error
+		result, err = cninet.AddNetworkList(ctx, list, c.runtimeConf(pod, name))
+		return err
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("CNI ADD: %w", err), c.tearDown(ctx, pod))
+	}
+	ips, err := podIPs(result)
+	if err != nil {
+		return nil, errors.Join(err, c.tearDown(ctx, pod))
+	}
+	return &sandbox{netns: name, ips: ips}, nil
+}
+
+// tearDown runs CNI DEL and removes the pod's namespace; both are idempotent, as CNI DEL must be.
+func (c Config) tearDown(ctx context.Context, pod *corev1.Pod) error {
+	name := c.podNetns(pod)
+	err := c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
+		return cninet.DelNetworkList(ctx, list, c.runtimeConf(pod, name))
+	})
+	if err != nil {
+		err = fmt.Errorf("CNI DEL: %w", err)
+	}
+	return errors.Join(err, lab.DeleteNetns(name))
+}
+
+// podIPs reads the addresses of the result, IPv4 first as status.podIPs lists them.
+func podIPs(result cnitypes.Result) ([]netip.Addr, error) {
+	r, err := cni100.NewResultFromResult(result)
+	if err != nil {
+		return nil, fmt.Errorf("CNI result: %w", err)
+	}
+	var ips []netip.Addr
+	for _, ipc := range r.IPs {
+		if a, ok := netip.AddrFromSlice(ipc.Address.IP); ok {
+			ips = append(ips, a.Unmap())
+		}
+	}
+	if len(ips) == 0 {
+		return nil, errors.New("CNI result has no IP address")
+	}
+	slices.SortStableFunc(ips, func(a, b netip.Addr) int {
+		switch {
+		case a.Is4() && !b.Is4():
+			return -1
+		case !a.Is4() && b.Is4():
+			return 1
+		}
+		return 0
+	})
+	return ips, nil
+}
+
+// inNetnsPath runs fn on a thread inside the namespace at path.
+func inNetnsPath(path string, fn func() error) error {
+	if err := ns.WithNetNSPath(path, func(ns.NetNS) error { return fn() }); err != nil {
+		return fmt.Errorf("in network namespace %s: %w", path, err)
+	}
+	return nil
+}
