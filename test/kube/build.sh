@@ -22,10 +22,14 @@ command -v "$GO" >/dev/null 2>&1 ||
 	die "'$GO' not found in PATH: install Go 1.26 or newer (https://go.dev/dl/) or set GO=/path/to/go"
 
 # The stamped version must be the one the modules are pinned to, or the binaries would lie.
-pinned="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/go.mod")"
+# required_version module go.mod: the version go.mod requires, in a require block or not.
+required_version() {
+	awk -v m="$1" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$2"
+}
+pinned="$(required_version k8s.io/kubernetes "$here/go.mod")"
 [[ "$pinned" == "$KUBE_VERSION" ]] ||
 	die "KUBE_VERSION=$KUBE_VERSION but test/kube/go.mod pins k8s.io/kubernetes $pinned; change both together"
-etcd_version="$(awk '$1 == "require" && $2 == "go.etcd.io/etcd/server/v3" { print $3 }' "$here/etcd/go.mod")"
+etcd_version="$(required_version go.etcd.io/etcd/server/v3 "$here/etcd/go.mod")"
 [[ -n "$etcd_version" ]] || die "test/kube/etcd/go.mod does not require go.etcd.io/etcd/server/v3"
 
 mkdir -p "$OUT" || die "cannot create OUT=$OUT (run as a user that can write there, or set DUALNET_CACHE)"
