@@ -44,3 +44,9 @@ func Within(p netip.Prefix, podCIDRs []netip.Prefix) bool {
 	}
 	return false
 }
+
+// KernelProtocol is the route protocol number (`ip route ... proto 222`) that marks the routes
+// dualnet programs on a Linux router, so that after a restart its stale routes are found by
+// protocol and no other route is ever taken for one of dualnet's. 222 is unassigned in
+// iproute2's rt_protos.
+const KernelProtocol = 222

@@ -156,3 +156,19 @@ func TestRoutedNeedsEveryRouteOfTheNode(t *testing.T) {
 		t.Error("node-0 routed with one of its routes missing")
 	}
 }
+
+func TestAdoptNamesUnnamedRoutesAfterTheNodeWithTheirPrefix(t *testing.T) {
+	desired := Desired(nodes(2), clusterPodCIDRs)
+	current := []Route{
+		{Prefix: desired[1].Routes[0].Prefix, NextHop: desired[1].Routes[0].NextHop},
+		{Prefix: netip.MustParsePrefix("10.244.99.0/24"), NextHop: netip.MustParseAddr("10.240.0.99")},
+	}
+	got := Adopt(current, desired)
+	if got[0].Name != desired[1].Routes[0].Name {
+		t.Errorf("adopted name %q, want %q", got[0].Name, desired[1].Routes[0].Name)
+	}
+	p := MakePlan(got, desired, 400)
+	if len(p.Removed) != 1 || p.Removed[0].Prefix != current[1].Prefix || len(p.Added) != 3 {
+		t.Errorf("plan removed %v added %d; want the stray 10.244.99.0/24 removed and 3 added", p.Removed, len(p.Added))
+	}
+}

@@ -1,0 +1,149 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/routes"
+)
+
+// Config says where the routes go.
+type Config struct {
+	// NetNS is the network namespace: a path (/proc/<pid>/ns/net, /var/run/netns/vnet) or a
+	// name under /var/run/netns (what `ip netns add` makes). Empty means this process's own.
+	NetNS string
+	// PodCIDRs are the cluster pod CIDRs: only routes inside them are dualnet's.
+	PodCIDRs []netip.Prefix
+}
+
+// Backend is the main table of one network namespace.
+type Backend struct {
+	cfg    Config
+	ns     netns.NsHandle
+	h      *netlink.Handle
+	writes atomic.Int64
+}
+
+var _ routes.Backend = (*Backend)(nil)
+
+// New opens the namespace; Close releases it.
+func New(cfg Config) (*Backend, error) {
+	if len(cfg.PodCIDRs) == 0 {
+		return nil, errors.New("--pod-cidrs: empty, the route backend needs the cluster pod CIDRs")
+	}
+	b := &Backend{cfg: cfg, ns: netns.None()}
+	var err error
+	if cfg.NetNS == "" {
+		b.h, err = netlink.NewHandle()
+	} else {
+		path := cfg.NetNS
+		if filepath.Base(path) == path {
+			path = filepath.Join("/var/run/netns", path)
+		}
+		if b.ns, err = netns.GetFromPath(path); err != nil {
+			return nil, fmt.Errorf("--routes-netns %q: open %s: %w", cfg.NetNS, path, err)
+		}
+		b.h, err = netlink.NewHandleAt(b.ns)
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("--routes-netns %q: netlink: %w", cfg.NetNS, err)
+	}
+	return b, nil
+}
+
+// Close releases the namespace and the netlink socket.
+func (b *Backend) Close() {
+	if b.h != nil {
+		b.h.Close()
+	}
+	if b.ns.IsOpen() {
+		b.ns.Close()
+	}
+}
+
+// Writes counts the routes replaced or deleted since New.
+func (b *Backend) Writes() int { return int(b.writes.Load()) }
+
+// Read lists the main table's routes with dualnet's protocol inside the pod CIDRs. They come
+// back unnamed (the kernel keeps no names); the controller names them with routes.Adopt.
+func (b *Backend) Read(context.Context) (routes.Table, error) {
+	filter := &netlink.Route{Protocol: routes.KernelProtocol, Table: unix.RT_TABLE_MAIN}
+	list, err := b.h.RouteListFiltered(netlink.FAMILY_ALL, filter, netlink.RT_FILTER_PROTOCOL|netlink.RT_FILTER_TABLE)
+	if err != nil {
+		return routes.Table{}, fmt.Errorf("list routes of protocol %d in %s: %w", routes.KernelProtocol, b.where(), err)
+	}
+	var t routes.Table
+	for _, r := range list {
+		if r.Dst == nil {
+			continue
+		}
+		p, ok := prefixOf(r.Dst)
+		if !ok || !routes.Within(p, b.cfg.PodCIDRs) {
+			continue
+		}
+		hop, _ := netip.AddrFromSlice(r.Gw)
+		t.Routes = append(t.Routes, routes.Route{Prefix: p, NextHop: hop.Unmap()})
+	}
+	return t, nil
+}
+
+// Write deletes the removed routes and replaces the added and updated ones. A route that
+// fails (a next hop not on any link, say) does not stop the others; the errors come back
+// together and the next sync tries again.
+func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) error {
+	var errs []error
+	for _, r := range plan.Removed {
+		err := b.h.RouteDel(b.netlinkRoute(r))
+		if err != nil && !errors.Is(err, unix.ESRCH) {
+			errs = append(errs, fmt.Errorf("delete route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err))
+			continue
+		}
+		b.writes.Add(1)
+	}
+	for _, r := range append(append([]routes.Route(nil), plan.Updated...), plan.Added...) {
+		if err := b.h.RouteReplace(b.netlinkRoute(r)); err != nil {
+			errs = append(errs, fmt.Errorf("replace route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err))
+			continue
+		}
+		b.writes.Add(1)
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Backend) netlinkRoute(r routes.Route) *netlink.Route {
+	nr := &netlink.Route{
+		Dst:      &net.IPNet{IP: r.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(r.Prefix.Bits(), r.Prefix.Addr().BitLen())},
+		Protocol: routes.KernelProtocol,
+		Table:    unix.RT_TABLE_MAIN,
+	}
+	if r.NextHop.IsValid() {
+		nr.Gw = r.NextHop.AsSlice()
+	}
+	return nr
+}
+
+func (b *Backend) where() string {
+	if b.cfg.NetNS == "" {
+		return "this network namespace"
+	}
+	return "network namespace " + b.cfg.NetNS
+}
+
+func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
+	a, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(a.Unmap(), ones), true
+}
