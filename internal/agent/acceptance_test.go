@@ -1,0 +1,169 @@
+package agent_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/kubetest"
+)
+
+const serverPort = 8080
+
+// sourceSeen polls until the server at dst answers a request from ns, and returns the source
+// address it saw. IPv6 neighbour discovery and new routes take a moment to settle.
+func sourceSeen(t *testing.T, from nodens.Namespace, dst netip.Addr) netip.Addr {
+	t.Helper()
+	var seen netip.Addr
+	dptest.Eventually(t, 15*time.Second, fmt.Sprintf("request to %s", dst), func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		var err error
+		seen, err = dptest.PeerAddressSeen(ctx, from, dst, serverPort)
+		return err
+	})
+	return seen
+}
+
+func TestPodReachesPodOnAnotherNodeWithItsOwnAddressInBothFamilies(t *testing.T) {
+	c := newCluster(t, 2)
+	client, server := c.nodes[0].addPod(t), c.nodes[1].addPod(t)
+	dptest.ServePeerAddress(t, nodens.At(server.ns.Path), serverPort)
+	for i, family := range []string{"IPv4", "IPv6"} {
+		if got := sourceSeen(t, nodens.At(client.ns.Path), server.ips[i]); got != client.ips[i] {
+			t.Errorf("%s: server pod saw %s, want the client pod's own %s (no NAT between pods)", family, got, client.ips[i])
+		}
+	}
+}
+
+func TestPodEgressLeavesWithTheNodeIPOfItsFamily(t *testing.T) {
+	c := newCluster(t, 2)
+	p := c.nodes[0].addPod(t)
+	dptest.ServePeerAddress(t, c.vnetHost.NS, serverPort)
+	node := c.nodes[0].host
+	for _, tc := range []struct {
+		dst, want netip.Addr
+	}{{c.vnetHost.IPv4, node.IPv4}, {c.vnetHost.IPv6, node.IPv6}} {
+		if got := sourceSeen(t, nodens.At(p.ns.Path), tc.dst); got != tc.want {
+			t.Errorf("vnet-host %s saw %s, want node 0's InternalIP %s", tc.dst, got, tc.want)
+		}
+	}
+}
+
+// nodeState is what a restart must not change: the table with rule handles (a rewritten rule
+// gets a new handle) and dualnet's routes of both families.
+func nodeState(t *testing.T, n *node) (table, routes string) {
+	table = dptest.InNS(t, n.host.Name, "nft", "list", "table", "inet", "dualnet")
+	routes = dptest.InNS(t, n.host.Name, "ip", "route", "show", "proto", "211") +
+		dptest.InNS(t, n.host.Name, "ip", "-6", "route", "show", "proto", "211")
+	return table, routes
+}
+
+func TestAgentRestartLeavesTablesAndRoutesIdentical(t *testing.T) {
+	c := newCluster(t, 2)
+	n := c.nodes[0]
+	table, routes := nodeState(t, n)
+	compareGolden(t, "node0.nft", table)
+	compareGolden(t, "node0.routes", routes)
+	handles := dptest.InNS(t, n.host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
+
+	n.stopAgent()
+	n.start(t)
+	n.waitReady(t)
+
+	tableAfter, routesAfter := nodeState(t, n)
+	if tableAfter != table || routesAfter != routes {
+		t.Errorf("state changed across a restart:\n%s%s\nbefore:\n%s%s", tableAfter, routesAfter, table, routes)
+	}
+	if after := dptest.InNS(t, n.host.Name, "nft", "-a", "list", "table", "inet", "dualnet"); after != handles {
+		t.Errorf("rules were rewritten across a restart (handles differ):\n%s\nbefore:\n%s", after, handles)
+	}
+}
+
+func TestDriftIsRepairedWithinOneResync(t *testing.T) {
+	c := newCluster(t, 2)
+	n := c.nodes[0]
+	table, routes := nodeState(t, n)
+	peerCIDR := c.nodes[1].podCIDRs[0].String()
+	dptest.InNS(t, n.host.Name, "ip", "route", "del", peerCIDR)
+	dptest.InNS(t, n.host.Name, "nft", "flush", "table", "inet", "dualnet")
+	dptest.Eventually(t, resync+2*time.Second, "route and table restored", func() error {
+		tableNow, routesNow := nodeState(t, n)
+		if tableNow != table || routesNow != routes {
+			return fmt.Errorf("node has\n%s%s", tableNow, routesNow)
+		}
+		return nil
+	})
+}
+
+func TestDeletedNodesRoutesDisappearFromTheOtherNode(t *testing.T) {
+	c := newCluster(t, 2)
+	name := dptest.Name("node9-")
+	v4, v6 := nodeAddrs(9)
+	cidrs := c.nodes[0].agentConfig.Spec.NodeCIDRs(9)
+	createNode(t, name, cidrs, v4, v6)
+	n := c.nodes[0]
+	hasRoutes := func(want bool) func() error {
+		return func() error {
+			_, routes := nodeState(t, n)
+			for _, p := range cidrs {
+				if strings.Contains(routes, p.String()) != want {
+					return fmt.Errorf("route to %s present=%v, want %v:\n%s", p, !want, want, routes)
+				}
+			}
+			return nil
+		}
+	}
+	dptest.Eventually(t, 10*time.Second, "routes to the new node", hasRoutes(true))
+	deleteNode(t, name)
+	dptest.Eventually(t, 10*time.Second, "routes to the deleted node gone", hasRoutes(false))
+}
+
+func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
+	c := newCluster(t, 1)
+	name := dptest.Name("far-")
+	cidrs := c.nodes[0].agentConfig.Spec.NodeCIDRs(7)
+	createNode(t, name, cidrs, netip.MustParseAddr("192.168.99.9"), netip.MustParseAddr("fd00:99::9"))
+	dptest.Eventually(t, 10*time.Second, "NodeNotOnLink event", func() error {
+		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
+		if err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "NodeNotOnLink" {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none NodeNotOnLink", len(events.Items))
+	})
+	if _, routes := nodeState(t, c.nodes[0]); strings.Contains(routes, cidrs[0].String()) {
+		t.Errorf("route to an off-link node installed:\n%s", routes)
+	}
+}
+
+func compareGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden file (UPDATE_GOLDEN=1 go test writes it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
