@@ -12,6 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/kubetest"
@@ -35,25 +36,25 @@ func sourceSeen(t *testing.T, from nodens.Namespace, dst netip.Addr) netip.Addr 
 }
 
 func TestPodReachesPodOnAnotherNodeWithItsOwnAddressInBothFamilies(t *testing.T) {
-	c := newCluster(t, 2)
-	client, server := c.nodes[0].addPod(t), c.nodes[1].addPod(t)
-	dptest.ServePeerAddress(t, nodens.At(server.ns.Path), serverPort)
+	c := agenttest.NewCluster(t, 2)
+	client, server := c.Nodes[0].AddPod(t), c.Nodes[1].AddPod(t)
+	dptest.ServePeerAddress(t, nodens.At(server.NS.Path), serverPort)
 	for i, family := range []string{"IPv4", "IPv6"} {
-		if got := sourceSeen(t, nodens.At(client.ns.Path), server.ips[i]); got != client.ips[i] {
-			t.Errorf("%s: server pod saw %s, want the client pod's own %s (no NAT between pods)", family, got, client.ips[i])
+		if got := sourceSeen(t, nodens.At(client.NS.Path), server.IPs[i]); got != client.IPs[i] {
+			t.Errorf("%s: server pod saw %s, want the client pod's own %s (no NAT between pods)", family, got, client.IPs[i])
 		}
 	}
 }
 
 func TestPodEgressLeavesWithTheNodeIPOfItsFamily(t *testing.T) {
-	c := newCluster(t, 2)
-	p := c.nodes[0].addPod(t)
-	dptest.ServePeerAddress(t, c.vnetHost.NS, serverPort)
-	node := c.nodes[0].host
+	c := agenttest.NewCluster(t, 2)
+	p := c.Nodes[0].AddPod(t)
+	dptest.ServePeerAddress(t, c.VNetHost.NS, serverPort)
+	node := c.Nodes[0].Host
 	for _, tc := range []struct {
 		dst, want netip.Addr
-	}{{c.vnetHost.IPv4, node.IPv4}, {c.vnetHost.IPv6, node.IPv6}} {
-		if got := sourceSeen(t, nodens.At(p.ns.Path), tc.dst); got != tc.want {
+	}{{c.VNetHost.IPv4, node.IPv4}, {c.VNetHost.IPv6, node.IPv6}} {
+		if got := sourceSeen(t, nodens.At(p.NS.Path), tc.dst); got != tc.want {
 			t.Errorf("vnet-host %s saw %s, want node 0's InternalIP %s", tc.dst, got, tc.want)
 		}
 	}
@@ -61,42 +62,42 @@ func TestPodEgressLeavesWithTheNodeIPOfItsFamily(t *testing.T) {
 
 // nodeState is what a restart must not change: the table with rule handles (a rewritten rule
 // gets a new handle) and dualnet's routes of both families.
-func nodeState(t *testing.T, n *node) (table, routes string) {
-	table = dptest.InNS(t, n.host.Name, "nft", "list", "table", "inet", "dualnet")
-	routes = dptest.InNS(t, n.host.Name, "ip", "route", "show", "proto", "211") +
-		dptest.InNS(t, n.host.Name, "ip", "-6", "route", "show", "proto", "211")
+func nodeState(t *testing.T, n *agenttest.Node) (table, routes string) {
+	table = dptest.InNS(t, n.Host.Name, "nft", "list", "table", "inet", "dualnet")
+	routes = dptest.InNS(t, n.Host.Name, "ip", "route", "show", "proto", "211") +
+		dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "show", "proto", "211")
 	return table, routes
 }
 
 func TestAgentRestartLeavesTablesAndRoutesIdentical(t *testing.T) {
-	c := newCluster(t, 2)
-	n := c.nodes[0]
+	c := agenttest.NewCluster(t, 2)
+	n := c.Nodes[0]
 	table, routes := nodeState(t, n)
 	compareGolden(t, "node0.nft", table)
 	compareGolden(t, "node0.routes", routes)
-	handles := dptest.InNS(t, n.host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
+	handles := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
 
-	n.stopAgent()
-	n.start(t)
-	n.waitReady(t)
+	n.StopAgent()
+	n.Start(t)
+	n.WaitReady(t)
 
 	tableAfter, routesAfter := nodeState(t, n)
 	if tableAfter != table || routesAfter != routes {
 		t.Errorf("state changed across a restart:\n%s%s\nbefore:\n%s%s", tableAfter, routesAfter, table, routes)
 	}
-	if after := dptest.InNS(t, n.host.Name, "nft", "-a", "list", "table", "inet", "dualnet"); after != handles {
+	if after := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet"); after != handles {
 		t.Errorf("rules were rewritten across a restart (handles differ):\n%s\nbefore:\n%s", after, handles)
 	}
 }
 
 func TestDriftIsRepairedWithinOneResync(t *testing.T) {
-	c := newCluster(t, 2)
-	n := c.nodes[0]
+	c := agenttest.NewCluster(t, 2)
+	n := c.Nodes[0]
 	table, routes := nodeState(t, n)
-	peerCIDR := c.nodes[1].podCIDRs[0].String()
-	dptest.InNS(t, n.host.Name, "ip", "route", "del", peerCIDR)
-	dptest.InNS(t, n.host.Name, "nft", "flush", "table", "inet", "dualnet")
-	dptest.Eventually(t, resync+2*time.Second, "route and table restored", func() error {
+	peerCIDR := c.Nodes[1].PodCIDRs[0].String()
+	dptest.InNS(t, n.Host.Name, "ip", "route", "del", peerCIDR)
+	dptest.InNS(t, n.Host.Name, "nft", "flush", "table", "inet", "dualnet")
+	dptest.Eventually(t, agenttest.Resync+2*time.Second, "route and table restored", func() error {
 		tableNow, routesNow := nodeState(t, n)
 		if tableNow != table || routesNow != routes {
 			return fmt.Errorf("node has\n%s%s", tableNow, routesNow)
@@ -106,12 +107,12 @@ func TestDriftIsRepairedWithinOneResync(t *testing.T) {
 }
 
 func TestDeletedNodesRoutesDisappearFromTheOtherNode(t *testing.T) {
-	c := newCluster(t, 2)
+	c := agenttest.NewCluster(t, 2)
 	name := dptest.Name("node9-")
-	v4, v6 := nodeAddrs(9)
-	cidrs := c.nodes[0].agentConfig.Spec.NodeCIDRs(9)
-	createNode(t, name, cidrs, v4, v6)
-	n := c.nodes[0]
+	v4, v6 := agenttest.NodeAddrs(9)
+	cidrs := c.Nodes[0].AgentConfig.Spec.NodeCIDRs(9)
+	agenttest.CreateNode(t, name, cidrs, v4, v6)
+	n := c.Nodes[0]
 	hasRoutes := func(want bool) func() error {
 		return func() error {
 			_, routes := nodeState(t, n)
@@ -124,15 +125,15 @@ func TestDeletedNodesRoutesDisappearFromTheOtherNode(t *testing.T) {
 		}
 	}
 	dptest.Eventually(t, 10*time.Second, "routes to the new node", hasRoutes(true))
-	deleteNode(t, name)
+	agenttest.DeleteNode(t, name)
 	dptest.Eventually(t, 10*time.Second, "routes to the deleted node gone", hasRoutes(false))
 }
 
 func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
-	c := newCluster(t, 1)
+	c := agenttest.NewCluster(t, 1)
 	name := dptest.Name("far-")
-	cidrs := c.nodes[0].agentConfig.Spec.NodeCIDRs(7)
-	createNode(t, name, cidrs, netip.MustParseAddr("192.168.99.9"), netip.MustParseAddr("fd00:99::9"))
+	cidrs := c.Nodes[0].AgentConfig.Spec.NodeCIDRs(7)
+	agenttest.CreateNode(t, name, cidrs, netip.MustParseAddr("192.168.99.9"), netip.MustParseAddr("fd00:99::9"))
 	dptest.Eventually(t, 10*time.Second, "NodeNotOnLink event", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
 		if err != nil {
@@ -145,7 +146,7 @@ func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
 		}
 		return fmt.Errorf("%d events, none NodeNotOnLink", len(events.Items))
 	})
-	if _, routes := nodeState(t, c.nodes[0]); strings.Contains(routes, cidrs[0].String()) {
+	if _, routes := nodeState(t, c.Nodes[0]); strings.Contains(routes, cidrs[0].String()) {
 		t.Errorf("route to an off-link node installed:\n%s", routes)
 	}
 }

@@ -1,4 +1,8 @@
-package agent_test
+// Package agenttest builds small dualnet clusters for tests and benchmarks: a virtual network
+// namespace with a "vnet-host" VM, nodes as namespaces with Node objects in the kubetest API
+// server and an agent each (in this process), and pods made by dualnet-cni through libcni.
+// Everything is removed by the test's cleanup. It must never touch the host's network.
+package agenttest
 
 import (
 	"context"
@@ -25,73 +29,75 @@ import (
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
-// resync is short so that drift repair is quick to observe.
-const resync = 2 * time.Second
+// Resync is short so that drift repair is quick to observe.
+const Resync = 2 * time.Second
 
-// cluster is a virtual network with a "vnet-host" VM and nodes running agents.
-type cluster struct {
-	vnet     *dptest.VNet
-	vnetHost dptest.Host
-	nodes    []*node
+// Cluster is a virtual network with a "vnet-host" VM and nodes running agents.
+type Cluster struct {
+	VNet     *dptest.VNet
+	VNetHost dptest.Host
+	Nodes    []*Node
 	plugin   string // the built dualnet-cni
 }
 
-type node struct {
-	name        string
-	host        dptest.Host
-	podCIDRs    []netip.Prefix
+type Node struct {
+	Name        string
+	Host        dptest.Host
+	PodCIDRs    []netip.Prefix
+	Agent       *agent.Agent
+	AgentConfig agent.Config
 	confDir     string
 	binDir      string
 	dataDir     string
 	cacheDir    string
-	stopAgent   func()
-	agent       *agent.Agent
-	agentConfig agent.Config
+	stop        func()
 }
 
-// nodeAddrs are the lab's node addresses: node i is .4+i / ::4+i on 172.30.0.0/24, fd00:30::/64.
-func nodeAddrs(i int) (netip.Addr, netip.Addr) {
+// NodeAddrs are the lab's node addresses: node i is .4+i / ::4+i on 172.30.0.0/24, fd00:30::/64.
+func NodeAddrs(i int) (netip.Addr, netip.Addr) {
 	return netip.AddrFrom4([4]byte{172, 30, 0, byte(4 + i)}), netip.MustParseAddr(fmt.Sprintf("fd00:30::%x", 4+i))
 }
 
-func newCluster(t *testing.T, nodes int) *cluster {
+// NewCluster starts nodes nodes (node i at NodeAddrs(i), pod CIDRs of block i of the
+// default spec) in host-route mode and waits for their agents to be ready.
+func NewCluster(t testing.TB, nodes int) *Cluster {
 	t.Helper()
 	dptest.RequireRoot(t)
-	c := &cluster{vnet: dptest.NewVNet(t)}
-	c.vnetHost = c.vnet.AddHost(t, "vhost", netip.MustParseAddr("172.30.0.100"), netip.MustParseAddr("fd00:30::100"))
+	c := &Cluster{VNet: dptest.NewVNet(t)}
+	c.VNetHost = c.VNet.AddHost(t, "vhost", netip.MustParseAddr("172.30.0.100"), netip.MustParseAddr("fd00:30::100"))
 	c.plugin = filepath.Join(t.TempDir(), "dualnet-cni")
 	if err := cnitest.Build(c.plugin, "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
 		t.Fatal(err)
 	}
 	spec := netspec.Default()
 	for i := range nodes {
-		v4, v6 := nodeAddrs(i)
-		n := &node{
-			name:     dptest.Name(fmt.Sprintf("node%d-", i)),
-			host:     c.vnet.AddHost(t, fmt.Sprintf("n%d", i), v4, v6),
-			podCIDRs: spec.NodeCIDRs(uint64(i)),
+		v4, v6 := NodeAddrs(i)
+		n := &Node{
+			Name:     dptest.Name(fmt.Sprintf("node%d-", i)),
+			Host:     c.VNet.AddHost(t, fmt.Sprintf("n%d", i), v4, v6),
+			PodCIDRs: spec.NodeCIDRs(uint64(i)),
 		}
 		dir := t.TempDir()
 		n.confDir, n.binDir, n.dataDir, n.cacheDir = filepath.Join(dir, "net.d"), filepath.Join(dir, "bin"), filepath.Join(dir, "data"), filepath.Join(dir, "cache")
-		n.agentConfig = agent.Config{
-			NodeName: n.name, Spec: spec, Routes: agent.HostRoutes,
+		n.AgentConfig = agent.Config{
+			NodeName: n.Name, Spec: spec, Routes: agent.HostRoutes,
 			CNIConfDir: n.confDir, CNIBinDir: n.binDir, CNIPlugin: c.plugin, CNIDataDir: n.dataDir,
-			Bridge: "cbr0", Namespace: n.host.NS, Resync: resync,
+			Bridge: "cbr0", Namespace: n.Host.NS, Resync: Resync,
 		}
-		createNode(t, n.name, n.podCIDRs, v4, v6)
-		c.nodes = append(c.nodes, n)
+		CreateNode(t, n.Name, n.PodCIDRs, v4, v6)
+		c.Nodes = append(c.Nodes, n)
 	}
-	for _, n := range c.nodes {
-		n.start(t)
+	for _, n := range c.Nodes {
+		n.Start(t)
 	}
-	for _, n := range c.nodes {
-		n.waitReady(t)
+	for _, n := range c.Nodes {
+		n.WaitReady(t)
 	}
 	return c
 }
 
-// createNode registers a Node as a kubelet would, with the pod CIDRs the controller assigns.
-func createNode(t *testing.T, name string, podCIDRs []netip.Prefix, ips ...netip.Addr) {
+// CreateNode registers a Node as a kubelet would, with the pod CIDRs the controller assigns.
+func CreateNode(t testing.TB, name string, podCIDRs []netip.Prefix, ips ...netip.Addr) {
 	t.Helper()
 	ctx := context.Background()
 	nodes := kubetest.Client().CoreV1().Nodes()
@@ -106,7 +112,7 @@ func createNode(t *testing.T, name string, podCIDRs []netip.Prefix, ips ...netip
 	if err != nil {
 		t.Fatalf("create node %s: %v", name, err)
 	}
-	t.Cleanup(func() { deleteNode(t, name) })
+	t.Cleanup(func() { DeleteNode(t, name) })
 	for _, ip := range ips {
 		created.Status.Addresses = append(created.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip.String()})
 	}
@@ -115,58 +121,59 @@ func createNode(t *testing.T, name string, podCIDRs []netip.Prefix, ips ...netip
 	}
 }
 
-func deleteNode(t *testing.T, name string) {
+func DeleteNode(t testing.TB, name string) {
 	err := kubetest.Client().CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		t.Errorf("delete node %s: %v", name, err)
 	}
 }
 
-// start runs the node's agent in this process until stop or the end of the test.
-func (n *node) start(t *testing.T) {
+// Start runs the node's agent in this process until stop or the end of the test.
+func (n *Node) Start(t testing.TB) {
 	t.Helper()
-	a, err := agent.New(n.agentConfig, kubetest.Client())
+	a, err := agent.New(n.AgentConfig, kubetest.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), ktesting.NewLogger(t, ktesting.NewConfig()).WithName(n.name)))
+	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), ktesting.NewLogger(t, ktesting.NewConfig()).WithName(n.Name)))
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	n.agent = a
+	n.Agent = a
 	stopped := false
-	n.stopAgent = func() {
+	n.stop = func() {
 		if stopped {
 			return
 		}
 		stopped = true
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("agent of %s: %v", n.name, err)
+			t.Errorf("agent of %s: %v", n.Name, err)
 		}
 	}
-	t.Cleanup(n.stopAgent)
+	t.Cleanup(n.stop)
 }
 
-func (n *node) waitReady(t *testing.T) {
+// WaitReady waits until the node's agent has synced and is ready.
+func (n *Node) WaitReady(t testing.TB) {
 	t.Helper()
-	dptest.Eventually(t, 30*time.Second, "agent of "+n.name+" ready", func() error {
-		if n.agent.Ready() && n.agent.Syncs() > 0 {
+	dptest.Eventually(t, 30*time.Second, "agent of "+n.Name+" ready", func() error {
+		if n.Agent.Ready() && n.Agent.Syncs() > 0 {
 			return nil
 		}
 		return fmt.Errorf("not ready")
 	})
 }
 
-// pod is a pod sandbox made by dualnet-cni through libcni on a node.
-type pod struct {
-	ns   *cnitest.PodNS
-	ips  []netip.Addr // IPv4 first
-	node *node
+// Pod is a pod sandbox made by dualnet-cni through libcni on a node.
+type Pod struct {
+	NS   *cnitest.PodNS
+	IPs  []netip.Addr // IPv4 first
+	Node *Node
 }
 
-// addPod calls the plugin the agent installed, with the conflist the agent wrote, from
+// AddPod calls the plugin the agent installed, with the conflist the agent wrote, from
 // inside the node's namespace, as the node's container runtime would.
-func (n *node) addPod(t *testing.T) *pod {
+func (n *Node) AddPod(t testing.TB) *Pod {
 	t.Helper()
 	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
 	if err != nil {
@@ -182,7 +189,7 @@ func (n *node) addPod(t *testing.T) *pod {
 	}
 	rt := cnitest.Runtime(podNS.Name, podNS.Path, "eth0")
 	t.Cleanup(func() {
-		if err := n.host.NS.Do(func() error { return drv.Del(context.Background(), rt) }); err != nil {
+		if err := n.Host.NS.Do(func() error { return drv.Del(context.Background(), rt) }); err != nil {
 			t.Errorf("CNI DEL: %v", err)
 		}
 		if err := podNS.Delete(); err != nil {
@@ -190,25 +197,28 @@ func (n *node) addPod(t *testing.T) *pod {
 		}
 	})
 	var res types.Result
-	err = n.host.NS.Do(func() error {
+	err = n.Host.NS.Do(func() error {
 		var err error
 		res, err = drv.Add(context.Background(), rt)
 		return err
 	})
 	if err != nil {
-		t.Fatalf("CNI ADD on %s: %v", n.name, err)
+		t.Fatalf("CNI ADD on %s: %v", n.Name, err)
 	}
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pod{ns: podNS, node: n}
+	p := &Pod{NS: podNS, Node: n}
 	for _, ipc := range r.IPs {
 		a, _ := netip.AddrFromSlice(ipc.Address.IP)
-		p.ips = append(p.ips, a.Unmap())
+		p.IPs = append(p.IPs, a.Unmap())
 	}
-	if len(p.ips) != 2 || !p.ips[0].Is4() || !p.ips[1].Is6() {
-		t.Fatalf("pod addresses %v: want one IPv4 then one IPv6", p.ips)
+	if len(p.IPs) != 2 || !p.IPs[0].Is4() || !p.IPs[1].Is6() {
+		t.Fatalf("pod addresses %v: want one IPv4 then one IPv6", p.IPs)
 	}
 	return p
 }
+
+// StopAgent stops the node's agent and waits for it to return; the dataplane stays.
+func (n *Node) StopAgent() { n.stop() }
