@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/dualnet/dualnet/internal/controller/nodeipam"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+// controllers run in this order while the process leads. To add one, write its start
+// function in its own file and list it here. A route controller goes before nodeIPAM and sets
+// controllerContext.RoutesGone, so that IPAM reuses a deleted node's block only once its
+// routes are gone.
+var controllers = []controller{
+	nodeIPAM,
+}
+
+// controller is one of dualnet-controller's controllers.
+type controller struct {
+	name    string
+	enabled func(*options) bool
+	// start builds the controller on the shared informers (started after every controller is
+	// built) and returns its run loop and its readiness check.
+	start func(*controllerContext) (run func(context.Context) error, ready func() error, err error)
+}
+
+// controllerContext is what every controller gets.
+type controllerContext struct {
+	Spec      netspec.Spec
+	Options   *options
+	Client    kubernetes.Interface
+	Informers informers.SharedInformerFactory
+	Recorder  record.EventRecorder
+	Metrics   prometheus.Registerer
+	// RoutesGone, when a route controller sets it, says whether the routes of a deleted node's
+	// pod CIDRs are gone. Nil: no routes are kept, released CIDRs are free at once.
+	RoutesGone func(cidrs []netip.Prefix) bool
+
+	ready *atomic.Pointer[[]func() error]
+}
+
+var nodeIPAM = controller{
+	name:    "nodeipam",
+	enabled: func(o *options) bool { return o.ipam == ipamDualnet },
+	start: func(cc *controllerContext) (func(context.Context) error, func() error, error) {
+		c, err := nodeipam.New(cc.Client, cc.Informers.Core().V1().Nodes(), nodeipam.Options{
+			Spec:       cc.Spec,
+			Recorder:   cc.Recorder,
+			RoutesGone: cc.RoutesGone,
+			HoldDown:   cc.Options.holdDown,
+			Metrics:    cc.Metrics,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return c.Run, c.Ready, nil
+	},
+}

@@ -1,0 +1,169 @@
+package nodeipam_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dualnet/dualnet/internal/controller/nodeipam"
+	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+func TestControllerGivesThreeNodesTheFirstThreeBlocksOfBothFamilies(t *testing.T) {
+	client := nodeipamtest.FastClient(t)
+	startController(t, nodeipam.Options{Spec: netspec.Default()})
+	names := nodeipamtest.Names(t, 3)
+	for _, name := range names {
+		// One at a time: allocation order is the order nodes appear in.
+		nodeipamtest.CreateNodes(t, client, []string{name}, nil)
+	}
+	want := map[string][]string{
+		names[0]: {"10.244.0.0/24", "fd12:3456:789a::/80"},
+		names[1]: {"10.244.1.0/24", "fd12:3456:789a:0:1::/80"},
+		names[2]: {"10.244.2.0/24", "fd12:3456:789a:0:2::/80"},
+	}
+	nodeipamtest.Eventually(t, 30*time.Second, "three nodes get the first three blocks", func() (bool, string) {
+		got := nodeipamtest.PodCIDRs(t, client)
+		for name, cidrs := range want {
+			if !slices.Equal(got[name], cidrs) {
+				return false, fmt.Sprint(got)
+			}
+		}
+		return true, ""
+	})
+}
+
+func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
+	client := nodeipamtest.FastClient(t)
+	startController(t, nodeipam.Options{Spec: netspec.Default()}) // --max-routes 400: 200 nodes
+	names := nodeipamtest.Names(t, 250)
+	nodeipamtest.CreateNodes(t, client, names, nil)
+
+	var allocated map[string][]string
+	nodeipamtest.Eventually(t, 90*time.Second, "200 nodes get pod CIDRs and 50 get a CIDRNotAvailable event", func() (bool, string) {
+		allocated = nodeipamtest.PodCIDRs(t, client)
+		if n := nodeipamtest.Count(names, allocated); n > 200 {
+			t.Fatalf("%d nodes got pod CIDRs; the route table holds 200", n)
+		}
+		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
+		state := fmt.Sprintf("%d with CIDRs, %d warned", nodeipamtest.Count(names, allocated), len(warned))
+		return nodeipamtest.Count(names, allocated) == 200 && len(warned) == 50, state
+	})
+	warned, messages := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
+	for name := range warned {
+		if _, ok := allocated[name]; ok {
+			t.Errorf("node %s has pod CIDRs and a CIDRNotAvailable event", name)
+		}
+	}
+	for _, m := range messages {
+		if !strings.Contains(m, "route table") || !strings.Contains(m, "--max-routes") {
+			t.Fatalf("event %q does not name the binding limit and how to raise it", m)
+		}
+	}
+
+	var gone []string
+	for _, name := range names {
+		if _, ok := allocated[name]; ok && len(gone) < 10 {
+			gone = append(gone, name)
+		}
+	}
+	nodeipamtest.DeleteNodes(t, client, gone)
+	nodeipamtest.Eventually(t, 60*time.Second, "10 waiting nodes get the 10 freed blocks", func() (bool, string) {
+		now := nodeipamtest.PodCIDRs(t, client)
+		for name, cidrs := range allocated {
+			if got, ok := now[name]; ok && !slices.Equal(got, cidrs) {
+				t.Fatalf("node %s's pod CIDRs changed from %v to %v", name, cidrs, got)
+			}
+		}
+		servedWaiting := 0
+		for name := range warned {
+			if _, ok := now[name]; ok {
+				servedWaiting++
+			}
+		}
+		n := nodeipamtest.Count(names, now)
+		if n > 200 {
+			t.Fatalf("%d nodes hold pod CIDRs; the route table holds 200", n)
+		}
+		return n == 200 && servedWaiting == 10, fmt.Sprintf("%d with CIDRs, %d formerly waiting served", n, servedWaiting)
+	})
+}
+
+func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
+	client := nodeipamtest.FastClient(t)
+	names := nodeipamtest.Names(t, 6)
+	existing := map[string][]string{
+		// As an earlier run gave it.
+		names[0]: {"10.244.0.0/24", "fd12:3456:789a::/80"},
+		// As kube-controller-manager numbers families apart: blocks 1 and 2 are both taken.
+		names[1]: {"10.244.1.0/24", "fd12:3456:789a:0:2::/80"},
+		// Outside the cluster range: reported, kept.
+		names[2]: {"192.168.7.0/24", "fd99::/80"},
+	}
+	nodeipamtest.CreateNodes(t, client, names[:3], existing)
+	nodeipamtest.CreateNodes(t, client, names[3:], nil)
+	startController(t, nodeipam.Options{Spec: netspec.Default()})
+
+	nodeipamtest.Eventually(t, 30*time.Second, "new nodes get blocks no existing node overlaps", func() (bool, string) {
+		got := nodeipamtest.PodCIDRs(t, client)
+		return nodeipamtest.Count(names, got) == 6, fmt.Sprint(got)
+	})
+	got := nodeipamtest.PodCIDRs(t, client)
+	for name, cidrs := range existing {
+		if !slices.Equal(got[name], cidrs) {
+			t.Errorf("existing node %s's CIDRs changed from %v to %v", name, cidrs, got[name])
+		}
+	}
+	var newBlocks []string
+	for _, name := range names[3:] {
+		newBlocks = append(newBlocks, got[name][0])
+	}
+	slices.Sort(newBlocks)
+	if want := []string{"10.244.3.0/24", "10.244.4.0/24", "10.244.5.0/24"}; !slices.Equal(newBlocks, want) {
+		t.Errorf("new nodes got %v, want %v (blocks 0 to 2 are taken)", newBlocks, want)
+	}
+	nodeipamtest.Eventually(t, 30*time.Second, "the node outside the cluster range gets a Warning event", func() (bool, string) {
+		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDROutsideRange)
+		return warned[names[2]] && len(warned) == 1, fmt.Sprint(warned)
+	})
+}
+
+func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T) {
+	client := nodeipamtest.FastClient(t)
+	hook := &routesHook{}
+	spec := mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
+	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: time.Hour})
+	names := nodeipamtest.Names(t, 3)
+	nodeipamtest.CreateNodes(t, client, names[:2], nil)
+	nodeipamtest.Eventually(t, 30*time.Second, "two nodes fill the route table", func() (bool, string) {
+		got := nodeipamtest.PodCIDRs(t, client)
+		return nodeipamtest.Count(names, got) == 2, fmt.Sprint(got)
+	})
+	first := nodeipamtest.PodCIDRs(t, client)[names[0]]
+	nodeipamtest.CreateNodes(t, client, names[2:], nil)
+	nodeipamtest.Eventually(t, 30*time.Second, "the third node is told there is no room", func() (bool, string) {
+		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
+		return warned[names[2]], fmt.Sprint(warned)
+	})
+
+	if err := client.CoreV1().Nodes().Delete(context.Background(), names[0], metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	nodeipamtest.Eventually(t, 30*time.Second, "IPAM asks whether the deleted node's routes are gone", func() (bool, string) {
+		return hook.wasAsked(first), ""
+	})
+	if got := nodeipamtest.PodCIDRs(t, client)[names[2]]; got != nil {
+		t.Fatalf("the waiting node got %v while the deleted node's routes were still there", got)
+	}
+	hook.setGone()
+	nodeipamtest.Eventually(t, 30*time.Second, "the waiting node gets the freed block once the routes are gone", func() (bool, string) {
+		got := nodeipamtest.PodCIDRs(t, client)[names[2]]
+		return slices.Equal(got, first), fmt.Sprint(got)
+	})
+}

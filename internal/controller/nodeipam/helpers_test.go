@@ -1,0 +1,91 @@
+package nodeipam_test
+
+import (
+	"context"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/record"
+
+	"github.com/dualnet/dualnet/internal/controller/nodeipam"
+	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+// startController runs a node IPAM controller until the test ends.
+func startController(t *testing.T, opts nodeipam.Options) *nodeipam.Controller {
+	t.Helper()
+	client := nodeipamtest.FastClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	opts.Recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-controller-test"})
+	factory := informers.NewSharedInformerFactory(client, 0)
+	c, err := nodeipam.New(client, factory.Core().V1().Nodes(), opts)
+	if err != nil {
+		t.Fatalf("new controller: %v", err)
+	}
+	factory.Start(ctx.Done())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("controller: %v", err)
+		}
+		factory.Shutdown()
+		broadcaster.Shutdown()
+	})
+	return c
+}
+
+// routesHook is a RoutesGone hook a test flips by hand, recording what it was asked.
+type routesHook struct {
+	mu    sync.Mutex
+	gone  bool
+	asked [][]netip.Prefix
+}
+
+func (h *routesHook) routesGone(cidrs []netip.Prefix) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.asked = append(h.asked, cidrs)
+	return h.gone
+}
+
+func (h *routesHook) wasAsked(cidrs []string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.ContainsFunc(h.asked, func(got []netip.Prefix) bool {
+		return slices.Equal(got, mustPrefixes(cidrs))
+	})
+}
+
+func (h *routesHook) setGone() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.gone = true
+}
+
+func mustPrefixes(ss []string) []netip.Prefix {
+	out := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		out[i] = netip.MustParsePrefix(s)
+	}
+	return out
+}
+
+func mustSpec(t *testing.T, in netspec.Input) netspec.Spec {
+	t.Helper()
+	s, err := netspec.Parse(in)
+	if err != nil {
+		t.Fatalf("spec: %v", err)
+	}
+	return s
+}

@@ -1,0 +1,164 @@
+// Package nodeipamtest holds the cluster-side checks of node IPAM tests: creating and removing
+// test nodes on a real API server, reading every node's pod CIDRs while checking that no CIDR
+// is on two nodes, reading events, and polling with a deadline. For tests only.
+package nodeipamtest
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/dualnet/dualnet/internal/kubetest"
+)
+
+// FastClient talks to the test API server without client-side throttling getting in the way
+// of hundreds of node writes.
+func FastClient(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	cfg := kubetest.Config()
+	cfg.QPS, cfg.Burst = 2000, 4000
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatalf("clientset: %v", err)
+	}
+	return c
+}
+
+// Names names n nodes after the test, so that tests sharing the API server never mix.
+func Names(t testing.TB, n int) []string {
+	prefix := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	prefix = strings.Trim(prefix[max(0, len(prefix)-40):], "-")
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%03d", prefix, i)
+	}
+	return names
+}
+
+// CreateNodes creates nodes (with the given pod CIDRs, if any) and deletes them all when the
+// test ends, so that the next test starts from an empty cluster.
+func CreateNodes(t testing.TB, client kubernetes.Interface, names []string, podCIDRs map[string][]string) {
+	t.Helper()
+	t.Cleanup(func() { DeleteNodes(t, client, names) })
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(16)
+	for _, name := range names {
+		g.Go(func() error {
+			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+			if cidrs := podCIDRs[name]; len(cidrs) > 0 {
+				node.Spec.PodCIDR, node.Spec.PodCIDRs = cidrs[0], cidrs
+			}
+			_, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("create nodes: %v", err)
+	}
+}
+
+// DeleteNodes deletes nodes; ones already gone are fine.
+func DeleteNodes(t testing.TB, client kubernetes.Interface, names []string) {
+	t.Helper()
+	var g errgroup.Group
+	g.SetLimit(16)
+	for _, name := range names {
+		g.Go(func() error {
+			err := client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Errorf("delete nodes: %v", err)
+	}
+}
+
+// PodCIDRs reads every node's spec.podCIDRs and fails the test if any CIDR overlaps another
+// node's or spec.podCIDR is not the first of spec.podCIDRs.
+func PodCIDRs(t testing.TB, client kubernetes.Interface) map[string][]string {
+	t.Helper()
+	list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("list nodes: %v", err)
+	}
+	byNode := map[string][]string{}
+	var seen []netip.Prefix
+	owner := map[netip.Prefix]string{}
+	for _, n := range list.Items {
+		if len(n.Spec.PodCIDRs) == 0 {
+			continue
+		}
+		byNode[n.Name] = n.Spec.PodCIDRs
+		for _, s := range n.Spec.PodCIDRs {
+			p := netip.MustParsePrefix(s)
+			for _, other := range seen {
+				if other.Overlaps(p) {
+					t.Fatalf("pod CIDR %s of node %s overlaps %s of node %s", p, n.Name, other, owner[other])
+				}
+			}
+			seen = append(seen, p)
+			owner[p] = n.Name
+		}
+		if n.Spec.PodCIDR != n.Spec.PodCIDRs[0] {
+			t.Fatalf("node %s: spec.podCIDR %q is not the first of spec.podCIDRs %v", n.Name, n.Spec.PodCIDR, n.Spec.PodCIDRs)
+		}
+	}
+	return byNode
+}
+
+// Count is how many of names are keys of set.
+func Count(names []string, set map[string][]string) int {
+	n := 0
+	for _, name := range names {
+		if _, ok := set[name]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+// Events lists the nodes that got an event with the reason, and the events' messages.
+func Events(t testing.TB, client kubernetes.Interface, reason string) (nodes map[string]bool, messages []string) {
+	t.Helper()
+	list, err := client.CoreV1().Events(metav1.NamespaceAll).List(context.Background(), metav1.ListOptions{FieldSelector: "reason=" + reason})
+	if err != nil {
+		t.Fatalf("list events: %v", err)
+	}
+	nodes = map[string]bool{}
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "Node" {
+			nodes[e.InvolvedObject.Name] = true
+			messages = append(messages, e.Message)
+		}
+	}
+	return nodes, messages
+}
+
+// Eventually polls cond until it is true, failing the test when the deadline passes with
+// what was awaited and the last state cond reported.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s; last state: %s", timeout, what, state)
+		}
+		time.Sleep(50 * time.Millisecond) // the poll interval, not a wait for state
+	}
+}

@@ -1,0 +1,136 @@
+package nodeipam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+
+	"github.com/dualnet/dualnet/internal/ipam"
+)
+
+type nodeT = corev1.Node
+
+// sync brings one node's pod CIDRs to what they should be: kept if it has some, assigned if
+// it has none and there is room, released if the node is gone.
+func (c *Controller) sync(ctx context.Context, name string) error {
+	node, err := c.nodes.Get(name)
+	switch {
+	case apierrors.IsNotFound(err):
+		c.release(ctx, name)
+		return nil
+	case err != nil:
+		return fmt.Errorf("get node %q from the cache: %w", name, err)
+	case len(podCIDRsOf(node)) > 0:
+		c.adopt(ctx, node)
+		return nil
+	}
+	return c.assign(ctx, node)
+}
+
+// assign gives a node without CIDRs the lowest free block, or tells it there is no room.
+func (c *Controller) assign(ctx context.Context, node *corev1.Node) error {
+	c.mu.Lock()
+	c.reclaim()
+	cidrs, err := c.alloc.Allocate(node.Name)
+	var full *ipam.FullError
+	if errors.As(err, &full) {
+		firstTime := !c.waiting[node.Name]
+		c.waiting[node.Name] = true
+		c.mu.Unlock()
+		if firstTime {
+			c.recorder.Event(node, corev1.EventTypeWarning, ReasonCIDRNotAvailable, err.Error())
+			klog.FromContext(ctx).Info("No pod CIDR available for node", "node", node.Name, "reason", err.Error())
+		}
+		if full.Held > 0 {
+			// Released blocks free up when their routes go, which no node event announces.
+			c.queue.AddAfter(node.Name, recheckHeld)
+		}
+		return nil
+	}
+	delete(c.waiting, node.Name)
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("allocate pod CIDRs for node %q: %w", node.Name, err)
+	}
+	if err := c.patchPodCIDRs(ctx, node.Name, cidrs); err != nil {
+		if apierrors.IsNotFound(err) {
+			c.release(ctx, node.Name)
+			return nil
+		}
+		// The allocation stays the node's: the retry sends the same CIDRs.
+		return fmt.Errorf("assign pod CIDRs %v to node %q: %w", cidrs, node.Name, err)
+	}
+	klog.FromContext(ctx).V(2).Info("Assigned pod CIDRs", "node", node.Name, "podCIDRs", cidrs)
+	return nil
+}
+
+// adopt records the CIDRs a node has and reports those dualnet would not have given.
+func (c *Controller) adopt(ctx context.Context, node *corev1.Node) {
+	cidrs := podCIDRsOf(node)
+	c.mu.Lock()
+	report := c.alloc.Adopt(node.Name, cidrs)
+	delete(c.waiting, node.Name)
+	// Report each node's CIDRs once: the allocator forgets nodes whose CIDRs are all outside
+	// the cluster range, so it would report them again on every node update.
+	key := fmt.Sprint(cidrs)
+	firstReport := c.reported[node.Name] != key
+	if !report.OK() {
+		c.reported[node.Name] = key
+	}
+	c.mu.Unlock()
+	if !report.OK() && firstReport {
+		c.reportAdoption(ctx, node, cidrs, report)
+	}
+}
+
+// release frees a deleted node's block (once its routes are gone) and gives the nodes that
+// wait for room another look.
+func (c *Controller) release(ctx context.Context, name string) {
+	c.mu.Lock()
+	released := c.alloc.Release(name)
+	delete(c.waiting, name)
+	delete(c.reported, name)
+	c.reclaim()
+	var waiters []string
+	if released {
+		for w := range c.waiting {
+			waiters = append(waiters, w)
+		}
+	}
+	c.mu.Unlock()
+	if released {
+		klog.FromContext(ctx).V(2).Info("Released pod CIDRs of deleted node", "node", name, "waitingNodes", len(waiters))
+	}
+	for _, w := range waiters {
+		c.queue.Add(w)
+	}
+}
+
+// reclaim frees the blocks of released nodes whose routes are gone. Call with c.mu held.
+func (c *Controller) reclaim() {
+	c.alloc.Reclaim(func(r ipam.Released) bool {
+		return c.routesGone == nil || c.routesGone(r.CIDRs)
+	})
+}
+
+// podCIDRsOf reads a node's pod CIDRs; spec.podCIDR alone counts for nodes written by
+// clients that predate spec.podCIDRs.
+func podCIDRsOf(node *corev1.Node) []netip.Prefix {
+	list := node.Spec.PodCIDRs
+	if len(list) == 0 && node.Spec.PodCIDR != "" {
+		list = []string{node.Spec.PodCIDR}
+	}
+	var cidrs []netip.Prefix
+	for _, s := range list {
+		// kube-apiserver validates them; one that does not parse cannot be routed anyway.
+		if p, err := netip.ParsePrefix(s); err == nil {
+			cidrs = append(cidrs, p)
+		}
+	}
+	return cidrs
+}

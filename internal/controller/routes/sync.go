@@ -1,0 +1,101 @@
+package routes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/klog/v2"
+
+	"github.com/dualnet/dualnet/internal/routes"
+)
+
+// conflictRetries bounds how often one sync re-reads a table that someone else keeps writing.
+const conflictRetries = 5
+
+// sync rebuilds the whole desired table from the node cache, writes the difference in one
+// write, then reports every node's condition. Running it twice in a row writes nothing.
+func (c *Controller) sync(ctx context.Context) error {
+	logger := klog.FromContext(ctx)
+	nodes, err := c.nodes.List(labels.Everything())
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	sortNodes(nodes)
+	model := make([]routes.Node, len(nodes))
+	for i, n := range nodes {
+		model[i] = routingOf(n)
+	}
+	desired := routes.Desired(model, c.opts.PodCIDRs)
+
+	var table routes.Table
+	var plan routes.Plan
+	for attempt := 1; ; attempt++ {
+		table, err = c.opts.Backend.Read(ctx)
+		if err != nil {
+			return err
+		}
+		table.Routes = routes.Adopt(table.Routes, desired)
+		c.remember(table.Routes)
+		plan = routes.MakePlan(table.Routes, desired, c.opts.MaxRoutes-table.Others)
+		if !plan.Changed() {
+			break
+		}
+		err = c.opts.Backend.Write(ctx, table, plan)
+		if err == nil {
+			c.remember(plan.Table)
+			logger.Info("Wrote route table", "added", len(plan.Added), "updated", len(plan.Updated),
+				"removed", len(plan.Removed), "routes", len(plan.Table), "otherRoutes", table.Others, "unfit", len(plan.Unfit))
+			break
+		}
+		if !errors.Is(err, routes.ErrConflict) || attempt == conflictRetries {
+			return err
+		}
+		logger.V(2).Info("Route table changed under the write; reading it again", "attempt", attempt)
+	}
+	c.markSynced()
+	return c.report(ctx, nodes, desired, plan, table.Others)
+}
+
+// remember records which of dualnet's prefixes the table holds, for RoutesGone.
+func (c *Controller) remember(table []routes.Route) {
+	present := make(map[netip.Prefix]bool, len(table))
+	for _, r := range table {
+		present[r.Prefix] = true
+	}
+	c.mu.Lock()
+	c.present = present
+	c.mu.Unlock()
+}
+
+func (c *Controller) markSynced() {
+	c.mu.Lock()
+	c.synced1 = true
+	c.mu.Unlock()
+}
+
+// report sets each node's NetworkUnavailable condition and tells nodes newly left without
+// room that the table is full.
+func (c *Controller) report(ctx context.Context, nodes []*corev1.Node, desired []routes.NodeRoutes, plan routes.Plan, others int) error {
+	unfit := map[string]bool{}
+	for _, n := range plan.Unfit {
+		unfit[n] = true
+	}
+	byName := map[string]*corev1.Node{}
+	for _, n := range nodes {
+		byName[n.Name] = n
+	}
+	c.reportFull(nodes, byName, unfit, len(plan.Table), others)
+
+	var updates []conditionUpdate
+	for _, nr := range desired {
+		want := condition(nr, routes.Routed(nr, plan.Table), unfit[nr.Node])
+		if cond, change := changeTo(byName[nr.Node], want); change {
+			updates = append(updates, conditionUpdate{node: nr.Node, cond: cond})
+		}
+	}
+	return c.setConditions(ctx, updates)
+}
