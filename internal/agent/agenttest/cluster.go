@@ -135,7 +135,7 @@ func (n *Node) Start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), ktesting.NewLogger(t, ktesting.NewConfig()).WithName(n.Name)))
+	ctx, cancel := context.WithCancel(klog.NewContext(context.Background(), ktesting.NewLogger(t, ktesting.NewConfig(ktesting.Verbosity(1))).WithName(n.Name)))
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
 	n.Agent = a
