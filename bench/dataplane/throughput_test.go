@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"text/tabwriter"
 	"testing"
+	"text/tabwriter"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
