@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,10 +36,20 @@ func newLabExecCmd() *cobra.Command {
 			}
 			c := exec.Command(args[1], args[2:]...)
 			c.Stdin, c.Stdout, c.Stderr = os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr()
+			// It ends with this command: a signal is passed on, and the kernel kills it if
+			// this process dies first.
+			c.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			signals := make(chan os.Signal, 1)
+			signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
 			// The child is born in the namespace of the thread that starts it.
 			if err := lab.InNetns(netns, c.Start); err != nil {
 				return err
 			}
+			go func() {
+				for s := range signals {
+					_ = c.Process.Signal(s)
+				}
+			}()
 			err = c.Wait()
 			var exit *exec.ExitError
 			if errors.As(err, &exit) {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +20,7 @@ func newLabUpCmd() *cobra.Command {
 		nodes      int
 		binDir     string
 		kubeBinDir string
+		routes     string
 		spec       = netspec.NewFlags()
 	)
 	cmd := &cobra.Command{
@@ -36,8 +39,12 @@ func newLabUpCmd() *cobra.Command {
 				}
 				binDir = filepath.Dir(self)
 			}
+			mode := lab.RouteMode(routes)
+			if !slices.Contains(lab.RouteModes, mode) {
+				return fmt.Errorf("--routes: %q is not a route mode: use %v", routes, lab.RouteModes)
+			}
 			cfg := lab.Config{Name: where.name, StateRoot: where.stateRoot, Nodes: nodes, Spec: s,
-				BinDir: binDir, KubeBinDir: kubeBinDir}
+				BinDir: binDir, KubeBinDir: kubeBinDir, Routes: mode}
 			start := time.Now()
 			if err := lab.Up(cmd.Context(), cfg, cmd.OutOrStdout()); err != nil {
 				return err
@@ -50,6 +57,7 @@ func newLabUpCmd() *cobra.Command {
 	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
 	cmd.Flags().StringVar(&binDir, "bin-dir", "", "where dualnet-controller, dualnet-agent, dualnet-cni and dualnet-armemu are (default: beside this binary, as `make build` puts them)")
 	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries (`make kube-bins`; $"+controlplane.BinDirEnv+")")
+	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesHost), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
 	spec.AddTo(cmd.Flags())
 	return cmd
 }

@@ -17,6 +17,9 @@ type component struct {
 	Name string
 	Path string
 	Args []string
+	// Node, for a lab node, is the Node it registers. The supervisor waits for it to have its
+	// pod CIDRs before starting the next node, so that node i gets block i, as in the article.
+	Node string
 }
 
 // children runs the lab's components, restarts one that exits (as a kubelet or systemd would,

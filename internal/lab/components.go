@@ -57,12 +57,15 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 	bin := func(name string) string { return filepath.Join(cfg.BinDir, name) }
 	spec := specFlags(cfg.Spec)
 	var out []component
-	out = append(out, component{
-		Name: "dualnet-controller",
-		Path: bin("dualnet-controller"),
-		Args: append([]string{"--kubeconfig=" + kubeconfig,
-			"--routes=kernel", "--routes-netns=" + NetnsPath(topo.Names.Vnet())}, spec...),
-	})
+	controllerArgs := append([]string{"--kubeconfig=" + kubeconfig, "--health-addr=127.0.0.1:0"}, spec...)
+	agentRoutes := "none"
+	switch cfg.Routes {
+	case RoutesHost:
+		agentRoutes = "host"
+	case RoutesKernel:
+		controllerArgs = append(controllerArgs, "--routes=kernel", "--routes-netns="+NetnsPath(topo.Names.Vnet()))
+	}
+	out = append(out, component{Name: "dualnet-controller", Path: bin("dualnet-controller"), Args: controllerArgs})
 	for i := 0; i < cfg.Nodes; i++ {
 		node := topo.Names.Node(i)
 		dirs := dirsOf(st, node)
@@ -77,7 +80,8 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 			Args: append([]string{"--kubeconfig=" + kubeconfig, "--node-name=" + node,
 				"--netns=" + NetnsPath(node),
 				"--cni-conf-dir=" + dirs.conf, "--cni-bin-dir=" + dirs.bin,
-				"--cni-plugin=" + bin("dualnet-cni"), "--cni-data-dir=" + dirs.data}, spec...),
+				"--cni-plugin=" + bin("dualnet-cni"), "--cni-data-dir=" + dirs.data,
+				"--routes=" + agentRoutes, "--health-addr="}, spec...),
 		})
 		addrs := topo.Addressing.Node(i)
 		ips := make([]string, len(addrs))
@@ -90,6 +94,7 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 			Args: []string{"lab", "node", "--kubeconfig=" + kubeconfig, "--node-name=" + node,
 				"--netns=" + NetnsPath(node), "--node-ips=" + strings.Join(ips, ","),
 				"--node-dir=" + dirs.base, "--pod-netns-prefix=" + topo.Names.PodPrefix()},
+			Node: node,
 		})
 	}
 	return out, nil

@@ -18,7 +18,28 @@ type Config struct {
 	Spec       netspec.Spec `json:"spec"`
 	BinDir     string       `json:"binDir"`     // dualnet's binaries (make build: bin/)
 	KubeBinDir string       `json:"kubeBinDir"` // make kube-bins
+	Routes     RouteMode    `json:"routes"`
 }
+
+// RouteMode is how pod traffic between nodes is routed in the lab.
+type RouteMode string
+
+const (
+	// RoutesAzure: dualnet-controller programs the route table through the local ARM
+	// endpoint (armemu), and the table is applied to the vnet namespace: the Azure code path.
+	RoutesAzure RouteMode = "azure"
+	// RoutesKernel: dualnet-controller programs the vnet namespace's routes directly.
+	RoutesKernel RouteMode = "kernel"
+	// RoutesHost: no route table; every agent routes to the other nodes' pod CIDRs itself
+	// (nodes share the subnet), and nothing sets NetworkUnavailable.
+	RoutesHost RouteMode = "host"
+)
+
+// RouteModes lists the modes for --routes.
+var RouteModes = []RouteMode{RoutesAzure, RoutesKernel, RoutesHost}
+
+// routeTable says whether a controller keeps a route table (and so NetworkUnavailable).
+func (m RouteMode) routeTable() bool { return m != RoutesHost }
 
 // Dir is the lab's state directory.
 func (c Config) Dir() string { return filepath.Join(c.StateRoot, c.Name) }

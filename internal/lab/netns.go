@@ -72,3 +72,15 @@ func netlinkIn(name string) (*netlink.Handle, error) {
 	}
 	return handle, nil
 }
+
+// SetLoopbackUp brings up lo in the named namespace, as a container runtime does for every
+// pod sandbox: a fresh namespace's lo is down, and without ::1 programs (Go's among them)
+// conclude that the namespace has no IPv6.
+func SetLoopbackUp(name string) error {
+	h, err := netlinkIn(name)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return upByName(h, "lo")
+}

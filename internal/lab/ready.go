@@ -63,6 +63,10 @@ func nodesSummary(nodes []corev1.Node, lab Config) (string, bool) {
 		fmt.Sprintf("%d with routes (NetworkUnavailable=False)", routed),
 	}
 	n := lab.Nodes
+	if !lab.Routes.routeTable() {
+		parts = parts[:3]
+		routed = n
+	}
 	return strings.Join(parts, ", "), registered == n && ready == n && cidrs == n && routed == n
 }
 
@@ -73,4 +77,25 @@ func conditionIs(conds []corev1.NodeCondition, t corev1.NodeConditionType, s cor
 		}
 	}
 	return false
+}
+
+// waitPodCIDRs polls until the node is registered and has its pod CIDRs.
+func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		node, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err == nil && len(node.Spec.PodCIDRs) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %s did not register and get its pod CIDRs within a minute (last error: %v); see the logs of labnode-%s and dualnet-controller", name, err, name)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

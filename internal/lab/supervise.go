@@ -86,6 +86,11 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 			return err
 		}
 		order = append(order, step.Name)
+		if step.Node != "" {
+			if err := waitPodCIDRs(ctx, cp.RestConfig(), step.Node); err != nil {
+				return err
+			}
+		}
 	}
 
 	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress); err != nil {

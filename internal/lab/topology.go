@@ -63,12 +63,7 @@ func (t Topology) newNamespace(st *State, name string, sysctls map[string]string
 	if err := setSysctls(name, sysctls); err != nil {
 		return err
 	}
-	h, err := netlinkIn(name)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	return upByName(h, "lo")
+	return SetLoopbackUp(name)
 }
 
 // buildRouter gives the vnet namespace its bridge with the gateway addresses (.1 / ::1).

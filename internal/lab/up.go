@@ -50,7 +50,11 @@ func preflight(cfg Config, out io.Writer) error {
 	if err := ensureKubeBins(cfg.KubeBinDir, out); err != nil {
 		return err
 	}
-	for _, name := range dualnetBinaries {
+	needed := dualnetBinaries
+	if cfg.Routes == RoutesAzure {
+		needed = append(needed, "dualnet-armemu")
+	}
+	for _, name := range needed {
 		if err := executable(filepath.Join(cfg.BinDir, name)); err != nil {
 			return fmt.Errorf("%w: run `make build` (or pass --bin-dir where dualnet's binaries are)", err)
 		}
@@ -191,5 +195,5 @@ func findBuildScript() (string, error) {
 
 var (
 	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
-	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni", "dualnet-armemu"}
+	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni"}
 )

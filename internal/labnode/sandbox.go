@@ -80,6 +80,9 @@ func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
 	if err := lab.CreateNetns(name); err != nil {
 		return nil, err
 	}
+	if err := lab.SetLoopbackUp(name); err != nil {
+		return nil, errors.Join(err, lab.DeleteNetns(name))
+	}
 	var result cnitypes.Result
 	err := c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
 		var err error

@@ -1,0 +1,218 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// testLab is one `dualnet lab` for a test, under a name of its own.
+type testLab struct {
+	t          *testing.T
+	name       string
+	stateRoot  string
+	kubeconfig string
+	upTime     time.Duration
+}
+
+// dualnet runs the CLI built for this run.
+func (l *testLab) dualnet(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "dualnet"), args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (l *testLab) labArgs(sub string, args ...string) []string {
+	return append([]string{"lab", sub, "--name=" + l.name, "--state-root=" + l.stateRoot}, args...)
+}
+
+// startLab runs `dualnet lab up` and registers `dualnet lab down` and the leftovers check.
+func startLab(t *testing.T, routes string) *testLab {
+	l := &testLab{t: t, name: fmt.Sprintf("dn-e2e%d", os.Getpid()), stateRoot: "/run/dualnet-lab"}
+	t.Cleanup(func() { l.down() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, err := l.dualnet(ctx, l.labArgs("up", "--nodes=3", "--routes="+routes, "--bin-dir="+binDir)...)
+	l.upTime = time.Since(start)
+	t.Logf("dualnet lab up (%.1fs):\n%s", l.upTime.Seconds(), out)
+	if err != nil {
+		t.Fatalf("dualnet lab up: %v", err)
+	}
+	kc, err := l.dualnet(ctx, l.labArgs("kubeconfig")...)
+	if err != nil {
+		t.Fatalf("dualnet lab kubeconfig: %v\n%s", err, kc)
+	}
+	if !strings.Contains(kc, "apiVersion: v1") || !strings.Contains(kc, "clusters:") {
+		t.Fatalf("dualnet lab kubeconfig printed no kubeconfig:\n%s", kc)
+	}
+	l.kubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(l.kubeconfig, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// kubectl runs kubectl with the lab's kubeconfig, as a user who exported KUBECONFIG would.
+func (l *testLab) kubectl(args ...string) string {
+	l.t.Helper()
+	out, err := l.kubectlErr(args...)
+	if err != nil {
+		l.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (l *testLab) kubectlErr(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "kubectl", args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+l.kubeconfig)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return out.String() + stderr.String(), err
+	}
+	return out.String(), nil
+}
+
+// exec runs a command in a lab namespace or pod with `dualnet lab exec`.
+func (l *testLab) exec(target string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return l.dualnet(ctx, l.labArgs("exec", append([]string{target, "--"}, args...)...)...)
+}
+
+// down runs `dualnet lab down` once and checks that nothing of the lab is left.
+func (l *testLab) down() {
+	if l.name == "" {
+		return
+	}
+	t := l.t
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := l.dualnet(ctx, l.labArgs("down")...)
+	t.Logf("dualnet lab down:\n%s", out)
+	if err != nil {
+		t.Errorf("dualnet lab down: %v", err)
+	}
+	for _, left := range leftovers(l.name, filepath.Join(l.stateRoot, l.name)) {
+		t.Errorf("lab down left %s behind", left)
+	}
+	l.name = ""
+}
+
+// leftovers lists the lab's namespaces, state files and processes still on the machine.
+func leftovers(name, stateDir string) []string {
+	var left []string
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), name+"-") {
+			left = append(left, "network namespace "+e.Name())
+		}
+	}
+	if _, err := os.Stat(stateDir); err == nil {
+		left = append(left, "state directory "+stateDir)
+	}
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		exe, _ := os.Readlink(filepath.Join("/proc", p.Name(), "exe"))
+		if strings.HasPrefix(exe, binDir+"/") && !strings.Contains(args, " lab down ") {
+			left = append(left, fmt.Sprintf("process %s (%s): %s", p.Name(), exe, args))
+			continue
+		}
+		if strings.Contains(args, stateDir+"/") || strings.Contains(args, "--name="+name+" ") || strings.Contains(args, "/run/netns/"+name+"-") {
+			left = append(left, fmt.Sprintf("process %s: %s", p.Name(), args))
+		}
+	}
+	return left
+}
+
+// eventually polls check until it returns nil or the deadline passes.
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// routeMode is how the e2e lab routes between nodes: the Azure code path (dualnet-controller
+// -> armemu -> the vnet's route table).
+const routeMode = "host"
+
+// vnetHostAddrs are vnet-host's addresses, IPv4 first, as `ip` in its namespace shows them.
+func (l *testLab) vnetHostAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, family := range []string{"-4", "-6"} {
+		text, err := l.exec("vnet-host", "ip", "-o", family, "addr", "show", "dev", "eth0", "scope", "global")
+		if err != nil {
+			l.t.Fatalf("ip addr in vnet-host: %v\n%s", err, text)
+		}
+		f := strings.Fields(text)
+		for i := range f {
+			if (f[i] == "inet" || f[i] == "inet6") && i+1 < len(f) {
+				p, err := netip.ParsePrefix(f[i+1])
+				if err != nil {
+					l.t.Fatal(err)
+				}
+				out = append(out, p.Addr())
+				break
+			}
+		}
+	}
+	if len(out) != 2 {
+		l.t.Fatalf("vnet-host addresses: %v, want one per family", out)
+	}
+	return out
+}
+
+// background runs a command in a lab namespace until the returned function stops it.
+func (l *testLab) background(target string, args ...string) func() {
+	if args[0] == "dualnet" {
+		args[0] = filepath.Join(binDir, "dualnet")
+	}
+	cmd := exec.Command(filepath.Join(binDir, "dualnet"), l.labArgs("exec", append([]string{target, "--"}, args...)...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	return func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		l.t.Logf("%s in %s said:\n%s", strings.Join(args, " "), target, out.String())
+	}
+}

@@ -1,0 +1,46 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// binDir holds dualnet's binaries, built once for the whole run from this clone.
+var binDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "test/e2e builds a lab of network namespaces: run it as root (make test does)")
+		return 1
+	}
+	for _, tool := range []string{"kubectl", "curl", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			fmt.Fprintf(os.Stderr, "test/e2e needs %s in PATH: install it (kubectl: https://kubernetes.io/docs/tasks/tools/; curl, iproute2: apt-get install curl iproute2)\n", tool)
+			return 1
+		}
+	}
+	dir, err := os.MkdirTemp("", "dualnet-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/...")
+	build.Dir = filepath.Join("..", "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "build dualnet's binaries: %v\n", err)
+		return 1
+	}
+	binDir = dir
+	return m.Run()
+}
