@@ -53,6 +53,10 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 		return err
 	}
 	key := podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}
+	_, repeated, err := store.Lookup(key)
+	if err != nil {
+		return err
+	}
 	addrs, err := store.Allocate(key)
 	if err != nil {
 		return allocationError(err)
@@ -71,7 +75,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	defer cancel()
 	nftDone := make(chan error, 1)
 	go func() {
-		nftDone <- antispoof.Run(ctx, antispoof.AddTransaction(antispoof.Pod{HostVeth: a.hostVeth, Addrs: addrs, Owner: args.ContainerID}))
+		nftDone <- antispoof.Install(ctx, antispoof.Pod{HostVeth: a.hostVeth, Addrs: addrs, Owner: args.ContainerID}, repeated)
 	}()
 
 	if err := createVeth(a, br, podNS, conf); err != nil {

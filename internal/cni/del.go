@@ -41,7 +41,7 @@ func teardown(conf *config.Config, key podipam.Key, _ ns.NetNS) error {
 	if recorded {
 		ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
 		defer cancel()
-		go func() { nftDone <- antispoof.Run(ctx, antispoof.DeleteTransaction(veth)) }()
+		go func() { nftDone <- antispoof.Remove(ctx, veth) }()
 	} else {
 		nftDone <- nil
 	}

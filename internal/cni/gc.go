@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/vishvananda/netlink"
@@ -47,13 +46,14 @@ func cmdGC(args *skel.CmdArgs) error {
 	return errors.Join(errs...)
 }
 
-// gcVeths deletes the bridge's dualnet ports that belong to no valid attachment.
+// gcVeths deletes dualnet host veths that belong to no valid attachment: on the bridge, or
+// not on any master yet (a plugin killed between creating the pair and attaching it; the
+// netlink library attaches in a second request).
 func gcVeths(bridgeName string, valid map[string]bool) error {
-	br, err := netlink.LinkByName(bridgeName)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil
-	}
-	if err != nil {
+	brIndex := -1
+	if br, err := netlink.LinkByName(bridgeName); err == nil {
+		brIndex = br.Attrs().Index
+	} else if !errors.As(err, new(netlink.LinkNotFoundError)) {
 		return fmt.Errorf("bridge %s: %w", bridgeName, err)
 	}
 	links, err := netlink.LinkList()
@@ -63,7 +63,8 @@ func gcVeths(bridgeName string, valid map[string]bool) error {
 	var errs []error
 	for _, l := range links {
 		name := l.Attrs().Name
-		if l.Type() != "veth" || l.Attrs().MasterIndex != br.Attrs().Index || !strings.HasPrefix(name, "dn") || valid[name] {
+		master := l.Attrs().MasterIndex
+		if l.Type() != "veth" || !isHostVethName(name) || valid[name] || (master != 0 && master != brIndex) {
 			continue
 		}
 		if err := deleteHostVeth(name); err != nil {

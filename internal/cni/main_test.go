@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -204,26 +205,25 @@ func (nw *network) leftovers() []string {
 			left = append(left, "store "+sub+"/"+e.Name())
 		}
 	}
-	left = append(left, bridgePorts(nw.t, nw.bridge)...)
+	left = append(left, hostVeths(nw.t)...)
 	for _, c := range podChains(nw.t) {
 		left = append(left, "nft chain "+c)
 	}
 	return left
 }
 
-func bridgePorts(t *testing.T, bridge string) []string {
+var hostVethName = regexp.MustCompile(`^dn[0-9a-f]{12}$`)
+
+// hostVeths lists dualnet host veths in the node namespace, on a bridge or not.
+func hostVeths(t *testing.T) []string {
 	t.Helper()
-	br, err := netlink.LinkByName(bridge)
-	if err != nil {
-		return nil
-	}
 	links, err := netlink.LinkList()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, l := range links {
-		if l.Attrs().MasterIndex == br.Attrs().Index {
+		if hostVethName.MatchString(l.Attrs().Name) {
 			out = append(out, "veth "+l.Attrs().Name)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"strings"
 
 	"github.com/dualnet/dualnet/internal/podipam"
 )
@@ -13,6 +14,15 @@ import (
 func hostVethName(k podipam.Key) string {
 	sum := sha256.Sum256([]byte(k.String()))
 	return "dn" + hex.EncodeToString(sum[:6])
+}
+
+// isHostVethName tells dualnet's host veth names from everything else on the node.
+func isHostVethName(name string) bool {
+	if len(name) != 14 || !strings.HasPrefix(name, "dn") {
+		return false
+	}
+	_, err := hex.DecodeString(name[2:])
+	return err == nil
 }
 
 // hostVethMAC is a stable locally administered MAC for the host end, so that the result can

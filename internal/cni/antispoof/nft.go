@@ -6,9 +6,27 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 
 	"sigs.k8s.io/knftables"
 )
+
+// Install adds the rules of one pod with one nft run, or two for the first pod of a node
+// (and after anyone removed the table). replace is for a repeated ADD of the same pod.
+func Install(ctx context.Context, p Pod, replace bool) error {
+	if !replace && Run(ctx, InstallTransaction(p)) == nil {
+		return nil
+	}
+	return Run(ctx, SetupAndInstallTransaction(p))
+}
+
+// Remove deletes the rules of one pod; rules that are already gone are not an error.
+func Remove(ctx context.Context, hostVeth string) error {
+	if Run(ctx, RemoveTransaction(hostVeth)) == nil {
+		return nil
+	}
+	return Run(ctx, SetupAndRemoveTransaction(hostVeth))
+}
 
 // Run applies tx with a single `nft -f -` in the caller's network namespace.
 func Run(ctx context.Context, tx *knftables.Transaction) error {
@@ -18,6 +36,9 @@ func Run(ctx context.Context, tx *knftables.Transaction) error {
 	}
 	cmd := exec.CommandContext(ctx, path, "-f", "-")
 	cmd.Stdin = strings.NewReader(tx.String())
+	// If the plugin is killed (a runtime timeout), nft goes too rather than commit rules
+	// after a GC that already ran.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -62,5 +83,5 @@ func GC(ctx context.Context, keep func(hostVeth string) bool) (removed []string,
 	if len(removed) == 0 {
 		return nil, nil
 	}
-	return removed, Run(ctx, DeleteTransaction(removed...))
+	return removed, Run(ctx, SetupAndRemoveTransaction(removed...))
 }

@@ -26,8 +26,12 @@ func run(t *testing.T, fake *knftables.Fake, tx *knftables.Transaction) {
 
 func TestAddTransactionAllowsOnlyThePodsAddresses(t *testing.T) {
 	fake := knftables.NewFake(knftables.BridgeFamily, Table)
-	run(t, fake, AddTransaction(pod("dna", "10.244.1.2", "fd12:3456:789a:0:1::2")))
-	run(t, fake, AddTransaction(pod("dna", "10.244.1.2", "fd12:3456:789a:0:1::2"))) // ADD retried
+	if err := fake.Run(context.Background(), InstallTransaction(pod("dna", "10.244.1.2"))); err == nil {
+		t.Fatal("InstallTransaction succeeded without the table; Install would never set it up")
+	}
+	run(t, fake, SetupAndInstallTransaction(pod("dna", "10.244.1.2", "fd12:3456:789a:0:1::2")))
+	run(t, fake, SetupAndInstallTransaction(pod("dna", "10.244.1.2", "fd12:3456:789a:0:1::2"))) // ADD retried
+	run(t, fake, InstallTransaction(pod("dnb", "10.244.1.3")))
 	dump := fake.Dump()
 	for _, want := range []string{
 		`add element bridge dualnet-antispoof ports { "dna" : goto pod-dna }`,
@@ -49,13 +53,16 @@ func TestSingleStackPodMaySendNoIPv4WithoutAnAddress(t *testing.T) {
 	}
 }
 
-func TestDeleteTransactionRemovesOnlyThatPodAndIsIdempotent(t *testing.T) {
+func TestRemoveTransactionsRemoveOnlyThatPodAndAreIdempotent(t *testing.T) {
 	fake := knftables.NewFake(knftables.BridgeFamily, Table)
-	run(t, fake, DeleteTransaction("dna")) // DEL before anything exists
-	run(t, fake, AddTransaction(pod("dna", "10.244.1.2")))
-	run(t, fake, AddTransaction(pod("dnb", "10.244.1.3")))
-	run(t, fake, DeleteTransaction("dna"))
-	run(t, fake, DeleteTransaction("dna"))
+	run(t, fake, SetupAndRemoveTransaction("dna")) // DEL before anything exists
+	run(t, fake, SetupAndInstallTransaction(pod("dna", "10.244.1.2")))
+	run(t, fake, InstallTransaction(pod("dnb", "10.244.1.3")))
+	run(t, fake, RemoveTransaction("dna"))
+	if err := fake.Run(context.Background(), RemoveTransaction("dna")); err == nil {
+		t.Error("RemoveTransaction of absent rules succeeded; Remove relies on it failing")
+	}
+	run(t, fake, SetupAndRemoveTransaction("dna"))
 	dump := fake.Dump()
 	if strings.Contains(dump, "pod-dna") || strings.Contains(dump, `"dna"`) {
 		t.Errorf("pod dna's rules survived DEL:\n%s", dump)

@@ -1,0 +1,235 @@
+// Command cni measures dualnet-cni against the upstream bridge + host-local plugins
+// (containernetworking/plugins v1.10.0, built from the module in go.mod) through the same
+// libcni driver, in one run: single-stack and dual-stack, sequential and parallel, ADD and
+// DEL latency percentiles and the ratios dualnet/upstream.
+//
+// It runs as root inside a network namespace it creates (the "node"), with pod namespaces
+// dn-bench*; nothing touches the host's network.
+//
+//	go run ./bench/cni [-pods 100] [-parallel 20]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+)
+
+func main() {
+	pods := flag.Int("pods", 100, "pods per scenario (each is added, then deleted)")
+	parallel := flag.Int("parallel", 20, "concurrent calls in the parallel scenarios")
+	rounds := flag.Int("rounds", 2, "rounds per scenario; the plugins alternate between rounds")
+	flag.Parse()
+	if err := cnitest.RunInNodeNamespace(); err != nil {
+		fail(err)
+	}
+	if err := run(*pods, *parallel, *rounds); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench/cni:", err)
+	os.Exit(1)
+}
+
+type scenario struct {
+	stack    string // "single" or "dual"
+	parallel int
+}
+
+type plugin struct {
+	name     string
+	conflist func(stack, dataDir string) []byte
+}
+
+func run(pods, parallel, rounds int) error {
+	work, err := os.MkdirTemp("", "dualnet-bench-cni-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	bin := filepath.Join(work, "bin")
+	fmt.Println("building dualnet-cni, bridge and host-local v1.10.0 ...")
+	for out, pkg := range map[string]string{
+		"dualnet":    "github.com/dualnet/dualnet/cmd/dualnet-cni",
+		"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
+		"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
+	} {
+		if err := cnitest.Build(filepath.Join(bin, out), pkg); err != nil {
+			return err
+		}
+	}
+	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}}
+	scenarios := []scenario{{"single", 1}, {"dual", 1}, {"single", parallel}, {"dual", parallel}}
+
+	type key struct {
+		plugin string
+		sc     scenario
+		verb   string
+	}
+	samples := map[key][]time.Duration{}
+	for _, sc := range scenarios {
+		for r := 0; r < rounds; r++ {
+			order := plugins
+			if r%2 == 1 { // alternate, so neither plugin always runs on a warmer machine
+				order = []plugin{plugins[1], plugins[0]}
+			}
+			for _, p := range order {
+				add, del, err := measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
+				if err != nil {
+					return fmt.Errorf("%s %s-stack x%d: %w", p.name, sc.stack, sc.parallel, err)
+				}
+				samples[key{p.name, sc, "ADD"}] = append(samples[key{p.name, sc, "ADD"}], add...)
+				samples[key{p.name, sc, "DEL"}] = append(samples[key{p.name, sc, "DEL"}], del...)
+			}
+		}
+	}
+
+	fmt.Printf("\n%d pods x %d rounds per scenario; latency of one libcni call (ms)\n\n", pods, rounds)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\t")
+	for _, sc := range scenarios {
+		for _, verb := range []string{"ADD", "DEL"} {
+			d := percentiles(samples[key{"dualnet", sc, verb}])
+			u := percentiles(samples[key{"upstream", sc, verb}])
+			mode := "sequential"
+			if sc.parallel > 1 {
+				mode = fmt.Sprintf("%d-way", sc.parallel)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t\n", sc.stack, mode, verb,
+				ms(d[0]), ms(d[1]), ms(d[2]), ms(u[0]), ms(u[1]), ms(u[2]),
+				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]))
+		}
+	}
+	return tw.Flush()
+}
+
+// measure adds pods to fresh namespaces, then deletes them, with sc.parallel calls in flight,
+// and returns the latency of every call.
+func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.Duration, err error) {
+	drv, err := cnitest.NewDriver(bin, filepath.Join(dir, "cache"), p.conflist(sc.stack, dir))
+	if err != nil {
+		return nil, nil, err
+	}
+	sandboxes := make([]*cnitest.PodNS, pods)
+	defer func() {
+		for _, s := range sandboxes {
+			if s != nil {
+				_ = s.Delete()
+			}
+		}
+	}()
+	for i := range sandboxes {
+		if sandboxes[i], err = cnitest.NewPodNS("bench"); err != nil {
+			return nil, nil, err
+		}
+	}
+	ctx := context.Background()
+	call := func(verb string) ([]time.Duration, error) {
+		lat := make([]time.Duration, pods)
+		errs := make([]error, pods)
+		next := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < sc.parallel; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					rt := cnitest.Runtime(fmt.Sprintf("bench-%d", i), sandboxes[i].Path, "eth0")
+					start := time.Now()
+					if verb == "ADD" {
+						_, errs[i] = drv.Add(ctx, rt)
+					} else {
+						errs[i] = drv.Del(ctx, rt)
+					}
+					lat[i] = time.Since(start)
+				}
+			}()
+		}
+		for i := 0; i < pods; i++ {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				return nil, fmt.Errorf("%s pod %d: %w", verb, i, err)
+			}
+		}
+		return lat, nil
+	}
+	if add, err = call("ADD"); err != nil {
+		return nil, nil, err
+	}
+	if del, err = call("DEL"); err != nil {
+		return nil, nil, err
+	}
+	return add, del, nil
+}
+
+func dualnetConf(stack, dataDir string) []byte {
+	cidrs := []string{"10.244.1.0/24"}
+	if stack == "dual" {
+		cidrs = append(cidrs, "fd12:3456:789a:0:1::/80")
+	}
+	return conflist("dualnet", map[string]any{
+		"type": "dualnet", "bridge": "cbr0", "podCIDRs": cidrs, "mtu": 1500, "hairpinMode": true, "dataDir": dataDir,
+	})
+}
+
+// upstreamConf is the reference a kubenet-style node would use: bridge with the gateways on
+// it, hairpin, host-local with one range per family and default routes.
+func upstreamConf(stack, dataDir string) []byte {
+	ranges := []any{[]any{map[string]any{"subnet": "10.245.1.0/24"}}}
+	routes := []any{map[string]any{"dst": "0.0.0.0/0"}}
+	if stack == "dual" {
+		ranges = append(ranges, []any{map[string]any{"subnet": "fd12:3456:789b:0:1::/80"}})
+		routes = append(routes, map[string]any{"dst": "::/0"})
+	}
+	return conflist("upstream", map[string]any{
+		"type": "bridge", "bridge": "cbr1", "isGateway": true, "hairpinMode": true, "mtu": 1500,
+		"ipam": map[string]any{"type": "host-local", "ranges": ranges, "routes": routes, "dataDir": dataDir},
+	})
+}
+
+func conflist(name string, plugin map[string]any) []byte {
+	data, _ := json.Marshal(map[string]any{"cniVersion": "1.1.0", "name": name, "plugins": []any{plugin}})
+	return data
+}
+
+// percentiles returns p50, p90 and p99 (nearest rank).
+func percentiles(d []time.Duration) [3]time.Duration {
+	if len(d) == 0 {
+		return [3]time.Duration{}
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	var out [3]time.Duration
+	for i, p := range []float64{0.50, 0.90, 0.99} {
+		idx := int(p*float64(len(s))+0.999999) - 1
+		if idx < 0 {
+			idx = 0
+		}
+		out[i] = s[idx]
+	}
+	return out
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

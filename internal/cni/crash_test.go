@@ -1,0 +1,155 @@
+package cni_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+)
+
+func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
+	nw := newNetwork(t, 8, "dnbr8")
+	survivors := []*pod{nw.addPod("survivor-0"), nw.addPod("survivor-1")}
+	var killed []*cnitest.PodNS
+
+	// At every step of ADD, deterministically: the plugin pauses there and is killed.
+	for _, step := range []string{"allocated", "veth", "configured", "done"} {
+		sandbox := newSandbox(t)
+		killed = append(killed, sandbox)
+		file := filepath.Join(t.TempDir(), "paused")
+		rt := cnitest.Runtime("killed-at-"+step, sandbox.Path, "eth0",
+			[2]string{"DUALNET_TEST_PAUSE_AT", step}, [2]string{"DUALNET_TEST_PAUSE_FILE", file})
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { _, err := nw.drv.Add(ctx, rt); errc <- err }()
+		waitForPause(t, step, file, errc)
+		cancel() // libcni's exec.CommandContext sends SIGKILL
+		if err := <-errc; err == nil {
+			t.Fatalf("ADD killed at %q succeeded", step)
+		}
+	}
+	// And at random points: a runtime timeout that lands wherever it lands.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 4))
+	for i := 0; i < 24; i++ {
+		sandbox := newSandbox(t)
+		rt := cnitest.Runtime(fmt.Sprintf("random-kill-%d", i), sandbox.Path, "eth0")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(20000))*time.Microsecond)
+		res, err := nw.drv.Add(ctx, rt)
+		cancel()
+		if err != nil {
+			killed = append(killed, sandbox)
+			continue
+		}
+		p := &pod{ns: sandbox, rt: rt}
+		if p.result, err = current.NewResultFromResult(res); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = nw.drv.Del(context.Background(), rt) })
+		survivors = append(survivors, p)
+	}
+	t.Logf("%d survivors, %d ADDs killed", len(survivors), len(killed))
+	waitForNoPlugins(t)
+
+	var valid []types.GCAttachment
+	for _, p := range survivors {
+		valid = append(valid, types.GCAttachment{ContainerID: p.rt.ContainerID, IfName: p.rt.IfName})
+	}
+	if err := nw.drv.GC(context.Background(), valid); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+
+	var want []string
+	for _, p := range survivors {
+		veth := p.result.Interfaces[1].Name
+		want = append(want, "store pod/"+p.rt.ContainerID+":eth0", "veth "+veth, "nft chain pod-"+veth, "nft chain ports element "+veth)
+		for i := range p.result.IPs {
+			want = append(want, "store ip/"+p.addr(i).String())
+		}
+	}
+	got := nw.leftovers()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		out, _ := exec.Command("ip", "-d", "link").CombinedOutput()
+		t.Logf("%s", out)
+		t.Errorf("after GC the node holds\n%s\nwant exactly the survivors'\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, sandbox := range killed {
+		if out := inPod(t, sandbox, "ip", "-o", "link"); strings.Contains(out, "eth0") {
+			t.Errorf("killed ADD left eth0 in %s:\n%s", sandbox.Name, out)
+		}
+	}
+	first, last := survivors[0], survivors[len(survivors)-1]
+	for i := range nw.cidrs {
+		mustReach(t, first, first.addr(i), last.addr(i))
+		mustReach(t, last, last.addr(i), nw.gateway(i))
+	}
+	for _, p := range survivors {
+		if err := nw.drv.Check(context.Background(), p.rt); err != nil {
+			t.Errorf("CHECK %s after GC: %v", p.rt.ContainerID, err)
+		}
+	}
+}
+
+// waitForPause waits until the plugin reports that it reached step.
+func waitForPause(t *testing.T, step, file string, errc chan error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := os.Stat(file); err == nil {
+			return
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("ADD ended before pausing at %q: %v", step, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the plugin never paused at %q", step)
+		}
+	}
+}
+
+// waitForNoPlugins waits until no plugin or nft process runs in this node namespace: a
+// killed plugin's nft child dies of PR_SET_PDEATHSIG, but a batch it already sent may land
+// just after the plugin is reaped.
+func waitForNoPlugins(t *testing.T) {
+	t.Helper()
+	self, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		busy := ""
+		procs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, p := range procs {
+			comm, _ := os.ReadFile(p + "/comm")
+			name := strings.TrimSpace(string(comm))
+			if name != "nft" && name != "dualnet" {
+				continue
+			}
+			if ns, _ := os.Readlink(p + "/ns/net"); ns == self {
+				busy = p + " " + name
+			}
+		}
+		if busy == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still runs in the node namespace", busy)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,139 @@
+package cni_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+)
+
+func TestTwoHundredAddDelCyclesLeaveNothingBehind(t *testing.T) {
+	nw := newNetwork(t, 4, "dnbr4")
+	sandbox := newSandbox(t)
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		rt := cnitest.Runtime(fmt.Sprintf("cycle-%d", i), sandbox.Path, "eth0")
+		res, err := nw.drv.Add(ctx, rt)
+		if err != nil {
+			t.Fatalf("cycle %d: ADD: %v", i, err)
+		}
+		if r, _ := current.NewResultFromResult(res); r.IPs[0].Address.IP.String() != "10.244.4.2" {
+			t.Fatalf("cycle %d: got %s, want the released 10.244.4.2 again", i, r.IPs[0].Address.IP)
+		}
+		if err := nw.drv.Del(ctx, rt); err != nil {
+			t.Fatalf("cycle %d: DEL: %v", i, err)
+		}
+	}
+	if left := nw.leftovers(); len(left) != 0 {
+		t.Errorf("after 200 cycles: %v", left)
+	}
+	if out := inPod(t, sandbox, "ip", "-o", "addr"); strings.Contains(out, "eth0") {
+		t.Errorf("the sandbox still has eth0:\n%s", out)
+	}
+}
+
+func TestFiftyConcurrentAddsGetDistinctAddresses(t *testing.T) {
+	nw := newNetwork(t, 5, "dnbr5")
+	const n = 50
+	pods := make([]*pod, n)
+	for i := range pods {
+		pods[i] = &pod{ns: newSandbox(t)}
+		pods[i].rt = cnitest.Runtime(fmt.Sprintf("concurrent-%d", i), pods[i].ns.Path, "eth0")
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, p := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := nw.drv.Add(ctx, p.rt)
+			if err == nil {
+				p.result, err = current.NewResultFromResult(res)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	seen := map[netip.Addr]string{}
+	for i, p := range pods {
+		if errs[i] != nil {
+			t.Fatalf("ADD %s: %v", p.rt.ContainerID, errs[i])
+		}
+		for j := range p.result.IPs {
+			a := p.addr(j)
+			if other, dup := seen[a]; dup {
+				t.Errorf("%s given to %s and %s", a, other, p.rt.ContainerID)
+			}
+			seen[a] = p.rt.ContainerID
+		}
+	}
+	if len(seen) != 2*n {
+		t.Errorf("%d distinct addresses, want %d (50 per family)", len(seen), 2*n)
+	}
+	mustReach(t, pods[0], pods[0].addr(1), pods[n-1].addr(1))
+	for i, p := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = nw.drv.Del(ctx, p.rt)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("DEL %s: %v", pods[i].rt.ContainerID, err)
+		}
+	}
+	if left := nw.leftovers(); len(left) != 0 {
+		t.Errorf("after 50 concurrent DELs: %v", left)
+	}
+}
+
+func TestDelSucceedsWhateverIsAlreadyGone(t *testing.T) {
+	nw := newNetwork(t, 6, "dnbr6")
+	ctx := context.Background()
+	if err := nw.drv.Del(ctx, cnitest.Runtime("never-added", "/run/netns/dn-none", "eth0")); err != nil {
+		t.Errorf("DEL of an attachment that never existed: %v", err)
+	}
+	p := nw.addPod("del-twice")
+	for i := 0; i < 2; i++ {
+		if err := nw.drv.Del(ctx, p.rt); err != nil {
+			t.Fatalf("DEL #%d: %v", i+1, err)
+		}
+	}
+	q := nw.addPod("netns-gone")
+	if err := q.ns.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.drv.Del(ctx, q.rt); err != nil {
+		t.Errorf("DEL after the sandbox is gone: %v", err)
+	}
+	if left := nw.leftovers(); len(left) != 0 {
+		t.Errorf("left after DELs: %v", left)
+	}
+}
+
+func TestCheckComparesLiveInterfaceWithPrevResult(t *testing.T) {
+	nw := newNetwork(t, 7, "dnbr7")
+	p := nw.addPod("checked")
+	ctx := context.Background()
+	if err := nw.drv.Check(ctx, p.rt); err != nil {
+		t.Fatalf("CHECK of a healthy pod: %v", err)
+	}
+	inPod(t, p.ns, "ip", "-6", "route", "del", "default")
+	if err := nw.drv.Check(ctx, p.rt); err == nil {
+		t.Error("CHECK passed with the IPv6 default route gone")
+	}
+	q := nw.addPod("checked-addr")
+	inPod(t, q.ns, "ip", "addr", "del", q.addr(0).String()+"/24", "dev", "eth0")
+	if err := nw.drv.Check(ctx, q.rt); err == nil || !strings.Contains(err.Error(), "10.244.7") {
+		t.Errorf("CHECK with the IPv4 address gone = %v, want an error naming it", err)
+	}
+}
