@@ -33,7 +33,12 @@ func register(ctx context.Context, client kubernetes.Interface, cfg Config) (*co
 				"kubernetes.io/hostname": cfg.NodeName,
 				"kubernetes.io/os":       "linux",
 				"kubernetes.io/arch":     "amd64",
-				"dualnet.io/lab-node":    "true",
+				// As on AKS nodes without availability zones: the zone label makes the
+				// scheduler's default topology spreading count the node, so a Deployment's
+				// replicas spread over the nodes as they do on AKS.
+				"topology.kubernetes.io/region": "dualnet-lab",
+				"topology.kubernetes.io/zone":   "0",
+				"dualnet.io/lab-node":           "true",
 			},
 		},
 	}

@@ -102,6 +102,9 @@ func (l *testLab) down() {
 		return
 	}
 	t := l.t
+	if t.Failed() {
+		l.showLogs()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := l.dualnet(ctx, l.labArgs("down")...)
@@ -215,4 +218,20 @@ func (l *testLab) background(target string, args ...string) func() {
 		}
 		l.t.Logf("%s in %s said:\n%s", strings.Join(args, " "), target, out.String())
 	}
+}
+
+// showLogs prints the end of every log of the lab, before down removes them.
+func (l *testLab) showLogs() {
+	_ = filepath.WalkDir(filepath.Join(l.stateRoot, l.name), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".log") {
+			return nil
+		}
+		data, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(lines) > 25 {
+			lines = lines[len(lines)-25:]
+		}
+		l.t.Logf("--- %s (last lines)\n%s", path, strings.Join(lines, "\n"))
+		return nil
+	})
 }
