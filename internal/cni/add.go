@@ -29,6 +29,17 @@ type attachment struct {
 }
 
 func cmdAdd(args *skel.CmdArgs) (err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
+	defer cancel()
+	// First thing: nft takes milliseconds to start, and nothing here waits for it until the
+	// rules are known (see antispoof.Pending).
+	nft := antispoof.Start(ctx)
+	nftUsed := false
+	defer func() {
+		if !nftUsed {
+			nft.Cancel()
+		}
+	}()
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
 		return err
@@ -43,11 +54,6 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	}
 	defer podNS.Close()
 
-	gateways := bridge.Gateways(conf.PodCIDRs)
-	br, err := bridge.Ensure(nil, conf.Bridge, gateways, conf.MTU)
-	if err != nil {
-		return err
-	}
 	store, err := podipam.Open(conf.StoreDir(), conf.PodCIDRs)
 	if err != nil {
 		return err
@@ -68,15 +74,22 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 		}
 	}()
 
+	gateways := bridge.Gateways(conf.PodCIDRs)
 	a := &attachment{key: key, hostVeth: hostVethName(key), addrs: addrs, cidrs: conf.PodCIDRs}
-	// nft is a separate process (milliseconds); it runs while netlink builds the veth. It
-	// matches the port by name, so it does not need the veth to exist yet.
-	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
-	defer cancel()
+	// The nft process started at the top has been loading meanwhile; it commits the pod's
+	// rules while netlink builds the veth. The rules match the port by name, so they do not
+	// need the veth to exist yet.
 	nftDone := make(chan error, 1)
+	nftUsed = true
 	go func() {
-		nftDone <- antispoof.Install(ctx, antispoof.Pod{HostVeth: a.hostVeth, Addrs: addrs, Owner: args.ContainerID}, repeated)
+		nftDone <- nft.Install(ctx, antispoof.Pod{HostVeth: a.hostVeth, Addrs: addrs, Owner: args.ContainerID}, repeated)
 	}()
+
+	br, err := bridge.Ensure(nil, conf.Bridge, gateways, conf.MTU)
+	if err != nil {
+		<-nftDone
+		return err
+	}
 
 	if err := createVeth(a, br, podNS, conf); err != nil {
 		<-nftDone

@@ -11,15 +11,6 @@ import (
 	"sigs.k8s.io/knftables"
 )
 
-// Install adds the rules of one pod with one nft run, or two for the first pod of a node
-// (and after anyone removed the table). replace is for a repeated ADD of the same pod.
-func Install(ctx context.Context, p Pod, replace bool) error {
-	if !replace && Run(ctx, InstallTransaction(p)) == nil {
-		return nil
-	}
-	return Run(ctx, SetupAndInstallTransaction(p))
-}
-
 // Remove deletes the rules of one pod; rules that are already gone are not an error.
 func Remove(ctx context.Context, hostVeth string) error {
 	if Run(ctx, RemoveTransaction(hostVeth)) == nil {
