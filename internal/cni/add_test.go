@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/vishvananda/netlink"
 )
 
 func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testing.T) {
@@ -40,6 +41,16 @@ func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testi
 	// DAD is off inside the pod: nothing tentative, so the address worked at once.
 	if out := inPod(t, a.ns, "ip", "-6", "addr", "show", "dev", "eth0"); strings.Contains(out, "tentative") {
 		t.Errorf("pod IPv6 addresses are tentative:\n%s", out)
+	}
+	for _, p := range []*pod{a, b} {
+		veth := p.result.Interfaces[1].Name
+		link, err := netlink.LinkByName(veth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, err := netlink.LinkGetProtinfo(link); err != nil || !info.Hairpin {
+			t.Errorf("bridge port %s: hairpin off (%v), want on", veth, err)
+		}
 	}
 	if out := inPod(t, a.ns, "ip", "-d", "link", "show", "dev", "eth0"); !strings.Contains(out, "mtu 1500") {
 		t.Errorf("pod eth0 MTU is not 1500:\n%s", out)
