@@ -137,7 +137,8 @@ func nodesFor(t testing.TB, from, to int) []testNode {
 	for i := from; i < to; i++ {
 		out = append(out, testNode{
 			name:     fmt.Sprintf("%s-%d", prefix, i),
-			podCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i), fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)},
+			podCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i),
+				netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)).String()},
 			ips:      []string{fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256), fmt.Sprintf("fd00::%x", i+4)},
 		})
 	}
