@@ -136,10 +136,10 @@ func nodesFor(t testing.TB, from, to int) []testNode {
 	var out []testNode
 	for i := from; i < to; i++ {
 		out = append(out, testNode{
-			name:     fmt.Sprintf("%s-%d", prefix, i),
+			name: fmt.Sprintf("%s-%d", prefix, i),
 			podCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i),
 				netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)).String()},
-			ips:      []string{fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256), fmt.Sprintf("fd00::%x", i+4)},
+			ips: []string{fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256), fmt.Sprintf("fd00::%x", i+4)},
 		})
 	}
 	return out
