@@ -30,7 +30,7 @@ func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress 
 				progress.printf("  nodes: %s", summary)
 				last = summary
 			}
-			if done {
+			if done && controllersRun(ctx, client) {
 				return nil
 			}
 		}
@@ -98,4 +98,13 @@ func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// controllersRun says whether kube-controller-manager has started its controllers: the
+// "default" ServiceAccount of namespace default is created by one of the last to start, and a
+// Deployment's pods need it. Until then a user's first `kubectl create deployment` would wait
+// for the controller manager, not for dualnet.
+func controllersRun(ctx context.Context, client kubernetes.Interface) bool {
+	_, err := client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
+	return err == nil
 }

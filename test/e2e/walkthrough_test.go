@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,45 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 
 	l.checkVnetHostSeesNodeAddresses(from, podNode[from], nodeAddrs[podNode[from]])
 	l.checkRoutes(nodeCIDRs, nodeAddrs)
+	l.checkPodDeletionTearsDownItsNetwork(to)
+	l.checkUnknownImageWaitsWithAReason()
+}
+
+// checkPodDeletionTearsDownItsNetwork: kubectl delete returns once the lab node has run
+// CNI DEL and removed the pod's namespace, and the Deployment's replacement gets an address.
+func (l *testLab) checkPodDeletionTearsDownItsNetwork(pod string) {
+	t := l.t
+	uid := strings.TrimSpace(l.kubectl("get", "pod", pod, "-o", "jsonpath={.metadata.uid}"))
+	l.kubectl("delete", "pod", pod, "--wait=true")
+	if _, err := os.Stat("/run/netns/" + l.name + "-pod-" + uid); err == nil {
+		t.Errorf("pod %s is deleted but its network namespace is still there", pod)
+	}
+	eventually(t, time.Minute, "the Deployment's 3 replicas Ready again", func() error {
+		ready := 0
+		for _, p := range l.table(podsCommand) {
+			if len(p) == 4 && p[3] == "True" {
+				ready++
+			}
+		}
+		if ready != 3 {
+			return fmt.Errorf("%d ready", ready)
+		}
+		return nil
+	})
+}
+
+// checkUnknownImageWaitsWithAReason: an image the lab does not build in leaves the pod
+// waiting with a reason that says so; nothing crashes.
+func (l *testLab) checkUnknownImageWaitsWithAReason() {
+	l.kubectl("run", "redis", "--image=redis:7")
+	eventually(l.t, time.Minute, "pod redis waiting with reason ImageNotBuiltIn", func() error {
+		out, _ := l.kubectlErr("get", "pod", "redis", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}: {.status.containerStatuses[0].state.waiting.message}")
+		if !strings.HasPrefix(out, "ImageNotBuiltIn: ") || !strings.Contains(out, "nginx") {
+			return fmt.Errorf("got %q", out)
+		}
+		return nil
+	})
+	l.kubectl("delete", "pod", "redis", "--wait=true")
 }
 
 // checkVnetHostSeesNodeAddresses: a server on vnet-host (a VM on the virtual network) sees a
