@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
@@ -51,12 +52,12 @@ func cmdGC(args *skel.CmdArgs) error {
 // netlink library attaches in a second request).
 func gcVeths(bridgeName string, valid map[string]bool) error {
 	brIndex := -1
-	if br, err := netlink.LinkByName(bridgeName); err == nil {
+	if br, err := netlinksafe.LinkByName(bridgeName); err == nil {
 		brIndex = br.Attrs().Index
 	} else if !errors.As(err, new(netlink.LinkNotFoundError)) {
 		return fmt.Errorf("bridge %s: %w", bridgeName, err)
 	}
-	links, err := netlink.LinkList()
+	links, err := netlinksafe.LinkList()
 	if err != nil {
 		return fmt.Errorf("list links: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"sigs.k8s.io/knftables"
@@ -217,7 +218,7 @@ var hostVethName = regexp.MustCompile(`^dn[0-9a-f]{12}$`)
 // hostVeths lists dualnet host veths in the node namespace, on a bridge or not.
 func hostVeths(t *testing.T) []string {
 	t.Helper()
-	links, err := netlink.LinkList()
+	links, err := netlinksafe.LinkList()
 	if err != nil {
 		t.Fatal(err)
 	}

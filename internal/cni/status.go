@@ -5,6 +5,7 @@ import (
 	"net/netip"
 
 	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
@@ -28,7 +29,7 @@ func cmdStatus(args *skel.CmdArgs) error {
 	if err != nil {
 		return notReady("bridge %s: %v", conf.Bridge, err)
 	}
-	addrs, err := netlink.AddrList(br, netlink.FAMILY_ALL)
+	addrs, err := netlinksafe.AddrList(br, netlink.FAMILY_ALL)
 	if err != nil {
 		return notReady("addresses of bridge %s: %v", conf.Bridge, err)
 	}

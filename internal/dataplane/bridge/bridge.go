@@ -75,7 +75,7 @@ func ensureLink(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
 }
 
 func ensureAddrs(h *netlink.Handle, link netlink.Link, gateways []netip.Prefix) error {
-	have, err := h.AddrList(link, netlink.FAMILY_ALL)
+	have, err := addrList(h, link)
 	if err != nil {
 		return fmt.Errorf("list addresses of bridge %s: %w", link.Attrs().Name, err)
 	}
@@ -110,6 +110,22 @@ func ensureAddrs(h *netlink.Handle, link netlink.Link, gateways []netip.Prefix) 
 		}
 	}
 	return nil
+}
+
+// addrList dumps the link's addresses. A dump that the kernel marks interrupted (addresses
+// changed meanwhile, e.g. pods' veths coming up) is retried, and after a few tries used as
+// it is: Ensure only adds what is missing and removes what is not a gateway, which stays
+// right for any address the dump shows.
+func addrList(h *netlink.Handle, link netlink.Link) ([]netlink.Addr, error) {
+	for attempt := 1; ; attempt++ {
+		addrs, err := h.AddrList(link, netlink.FAMILY_ALL)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return addrs, err
+		}
+		if attempt == 5 {
+			return addrs, nil
+		}
+	}
 }
 
 // stableMAC is a locally administered unicast MAC that depends only on the bridge name, so
