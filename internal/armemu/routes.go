@@ -59,7 +59,7 @@ func (s *Server) putRoute(w http.ResponseWriter, req request) *armError {
 		t.Routes[i] = routeFromWire(body)
 	}
 	t.Etag = newEtag()
-	s.stats.Writes++
+	s.wrote()
 	s.startOperation(w, req, false)
 	out := t.wireRoute(t.Routes[i])
 	out.Properties.ProvisioningState = "Updating"
@@ -79,7 +79,7 @@ func (s *Server) deleteRoute(w http.ResponseWriter, req request) *armError {
 	}
 	t.Routes = append(t.Routes[:i:i], t.Routes[i+1:]...)
 	t.Etag = newEtag()
-	s.stats.Writes++
+	s.wrote()
 	s.startOperation(w, req, true)
 	w.WriteHeader(http.StatusAccepted)
 	return nil

@@ -48,6 +48,7 @@ type Server struct {
 	operations map[string]int // operation id -> InProgress answers left
 	faults     []*Fault
 	stats      Stats
+	changed    chan struct{} // poked after every write; capacity 1, so pokes coalesce
 }
 
 // Start listens and serves until Close.
@@ -65,6 +66,7 @@ func Start(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, listener: l, closed: make(chan struct{}),
 		groups: map[groupKey]bool{}, tables: map[tableKey]*table{}, operations: map[string]int{},
+		changed: make(chan struct{}, 1),
 	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
@@ -145,4 +147,17 @@ func (s *Server) SetRouteLimit(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.opts.RouteLimit = n
+}
+
+// Changed receives after writes (several writes may give one receive): for a process that
+// mirrors the table somewhere, as the lab mirrors it into its router namespace.
+func (s *Server) Changed() <-chan struct{} { return s.changed }
+
+// wrote counts a write and pokes Changed. Called with s.mu held.
+func (s *Server) wrote() {
+	s.stats.Writes++
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 }

@@ -88,7 +88,7 @@ func (s *Server) putTable(w http.ResponseWriter, req request) *armError {
 	t.disableBgp = body.Properties.DisableBgpRoutePropagation
 	t.Etag = newEtag()
 	s.tables[k] = t
-	s.stats.Writes++
+	s.wrote()
 
 	status := http.StatusOK
 	if created {
@@ -106,7 +106,7 @@ func (s *Server) deleteTable(w http.ResponseWriter, req request) {
 		return
 	}
 	delete(s.tables, k)
-	s.stats.Writes++
+	s.wrote()
 	s.startOperation(w, req, true)
 	w.WriteHeader(http.StatusAccepted)
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
+
+	"github.com/dualnet/dualnet/internal/armemu"
+)
+
+func ip(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestServesTheTableAndMirrorsItIntoTheNamespace runs the command as the lab does and writes
+// a route table through the SDK with the URL and certificate the command wrote out.
+func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Fatal("this test needs iproute2's `ip` (apt-get install iproute2) and root")
+	}
+	ns := fmt.Sprintf("dn-armemu-%d", os.Getpid())
+	ip(t, "netns", "add", ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	ip(t, "-n", ns, "link", "add", "nodes0", "type", "veth", "peer", "name", "nodes0p")
+	ip(t, "-n", ns, "addr", "add", "10.240.0.1/16", "dev", "nodes0")
+	ip(t, "-n", ns, "link", "set", "nodes0", "up")
+	ip(t, "-n", ns, "link", "set", "nodes0p", "up")
+
+	dir := t.TempDir()
+	cmd := newCommand()
+	cmd.SetArgs([]string{"--listen", "127.0.0.1:0", "--cert-file", filepath.Join(dir, "ca.pem"), "--url-file", filepath.Join(dir, "url"),
+		"--subscription", "s", "--resource-group", "g", "--route-table", "rt", "--apply-netns", ns})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		// The command stops on SIGTERM in real use; here its context ends.
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("dualnet-armemu did not stop")
+		}
+	})
+	var url string
+	deadline := time.Now().Add(10 * time.Second)
+	for url == "" {
+		b, _ := os.ReadFile(filepath.Join(dir, "url"))
+		url = strings.TrimSpace(string(b))
+		if time.Now().After(deadline) {
+			t.Fatal("no --url-file written")
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval
+	}
+	client := clientFor(t, url, filepath.Join(dir, "ca.pem"))
+	p, err := client.BeginCreateOrUpdate(context.Background(), "g", "rt", armnetwork.RouteTable{Location: to.Ptr("westeurope"),
+		Properties: &armnetwork.RouteTablePropertiesFormat{Routes: []*armnetwork.Route{{Name: to.Ptr("n1____102441024"),
+			Properties: &armnetwork.RoutePropertiesFormat{AddressPrefix: to.Ptr("10.244.1.0/24"),
+				NextHopType: to.Ptr(armnetwork.RouteNextHopTypeVirtualAppliance), NextHopIPAddress: to.Ptr("10.240.0.5")}}}}}, nil)
+	if err == nil {
+		_, err = p.PollUntilDone(context.Background(), nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(ip(t, "-n", ns, "route", "show", "proto", "222"), "10.244.1.0/24 via 10.240.0.5") {
+		if time.Now().After(deadline) {
+			t.Fatalf("route not mirrored into %s:\n%s", ns, ip(t, "-n", ns, "route"))
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval
+	}
+}
+
+func clientFor(t *testing.T, url, caFile string) *armnetwork.RouteTablesClient {
+	t.Helper()
+	transport, err := trustingClient(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := armnetwork.NewRouteTablesClient("s", armemu.Credential(), &arm.ClientOptions{ClientOptions: policy.ClientOptions{
+		Cloud:     cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{cloud.ResourceManager: {Endpoint: url, Audience: url}}},
+		Transport: transport}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
