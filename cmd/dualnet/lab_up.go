@@ -46,7 +46,10 @@ func newLabUpCmd() *cobra.Command {
 			cfg := lab.Config{Name: where.name, StateRoot: where.stateRoot, Nodes: nodes, Spec: s,
 				BinDir: binDir, KubeBinDir: kubeBinDir, Routes: mode}
 			start := time.Now()
-			if err := lab.Up(cmd.Context(), cfg, cmd.OutOrStdout()); err != nil {
+			// Ctrl-C while it starts: Up removes what it made.
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			if err := lab.Up(ctx, cfg, cmd.OutOrStdout()); err != nil {
 				return err
 			}
 			cmd.Printf("lab up took %.1fs\n", time.Since(start).Seconds())

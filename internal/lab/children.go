@@ -20,6 +20,9 @@ type component struct {
 	// Node, for a lab node, is the Node it registers. The supervisor waits for it to have its
 	// pod CIDRs before starting the next node, so that node i gets block i, as in the article.
 	Node string
+	// ReadyFile, when set, is a file the component writes once it serves; the supervisor waits
+	// for it before starting the next component.
+	ReadyFile string
 }
 
 // children runs the lab's components, restarts one that exits (as a kubelet or systemd would,

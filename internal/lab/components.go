@@ -64,6 +64,13 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 		agentRoutes = "host"
 	case RoutesKernel:
 		controllerArgs = append(controllerArgs, "--routes=kernel", "--routes-netns="+NetnsPath(topo.Names.Vnet()))
+	case RoutesAzure:
+		arm, err := newARM(st, cfg, topo)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, arm.component(bin("dualnet-armemu")))
+		controllerArgs = append(controllerArgs, arm.controllerArgs()...)
 	}
 	out = append(out, component{Name: "dualnet-controller", Path: bin("dualnet-controller"), Args: controllerArgs})
 	for i := 0; i < cfg.Nodes; i++ {

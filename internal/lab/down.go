@@ -78,6 +78,10 @@ func Down(root, name string, out io.Writer) error {
 			removed++
 		}
 	}
+	// The root too, once no lab is left in it (Remove refuses a directory that is not empty).
+	if os.Remove(root) == nil {
+		fmt.Fprintf(out, "removed %s\n", root)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("lab %q was not removed completely: %w", name, errors.Join(errs...))
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -107,4 +108,20 @@ func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string) error {
 func controllersRun(ctx context.Context, client kubernetes.Interface) bool {
 	_, err := client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
 	return err == nil
+}
+
+// waitFile polls until a component has written its ready file.
+func waitFile(ctx context.Context, path, component string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not write %s within 30s; see its log", component, path)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

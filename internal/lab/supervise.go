@@ -86,6 +86,11 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 			return err
 		}
 		order = append(order, step.Name)
+		if step.ReadyFile != "" {
+			if err := waitFile(ctx, step.ReadyFile, step.Name); err != nil {
+				return err
+			}
+		}
 		if step.Node != "" {
 			if err := waitPodCIDRs(ctx, cp.RestConfig(), step.Node); err != nil {
 				return err

@@ -31,7 +31,7 @@ func Up(ctx context.Context, cfg Config, out io.Writer) error {
 	if err := cfg.save(); err != nil {
 		return errors.Join(err, Down(cfg.StateRoot, cfg.Name, io.Discard))
 	}
-	if err := startSupervisor(st, out); err != nil {
+	if err := startSupervisor(ctx, st, out); err != nil {
 		fmt.Fprintf(out, "lab up failed; removing what it made:\n")
 		return errors.Join(err, Down(cfg.StateRoot, cfg.Name, out))
 	}
@@ -79,7 +79,7 @@ func executable(path string) error {
 
 // startSupervisor runs `dualnet lab supervise` in its own session, so it outlives this
 // command, and follows its progress file until the state says ready or the supervisor exits.
-func startSupervisor(st *State, out io.Writer) error {
+func startSupervisor(ctx context.Context, st *State, out io.Writer) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -91,6 +91,9 @@ func startSupervisor(st *State, out io.Writer) error {
 	deadline := time.Now().Add(UpTimeout)
 	var offset int64
 	for {
+		if ctx.Err() != nil {
+			return fmt.Errorf("lab up interrupted: %w", ctx.Err())
+		}
 		offset = copyNewLines(progressFile(st.Dir), offset, out)
 		cur, err := LoadState(st.Dir)
 		if err == nil && cur.Ready {

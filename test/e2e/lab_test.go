@@ -78,7 +78,7 @@ func (l *testLab) kubectl(args ...string) string {
 func (l *testLab) kubectlErr(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", args...)
+	cmd := exec.CommandContext(ctx, kubectlPath, args...)
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+l.kubeconfig)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr

@@ -13,6 +13,9 @@ import (
 // binDir holds dualnet's binaries, built once for the whole run from this clone.
 var binDir string
 
+// kubectlPath is the kubectl the walkthrough runs.
+var kubectlPath = "kubectl"
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -22,7 +25,15 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "test/e2e builds a lab of network namespaces: run it as root (make test does)")
 		return 1
 	}
-	for _, tool := range []string{"kubectl", "curl", "ip"} {
+	// kubectl of the control plane's version when test/kube built one, else the machine's.
+	kubeDir := os.Getenv("DUALNET_KUBE_BIN")
+	if kubeDir == "" {
+		kubeDir = "/var/cache/dualnet/kube/v1.37.2"
+	}
+	if _, err := os.Stat(filepath.Join(kubeDir, "kubectl")); err == nil {
+		kubectlPath = filepath.Join(kubeDir, "kubectl")
+	}
+	for _, tool := range []string{kubectlPath, "curl", "ip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "test/e2e needs %s in PATH: install it (kubectl: https://kubernetes.io/docs/tasks/tools/; curl, iproute2: apt-get install curl iproute2)\n", tool)
 			return 1
