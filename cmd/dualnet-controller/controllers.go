@@ -19,6 +19,7 @@ import (
 // controllerContext.RoutesGone, so that IPAM reuses a deleted node's block only once its
 // routes are gone.
 var controllers = []controller{
+	routeController,
 	nodeIPAM,
 }
 

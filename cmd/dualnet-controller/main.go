@@ -29,6 +29,7 @@ type options struct {
 	ipam       string
 	holdDown   time.Duration
 	healthAddr string
+	routes     routeOptions
 }
 
 // IPAM modes: who writes spec.podCIDRs.
@@ -71,6 +72,7 @@ func newCommand() *cobra.Command {
 	fs := cmd.Flags()
 	opts.spec.AddTo(fs)
 	opts.leader.AddFlags(fs)
+	opts.routes.addFlags(fs)
 	fs.StringVar(&opts.kubeconfig, "kubeconfig", "", "kubeconfig file; empty: the in-cluster service account")
 	fs.Float32Var(&opts.apiQPS, "kube-api-qps", opts.apiQPS, "queries per second to kube-apiserver")
 	fs.IntVar(&opts.apiBurst, "kube-api-burst", opts.apiBurst, "burst of queries to kube-apiserver")
@@ -99,6 +101,9 @@ func (o *options) check() (netspec.Spec, error) {
 		return netspec.Spec{}, fmt.Errorf("--released-cidr-hold-down: %v must not be negative", o.holdDown)
 	}
 	if err := o.leader.Check(); err != nil {
+		return netspec.Spec{}, err
+	}
+	if err := o.routes.check(); err != nil {
 		return netspec.Spec{}, err
 	}
 	return spec, nil

@@ -55,6 +55,9 @@ type Controller struct {
 	reported map[string]string // nodes whose CIDRs were reported as wrong, and those CIDRs
 
 	rebuilt atomic.Bool
+
+	patchSlots chan struct{}  // one per node write under way
+	patching   sync.WaitGroup // node writes under way, waited for when Run returns
 }
 
 // New sets up the controller on a node informer; Run starts it.
@@ -68,6 +71,7 @@ func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Opt
 		alloc:      ipam.New(opts.Spec, ipam.Options{HoldDown: opts.HoldDown}),
 		waiting:    map[string]bool{},
 		reported:   map[string]string{},
+		patchSlots: make(chan struct{}, maxPatchesInFlight),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "nodeipam"}),
@@ -108,6 +112,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		}
 	}()
 	<-ctx.Done()
+	c.patching.Wait()
 	return nil
 }
 

@@ -16,27 +16,40 @@ import (
 )
 
 func TestControllerGivesThreeNodesTheFirstThreeBlocksOfBothFamilies(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
-	startController(t, nodeipam.Options{Spec: netspec.Default()})
-	names := nodeipamtest.Names(t, 3)
-	for _, name := range names {
-		// One at a time: allocation order is the order nodes appear in.
-		nodeipamtest.CreateNodes(t, client, []string{name}, nil)
-	}
-	want := map[string][]string{
-		names[0]: {"10.244.0.0/24", "fd12:3456:789a::/80"},
-		names[1]: {"10.244.1.0/24", "fd12:3456:789a:0:1::/80"},
-		names[2]: {"10.244.2.0/24", "fd12:3456:789a:0:2::/80"},
-	}
-	nodeipamtest.Eventually(t, 30*time.Second, "three nodes get the first three blocks", func() (bool, string) {
-		got := nodeipamtest.PodCIDRs(t, client)
-		for name, cidrs := range want {
-			if !slices.Equal(got[name], cidrs) {
-				return false, fmt.Sprint(got)
-			}
+	for _, existing := range []bool{false, true} {
+		name := "nodes created while the controller runs"
+		if existing {
+			name = "nodes created before the controller starts"
 		}
-		return true, ""
-	})
+		t.Run(name, func(t *testing.T) {
+			client := nodeipamtest.FastClient(t)
+			names := nodeipamtest.Names(t, 3)
+			if !existing {
+				startController(t, nodeipam.Options{Spec: netspec.Default()})
+			}
+			for _, name := range names {
+				// One at a time: allocation order is the order nodes appear in.
+				nodeipamtest.CreateNodes(t, client, []string{name}, nil)
+			}
+			if existing {
+				startController(t, nodeipam.Options{Spec: netspec.Default()})
+			}
+			want := map[string][]string{
+				names[0]: {"10.244.0.0/24", "fd12:3456:789a::/80"},
+				names[1]: {"10.244.1.0/24", "fd12:3456:789a:0:1::/80"},
+				names[2]: {"10.244.2.0/24", "fd12:3456:789a:0:2::/80"},
+			}
+			nodeipamtest.Eventually(t, 30*time.Second, "three nodes get the first three blocks", func() (bool, string) {
+				got := nodeipamtest.PodCIDRs(t, client)
+				for name, cidrs := range want {
+					if !slices.Equal(got[name], cidrs) {
+						return false, fmt.Sprint(got)
+					}
+				}
+				return true, ""
+			})
+		})
+	}
 }
 
 func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {

@@ -2,10 +2,12 @@ package nodeipam_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
@@ -19,7 +21,7 @@ import (
 )
 
 // startController runs a node IPAM controller until the test ends.
-func startController(t *testing.T, opts nodeipam.Options) *nodeipam.Controller {
+func startController(t testing.TB, opts nodeipam.Options) *nodeipam.Controller {
 	t.Helper()
 	client := nodeipamtest.FastClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,6 +36,10 @@ func startController(t *testing.T, opts nodeipam.Options) *nodeipam.Controller {
 	factory.Start(ctx.Done())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
+	nodeipamtest.Eventually(t, 30*time.Second, "the controller rebuilds its state", func() (bool, string) {
+		err := c.Ready()
+		return err == nil, fmt.Sprint(err)
+	})
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -81,7 +87,7 @@ func mustPrefixes(ss []string) []netip.Prefix {
 	return out
 }
 
-func mustSpec(t *testing.T, in netspec.Input) netspec.Spec {
+func mustSpec(t testing.TB, in netspec.Input) netspec.Spec {
 	t.Helper()
 	s, err := netspec.Parse(in)
 	if err != nil {

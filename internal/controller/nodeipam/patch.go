@@ -5,9 +5,46 @@ import (
 	"encoding/json"
 	"net/netip"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 )
+
+// maxPatchesInFlight bounds the node writes under way at once.
+const maxPatchesInFlight = 16
+
+// patchInBackground writes a node's new CIDRs without holding up the worker, so that
+// allocation (one worker, nodes in the order they appear) is not paced by API round trips, as
+// kube-controller-manager's node IPAM does with its CIDR update workers. A failed write puts
+// the node back in the queue; the allocation stays the node's, so the retry sends the same
+// CIDRs.
+func (c *Controller) patchInBackground(ctx context.Context, node *corev1.Node, cidrs []netip.Prefix) {
+	name := node.Name
+	select {
+	case c.patchSlots <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	c.patching.Add(1)
+	go func() {
+		defer func() {
+			<-c.patchSlots
+			c.patching.Done()
+		}()
+		err := c.patchPodCIDRs(ctx, node, cidrs)
+		switch {
+		case err == nil:
+			klog.FromContext(ctx).V(2).Info("Assigned pod CIDRs", "node", name, "podCIDRs", cidrs)
+		case apierrors.IsNotFound(err):
+			c.release(ctx, name)
+		case ctx.Err() == nil:
+			klog.FromContext(ctx).Error(err, "Retrying node", "node", name, "podCIDRs", cidrs)
+			c.queue.AddRateLimited(name)
+		}
+	}()
+}
 
 // fieldManager names dualnet as the writer of the pod CIDR fields.
 const fieldManager = "dualnet-controller"
@@ -15,15 +52,22 @@ const fieldManager = "dualnet-controller"
 // patchPodCIDRs sets spec.podCIDRs (IPv4 first) and spec.podCIDR (the first of them). Only
 // nodes without CIDRs are patched; should the cache be stale, kube-apiserver still refuses
 // to change CIDRs once set, so a node's CIDRs can never be replaced from here.
-func (c *Controller) patchPodCIDRs(ctx context.Context, name string, cidrs []netip.Prefix) error {
+//
+// The node's UID goes with the patch: should the node be deleted (its block released and
+// perhaps given to another node) and created again under the same name while the write is
+// under way, kube-apiserver refuses the write instead of giving the block to two nodes.
+func (c *Controller) patchPodCIDRs(ctx context.Context, node *corev1.Node, cidrs []netip.Prefix) error {
 	list := make([]string, len(cidrs))
 	for i, p := range cidrs {
 		list[i] = p.String()
 	}
-	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"podCIDR": list[0], "podCIDRs": list}})
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"uid": node.UID},
+		"spec":     map[string]any{"podCIDR": list[0], "podCIDRs": list},
+	})
 	if err != nil {
 		return err
 	}
-	_, err = c.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
+	_, err = c.client.CoreV1().Nodes().Patch(ctx, node.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: fieldManager})
 	return err
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/dualnet/dualnet/internal/ipam"
 )
 
-type nodeT = corev1.Node
-
 // sync brings one node's pod CIDRs to what they should be: kept if it has some, assigned if
 // it has none and there is room, released if the node is gone.
 func (c *Controller) sync(ctx context.Context, name string) error {
@@ -57,15 +55,7 @@ func (c *Controller) assign(ctx context.Context, node *corev1.Node) error {
 	if err != nil {
 		return fmt.Errorf("allocate pod CIDRs for node %q: %w", node.Name, err)
 	}
-	if err := c.patchPodCIDRs(ctx, node.Name, cidrs); err != nil {
-		if apierrors.IsNotFound(err) {
-			c.release(ctx, node.Name)
-			return nil
-		}
-		// The allocation stays the node's: the retry sends the same CIDRs.
-		return fmt.Errorf("assign pod CIDRs %v to node %q: %w", cidrs, node.Name, err)
-	}
-	klog.FromContext(ctx).V(2).Info("Assigned pod CIDRs", "node", node.Name, "podCIDRs", cidrs)
+	c.patchInBackground(ctx, node, cidrs)
 	return nil
 }
 

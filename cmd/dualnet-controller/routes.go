@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/spf13/pflag"
+
+	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/routes"
+	"github.com/dualnet/dualnet/internal/routes/azure"
+	"github.com/dualnet/dualnet/internal/routes/kernel"
+)
+
+// Route backends (--routes).
+const (
+	routesAzure  = "azure"
+	routesKernel = "kernel"
+	routesNone   = "none"
+)
+
+// Azure credentials (--azure-credential).
+const (
+	credentialDefault = "default"
+	credentialNone    = "none"
+)
+
+// routeOptions are the route controller's flags.
+type routeOptions struct {
+	backend                                   string
+	subscriptionID, resourceGroup, routeTable string
+	endpoint, caFile, credential              string
+	netns                                     string
+	resync                                    time.Duration
+}
+
+func (o *routeOptions) addFlags(fs *pflag.FlagSet) {
+	o.backend, o.credential, o.resync = routesNone, credentialDefault, 30*time.Second
+	fs.StringVar(&o.backend, "routes", o.backend, "where node routes go: azure (an Azure route table), kernel (a Linux router's namespace) or none")
+	fs.StringVar(&o.subscriptionID, "azure-subscription-id", "", "with --routes=azure: subscription of the route table")
+	fs.StringVar(&o.resourceGroup, "azure-resource-group", "", "with --routes=azure: resource group of the route table")
+	fs.StringVar(&o.routeTable, "azure-route-table", "", "with --routes=azure: the route table of the nodes' subnet")
+	fs.StringVar(&o.endpoint, "azure-endpoint", "", "with --routes=azure: Resource Manager URL; empty: Azure public cloud (a local dualnet-armemu: its URL)")
+	fs.StringVar(&o.caFile, "azure-ca-file", "", "with --routes=azure: PEM certificate(s) to trust for --azure-endpoint (dualnet-armemu --cert-file)")
+	fs.StringVar(&o.credential, "azure-credential", o.credential, "with --routes=azure: default (workload/managed identity, environment, Azure CLI) or none (a fixed token; only with --azure-endpoint, for dualnet-armemu)")
+	fs.StringVar(&o.netns, "routes-netns", "", "with --routes=kernel: network namespace of the router (name under /var/run/netns, or a path); empty: this process's")
+	fs.DurationVar(&o.resync, "routes-resync", o.resync, "how often the route table is read and repaired without node changes")
+}
+
+// check names the flag of anything wrong, before anything connects.
+func (o *routeOptions) check() error {
+	switch o.backend {
+	case routesNone, routesKernel:
+	case routesAzure:
+		for flag, v := range map[string]string{
+			"--azure-subscription-id": o.subscriptionID, "--azure-resource-group": o.resourceGroup, "--azure-route-table": o.routeTable,
+		} {
+			if v == "" {
+				return fmt.Errorf("%s is required with --routes=azure", flag)
+			}
+		}
+		if o.credential != credentialDefault && o.credential != credentialNone {
+			return fmt.Errorf("--azure-credential: %q is not a credential: use %s or %s", o.credential, credentialDefault, credentialNone)
+		}
+		if o.credential == credentialNone && o.endpoint == "" {
+			return fmt.Errorf("--azure-credential=none: only with --azure-endpoint (a local endpoint); Azure needs a real credential")
+		}
+	default:
+		return fmt.Errorf("--routes: %q is not a route backend: use %s, %s or %s", o.backend, routesAzure, routesKernel, routesNone)
+	}
+	if o.resync <= 0 {
+		return fmt.Errorf("--routes-resync: %v, want a positive duration", o.resync)
+	}
+	return nil
+}
+
+// backend opens the route backend; close releases it when the controller ends.
+func (o *routeOptions) open(spec netspec.Spec) (b routes.Backend, close func(), err error) {
+	if o.backend == routesKernel {
+		k, err := kernel.New(kernel.Config{NetNS: o.netns, PodCIDRs: spec.PodCIDRs})
+		if err != nil {
+			return nil, nil, err
+		}
+		return k, k.Close, nil
+	}
+	var cred azcore.TokenCredential = azure.StaticToken("dualnet-local-endpoint")
+	if o.credential == credentialDefault {
+		if cred, err = azure.DefaultCredential(); err != nil {
+			return nil, nil, fmt.Errorf("--azure-credential=default: %w", err)
+		}
+	}
+	cfg := azure.Config{SubscriptionID: o.subscriptionID, ResourceGroup: o.resourceGroup, RouteTable: o.routeTable,
+		Endpoint: o.endpoint, Credential: cred, PodCIDRs: spec.PodCIDRs, MaxRoutes: spec.MaxRoutes}
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--azure-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, nil, fmt.Errorf("--azure-ca-file %s: no PEM certificate in it", o.caFile)
+		}
+		cfg.Transport = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	}
+	a, err := azure.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, func() {}, nil
+}
+
+// routeController keeps the nodes' routes in the --routes backend. It is listed before
+// nodeIPAM, whose RoutesGone hook it sets.
+var routeController = controller{
+	name:    "routes",
+	enabled: func(o *options) bool { return o.routes.backend != routesNone },
+	start: func(cc *controllerContext) (func(context.Context) error, func() error, error) {
+		backend, closeBackend, err := cc.Options.routes.open(cc.Spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := routesctl.New(cc.Client, cc.Informers.Core().V1().Nodes(), routesctl.Options{
+			Backend: backend, PodCIDRs: cc.Spec.PodCIDRs, MaxRoutes: cc.Spec.MaxRoutes,
+			Recorder: cc.Recorder, Resync: cc.Options.routes.resync,
+		})
+		if err != nil {
+			closeBackend()
+			return nil, nil, err
+		}
+		cc.RoutesGone = c.RoutesGone
+		run := func(ctx context.Context) error {
+			defer closeBackend()
+			return c.Run(ctx)
+		}
+		return run, c.Ready, nil
+	},
+}

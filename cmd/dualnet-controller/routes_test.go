@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/kubetest"
+)
+
+// TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs runs the binary as the lab
+// does: node IPAM assigns pod CIDRs, the route controller writes them to a local ARM endpoint
+// (armemu) and removes a deleted node's routes.
+func TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs(t *testing.T) {
+	srv, err := armemu.Start(armemu.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	srv.CreateRouteTable("s", "g", "rt", "westeurope")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CertificatePEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startProcess(t, append(fastLease, "--routes=azure", "--azure-endpoint", srv.URL(), "--azure-ca-file", ca,
+		"--azure-credential=none", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt")...)
+
+	client := kubetest.Client()
+	ctx := context.Background()
+	var names []string
+	for i := range 2 {
+		name := fmt.Sprintf("routes-bin-%d-%d", os.Getpid(), i)
+		names = append(names, name)
+		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{
+			{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("10.240.0.%d", 40+i)},
+			{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("fd00::%d", 40+i)}}}}
+		created, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				t.Error(err)
+			}
+		})
+		if len(created.Status.Addresses) == 0 {
+			created.Status = node.Status
+			if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	routesOf := func() map[string]string {
+		tbl, _ := srv.RouteTable("s", "g", "rt")
+		out := map[string]string{}
+		for _, r := range tbl.Routes {
+			if n, _, ok := strings.Cut(r.Name, "____"); ok {
+				out[r.Name] = n + " " + r.AddressPrefix + " via " + r.NextHopIPAddress
+			}
+		}
+		return out
+	}
+	waitFor(t, 30*time.Second, "4 routes of 2 nodes", func() bool { return len(routesOf()) == 4 })
+	for _, r := range routesOf() {
+		if !strings.Contains(r, " via 10.240.0.4") && !strings.Contains(r, " via fd00::4") {
+			t.Errorf("route %q does not go to its node's InternalIP", r)
+		}
+	}
+	if err := client.CoreV1().Nodes().Delete(ctx, names[1], metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the deleted node's routes removed", func() bool { return len(routesOf()) == 2 })
+	if p.get("/readyz") != 200 {
+		t.Errorf("/readyz = %d with the route controller running", p.get("/readyz"))
+	}
+}
+
+func TestRoutesFlagsAreCheckedBeforeConnecting(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--routes=gcp"}, `--routes: "gcp" is not a route backend`},
+		{[]string{"--routes=azure", "--azure-resource-group=g", "--azure-route-table=rt"}, "--azure-subscription-id is required with --routes=azure"},
+		{[]string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-credential=none"},
+			"--azure-credential=none: only with --azure-endpoint"},
+	} {
+		code, out := runToExit(t, tt.args...)
+		if code == 0 || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: exit %d, output %q; want non-zero and %q", tt.args, code, out, tt.want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval, not a wait for state
+	}
+}
