@@ -70,7 +70,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	hook.reached("allocated")
 	defer func() {
 		if err != nil { // leave nothing half-built; DEL would do the same, but may never come
-			_ = teardown(conf, key, podNS)
+			_ = teardown(ctx, conf, key, nil)
 		}
 	}()
 

@@ -11,14 +11,6 @@ import (
 	"sigs.k8s.io/knftables"
 )
 
-// Remove deletes the rules of one pod; rules that are already gone are not an error.
-func Remove(ctx context.Context, hostVeth string) error {
-	if Run(ctx, RemoveTransaction(hostVeth)) == nil {
-		return nil
-	}
-	return Run(ctx, SetupAndRemoveTransaction(hostVeth))
-}
-
 // Run applies tx with a single `nft -f -` in the caller's network namespace.
 func Run(ctx context.Context, tx *knftables.Transaction) error {
 	path, err := nftPath()

@@ -83,3 +83,12 @@ func (p *Pending) Install(ctx context.Context, pod Pod, replace bool) error {
 	}
 	return Run(ctx, SetupAndInstallTransaction(pod))
 }
+
+// Remove deletes the rules of one pod through the pending nft; rules that are already gone
+// are not an error.
+func (p *Pending) Remove(ctx context.Context, hostVeth string) error {
+	if p.Commit(RemoveTransaction(hostVeth)) == nil {
+		return nil
+	}
+	return Run(ctx, SetupAndRemoveTransaction(hostVeth))
+}
