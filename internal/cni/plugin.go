@@ -2,8 +2,10 @@
 // the node bridge and one address per family from the node's pod CIDRs, with default routes
 // via the bridge gateways and anti-spoofing rules, and it answers DEL, CHECK, GC and STATUS.
 //
-// Everything happens in one process with a handful of netlink round trips and at most one
-// nft run per verb, because the plugin sits on every pod's start and stop path.
+// Everything happens in one process with a handful of netlink round trips and one nft run per
+// ADD or DEL (two for the first pod of a node), started before anything else so that its
+// startup overlaps the plugin's own work, because the plugin sits on every pod's start and
+// stop path.
 // It must not touch anything but the bridge, the pods' veths, its address store and its own
 // nftables table: node-wide setup (sysctls, masquerade, host routes) is the agent's.
 package cni
