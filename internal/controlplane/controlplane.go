@@ -66,7 +66,8 @@ func startOnce(ctx context.Context, opts Options) (cp *ControlPlane, err error) 
 			return nil, err
 		}
 	}
-	dir, err := os.MkdirTemp(opts.Dir, "dualnet-controlplane-")
+	removeLeftovers(opts.Dir)
+	dir, err := os.MkdirTemp(opts.Dir, dirPattern)
 	if err != nil {
 		return nil, fmt.Errorf("create control plane directory: %w", err)
 	}
@@ -78,6 +79,9 @@ func startOnce(ctx context.Context, opts Options) (cp *ControlPlane, err error) 
 			}
 		}
 	}()
+	if err := writeOwner(dir); err != nil {
+		return nil, fmt.Errorf("create control plane directory: %w", err)
+	}
 	if err := cp.writePKI(); err != nil {
 		return nil, err
 	}
