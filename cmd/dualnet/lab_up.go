@@ -60,7 +60,7 @@ func newLabUpCmd() *cobra.Command {
 	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
 	cmd.Flags().StringVar(&binDir, "bin-dir", "", "where dualnet-controller, dualnet-agent, dualnet-cni and dualnet-armemu are (default: beside this binary, as `make build` puts them)")
 	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries (`make kube-bins`; $"+controlplane.BinDirEnv+")")
-	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesHost), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
+	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
 	spec.AddTo(cmd.Flags())
 	return cmd
 }

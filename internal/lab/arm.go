@@ -73,6 +73,7 @@ func (a *arm) controllerArgs() []string {
 		"--azure-subscription-id=" + armSubscription,
 		"--azure-resource-group=" + armResourceGroup,
 		"--azure-route-table=" + a.table,
+		"--azure-credential=none",
 	}
 }
 

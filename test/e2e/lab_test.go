@@ -167,7 +167,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, check func() e
 
 // routeMode is how the e2e lab routes between nodes: the Azure code path (dualnet-controller
 // -> armemu -> the vnet's route table).
-const routeMode = "host"
+const routeMode = "azure"
 
 // vnetHostAddrs are vnet-host's addresses, IPv4 first, as `ip` in its namespace shows them.
 func (l *testLab) vnetHostAddrs() []netip.Addr {
