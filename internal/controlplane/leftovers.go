@@ -10,14 +10,25 @@ import (
 )
 
 // dirPattern names control plane directories; ownerFile in each holds the PID of the process
-// that started it.
+// that started it and its PID namespace (a PID means nothing in another namespace).
 const (
 	dirPattern = "dualnet-controlplane-"
 	ownerFile  = "owner.pid"
 )
 
 func writeOwner(dir string) error {
-	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o600)
+	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(owner(os.Getpid())), 0o600)
+}
+
+func owner(pid int) string { return strconv.Itoa(pid) + " " + pidNamespace() }
+
+// pidNamespace identifies this process's PID namespace, like "pid:[4026531836]".
+func pidNamespace() string {
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return "unknown"
+	}
+	return ns
 }
 
 // removeLeftovers removes the directories of control planes whose owner has died without
@@ -40,7 +51,11 @@ func removeLeftovers(parent string) {
 		if err != nil {
 			continue
 		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		fields := strings.Fields(string(data))
+		if len(fields) != 2 || fields[1] != pidNamespace() {
+			continue // not ours to judge: written by a process in another PID namespace
+		}
+		pid, err := strconv.Atoi(fields[0])
 		if err != nil || pid <= 0 {
 			continue
 		}
