@@ -48,16 +48,23 @@ func BenchmarkThroughputAgainstADirectVethPair(b *testing.B) {
 			p.gbps = append(p.gbps, iperf3(b, p.client, p.server, p.addr, *seconds))
 		}
 	}
+	// Other processes share the two cores, so a round's baseline and paths run back to back
+	// and each ratio pairs a path with the baseline of its own round; the median of those
+	// paired ratios is the figure, with the best run of each path beside it.
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "path\tGbit/s (median of %d x %ds)\tratio to direct veth\truns\t\n", *rounds, *seconds)
+	fmt.Fprintf(w, "path\tGbit/s median\tGbit/s best\tratio (median of paired)\tratio of bests\truns (%d x %ds)\t\n", *rounds, *seconds)
 	for _, p := range paths {
-		ratio := "-"
+		ratio, bestRatio := "-", "-"
 		if p.baseline != nil {
-			r := median(p.gbps) / median(p.baseline.gbps)
-			ratio = fmt.Sprintf("%.3f", r)
-			b.ReportMetric(r, "ratio:"+metricName(p.name))
+			paired := make([]float64, len(p.gbps))
+			for i := range p.gbps {
+				paired[i] = p.gbps[i] / p.baseline.gbps[i]
+			}
+			ratio = fmt.Sprintf("%.3f", median(paired))
+			bestRatio = fmt.Sprintf("%.3f", slices.Max(p.gbps)/slices.Max(p.baseline.gbps))
+			b.ReportMetric(median(paired), "ratio:"+metricName(p.name))
 		}
-		fmt.Fprintf(w, "%s\t%.2f\t%s\t%s\t\n", p.name, median(p.gbps), ratio, runs(p.gbps))
+		fmt.Fprintf(w, "%s\t%.2f\t%.2f\t%s\t%s\t%s\t\n", p.name, median(p.gbps), slices.Max(p.gbps), ratio, bestRatio, runs(p.gbps))
 		b.ReportMetric(median(p.gbps), "Gbit/s:"+metricName(p.name))
 	}
 	w.Flush()
