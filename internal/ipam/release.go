@@ -24,9 +24,10 @@ func (a *Allocator) Release(name string) bool {
 }
 
 // Reclaim frees the held blocks of every released node for which gone says its routes are
-// gone, and returns how many nodes' blocks were freed.
+// gone, and of those held longer than the hold-down period, and returns how many nodes'
+// blocks were freed.
 func (a *Allocator) Reclaim(gone func(Released) bool) int {
-	var freed int
+	freed := a.expireHoldDown()
 	kept := a.held[:0]
 	for _, r := range a.held {
 		if gone(*r) {
@@ -52,9 +53,9 @@ func (a *Allocator) NextHoldDownExpiry() (time.Time, bool) {
 
 // expireHoldDown frees the blocks held longer than the hold-down period. Released nodes are
 // held in release order, so the expired ones are a prefix.
-func (a *Allocator) expireHoldDown() {
+func (a *Allocator) expireHoldDown() int {
 	if a.holdDown <= 0 {
-		return
+		return 0
 	}
 	now := a.now()
 	expired := 0
@@ -69,6 +70,7 @@ func (a *Allocator) expireHoldDown() {
 		clear(a.held[:expired])
 		a.held = a.held[expired:]
 	}
+	return expired
 }
 
 func (a *Allocator) freeHeld(r *Released) {

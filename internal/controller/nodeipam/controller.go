@@ -36,8 +36,7 @@ type Options struct {
 	Metrics prometheus.Registerer
 }
 
-// recheckHeld is how often a node waiting for room is looked at again while released blocks
-// wait for their routes to go.
+// recheckHeld is how often released blocks are checked for their routes being gone.
 const recheckHeld = 2 * time.Second
 
 // Controller assigns pod CIDRs to nodes.
@@ -98,7 +97,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	logger := klog.FromContext(ctx).WithName("nodeipam")
 	ctx = klog.NewContext(ctx, logger)
 	if !cache.WaitForNamedCacheSync("nodeipam", ctx.Done(), c.synced) {
-		return fmt.Errorf("node IPAM: node cache did not sync before shutdown")
+		if ctx.Err() != nil {
+			return nil // told to stop while starting
+		}
+		return fmt.Errorf("node IPAM: node cache did not sync")
 	}
 	if err := c.rebuild(ctx); err != nil {
 		return err
@@ -111,6 +113,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		for c.processNext(ctx) {
 		}
 	}()
+	go c.reclaimHeld(ctx)
 	<-ctx.Done()
 	c.patching.Wait()
 	return nil

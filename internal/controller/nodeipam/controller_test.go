@@ -180,3 +180,33 @@ func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T
 		return slices.Equal(got, first), fmt.Sprint(got)
 	})
 }
+
+func TestControllerReusesABlockAfterTheHoldDownWhenRoutesAreNeverReportedGone(t *testing.T) {
+	client := nodeipamtest.FastClient(t)
+	hook := &routesHook{} // never says gone
+	spec := mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
+	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: time.Second})
+	names := nodeipamtest.Names(t, 3)
+	nodeipamtest.CreateNodes(t, client, names[:2], nil)
+	nodeipamtest.Eventually(t, 30*time.Second, "two nodes fill the route table", func() (bool, string) {
+		got := nodeipamtest.PodCIDRs(t, client)
+		return nodeipamtest.Count(names, got) == 2, fmt.Sprint(got)
+	})
+	first := nodeipamtest.PodCIDRs(t, client)[names[0]]
+	nodeipamtest.CreateNodes(t, client, names[2:], nil)
+	nodeipamtest.Eventually(t, 30*time.Second, "the third node is told there is no room", func() (bool, string) {
+		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
+		return warned[names[2]], fmt.Sprint(warned)
+	})
+	if err := client.CoreV1().Nodes().Delete(context.Background(), names[0], metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	nodeipamtest.Eventually(t, 30*time.Second, "the waiting node gets the block once the hold-down passes", func() (bool, string) {
+		got := nodeipamtest.PodCIDRs(t, client)[names[2]]
+		return slices.Equal(got, first), fmt.Sprint(got)
+	})
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("the block was reused after %v, within the 1s hold-down", waited)
+	}
+}

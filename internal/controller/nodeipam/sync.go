@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,10 +45,6 @@ func (c *Controller) assign(ctx context.Context, node *corev1.Node) error {
 			c.recorder.Event(node, corev1.EventTypeWarning, ReasonCIDRNotAvailable, err.Error())
 			klog.FromContext(ctx).Info("No pod CIDR available for node", "node", node.Name, "reason", err.Error())
 		}
-		if full.Held > 0 {
-			// Released blocks free up when their routes go, which no node event announces.
-			c.queue.AddAfter(node.Name, recheckHeld)
-		}
 		return nil
 	}
 	delete(c.waiting, node.Name)
@@ -85,25 +82,57 @@ func (c *Controller) release(ctx context.Context, name string) {
 	released := c.alloc.Release(name)
 	delete(c.waiting, name)
 	delete(c.reported, name)
-	c.reclaim()
-	var waiters []string
-	if released {
-		for w := range c.waiting {
-			waiters = append(waiters, w)
-		}
-	}
+	freed := c.reclaim()
 	c.mu.Unlock()
 	if released {
-		klog.FromContext(ctx).V(2).Info("Released pod CIDRs of deleted node", "node", name, "waitingNodes", len(waiters))
+		klog.FromContext(ctx).V(2).Info("Released pod CIDRs of deleted node", "node", name, "freedNow", freed > 0)
 	}
+	if freed > 0 {
+		c.serveWaiting()
+	}
+}
+
+// reclaimHeld frees, every recheckHeld, the blocks of released nodes whose routes have gone
+// (or whose hold-down passed) since: no node event announces that.
+func (c *Controller) reclaimHeld(ctx context.Context) {
+	ticker := time.NewTicker(recheckHeld)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		c.mu.Lock()
+		freed := 0
+		if c.alloc.Stats().Held > 0 {
+			freed = c.reclaim()
+		}
+		c.mu.Unlock()
+		if freed > 0 {
+			klog.FromContext(ctx).V(2).Info("Freed pod CIDRs of deleted nodes whose routes are gone", "nodes", freed)
+			c.serveWaiting()
+		}
+	}
+}
+
+// serveWaiting gives the nodes waiting for room another look.
+func (c *Controller) serveWaiting() {
+	c.mu.Lock()
+	waiters := make([]string, 0, len(c.waiting))
+	for w := range c.waiting {
+		waiters = append(waiters, w)
+	}
+	c.mu.Unlock()
 	for _, w := range waiters {
 		c.queue.Add(w)
 	}
 }
 
-// reclaim frees the blocks of released nodes whose routes are gone. Call with c.mu held.
-func (c *Controller) reclaim() {
-	c.alloc.Reclaim(func(r ipam.Released) bool {
+// reclaim frees the blocks of released nodes whose routes are gone and returns how many
+// nodes' blocks it freed. Call with c.mu held.
+func (c *Controller) reclaim() int {
+	return c.alloc.Reclaim(func(r ipam.Released) bool {
 		return c.routesGone == nil || c.routesGone(r.CIDRs)
 	})
 }
