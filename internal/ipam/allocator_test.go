@@ -112,9 +112,6 @@ func TestAllocatorFreesHeldBlocksAfterHoldDown(t *testing.T) {
 	mustAllocate(t, a, "n0")
 	mustAllocate(t, a, "n1")
 	a.Release("n0")
-	if expiry, ok := a.NextHoldDownExpiry(); !ok || expiry != clock.t.Add(time.Minute) {
-		t.Errorf("next expiry %v %v, want in a minute", expiry, ok)
-	}
 	if got := mustAllocate(t, a, "n2")[0]; got != netip.MustParsePrefix("10.244.2.0/24") {
 		t.Errorf("during hold-down n2 got %v, want block 2 (block 0 is held)", got)
 	}
@@ -122,8 +119,23 @@ func TestAllocatorFreesHeldBlocksAfterHoldDown(t *testing.T) {
 	if got := mustAllocate(t, a, "n3")[0]; got != netip.MustParsePrefix("10.244.0.0/24") {
 		t.Errorf("after hold-down n3 got %v, want the freed block 0", got)
 	}
-	if _, ok := a.NextHoldDownExpiry(); ok {
-		t.Error("nothing is held any more, but an expiry is reported")
+	if s := a.Stats(); s.Held != 0 {
+		t.Errorf("stats %+v: nothing should be held after the hold-down", s)
+	}
+}
+
+func TestAllocatorReclaimFreesBlocksWhoseHoldDownPassed(t *testing.T) {
+	clock := newFakeClock()
+	a := New(mustSpec(t, netspec.Input{MaxRoutes: 4}), Options{HoldDown: time.Minute, Now: clock.now})
+	mustAllocate(t, a, "n0")
+	a.Release("n0")
+	clock.step(30 * time.Second)
+	if n := a.Reclaim(routesOf("nobody")); n != 0 {
+		t.Errorf("freed %d during the hold-down", n)
+	}
+	clock.step(30 * time.Second)
+	if n := a.Reclaim(routesOf("nobody")); n != 1 {
+		t.Errorf("freed %d, want n0's blocks once the hold-down passed", n)
 	}
 }
 

@@ -1,7 +1,5 @@
 package ipam
 
-import "time"
-
 // Release takes a deleted node's blocks back. They are held, and count against the capacity,
 // until Reclaim is told the node's routes are gone or the hold-down period passes: a block
 // handed out while a route still sends its traffic to the dead node would black-hole the new
@@ -40,15 +38,6 @@ func (a *Allocator) Reclaim(gone func(Released) bool) int {
 	clear(a.held[len(kept):])
 	a.held = kept
 	return freed
-}
-
-// NextHoldDownExpiry is when the oldest held block is freed by the hold-down period, if any
-// block is held and a hold-down period is set.
-func (a *Allocator) NextHoldDownExpiry() (time.Time, bool) {
-	if len(a.held) == 0 || a.holdDown <= 0 {
-		return time.Time{}, false
-	}
-	return a.held[0].At.Add(a.holdDown), true
 }
 
 // expireHoldDown frees the blocks held longer than the hold-down period. Released nodes are
