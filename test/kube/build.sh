@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes control-plane binaries that dualnet's tests and lab run (etcd,
-# kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy) into a cache outside the
-# clone, keyed by version, so the ~10-minute cold build happens once per machine.
+# Builds the Kubernetes binaries that dualnet's tests and lab run (etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler, kube-proxy, kubectl) into a cache outside the clone,
+# keyed by version, so the ~10-minute cold build happens once per machine.
 #
 #   KUBE_VERSION=v1.37.2 OUT=/var/cache/dualnet/kube/v1.37.2 bash test/kube/build.sh
 #
@@ -39,20 +39,26 @@ if ! flock -n 9; then
 	flock 9
 fi
 
-vpkg=k8s.io/component-base/version
 minor="${KUBE_VERSION#v*.}"
 minor="${minor%%.*}"
 major="${KUBE_VERSION#v}"
 major="${major%%.*}"
-kube_ldflags="-s -w -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
+# Both version packages, as Kubernetes' hack/lib/version.sh stamps them: component-base for
+# servers' --version, client-go for kubectl and every client's User-Agent.
+kube_ldflags="-s -w"
+for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+	kube_ldflags+=" -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
+done
 
-# name, module directory, package, ldflags, the line `--version` must print.
+# name, module directory, package, ldflags, the arguments that print the version, the line
+# they must print.
 targets=(
-	"etcd|$here/etcd|.|-s -w|etcd Version: ${etcd_version#v}"
-	"kube-apiserver|$here|./cmd/kube-apiserver|$kube_ldflags|Kubernetes $KUBE_VERSION"
-	"kube-controller-manager|$here|./cmd/kube-controller-manager|$kube_ldflags|Kubernetes $KUBE_VERSION"
-	"kube-scheduler|$here|./cmd/kube-scheduler|$kube_ldflags|Kubernetes $KUBE_VERSION"
-	"kube-proxy|$here|./cmd/kube-proxy|$kube_ldflags|Kubernetes $KUBE_VERSION"
+	"etcd|$here/etcd|.|-s -w|--version|etcd Version: ${etcd_version#v}"
+	"kube-apiserver|$here|./cmd/kube-apiserver|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
+	"kube-controller-manager|$here|./cmd/kube-controller-manager|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
+	"kube-scheduler|$here|./cmd/kube-scheduler|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
+	"kube-proxy|$here|./cmd/kube-proxy|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
+	"kubectl|$here|./cmd/kubectl|$kube_ldflags|version --client|Client Version: $KUBE_VERSION"
 )
 
 tmp=""
@@ -63,8 +69,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-stamped() { # binary, wanted version line
-	[[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -qxF "$2"
+stamped() { # binary, version arguments, wanted version line
+	local args
+	read -ra args <<<"$2"
+	[[ -x "$1" ]] && "$1" "${args[@]}" 2>/dev/null | grep -qxF "$3"
 }
 
 total=${#targets[@]}
@@ -72,9 +80,9 @@ i=0
 built=0
 all_start=$SECONDS
 for t in "${targets[@]}"; do
-	IFS='|' read -r name dir pkg ldflags want <<<"$t"
+	IFS='|' read -r name dir pkg ldflags version_args want <<<"$t"
 	i=$((i + 1))
-	if stamped "$OUT/$name" "$want"; then
+	if stamped "$OUT/$name" "$version_args" "$want"; then
 		echo "$name ($i/$total) is up to date ($want)"
 		continue
 	fi
@@ -93,7 +101,7 @@ for t in "${targets[@]}"; do
 	wait "$ticker" 2>/dev/null || true
 	ticker=""
 	((status == 0)) || die "go build of $name failed (see the errors above)"
-	stamped "$tmp" "$want" || die "$name was built but \`$name --version\` does not print \"$want\""
+	stamped "$tmp" "$version_args" "$want" || die "$name was built but \`$name $version_args\` does not print \"$want\""
 	mv -f "$tmp" "$OUT/$name"
 	tmp=""
 	built=$((built + 1))
