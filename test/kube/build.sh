@@ -72,7 +72,11 @@ trap cleanup EXIT
 stamped() { # binary, version arguments, wanted version line
 	local args
 	read -ra args <<<"$2"
-	[[ -x "$1" ]] && "$1" "${args[@]}" 2>/dev/null | grep -qxF "$3"
+	[[ -x "$1" ]] || return 1
+	# Captured first: with pipefail, `grep -q` closing the pipe early would fail the check.
+	local out
+	out="$("$1" "${args[@]}" 2>/dev/null)" || return 1
+	grep -qxF "$3" <<<"$out"
 }
 
 total=${#targets[@]}
