@@ -42,12 +42,9 @@ func TestForgedSourceIsDroppedInBothFamiliesAndTheRealOneWorks(t *testing.T) {
 // dropped reads the packet counter of the pod chain's drop rule for a's family.
 func dropped(t *testing.T, veth string, a netip.Addr) int {
 	t.Helper()
-	out, err := exec.Command("nft", "list", "chain", "bridge", antispoof.Table, antispoof.ChainName(veth)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nft list chain: %v\n%s", err, out)
-	}
+	out := nftChain(t, veth)
 	rule := regexp.MustCompile(`(?m)^\s*ip6? saddr != .* counter packets (\d+)`)
-	for _, m := range rule.FindAllStringSubmatch(string(out), -1) {
+	for _, m := range rule.FindAllStringSubmatch(out, -1) {
 		if regexp.MustCompile(`^\s*ip6 `).MatchString(m[0]) == a.Is6() {
 			n, _ := strconv.Atoi(m[1])
 			return n
@@ -55,4 +52,14 @@ func dropped(t *testing.T, veth string, a netip.Addr) int {
 	}
 	t.Fatalf("no %v drop rule in\n%s", a, out)
 	return 0
+}
+
+// nftChain lists the anti-spoofing chain of a host veth.
+func nftChain(t *testing.T, veth string) string {
+	t.Helper()
+	out, err := exec.Command("nft", "list", "chain", "bridge", antispoof.Table, antispoof.ChainName(veth)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list chain: %v\n%s", err, out)
+	}
+	return string(out)
 }

@@ -137,3 +137,26 @@ func TestCheckComparesLiveInterfaceWithPrevResult(t *testing.T) {
 		t.Errorf("CHECK with the IPv4 address gone = %v, want an error naming it", err)
 	}
 }
+
+func TestRepeatedAddKeepsAddressesAndRulesOnce(t *testing.T) {
+	nw := newNetwork(t, 15, "dnbr15")
+	p := nw.addPod("repeated")
+	res, err := nw.drv.Add(context.Background(), p.rt)
+	if err != nil {
+		t.Fatalf("second ADD: %v", err)
+	}
+	again, err := current.NewResultFromResult(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p.result.IPs {
+		if again.IPs[i].Address.String() != p.result.IPs[i].Address.String() {
+			t.Errorf("second ADD gave %s, first %s", again.IPs[i].Address.String(), p.result.IPs[i].Address.String())
+		}
+	}
+	out := nftChain(t, p.result.Interfaces[1].Name)
+	if n := strings.Count(out, " drop"); n != 4 {
+		t.Errorf("pod chain holds %d drop rules after a repeated ADD, want 4:\n%s", n, out)
+	}
+	mustReach(t, p, p.addr(1), nw.gateway(1))
+}
