@@ -60,7 +60,7 @@ func newCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.listen, "listen", o.listen, "address to serve on")
-	fs.StringVar(&o.certFile, "cert-file", "", "write the self-signed certificate (PEM) here, for clients to trust (dualnet-controller --azure-ca-file)")
+	fs.StringVar(&o.certFile, "cert-file", "", "write the self-signed certificate (PEM) here, for clients to trust (dualnet-controller --azure-ca-file); its key goes beside it (<cert-file>.key) and both are reused on restart, so clients keep trusting the endpoint")
 	fs.StringVar(&o.urlFile, "url-file", "", "write the endpoint URL here once serving")
 	fs.BoolVar(&o.plainHTTP, "plain-http", false, "serve http:// instead of https://")
 	fs.StringVar(&o.subscription, "subscription", "00000000-0000-0000-0000-000000000000", "subscription of the resource group and route tables made at start")
@@ -102,7 +102,13 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	srv, err := armemu.Start(armemu.Options{Addr: o.listen, RouteLimit: o.routeLimit, PlainHTTP: o.plainHTTP})
+	srvOpts := armemu.Options{Addr: o.listen, RouteLimit: o.routeLimit, PlainHTTP: o.plainHTTP}
+	if o.certFile != "" && !o.plainHTTP {
+		if srvOpts.CertPEM, srvOpts.KeyPEM, err = keptCertificate(o.certFile); err != nil {
+			return err
+		}
+	}
+	srv, err := armemu.Start(srvOpts)
 	if err != nil {
 		return err
 	}
@@ -112,11 +118,6 @@ func run(ctx context.Context, o *options) error {
 	}
 	for _, t := range o.routeTables {
 		srv.CreateRouteTable(o.subscription, o.resourceGroup, t, o.location)
-	}
-	if o.certFile != "" {
-		if err := os.WriteFile(o.certFile, srv.CertificatePEM(), 0o644); err != nil {
-			return fmt.Errorf("--cert-file: %w", err)
-		}
 	}
 	if o.urlFile != "" {
 		if err := os.WriteFile(o.urlFile, []byte(srv.URL()+"\n"), 0o644); err != nil {

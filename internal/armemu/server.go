@@ -27,6 +27,9 @@ type Options struct {
 	PlainHTTP bool
 	// Hosts the certificate is valid for besides 127.0.0.1, ::1 and localhost.
 	Hosts []string
+	// CertPEM and KeyPEM, when set, are the certificate to serve (see GenerateCertificate);
+	// otherwise a new self-signed one is made.
+	CertPEM, KeyPEM []byte
 	// OperationPolls is how many times a long-running operation answers InProgress before
 	// Succeeded; 0 means the first poll already sees Succeeded.
 	OperationPolls int
@@ -72,6 +75,10 @@ func Start(opts Options) (*Server, error) {
 	scheme := "http"
 	if !opts.PlainHTTP {
 		cert, certPEM, err := selfSignedCert(opts.Hosts)
+		if opts.CertPEM != nil {
+			certPEM = opts.CertPEM
+			cert, err = tls.X509KeyPair(opts.CertPEM, opts.KeyPEM)
+		}
 		if err != nil {
 			l.Close()
 			return nil, err

@@ -14,6 +14,20 @@ import (
 	"time"
 )
 
+// GenerateCertificate makes a self-signed certificate and its key (PEM) for Options.CertPEM
+// and KeyPEM: a process that keeps them across restarts keeps its clients' trust.
+func GenerateCertificate(hosts []string) (certPEM, keyPEM []byte, err error) {
+	cert, certPEM, err := selfSignedCert(hosts)
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("armemu: marshal key: %w", err)
+	}
+	return certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
 // selfSignedCert makes the certificate the server presents: the SDK refuses to send a bearer
 // token over plain HTTP, so the emulator speaks HTTPS like ARM does.
 func selfSignedCert(hosts []string) (tls.Certificate, []byte, error) {
