@@ -32,18 +32,22 @@ func Runtime(containerID, netnsPath, ifName string, args ...[2]string) *libcni.R
 	return &libcni.RuntimeConf{ContainerID: containerID, NetNS: netnsPath, IfName: ifName, Args: args}
 }
 
+// Add runs ADD for one attachment.
 func (d *Driver) Add(ctx context.Context, rt *libcni.RuntimeConf) (types.Result, error) {
 	return d.CNI.AddNetworkList(ctx, d.List, rt)
 }
 
+// Del runs DEL for one attachment.
 func (d *Driver) Del(ctx context.Context, rt *libcni.RuntimeConf) error {
 	return d.CNI.DelNetworkList(ctx, d.List, rt)
 }
 
+// Check runs CHECK with the cached ADD result as prevResult.
 func (d *Driver) Check(ctx context.Context, rt *libcni.RuntimeConf) error {
 	return d.CNI.CheckNetworkList(ctx, d.List, rt)
 }
 
+// Status runs STATUS.
 func (d *Driver) Status(ctx context.Context) error {
 	return d.CNI.GetStatusNetworkList(ctx, d.List)
 }
