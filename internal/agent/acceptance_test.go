@@ -134,13 +134,17 @@ func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
 	name := dptest.Name("far-")
 	cidrs := c.Nodes[0].AgentConfig.Spec.NodeCIDRs(7)
 	agenttest.CreateNode(t, name, cidrs, netip.MustParseAddr("192.168.99.9"), netip.MustParseAddr("fd00:99::9"))
+	far, err := kubetest.Client().CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	dptest.Eventually(t, 10*time.Second, "NodeNotOnLink event", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
 		if err != nil {
 			return err
 		}
 		for _, e := range events.Items {
-			if e.Reason == "NodeNotOnLink" {
+			if e.Reason == "NodeNotOnLink" && e.InvolvedObject.UID == far.UID {
 				return nil
 			}
 		}

@@ -148,8 +148,10 @@ func (a *Agent) sync(ctx context.Context) error {
 		return err
 	}
 	all := make([]nodeInfo, 0, len(nodes))
+	byName := make(map[string]*corev1.Node, len(nodes))
 	for _, n := range nodes {
 		all = append(all, nodeInfoOf(n))
+		byName[n.Name] = n
 	}
 	desired, err := desiredFor(a.cfg, nodeInfoOf(self), all)
 	if errors.Is(err, errNoPodCIDRs) {
@@ -166,8 +168,8 @@ func (a *Agent) sync(ctx context.Context) error {
 		return err
 	}
 	for _, r := range done.offLink {
-		a.recorder.Eventf(&corev1.ObjectReference{Kind: "Node", Name: r.Node, UID: "", APIVersion: "v1"},
-			corev1.EventTypeWarning, "NodeNotOnLink",
+		// On the peer's Node object (with its UID), where `kubectl describe node` looks.
+		a.recorder.Eventf(byName[r.Node], corev1.EventTypeWarning, "NodeNotOnLink",
 			"node %s has no host route to pod CIDR %s: gateway %s is not on a link of node %s; host-route mode needs nodes on one link (use the route table instead)",
 			a.cfg.NodeName, r.Dst, r.Via, a.cfg.NodeName)
 		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
