@@ -112,6 +112,9 @@ func (e *Elector) Run(ctx context.Context, work func(ctx context.Context) error)
 	var workErr error
 	workDone := make(chan struct{})
 	started := atomic.Bool{}
+	endedOnItsOwn := atomic.Bool{} // the work returned while still leading
+	electCtx, stopElecting := context.WithCancel(ctx)
+	defer stopElecting()
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
 			LeaseMeta:  metav1.ObjectMeta{Namespace: e.cfg.Namespace, Name: e.cfg.Name},
@@ -131,6 +134,11 @@ func (e *Elector) Run(ctx context.Context, work func(ctx context.Context) error)
 				e.leading.Store(true)
 				defer close(workDone)
 				workErr = work(leadCtx)
+				if leadCtx.Err() == nil {
+					// Nothing left to lead for: hand the lease over and return.
+					endedOnItsOwn.Store(true)
+					stopElecting()
+				}
 			},
 			OnStoppedLeading: func() { e.leading.Store(false) },
 		},
@@ -138,15 +146,19 @@ func (e *Elector) Run(ctx context.Context, work func(ctx context.Context) error)
 	if err != nil {
 		return fmt.Errorf("leader election on Lease %s/%s: %w", e.cfg.Namespace, e.cfg.Name, err)
 	}
-	elector.Run(ctx) // returns when ctx ends or the lease is lost; the work's context ends with it
+	// Run returns when ctx ends, the work ends, or the lease is lost; the work's context ends
+	// with it.
+	elector.Run(electCtx)
 	if started.Load() {
 		<-workDone
 	}
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return workErr
-	}
-	if workErr != nil {
+	case endedOnItsOwn.Load() && workErr != nil:
 		return workErr
+	case endedOnItsOwn.Load():
+		return errors.New("the work ended while leading")
 	}
 	return fmt.Errorf("lost the Lease %s/%s: stopping so that a restart rebuilds from the cluster", e.cfg.Namespace, e.cfg.Name)
 }

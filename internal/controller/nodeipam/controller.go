@@ -48,7 +48,7 @@ type Controller struct {
 	recorder   record.EventRecorder
 	routesGone func([]netip.Prefix) bool
 
-	mu       sync.Mutex // guards alloc and waiting: the worker writes, metrics read
+	mu       sync.Mutex // guards alloc, waiting and reported: workers write, metrics read
 	alloc    *ipam.Allocator
 	waiting  map[string]bool   // nodes told by an event that there is no room for them
 	reported map[string]string // nodes whose CIDRs were reported as wrong, and those CIDRs
@@ -109,12 +109,17 @@ func (c *Controller) Run(ctx context.Context) error {
 	s := c.stats()
 	logger.Info("Rebuilt pod CIDR allocations from existing nodes", "allocated", s.Allocated, "free", s.Free,
 		"capacity", s.Capacity, "bindingLimit", s.Limit.String())
+	workerDone := make(chan struct{})
 	go func() {
+		defer close(workerDone)
 		for c.processNext(ctx) {
 		}
 	}()
 	go c.reclaimHeld(ctx)
 	<-ctx.Done()
+	// The worker is the only one to start node writes: once it is done, wait for them.
+	c.queue.ShutDown()
+	<-workerDone
 	c.patching.Wait()
 	return nil
 }
@@ -133,6 +138,9 @@ func (c *Controller) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer c.queue.Done(name)
+	if ctx.Err() != nil {
+		return false
+	}
 	if err := c.sync(ctx, name); err != nil {
 		klog.FromContext(ctx).Error(err, "Retrying node", "node", name)
 		c.queue.AddRateLimited(name)
