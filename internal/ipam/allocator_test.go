@@ -165,3 +165,22 @@ func TestAllocatorWorksInLargeIPv6SpaceWithoutBitmap(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+func TestAllocatorGivesIPv4OnlyClusterNodesOneCIDR(t *testing.T) {
+	spec, err := netspec.Parse(netspec.Input{IPFamilies: "ipv4", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(spec, Options{})
+	mustAllocate(t, a, "n0")
+	if got := mustAllocate(t, a, "n1"); !slices.Equal(got, prefixes(t, "10.244.1.0/24")) {
+		t.Errorf("n1 got %v", got)
+	}
+	// One route per node: the IPv4 range (256 blocks) binds before the 400 routes.
+	if s := a.Stats(); s.Capacity != 256 || s.Limit != netspec.LimitIPv4Blocks {
+		t.Errorf("stats %+v", s)
+	}
+	if got := a.Adopt("v6", prefixes(t, "fd12:3456:789a::/80")); !slices.Equal(got.Outside, prefixes(t, "fd12:3456:789a::/80")) {
+		t.Errorf("an IPv6 CIDR on an IPv4-only cluster: %+v, want it reported outside", got)
+	}
+}
