@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -69,6 +70,7 @@ func run(pods, parallel, rounds int) error {
 			return err
 		}
 	}
+	startLoad := loadAverage()
 	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}}
 	scenarios := []scenario{{"single", 1}, {"dual", 1}, {"single", parallel}, {"dual", parallel}}
 
@@ -95,7 +97,8 @@ func run(pods, parallel, rounds int) error {
 		}
 	}
 
-	fmt.Printf("\n%d pods x %d rounds per scenario; latency of one libcni call (ms)\n\n", pods, rounds)
+	fmt.Printf("\n%d pods x %d rounds per scenario; latency of one libcni call (ms); load average %s at start, %s at end\n\n",
+		pods, rounds, startLoad, loadAverage())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\t")
 	for _, sc := range scenarios {
@@ -232,4 +235,14 @@ func ratio(a, b time.Duration) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// loadAverage is the 1-minute load average: on a shared machine it says how much the
+// figures are worth.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(data))[0]
 }
