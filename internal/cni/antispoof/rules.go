@@ -156,8 +156,9 @@ func podRules(addrs []netip.Addr) []string {
 	}
 	return append([]string{
 		knftables.Concat("ether type ip ip saddr !=", set(v4), "counter drop"),
-		// A forged ARP sender would steal another pod's address as surely as a forged IP source.
-		knftables.Concat("ether type arp arp saddr ip !=", set(v4), "counter drop"),
+		// A forged ARP sender would steal another pod's address as surely as a forged IP
+		// source. 0.0.0.0 is the sender of ARP probes (RFC 5227), which claim nothing.
+		knftables.Concat("ether type arp arp saddr ip !=", set(append([]string{"0.0.0.0"}, v4...)), "counter drop"),
 	}, rules...)
 }
 

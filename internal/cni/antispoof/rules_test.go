@@ -36,7 +36,7 @@ func TestAddTransactionAllowsOnlyThePodsAddresses(t *testing.T) {
 	for _, want := range []string{
 		`add element bridge dualnet-antispoof ports { "dna" : goto pod-dna }`,
 		"add rule bridge dualnet-antispoof pod-dna ether type ip ip saddr != 10.244.1.2 counter drop",
-		"add rule bridge dualnet-antispoof pod-dna ether type arp arp saddr ip != 10.244.1.2 counter drop",
+		"add rule bridge dualnet-antispoof pod-dna ether type arp arp saddr ip != { 0.0.0.0, 10.244.1.2 } counter drop",
 		"add rule bridge dualnet-antispoof pod-dna ether type ip6 ip6 saddr != { ::, fe80::/10, fd12:3456:789a:0:1::2 } counter drop",
 		"add rule bridge dualnet-antispoof prerouting iifname vmap @ports",
 	} {
