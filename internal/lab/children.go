@@ -80,14 +80,19 @@ func (cs *children) launch(c component) error {
 
 func (cs *children) keep(ctx context.Context, c component) {
 	defer cs.wg.Done()
-	pause := time.Second
+	const firstPause = time.Second
+	pause := firstPause
 	for {
 		cs.mu.Lock()
 		cmd := cs.running[c.Name]
 		cs.mu.Unlock()
+		started := time.Now()
 		err := cmd.Wait()
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(started) > time.Minute {
+			pause = firstPause // it ran well for a while: a new failure starts the backoff over
 		}
 		cs.progress.printf("%s exited (%v); restarting in %s (log: %s)", c.Name, err, pause, filepath.Join(cs.st.Dir, "logs", c.Name+".log"))
 		select {

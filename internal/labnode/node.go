@@ -72,6 +72,7 @@ func reportStatus(ctx context.Context, client kubernetes.Interface, cfg Config, 
 		},
 	}
 	if full {
+		status.Addresses = nil
 		for _, ip := range cfg.NodeIPs {
 			status.Addresses = append(status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip.String()})
 		}
@@ -91,7 +92,25 @@ func reportStatus(ctx context.Context, client kubernetes.Interface, cfg Config, 
 			ContainerRuntimeVersion: "dualnet-lab://builtin",
 		}
 	}
-	patch, err := json.Marshal(map[string]any{"status": status})
+	if full {
+		// Addresses are replaced as a whole (a JSON merge patch): a strategic merge keys them by
+		// type, and two InternalIPs would collide (kubernetes/kubernetes#63470, which the
+		// kubelet works around the same way).
+		whole := map[string]any{"status": map[string]any{
+			"addresses": status.Addresses, "capacity": status.Capacity,
+			"allocatable": status.Allocatable, "nodeInfo": status.NodeInfo,
+		}}
+		patch, err := json.Marshal(whole)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := client.CoreV1().Nodes().Patch(ctx, cfg.NodeName, types.MergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
+			return nil, fmt.Errorf("report addresses of node %s: %w", cfg.NodeName, err)
+		}
+	}
+	// Conditions by strategic merge, keyed by type: NetworkUnavailable (dualnet-controller's)
+	// stays as it is.
+	patch, err := json.Marshal(map[string]any{"status": map[string]any{"conditions": status.Conditions}})
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -234,4 +235,28 @@ func (l *testLab) showLogs() {
 		l.t.Logf("--- %s (last lines)\n%s", path, strings.Join(lines, "\n"))
 		return nil
 	})
+}
+
+// processPID is the PID the lab's state records for one of its processes.
+func (l *testLab) processPID(name string) int {
+	data, err := os.ReadFile(filepath.Join(l.stateRoot, l.name, "state.json"))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	var st struct {
+		Processes []struct {
+			Name string `json:"name"`
+			PID  int    `json:"pid"`
+		} `json:"processes"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		l.t.Fatal(err)
+	}
+	for _, p := range st.Processes {
+		if p.Name == name {
+			return p.PID
+		}
+	}
+	l.t.Fatalf("the lab's state records no process %s", name)
+	return 0
 }

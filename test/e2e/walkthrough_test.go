@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -150,6 +151,55 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 	l.checkRoutes(nodeCIDRs, nodeAddrs)
 	l.checkPodDeletionTearsDownItsNetwork(to)
 	l.checkUnknownImageWaitsWithAReason()
+	l.checkLabNodeRestartKeepsItsPodsServing(podNode[from])
+}
+
+// checkLabNodeRestartKeepsItsPodsServing kills a node's lab node process (the kubelet's
+// stand-in): the supervisor restarts it, it re-registers the existing Node, and the node's
+// nginx pod serves again over both families.
+func (l *testLab) checkLabNodeRestartKeepsItsPodsServing(node string) {
+	t := l.t
+	name := "labnode-" + node
+	old := l.processPID(name)
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill %s (pid %d): %v", name, old, err)
+	}
+	var restarted int
+	var since time.Time
+	eventually(t, time.Minute, name+" restarted and running for 3s", func() error {
+		pid := l.processPID(name)
+		if pid == old || syscall.Kill(pid, 0) != nil {
+			return fmt.Errorf("not running again yet (pid %d)", pid)
+		}
+		if pid != restarted {
+			restarted, since = pid, time.Now()
+		}
+		if time.Since(since) < 3*time.Second {
+			return fmt.Errorf("pid %d running for %s", pid, time.Since(since))
+		}
+		return nil
+	})
+	eventually(t, time.Minute, "nginx on "+node+" Ready and serving both families again", func() error {
+		var pod, other string
+		var ips []netip.Addr
+		for _, p := range l.table(podsCommand) {
+			if len(p) == 4 && p[2] == node && p[3] == "True" && strings.Contains(p[1], ",") {
+				pod, ips = p[0], parseAddrs(t, p[1])
+			} else if len(p) == 4 && p[2] != node && p[3] == "True" {
+				other = p[0]
+			}
+		}
+		if pod == "" || other == "" {
+			return fmt.Errorf("no Ready nginx pod on %s and elsewhere yet", node)
+		}
+		for _, ip := range ips {
+			page, err := l.exec("default/"+other, "curl", "-sS", "-m", "3", "http://"+hostPort(ip, 80)+"/")
+			if err != nil || !strings.Contains(page, "Welcome to nginx!") {
+				return fmt.Errorf("curl %s from %s: %v %s", ip, other, err, page)
+			}
+		}
+		return nil
+	})
 }
 
 // checkPodDeletionTearsDownItsNetwork: kubectl delete returns once the lab node has run
