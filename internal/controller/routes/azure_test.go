@@ -106,9 +106,7 @@ func TestDeletedNodeLosesItsRoutesAndReleasesItsCIDRs(t *testing.T) {
 	createNodes(t, client, nodes)
 	eventually(t, 20*time.Second, "six routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
 	gone := []netip.Prefix{netip.MustParsePrefix(nodes[2].podCIDRs[0]), netip.MustParsePrefix(nodes[2].podCIDRs[1])}
-	if c.RoutesGone(gone) {
-		t.Error("RoutesGone says true while the node's routes exist")
-	}
+	eventually(t, 5*time.Second, "RoutesGone false while the node's routes exist", func() (bool, string) { return !c.RoutesGone(gone), "" })
 	deleteNodes(t, client, nodes[2:])
 	eventually(t, 20*time.Second, "the deleted node's two routes removed", func() (bool, string) {
 		got := routeMap(t, srv)

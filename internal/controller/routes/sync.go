@@ -44,6 +44,9 @@ func (c *Controller) sync(ctx context.Context) error {
 		if !plan.Changed() {
 			break
 		}
+		// While the write is on the wire (and after it failed: it may have landed) the
+		// table may hold either side's routes.
+		c.remember(table.Routes, plan.Table)
 		err = c.opts.Backend.Write(ctx, table, plan)
 		if err == nil {
 			c.remember(plan.Table)
@@ -60,11 +63,13 @@ func (c *Controller) sync(ctx context.Context) error {
 	return c.report(ctx, nodes, desired, plan, table.Others)
 }
 
-// remember records which of dualnet's prefixes the table holds, for RoutesGone.
-func (c *Controller) remember(table []routes.Route) {
-	present := make(map[netip.Prefix]bool, len(table))
-	for _, r := range table {
-		present[r.Prefix] = true
+// remember records which of dualnet's prefixes the table may hold, for RoutesGone.
+func (c *Controller) remember(tables ...[]routes.Route) {
+	present := map[netip.Prefix]bool{}
+	for _, table := range tables {
+		for _, r := range table {
+			present[r.Prefix] = true
+		}
 	}
 	c.mu.Lock()
 	c.present = present
