@@ -2,14 +2,11 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -129,57 +126,4 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		queue.Done(key)
 	}
-}
-
-// sync computes the node's whole desired dataplane from the cache and applies the difference.
-func (a *Agent) sync(ctx context.Context) error {
-	logger := klog.FromContext(ctx)
-	self, err := a.nodes.Get(a.cfg.NodeName)
-	if apierrors.IsNotFound(err) {
-		a.ready.Store(false)
-		logger.Info("Waiting for the Node object")
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	nodes, err := a.nodes.List(labels.Everything())
-	if err != nil {
-		return err
-	}
-	all := make([]nodeInfo, 0, len(nodes))
-	byName := make(map[string]*corev1.Node, len(nodes))
-	for _, n := range nodes {
-		all = append(all, nodeInfoOf(n))
-		byName[n.Name] = n
-	}
-	desired, err := desiredFor(a.cfg, nodeInfoOf(self), all)
-	if errors.Is(err, errNoPodCIDRs) {
-		a.ready.Store(false)
-		logger.Info("Waiting for pod CIDRs", "reason", err)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	done, err := a.dp.apply(ctx, desired)
-	if err != nil {
-		a.ready.Store(false)
-		return err
-	}
-	for _, r := range done.offLink {
-		// On the peer's Node object (with its UID), where `kubectl describe node` looks.
-		a.recorder.Eventf(byName[r.Node], corev1.EventTypeWarning, "NodeNotOnLink",
-			"node %s has no host route to pod CIDR %s: gateway %s is not on a link of node %s; host-route mode needs nodes on one link (use the route table instead)",
-			a.cfg.NodeName, r.Dst, r.Via, a.cfg.NodeName)
-		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
-	}
-	if len(done.changes) > 0 {
-		logger.Info("Dataplane changed", "changes", done.changes)
-	}
-	if !a.ready.Swap(true) {
-		logger.Info("Node dataplane ready", "podCIDRs", desired.network.PodCIDRs, "uplink", done.uplink.name)
-	}
-	a.syncs.Add(1)
-	return nil
 }
