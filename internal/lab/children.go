@@ -32,11 +32,12 @@ type children struct {
 	progress *progressLog
 	mu       sync.Mutex
 	running  map[string]*exec.Cmd
+	exits    map[string]int // how often each component exited, for crash-loop detection
 	wg       sync.WaitGroup
 }
 
 func newChildren(st *State, progress *progressLog) *children {
-	return &children{st: st, progress: progress, running: map[string]*exec.Cmd{}}
+	return &children{st: st, progress: progress, running: map[string]*exec.Cmd{}, exits: map[string]int{}}
 }
 
 // start launches c and keeps it running until ctx ends.
@@ -91,6 +92,9 @@ func (cs *children) keep(ctx context.Context, c component) {
 		if ctx.Err() != nil {
 			return
 		}
+		cs.mu.Lock()
+		cs.exits[c.Name]++
+		cs.mu.Unlock()
 		if time.Since(started) > time.Minute {
 			pause = firstPause // it ran well for a while: a new failure starts the backoff over
 		}
@@ -119,4 +123,18 @@ func (cs *children) stopAll(order []string) {
 		}
 	}
 	cs.wg.Wait()
+}
+
+// crashLoop names a component that keeps exiting, with the end of its log, so that `lab up`
+// fails with the reason instead of waiting out its timeout.
+func (cs *children) crashLoop() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for name, n := range cs.exits {
+		if n >= 3 {
+			log := filepath.Join(cs.st.Dir, "logs", name+".log")
+			return fmt.Errorf("%s exited %d times; the end of its log %s:\n%s", name, n, log, tail(log, 15))
+		}
+	}
+	return nil
 }

@@ -15,7 +15,7 @@ import (
 
 // waitNodesReady polls until every node is registered, Ready, has a pod CIDR of each family
 // and NetworkUnavailable=False (its routes are in the route table), printing each change.
-func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog) error {
+func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog, kids *children, st *State) error {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -31,9 +31,12 @@ func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress 
 				progress.printf("  nodes: %s", summary)
 				last = summary
 			}
-			if done && controllersRun(ctx, client) {
+			if done && controllersRun(ctx, client) && agentsReady(lab, st) {
 				return nil
 			}
+		}
+		if err := kids.crashLoop(); err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -81,7 +84,7 @@ func conditionIs(conds []corev1.NodeCondition, t corev1.NodeConditionType, s cor
 }
 
 // waitPodCIDRs polls until the node is registered and has its pod CIDRs.
-func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string) error {
+func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string, kids *children) error {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -92,6 +95,9 @@ func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string) error {
 		node, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err == nil && len(node.Spec.PodCIDRs) > 0 {
 			return nil
+		}
+		if err := kids.crashLoop(); err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -124,4 +130,17 @@ func waitFile(ctx context.Context, path, component string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// agentsReady says whether every node's agent has written the CNI config, which it does once
+// the node's bridge, sysctls and NAT are in place: before that no pod can start there.
+func agentsReady(lab Config, st *State) bool {
+	for i := 0; i < lab.Nodes; i++ {
+		dir := dirsOf(st, lab.Names().Node(i)).conf
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -31,10 +31,13 @@ func Supervise(ctx context.Context, dir string) error {
 	started := time.Now()
 	err = supervise(ctx, cfg, st, progress, started)
 	if err != nil {
-		progress.printf("FAILED: %v", err)
+		progress.printf("%s %v", failedMark, err)
 	}
 	return err
 }
+
+// failedMark starts the progress line that says why the supervisor gave up.
+const failedMark = "FAILED:"
 
 func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog, started time.Time) error {
 	addressing, err := cfg.Addressing()
@@ -92,13 +95,13 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 			}
 		}
 		if step.Node != "" {
-			if err := waitPodCIDRs(ctx, cp.RestConfig(), step.Node); err != nil {
+			if err := waitPodCIDRs(ctx, cp.RestConfig(), step.Node, kids); err != nil {
 				return err
 			}
 		}
 	}
 
-	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress); err != nil {
+	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress, kids, st); err != nil {
 		return err
 	}
 	if err := st.setReady(); err != nil {

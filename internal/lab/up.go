@@ -101,6 +101,9 @@ func startSupervisor(ctx context.Context, st *State, out io.Writer) error {
 		}
 		if !p.alive() {
 			copyNewLines(progressFile(st.Dir), offset, out)
+			if data, err := os.ReadFile(progressFile(st.Dir)); err == nil && strings.Contains(string(data), failedMark) {
+				return fmt.Errorf("the lab did not come up (the reason is above; the supervisor's log: %s)", p.Log)
+			}
 			return fmt.Errorf("the lab's supervisor exited before the lab was ready; its log %s ends with:\n%s", p.Log, tail(p.Log, 20))
 		}
 		if time.Now().After(deadline) {
