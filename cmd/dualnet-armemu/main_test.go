@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,30 +15,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
 )
-
-func ip(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 // TestServesTheTableAndMirrorsItIntoTheNamespace runs the command as the lab does and writes
 // a route table through the SDK with the URL and certificate the command wrote out.
 func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Fatal("this test needs iproute2's `ip` (apt-get install iproute2) and root")
-	}
-	ns := fmt.Sprintf("dn-armemu-%d", os.Getpid())
-	ip(t, "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	ip(t, "-n", ns, "link", "add", "nodes0", "type", "veth", "peer", "name", "nodes0p")
-	ip(t, "-n", ns, "addr", "add", "10.240.0.1/16", "dev", "nodes0")
-	ip(t, "-n", ns, "link", "set", "nodes0", "up")
-	ip(t, "-n", ns, "link", "set", "nodes0p", "up")
+	ns := kerneltest.Router(t, "armemu")
 
 	dir := t.TempDir()
 	cmd := newCommand()
@@ -80,9 +61,9 @@ func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline = time.Now().Add(10 * time.Second)
-	for !strings.Contains(ip(t, "-n", ns, "route", "show", "proto", "222"), "10.244.1.0/24 via 10.240.0.5") {
+	for !strings.Contains(kerneltest.IP(t, "-n", ns, "route", "show", "proto", "222"), "10.244.1.0/24 via 10.240.0.5") {
 		if time.Now().After(deadline) {
-			t.Fatalf("route not mirrored into %s:\n%s", ns, ip(t, "-n", ns, "route"))
+			t.Fatalf("route not mirrored into %s:\n%s", ns, kerneltest.IP(t, "-n", ns, "route"))
 		}
 		time.Sleep(20 * time.Millisecond) // poll interval
 	}

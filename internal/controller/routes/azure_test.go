@@ -8,18 +8,19 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
 )
 
 func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) {
 	srv := emulator(t)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 1, 4)
 	createNodes(t, client, nodes)
 
 	want := wantRoutes(nodes)
-	eventually(t, 20*time.Second, "six routes", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
+	nodeipamtest.Eventually(t, 20*time.Second, "six routes", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
 	got := routeMap(t, srv)
 	if len(got) != 6 {
 		t.Errorf("table has %d routes, want 6: %v", len(got), got)
@@ -34,40 +35,40 @@ func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) 
 			t.Errorf("route %s = %q, want %q", name, got[name], route)
 		}
 	}
-	eventually(t, 20*time.Second, "NetworkUnavailable=False/RouteCreated on every node", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "NetworkUnavailable=False/RouteCreated on every node", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
 	})
 }
 
 func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *testing.T) {
 	srv := emulator(t)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400})
-	eventually(t, 20*time.Second, "first (empty) sync", func() (bool, string) { return srv.Stats().Reads > 0, "no read yet" })
+	nodeipamtest.Eventually(t, 20*time.Second, "first (empty) sync", func() (bool, string) { return srv.Stats().Reads > 0, "no read yet" })
 	srv.ResetStats()
 
 	nodes := nodesFor(t, 0, 200)
 	began := time.Now()
 	createNodes(t, client, nodes)
 	want := wantRoutes(nodes)
-	eventually(t, 60*time.Second, "400 routes", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
+	nodeipamtest.Eventually(t, 60*time.Second, "400 routes", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
 	s := srv.Stats()
 	t.Logf("0 -> 200 nodes: 400 routes after %v, %d table PUTs of %v routes", time.Since(began).Round(time.Millisecond), s.TablePuts, s.RoutesPerTablePut)
 	if s.TablePuts > 10 {
 		t.Errorf("%d PUTs for 200 nodes, want at most 10", s.TablePuts)
 	}
-	eventually(t, 60*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
+	nodeipamtest.Eventually(t, 60*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
 	})
 
 	extra := nodesFor(t, 200, 201)
 	createNodes(t, client, extra)
-	eventually(t, 20*time.Second, "RouteTableFull event on the 201st node", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "RouteTableFull event on the 201st node", func() (bool, string) {
 		ev := eventsFor(t, client, routesctl.ReasonRouteTableFull)
 		e, ok := ev[extra[0].name]
 		return ok && strings.HasPrefix(e, "Warning: "), "events: " + e
 	})
-	eventually(t, 20*time.Second, "201st node keeps NetworkUnavailable=True", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "201st node keeps NetworkUnavailable=True", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, extra), extra, "True/NoRouteCreated")
 	})
 	if got := len(routeMap(t, srv)); got != 400 {
@@ -81,18 +82,18 @@ func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *t
 func TestFirewallRouteSurvivesEverySync(t *testing.T) {
 	srv := emulator(t)
 	addFirewallRoute(t, srv)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodes := nodesFor(t, 0, 4)
 	createNodes(t, client, nodes)
-	eventually(t, 20*time.Second, "routes of 4 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	nodeipamtest.Eventually(t, 20*time.Second, "routes of 4 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
 	deleteNodes(t, client, nodes[2:])
-	eventually(t, 20*time.Second, "routes of 2 nodes", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "routes of 2 nodes", func() (bool, string) {
 		got := routeMap(t, srv)
 		return len(got) == 5, "table: " + strings.Join(keys(got), ", ")
 	})
 	before := srv.Stats().Reads
-	eventually(t, 20*time.Second, "a few resyncs", func() (bool, string) { return srv.Stats().Reads > before+3, "" })
+	nodeipamtest.Eventually(t, 20*time.Second, "a few resyncs", func() (bool, string) { return srv.Stats().Reads > before+3, "" })
 	if got := routeMap(t, srv)["to-firewall"]; got != "0.0.0.0/0 via VirtualAppliance 10.240.0.250" {
 		t.Errorf("firewall route = %q after syncs", got)
 	}
@@ -100,72 +101,72 @@ func TestFirewallRouteSurvivesEverySync(t *testing.T) {
 
 func TestDeletedNodeLosesItsRoutesAndReleasesItsCIDRs(t *testing.T) {
 	srv := emulator(t)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	c := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 3)
 	createNodes(t, client, nodes)
-	eventually(t, 20*time.Second, "six routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	nodeipamtest.Eventually(t, 20*time.Second, "six routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
 	gone := []netip.Prefix{netip.MustParsePrefix(nodes[2].podCIDRs[0]), netip.MustParsePrefix(nodes[2].podCIDRs[1])}
-	eventually(t, 5*time.Second, "RoutesGone false while the node's routes exist", func() (bool, string) { return !c.RoutesGone(gone), "" })
+	nodeipamtest.Eventually(t, 5*time.Second, "RoutesGone false while the node's routes exist", func() (bool, string) { return !c.RoutesGone(gone), "" })
 	deleteNodes(t, client, nodes[2:])
-	eventually(t, 20*time.Second, "the deleted node's two routes removed", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "the deleted node's two routes removed", func() (bool, string) {
 		got := routeMap(t, srv)
 		ok, _ := hasAll(got, wantRoutes(nodes[:2]))
 		return ok && len(got) == 4, strings.Join(keys(got), ", ")
 	})
-	eventually(t, 5*time.Second, "RoutesGone for the node's CIDRs", func() (bool, string) { return c.RoutesGone(gone), "" })
+	nodeipamtest.Eventually(t, 5*time.Second, "RoutesGone for the node's CIDRs", func() (bool, string) { return c.RoutesGone(gone), "" })
 }
 
 func TestRouteDeletedBehindDualnetsBackIsRestored(t *testing.T) {
 	srv := emulator(t)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 300 * time.Millisecond})
 	nodes := nodesFor(t, 0, 2)
 	createNodes(t, client, nodes)
 	want := wantRoutes(nodes)
-	eventually(t, 20*time.Second, "four routes", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
+	nodeipamtest.Eventually(t, 20*time.Second, "four routes", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
 	victim := nodes[1].name + "____102441024"
 	deleteRoute(t, srv, victim)
-	eventually(t, 20*time.Second, "route "+victim+" restored", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
+	nodeipamtest.Eventually(t, 20*time.Second, "route "+victim+" restored", func() (bool, string) { return hasAll(routeMap(t, srv), want) })
 }
 
 func TestThrottlingAndServerErrorStormsConvergeWithNothingLost(t *testing.T) {
 	srv := emulator(t)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
-	eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
+	nodeipamtest.Eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
 	// More 429s than the SDK retries on its own, then a run of 500s on reads and writes.
 	srv.AddFault(armemu.Fault{Method: "PUT", Status: http.StatusTooManyRequests, RetryAfter: time.Second, Times: 5})
 	srv.AddFault(armemu.Fault{Status: http.StatusInternalServerError, Times: 12})
 	nodes := nodesFor(t, 0, 20)
 	createNodes(t, client, nodes)
-	eventually(t, 90*time.Second, "40 routes through the storms", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	nodeipamtest.Eventually(t, 90*time.Second, "40 routes through the storms", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
 	if s := srv.Stats(); s.Faults != 17 {
 		t.Errorf("%d faults answered, want all 17 used (stats %+v)", s.Faults, s)
 	}
-	eventually(t, 20*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
 	})
 }
 
 func TestControllerKilledMidBatchConvergesAfterRestart(t *testing.T) {
 	srv := emulator(t)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	backend := azureBackend(t, srv, 400)
 	first := startController(t, routesctl.Options{Backend: backend})
-	eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
+	nodeipamtest.Eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
 	// The next write hangs for 3s; the controller dies while it is on the wire. ARM still
 	// applies it, and the replacement finds the table as that write left it.
 	srv.AddFault(armemu.Fault{Method: "PUT", Delay: 3 * time.Second, Times: 1})
 	nodes := nodesFor(t, 0, 30)
 	createNodes(t, client, nodes[:20])
-	eventually(t, 20*time.Second, "the write on the wire", func() (bool, string) { return srv.Stats().WriteAttempts > 0, "" })
+	nodeipamtest.Eventually(t, 20*time.Second, "the write on the wire", func() (bool, string) { return srv.Stats().WriteAttempts > 0, "" })
 	first.stop()
 	createNodes(t, client, nodes[20:])
 
 	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
-	eventually(t, 30*time.Second, "routes of all 30 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
-	eventually(t, 20*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
+	nodeipamtest.Eventually(t, 30*time.Second, "routes of all 30 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	nodeipamtest.Eventually(t, 20*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
 	})
 }
@@ -173,19 +174,19 @@ func TestControllerKilledMidBatchConvergesAfterRestart(t *testing.T) {
 func TestRestartWithNothingChangedWritesNothing(t *testing.T) {
 	srv := emulator(t)
 	addFirewallRoute(t, srv)
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	first := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 5)
 	createNodes(t, client, nodes)
-	eventually(t, 20*time.Second, "routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
-	eventually(t, 20*time.Second, "conditions", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	nodeipamtest.Eventually(t, 20*time.Second, "conditions", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
 	})
 	first.stop()
 	srv.ResetStats()
 
 	second := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
-	eventually(t, 20*time.Second, "restarted controller synced", func() (bool, string) {
+	nodeipamtest.Eventually(t, 20*time.Second, "restarted controller synced", func() (bool, string) {
 		return second.Ready() == nil && srv.Stats().Reads > 0, ""
 	})
 	if s := srv.Stats(); s.WriteAttempts != 0 {

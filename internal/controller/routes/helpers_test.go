@@ -22,8 +22,8 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
-	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
 )
@@ -35,19 +35,6 @@ const (
 )
 
 var podCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("fd12:3456:789a::/64")}
-
-// fastClient talks to the test API server without client-side throttling getting in the way
-// of hundreds of node writes.
-func fastClient(t testing.TB) kubernetes.Interface {
-	t.Helper()
-	cfg := kubetest.Config()
-	cfg.QPS, cfg.Burst = 2000, 4000
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatalf("clientset: %v", err)
-	}
-	return c
-}
 
 // emulator starts armemu with an empty route table, as an AKS cluster's would be.
 func emulator(t testing.TB) *armemu.Server {
@@ -81,7 +68,7 @@ type running struct {
 
 func startController(t testing.TB, opts routesctl.Options) *running {
 	t.Helper()
-	client := fastClient(t)
+	client := nodeipamtest.FastClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
@@ -233,24 +220,6 @@ func hasAll(got, want map[string]string) (bool, string) {
 		}
 	}
 	return missing == 0, fmt.Sprintf("%d of %d routes missing or wrong (e.g. %s); table has %d", missing, len(want), example, len(got))
-}
-
-// eventually polls cond until it is true or the deadline passes; never a fixed sleep.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s; last state: %s", timeout, what, last)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, not a wait for state
-	}
 }
 
 // networkUnavailable returns each node's NetworkUnavailable condition as "Status/Reason".

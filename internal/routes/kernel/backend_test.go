@@ -4,47 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
+	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
 )
 
 var podCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("fd12:3456:789a::/64")}
-
-var routers int
-
-// router makes a namespace with one link on the nodes' network (10.240.0.1/16, fd00::1/64),
-// removed when the test ends.
-func router(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Fatal("the kernel backend tests need iproute2's `ip` (apt-get install iproute2) and root")
-	}
-	routers++
-	name := fmt.Sprintf("dn-rk-%d-%d", os.Getpid(), routers)
-	ip(t, "netns", "add", name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	// A veth pair with both ends inside: dummy links need a kernel module that may be missing.
-	ip(t, "-n", name, "link", "add", "nodes0", "type", "veth", "peer", "name", "nodes0p")
-	ip(t, "-n", name, "link", "set", "nodes0p", "up")
-	ip(t, "-n", name, "addr", "add", "10.240.0.1/16", "dev", "nodes0")
-	ip(t, "-n", name, "addr", "add", "fd00::1/64", "dev", "nodes0", "nodad")
-	ip(t, "-n", name, "link", "set", "nodes0", "up")
-	return name
-}
-
-func ip(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("ip", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 func desired(n int) []routes.NodeRoutes {
 	var nodes []routes.Node
@@ -72,9 +40,9 @@ func sync(t *testing.T, b *kernel.Backend, want []routes.NodeRoutes) routes.Plan
 }
 
 func TestRoutesAreProgrammedWithDualnetsProtocolAndOthersLeftAlone(t *testing.T) {
-	ns := router(t)
-	ip(t, "-n", ns, "route", "add", "default", "via", "10.240.0.250")
-	ip(t, "-n", ns, "route", "add", "10.244.200.0/24", "via", "10.240.0.99") // not dualnet's protocol
+	ns := kerneltest.Router(t, "rk")
+	kerneltest.IP(t, "-n", ns, "route", "add", "default", "via", "10.240.0.250")
+	kerneltest.IP(t, "-n", ns, "route", "add", "10.244.200.0/24", "via", "10.240.0.99") // not dualnet's protocol
 	b, err := kernel.New(kernel.Config{NetNS: ns, PodCIDRs: podCIDRs})
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +50,8 @@ func TestRoutesAreProgrammedWithDualnetsProtocolAndOthersLeftAlone(t *testing.T)
 	t.Cleanup(b.Close)
 
 	sync(t, b, desired(3))
-	v4 := ip(t, "-n", ns, "route", "show", "proto", fmt.Sprint(routes.KernelProtocol))
-	v6 := ip(t, "-n", ns, "-6", "route", "show", "proto", fmt.Sprint(routes.KernelProtocol))
+	v4 := kerneltest.IP(t, "-n", ns, "route", "show", "proto", fmt.Sprint(routes.KernelProtocol))
+	v6 := kerneltest.IP(t, "-n", ns, "-6", "route", "show", "proto", fmt.Sprint(routes.KernelProtocol))
 	for _, want := range []string{"10.244.0.0/24 via 10.240.0.4", "10.244.2.0/24 via 10.240.0.6"} {
 		if !strings.Contains(v4, want) {
 			t.Errorf("ip route lacks %q:\n%s", want, v4)
@@ -94,7 +62,7 @@ func TestRoutesAreProgrammedWithDualnetsProtocolAndOthersLeftAlone(t *testing.T)
 	}
 
 	sync(t, b, desired(2))
-	all := ip(t, "-n", ns, "route", "show")
+	all := kerneltest.IP(t, "-n", ns, "route", "show")
 	if strings.Contains(all, "10.244.2.0/24") {
 		t.Errorf("route of the removed node still there:\n%s", all)
 	}
@@ -106,8 +74,8 @@ func TestRoutesAreProgrammedWithDualnetsProtocolAndOthersLeftAlone(t *testing.T)
 }
 
 func TestStaleRoutesAreFoundByProtocolAfterRestart(t *testing.T) {
-	ns := router(t)
-	ip(t, "-n", ns, "route", "add", "10.244.77.0/24", "via", "10.240.0.77", "proto", fmt.Sprint(routes.KernelProtocol))
+	ns := kerneltest.Router(t, "rk")
+	kerneltest.IP(t, "-n", ns, "route", "add", "10.244.77.0/24", "via", "10.240.0.77", "proto", fmt.Sprint(routes.KernelProtocol))
 	b, err := kernel.New(kernel.Config{NetNS: ns, PodCIDRs: podCIDRs})
 	if err != nil {
 		t.Fatal(err)
