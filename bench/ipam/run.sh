@@ -11,3 +11,5 @@ echo "== allocator (internal/ipam)"
 go test -run '^$' -bench 'BenchmarkAllocator' -benchtime "${BENCHTIME:-2s}" ./internal/ipam | grep -E '^Benchmark|^ok'
 echo "== controller on a real kube-apiserver (internal/controller/nodeipam)"
 go test -run '^$' -bench 'BenchmarkControllerAssigns200Nodes' -benchtime "${ROUNDS:-5}x" ./internal/controller/nodeipam 2>/dev/null | grep -E '^Benchmark|^ok'
+echo "== the dualnet-controller binary with its default API limits (cmd/dualnet-controller)"
+go test -run '^$' -bench 'BenchmarkBinaryAssigns200Nodes' -benchtime "${ROUNDS:-5}x" ./cmd/dualnet-controller 2>/dev/null | grep -E '^Benchmark|^ok'

@@ -29,7 +29,7 @@ var (
 )
 
 // controllerBinary builds this command once per test binary.
-func controllerBinary(t *testing.T) string {
+func controllerBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "dualnet-controller-test-")
@@ -55,7 +55,7 @@ func controllerBinary(t *testing.T) string {
 
 // controllerProcess is a dualnet-controller subprocess.
 type controllerProcess struct {
-	t          *testing.T
+	t          testing.TB
 	cmd        *exec.Cmd
 	healthAddr string
 	log        *syncBuffer
@@ -68,7 +68,7 @@ var fastLease = []string{"--leader-elect-lease-duration=5s", "--leader-elect-ren
 
 // startProcess starts the controller against the test API server; it is stopped (SIGTERM,
 // which hands the Lease over) when the test ends, if it is still running.
-func startProcess(t *testing.T, args ...string) *controllerProcess {
+func startProcess(t testing.TB, args ...string) *controllerProcess {
 	t.Helper()
 	p := &controllerProcess{t: t, healthAddr: freeAddr(t), log: &syncBuffer{}, exited: make(chan struct{})}
 	args = append([]string{"--kubeconfig", kubetest.KubeconfigPath(), "--health-addr", p.healthAddr,
@@ -143,7 +143,7 @@ func (p *controllerProcess) leading() bool {
 	return ok && v == 1
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
