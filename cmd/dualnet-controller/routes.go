@@ -128,7 +128,7 @@ var routeController = controller{
 		}
 		c, err := routesctl.New(cc.Client, cc.Informers.Core().V1().Nodes(), routesctl.Options{
 			Backend: backend, PodCIDRs: cc.Spec.PodCIDRs, MaxRoutes: cc.Spec.MaxRoutes,
-			Recorder: cc.Recorder, Resync: cc.Options.routes.resync,
+			Recorder: cc.Recorder, Resync: cc.Options.routes.resync, Metrics: cc.Metrics,
 		})
 		if err != nil {
 			closeBackend()

@@ -79,6 +79,10 @@ func TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs(t *testing.T) 
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "the deleted node's routes removed", func() bool { return len(routesOf()) == 2 })
+	waitFor(t, 10*time.Second, "dualnet_routes_table_routes 2 on /metrics", func() bool {
+		v, ok := p.metric("dualnet_routes_table_routes")
+		return ok && v == 2
+	})
 	if p.get("/readyz") != 200 {
 		t.Errorf("/readyz = %d with the route controller running", p.get("/readyz"))
 	}

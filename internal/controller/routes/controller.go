@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -34,6 +35,8 @@ type Options struct {
 	// Resync is how often the table is read and repaired with no node change (default 30s):
 	// how long a route deleted behind dualnet's back stays missing.
 	Resync time.Duration
+	// Metrics, if set, gets the controller's gauges and counters.
+	Metrics prometheus.Registerer
 }
 
 func (o *Options) defaults() error {
@@ -68,6 +71,7 @@ type Controller struct {
 	nodes   corelisters.NodeLister
 	synced  cache.InformerSynced
 	changed chan struct{} // a node change to sync; capacity 1, so changes coalesce
+	metrics *metrics
 
 	mu sync.Mutex // guards the fields below: the sync loop writes, RoutesGone and Ready read
 	// present holds the prefixes of dualnet's routes in the table as last known, nil before
@@ -85,6 +89,10 @@ func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Opt
 	c := &Controller{
 		opts: opts, client: client, nodes: nodes.Lister(), synced: nodes.Informer().HasSynced,
 		changed: make(chan struct{}, 1), full: map[string]bool{},
+	}
+	var err error
+	if c.metrics, err = newMetrics(opts.Metrics); err != nil {
+		return nil, fmt.Errorf("route controller: register metrics: %w", err)
 	}
 	if _, err := nodes.Informer().AddEventHandler(c.handlers()); err != nil {
 		return nil, fmt.Errorf("route controller: watch nodes: %w", err)

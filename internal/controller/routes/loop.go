@@ -28,7 +28,9 @@ func (c *Controller) loop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		began := time.Now()
 		err := c.sync(ctx)
+		c.metrics.syncSeconds.Observe(time.Since(began).Seconds())
 		resync.Reset(c.opts.Resync)
 		if err == nil {
 			failures = 0
@@ -38,6 +40,7 @@ func (c *Controller) loop(ctx context.Context) {
 			return
 		}
 		failures++
+		c.metrics.syncErrors.Inc()
 		wait := backoff(failures)
 		var throttled *routes.ThrottledError
 		if errors.As(err, &throttled) && throttled.RetryAfter > wait {

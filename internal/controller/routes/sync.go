@@ -47,6 +47,7 @@ func (c *Controller) sync(ctx context.Context) error {
 		// While the write is on the wire (and after it failed: it may have landed) the
 		// table may hold either side's routes.
 		c.remember(table.Routes, plan.Table)
+		c.metrics.writes.Inc()
 		err = c.opts.Backend.Write(ctx, table, plan)
 		if err == nil {
 			c.remember(plan.Table)
@@ -60,6 +61,9 @@ func (c *Controller) sync(ctx context.Context) error {
 		logger.V(2).Info("Route table changed under the write; reading it again", "attempt", attempt)
 	}
 	c.markSynced()
+	c.metrics.routes.Set(float64(len(plan.Table)))
+	c.metrics.otherRoutes.Set(float64(table.Others))
+	c.metrics.unfitNodes.Set(float64(len(plan.Unfit)))
 	return c.report(ctx, nodes, desired, plan, table.Others)
 }
 
