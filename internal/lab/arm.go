@@ -21,9 +21,9 @@ const (
 // Azure's fabric applies a subnet's route table. Its port is fixed at the start so that a
 // restarted armemu keeps the URL the controller was given.
 type arm struct {
-	url, certFile, table, vnet string
-	port                       int
-	cfg                        Config
+	url, certFile, urlFile, table, vnet string
+	port                                int
+	cfg                                 Config
 }
 
 func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
@@ -39,6 +39,7 @@ func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
 		port:     port,
 		url:      "https://127.0.0.1:" + strconv.Itoa(port),
 		certFile: filepath.Join(dir, "armemu.pem"),
+		urlFile:  filepath.Join(dir, "url"),
 		table:    cfg.Name + "-routetable",
 		vnet:     NetnsPath(topo.Names.Vnet()),
 		cfg:      cfg,
@@ -53,6 +54,7 @@ func (a *arm) component(path string) component {
 		Args: []string{
 			"--listen=127.0.0.1:" + strconv.Itoa(a.port),
 			"--cert-file=" + a.certFile,
+			"--url-file=" + a.urlFile,
 			"--subscription=" + armSubscription,
 			"--resource-group=" + armResourceGroup,
 			"--route-table=" + a.table,
@@ -61,7 +63,8 @@ func (a *arm) component(path string) component {
 			"--apply-netns=" + a.vnet,
 			"--pod-cidrs=" + joinCIDRs(a.cfg.Spec.PodCIDRs),
 		},
-		ReadyFile: a.certFile,
+		// Written once it listens (the certificate is written before).
+		ReadyFile: a.urlFile,
 	}
 }
 
@@ -74,6 +77,8 @@ func (a *arm) controllerArgs() []string {
 		"--azure-resource-group=" + armResourceGroup,
 		"--azure-route-table=" + a.table,
 		"--azure-credential=none",
+		// A restarted armemu starts with an empty table (memory only): refill it soon.
+		"--routes-resync=5s",
 	}
 }
 
