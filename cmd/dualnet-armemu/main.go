@@ -22,7 +22,7 @@ import (
 )
 
 type options struct {
-	listen, certFile, urlFile             string
+	listen, certFile, urlFile, stateFile  string
 	subscription, resourceGroup, location string
 	routeTables                           []string
 	routeLimit                            int
@@ -62,6 +62,7 @@ func newCommand() *cobra.Command {
 	fs.StringVar(&o.listen, "listen", o.listen, "address to serve on")
 	fs.StringVar(&o.certFile, "cert-file", "", "write the self-signed certificate (PEM) here, for clients to trust (dualnet-controller --azure-ca-file); its key goes beside it (<cert-file>.key) and both are reused on restart, so clients keep trusting the endpoint")
 	fs.StringVar(&o.urlFile, "url-file", "", "write the endpoint URL here once serving")
+	fs.StringVar(&o.stateFile, "state-file", "", "keep resource groups and route tables in this file across restarts, as Azure keeps them; empty: memory only")
 	fs.BoolVar(&o.plainHTTP, "plain-http", false, "serve http:// instead of https://")
 	fs.StringVar(&o.subscription, "subscription", "00000000-0000-0000-0000-000000000000", "subscription of the resource group and route tables made at start")
 	fs.StringVar(&o.resourceGroup, "resource-group", "", "resource group to create at start")
@@ -102,7 +103,7 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	srvOpts := armemu.Options{Addr: o.listen, RouteLimit: o.routeLimit, PlainHTTP: o.plainHTTP}
+	srvOpts := armemu.Options{Addr: o.listen, RouteLimit: o.routeLimit, PlainHTTP: o.plainHTTP, StateFile: o.stateFile}
 	if o.certFile != "" && !o.plainHTTP {
 		if srvOpts.CertPEM, srvOpts.KeyPEM, err = keptCertificate(o.certFile); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +310,22 @@ func TestSlowAnswerStillAppliesTheWrite(t *testing.T) {
 			t.Fatal("the slow write was never applied")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestStateFileKeepsTablesAcrossRestarts(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "state.json")
+	e := start(t, armemu.Options{StateFile: file})
+	c := ctx(t)
+	if _, err := put(t, e, table(route("a", "10.244.1.0/24", "10.240.0.5")), c); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.srv.RouteTable(sub, group, "rt")
+	e.srv.Close()
+
+	again := start(t, armemu.Options{StateFile: file})
+	after, ok := again.srv.RouteTable(sub, group, "rt")
+	if !ok || after.Etag != before.Etag || len(after.Routes) != 1 || after.Routes[0] != before.Routes[0] {
+		t.Errorf("after restart: %+v (found %v), want %+v", after, ok, before)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"k8s.io/klog/v2"
 )
 
 // DefaultRouteLimit is the routes-per-table limit of the AKS article; Azure has raised it since,
@@ -27,6 +29,9 @@ type Options struct {
 	PlainHTTP bool
 	// Hosts the certificate is valid for besides 127.0.0.1, ::1 and localhost.
 	Hosts []string
+	// StateFile, when set, keeps resource groups and tables across restarts: loaded at Start,
+	// rewritten after every change.
+	StateFile string
 	// CertPEM and KeyPEM, when set, are the certificate to serve (see GenerateCertificate);
 	// otherwise a new self-signed one is made.
 	CertPEM, KeyPEM []byte
@@ -44,6 +49,7 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	closed   chan struct{}
+	close    sync.Once
 
 	mu         sync.Mutex
 	groups     map[groupKey]bool
@@ -70,6 +76,12 @@ func Start(opts Options) (*Server, error) {
 		opts: opts, listener: l, closed: make(chan struct{}),
 		groups: map[groupKey]bool{}, tables: map[tableKey]*table{}, operations: map[string]int{},
 		changed: make(chan struct{}, 1),
+	}
+	if opts.StateFile != "" {
+		if err := s.load(); err != nil {
+			l.Close()
+			return nil, err
+		}
 	}
 	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	scheme := "http"
@@ -111,12 +123,16 @@ func (s *Server) HTTPClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.certPool}}}
 }
 
-// Close stops the server, cutting short any slow answer in progress.
+// Close stops the server, cutting short any slow answer in progress. Closing twice is fine.
 func (s *Server) Close() error {
-	close(s.closed)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return s.http.Shutdown(ctx)
+	var err error
+	s.close.Do(func() {
+		close(s.closed)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = s.http.Shutdown(ctx)
+	})
+	return err
 }
 
 // AddResourceGroup makes a resource group exist; ARM answers ResourceGroupNotFound for others.
@@ -124,6 +140,7 @@ func (s *Server) AddResourceGroup(subscription, group string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.groups[groupKey{lower(subscription), lower(group)}] = true
+	s.saveOrLog()
 }
 
 // CreateRouteTable makes an empty route table (and its resource group), as an administrator
@@ -136,6 +153,7 @@ func (s *Server) CreateRouteTable(subscription, group, name, location string) {
 	if s.tables[k] == nil {
 		s.tables[k] = newTable(subscription, group, name, location)
 	}
+	s.saveOrLog()
 }
 
 // RouteTable returns a copy of a table's state.
@@ -160,11 +178,20 @@ func (s *Server) SetRouteLimit(n int) {
 // mirrors the table somewhere, as the lab mirrors it into its router namespace.
 func (s *Server) Changed() <-chan struct{} { return s.changed }
 
-// wrote counts a write and pokes Changed. Called with s.mu held.
+// wrote counts a write, saves the state and pokes Changed. Called with s.mu held.
 func (s *Server) wrote() {
 	s.stats.Writes++
+	s.saveOrLog()
 	select {
 	case s.changed <- struct{}{}:
 	default:
+	}
+}
+
+// saveOrLog saves the state; a failure to save is logged, not answered to the client: the
+// write did happen in memory. Called with s.mu held.
+func (s *Server) saveOrLog() {
+	if err := s.save(); err != nil {
+		klog.ErrorS(err, "Saving armemu state", "file", s.opts.StateFile)
 	}
 }
