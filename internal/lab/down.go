@@ -6,7 +6,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -17,6 +16,9 @@ import (
 // namespaces, its namespaces (pods', nodes', vnet-host, vnet) and its state directory.
 // A lab that is not there is not an error: Down reports that nothing was left.
 func Down(root, name string, out io.Writer) error {
+	if err := CheckName(name); err != nil {
+		return err // never remove a directory a bad name would point at
+	}
 	names := Names{Lab: name}
 	dir := root + "/" + name
 	st, err := LoadState(dir)
@@ -100,11 +102,10 @@ func labNamespaces(names Names, st *State) []string {
 	if st != nil {
 		recorded = st.Namespaces
 	}
-	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(names.Lab) + `-(vnet|vnet-host|node-[0-9]+|pod-[0-9a-f-]{36})$`)
 	var pods, others []string
 	entries, _ := os.ReadDir(NetnsDir)
 	for _, e := range entries {
-		if !pattern.MatchString(e.Name()) {
+		if !names.Owns(e.Name()) {
 			continue
 		}
 		if strings.HasPrefix(e.Name(), names.PodPrefix()) {

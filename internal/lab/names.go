@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 )
 
 // NetnsDir is where named network namespaces are bound, as iproute2 and libcni expect.
@@ -36,3 +37,23 @@ const (
 func vnetPortForNode(i int) string { return fmt.Sprintf("node%d", i) }
 
 const vnetPortForVnetHost = "vnethost"
+
+// Owns says whether a namespace name is one this lab gives out. Only exact shapes count, so
+// that Down never takes another lab's or another program's namespace that merely shares a
+// prefix ("dualnet-cni-test-1" is not lab "dualnet"'s).
+func (n Names) Owns(netnsName string) bool {
+	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(n.Lab) + `-(vnet|vnet-host|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+	return pattern.MatchString(netnsName)
+}
+
+// validName: the lab's name starts Kubernetes node names and namespace names, so it must be a
+// DNS label, short enough to leave room for "-node-NNN" and "-pod-<uid>".
+var validName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,22}[a-z0-9])?$`)
+
+// CheckName refuses a lab name that cannot prefix node and namespace names.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("--name: %q must be 1-24 lower-case letters, digits or '-', starting and ending with a letter or digit (it starts node and namespace names)", name)
+	}
+	return nil
+}

@@ -44,6 +44,9 @@ func preflight(cfg Config, out io.Writer) error {
 	if os.Geteuid() != 0 {
 		return errors.New("dualnet lab needs root (network namespaces, veth pairs): run it with sudo")
 	}
+	if err := CheckName(cfg.Name); err != nil {
+		return err
+	}
 	if _, err := cfg.Addressing(); err != nil {
 		return err
 	}
