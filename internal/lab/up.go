@@ -50,6 +50,13 @@ func preflight(cfg Config, out io.Writer) error {
 	if _, err := cfg.Addressing(); err != nil {
 		return err
 	}
+	routes, err := HostRoutes()
+	if err != nil {
+		return err
+	}
+	if err := CheckHostRoutes(cfg.Ranges(), routes); err != nil {
+		return err
+	}
 	if err := ensureKubeBins(cfg.KubeBinDir, out); err != nil {
 		return err
 	}
@@ -62,11 +69,7 @@ func preflight(cfg Config, out io.Writer) error {
 			return fmt.Errorf("%w: run `make build` (or pass --bin-dir where dualnet's binaries are)", err)
 		}
 	}
-	routes, err := HostRoutes()
-	if err != nil {
-		return err
-	}
-	return CheckHostRoutes(cfg.Ranges(), routes)
+	return nil
 }
 
 func executable(path string) error {
