@@ -16,8 +16,8 @@ import (
 
 // controllers run in this order while the process leads. To add one, write its start
 // function in its own file and list it here. A route controller goes before nodeIPAM and sets
-// controllerContext.RoutesGone, so that IPAM reuses a deleted node's block only once its
-// routes are gone.
+// controllerContext.RoutesGone and RoutesReady, so that IPAM reuses a deleted node's block
+// only once its routes are gone.
 var controllers = []controller{
 	routeController,
 	nodeIPAM,
@@ -43,6 +43,10 @@ type controllerContext struct {
 	// RoutesGone, when a route controller sets it, says whether the routes of a deleted node's
 	// pod CIDRs are gone. Nil: no routes are kept, released CIDRs are free at once.
 	RoutesGone func(cidrs []netip.Prefix) bool
+	// RoutesReady, set by the route controller with RoutesGone, says whether the route table
+	// has been read since start, so node IPAM can skip blocks a dead node's route still
+	// points at. Nil: IPAM does not ask about routes left behind.
+	RoutesReady func() error
 
 	ready *atomic.Pointer[[]func() error]
 }
@@ -52,11 +56,12 @@ var nodeIPAM = controller{
 	enabled: func(o *options) bool { return o.ipam == ipamDualnet },
 	start: func(cc *controllerContext) (func(context.Context) error, func() error, error) {
 		c, err := nodeipam.New(cc.Client, cc.Informers.Core().V1().Nodes(), nodeipam.Options{
-			Spec:       cc.Spec,
-			Recorder:   cc.Recorder,
-			RoutesGone: cc.RoutesGone,
-			HoldDown:   cc.Options.holdDown,
-			Metrics:    cc.Metrics,
+			Spec:        cc.Spec,
+			Recorder:    cc.Recorder,
+			RoutesGone:  cc.RoutesGone,
+			RoutesReady: cc.RoutesReady,
+			HoldDown:    cc.Options.holdDown,
+			Metrics:     cc.Metrics,
 		})
 		if err != nil {
 			return nil, nil, err

@@ -30,6 +30,11 @@ type Options struct {
 	// block may be given to another node. Nil: there are no routes to wait for (IPAM-only
 	// mode), a released block is free at once.
 	RoutesGone func(cidrs []netip.Prefix) bool
+	// RoutesReady, with RoutesGone, says whether the route table has been read since start.
+	// Until it has, no block is handed out; after, a block that still has a route (its node
+	// was deleted while no controller ran) is held like a released one and the next is
+	// taken. Nil: blocks are handed out without asking about stale routes.
+	RoutesReady func() error
 	// HoldDown frees a released block after this long even if RoutesGone never says so.
 	HoldDown time.Duration
 	// Metrics, if set, gets the controller's gauges.
@@ -41,17 +46,21 @@ const recheckHeld = 2 * time.Second
 
 // Controller assigns pod CIDRs to nodes.
 type Controller struct {
-	client     kubernetes.Interface
-	nodes      corelisters.NodeLister
-	synced     cache.InformerSynced
-	queue      workqueue.TypedRateLimitingInterface[string]
-	recorder   record.EventRecorder
-	routesGone func([]netip.Prefix) bool
+	client      kubernetes.Interface
+	nodes       corelisters.NodeLister
+	synced      cache.InformerSynced
+	queue       workqueue.TypedRateLimitingInterface[string]
+	recorder    record.EventRecorder
+	routesGone  func([]netip.Prefix) bool
+	routesReady func() error
 
-	mu       sync.Mutex // guards alloc, waiting and reported: workers write, metrics read
+	mu       sync.Mutex // guards alloc, waiting, reported, unchecked: workers write, metrics read
 	alloc    *ipam.Allocator
 	waiting  map[string]bool   // nodes told by an event that there is no room for them
 	reported map[string]string // nodes whose CIDRs were reported as wrong, and those CIDRs
+	// unchecked: nodes given blocks at rebuild, before the route table could be asked
+	// whether a dead node's route still points at them.
+	unchecked map[string]bool
 
 	rebuilt atomic.Bool
 
@@ -62,15 +71,17 @@ type Controller struct {
 // New sets up the controller on a node informer; Run starts it.
 func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Options) (*Controller, error) {
 	c := &Controller{
-		client:     client,
-		nodes:      nodes.Lister(),
-		synced:     nodes.Informer().HasSynced,
-		recorder:   opts.Recorder,
-		routesGone: opts.RoutesGone,
-		alloc:      ipam.New(opts.Spec, ipam.Options{HoldDown: opts.HoldDown}),
-		waiting:    map[string]bool{},
-		reported:   map[string]string{},
-		patchSlots: make(chan struct{}, maxPatchesInFlight),
+		client:      client,
+		nodes:       nodes.Lister(),
+		synced:      nodes.Informer().HasSynced,
+		recorder:    opts.Recorder,
+		routesGone:  opts.RoutesGone,
+		routesReady: opts.RoutesReady,
+		alloc:       ipam.New(opts.Spec, ipam.Options{HoldDown: opts.HoldDown}),
+		waiting:     map[string]bool{},
+		reported:    map[string]string{},
+		unchecked:   map[string]bool{},
+		patchSlots:  make(chan struct{}, maxPatchesInFlight),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "nodeipam"}),

@@ -3,6 +3,7 @@ package nodeipam_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +209,46 @@ func TestControllerReusesABlockAfterTheHoldDownWhenRoutesAreNeverReportedGone(t 
 	})
 	if waited := time.Since(start); waited < time.Second {
 		t.Errorf("the block was reused after %v, within the 1s hold-down", waited)
+	}
+}
+
+func TestControllerWaitsForTheRouteTableAndSkipsBlocksWithStaleRoutes(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		name := "node created while the controller runs"
+		if existing {
+			name = "node created before the controller starts"
+		}
+		t.Run(name, func(t *testing.T) {
+			client := nodeipamtest.FastClient(t)
+			// Block 0 still has a route: its node was deleted while no controller ran.
+			stale := mustPrefixes([]string{"10.244.0.0/24", "fd12:3456:789a::/80"})
+			hook := &routesHook{present: map[netip.Prefix]bool{stale[0]: true, stale[1]: true}}
+			opts := nodeipam.Options{Spec: netspec.Default(), RoutesGone: hook.routesPresent, RoutesReady: hook.routesReady, HoldDown: time.Hour}
+			names := nodeipamtest.Names(t, 2)
+			if !existing {
+				startController(t, opts)
+			}
+			nodeipamtest.CreateNodes(t, client, names[:1], nil)
+			if existing {
+				startController(t, opts)
+			}
+			nodeipamtest.Eventually(t, 30*time.Second, "IPAM asks whether the route table is read", func() (bool, string) {
+				return hook.timesAskedReady() > 0, ""
+			})
+			if got := nodeipamtest.PodCIDRs(t, client)[names[0]]; got != nil {
+				t.Fatalf("node got %v before the route table was read", got)
+			}
+			hook.set(func(h *routesHook) { h.ready = true })
+			nodeipamtest.Eventually(t, 30*time.Second, "the node gets block 1: block 0 still has a route", func() (bool, string) {
+				got := nodeipamtest.PodCIDRs(t, client)[names[0]]
+				return slices.Equal(got, []string{"10.244.1.0/24", "fd12:3456:789a:0:1::/80"}), fmt.Sprint(got)
+			})
+			hook.set(func(h *routesHook) { clear(h.present) }) // the route controller removed the stale route
+			nodeipamtest.CreateNodes(t, client, names[1:], nil)
+			nodeipamtest.Eventually(t, 30*time.Second, "the next node gets block 0 once its stale route is gone", func() (bool, string) {
+				got := nodeipamtest.PodCIDRs(t, client)[names[1]]
+				return slices.Equal(got, []string{"10.244.0.0/24", "fd12:3456:789a::/80"}), fmt.Sprint(got)
+			})
+		})
 	}
 }

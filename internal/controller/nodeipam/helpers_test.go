@@ -2,6 +2,7 @@ package nodeipam_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -56,6 +57,45 @@ type routesHook struct {
 	mu    sync.Mutex
 	gone  bool
 	asked [][]netip.Prefix
+	// For RoutesReady and routesPresent.
+	ready      bool
+	readyAsked int
+	present    map[netip.Prefix]bool
+}
+
+// routesReady reports the route table read once hook.ready is set.
+func (h *routesHook) routesReady() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.readyAsked++
+	if !h.ready {
+		return errors.New("route table not read yet")
+	}
+	return nil
+}
+
+// routesPresent is a RoutesGone hook backed by a set of prefixes with routes.
+func (h *routesHook) routesPresent(cidrs []netip.Prefix) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range cidrs {
+		if h.present[p] {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *routesHook) set(fn func(h *routesHook)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fn(h)
+}
+
+func (h *routesHook) timesAskedReady() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.readyAsked
 }
 
 func (h *routesHook) routesGone(cidrs []netip.Prefix) bool {

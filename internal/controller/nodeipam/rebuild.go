@@ -46,6 +46,7 @@ func (c *Controller) rebuild(ctx context.Context) error {
 		} else if err != nil {
 			return fmt.Errorf("node IPAM: reserve pod CIDRs for node %q: %w", node.Name, err)
 		}
+		c.unchecked[node.Name] = true
 		reserved++
 	}
 	klog.FromContext(ctx).V(2).Info("Adopted existing pod CIDRs", "nodes", len(nodes)-len(waiting), "of", len(nodes), "reservedForNodesWithout", reserved)

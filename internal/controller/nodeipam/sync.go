@@ -33,9 +33,17 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 
 // assign gives a node without CIDRs the lowest free block, or tells it there is no room.
 func (c *Controller) assign(ctx context.Context, node *corev1.Node) error {
+	if c.routesReady != nil {
+		if err := c.routesReady(); err != nil {
+			// Until the route table is read, a dead node's route may still send a block's
+			// traffic elsewhere: wait, do not guess.
+			c.queue.AddAfter(node.Name, recheckHeld)
+			return nil
+		}
+	}
 	c.mu.Lock()
 	c.reclaim()
-	cidrs, err := c.alloc.Allocate(node.Name)
+	cidrs, err := c.allocateWithoutStaleRoutes(ctx, node.Name)
 	var full *ipam.FullError
 	if errors.As(err, &full) {
 		firstTime := !c.waiting[node.Name]
@@ -56,12 +64,45 @@ func (c *Controller) assign(ctx context.Context, node *corev1.Node) error {
 	return nil
 }
 
+// allocateWithoutStaleRoutes allocates the lowest free block that no route still points at.
+// A block with a route left behind (its node was deleted while no controller ran, so IPAM
+// never saw it go) is held as if just released, and counts against the route table as its
+// route does, until the route controller removes the route. Call with c.mu held.
+func (c *Controller) allocateWithoutStaleRoutes(ctx context.Context, name string) ([]netip.Prefix, error) {
+	checkRoutes := c.routesReady != nil && c.routesGone != nil
+	if cidrs, ok := c.alloc.CIDRs(name); ok {
+		unchecked := c.unchecked[name]
+		delete(c.unchecked, name)
+		// Already the node's (its write may be under way, and its new route with it): the
+		// routes now are the node's own, never a reason to take the block back. Only a block
+		// reserved at rebuild, before the route table was read, is checked once.
+		if !unchecked || !checkRoutes || c.routesGone(cidrs) {
+			return cidrs, nil
+		}
+		c.holdStale(ctx, name, cidrs)
+	}
+	for {
+		cidrs, err := c.alloc.Allocate(name)
+		if err != nil || !checkRoutes || c.routesGone(cidrs) {
+			return cidrs, err
+		}
+		c.holdStale(ctx, name, cidrs)
+	}
+}
+
+// holdStale holds back a block that a route still points at. Call with c.mu held.
+func (c *Controller) holdStale(ctx context.Context, name string, cidrs []netip.Prefix) {
+	klog.FromContext(ctx).Info("Holding back pod CIDRs that a route still points at", "podCIDRs", cidrs, "forNode", name)
+	c.alloc.Release(name)
+}
+
 // adopt records the CIDRs a node has and reports those dualnet would not have given.
 func (c *Controller) adopt(ctx context.Context, node *corev1.Node) {
 	cidrs := podCIDRsOf(node)
 	c.mu.Lock()
 	report := c.alloc.Adopt(node.Name, cidrs)
 	delete(c.waiting, node.Name)
+	delete(c.unchecked, node.Name)
 	// Report each node's CIDRs once: the allocator forgets nodes whose CIDRs are all outside
 	// the cluster range, so it would report them again on every node update.
 	key := fmt.Sprint(cidrs)
@@ -82,6 +123,7 @@ func (c *Controller) release(ctx context.Context, name string) {
 	released := c.alloc.Release(name)
 	delete(c.waiting, name)
 	delete(c.reported, name)
+	delete(c.unchecked, name)
 	freed := c.reclaim()
 	c.mu.Unlock()
 	if released {
