@@ -201,3 +201,31 @@ func keys(m map[string]string) []string {
 	}
 	return out
 }
+
+func TestControllerKilledWhileItsWriteLandsConvergesAfterRestart(t *testing.T) {
+	srv := emulator(t)
+	client := nodeipamtest.FastClient(t)
+	first := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	nodeipamtest.Eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
+	// This time the dead controller's write lands before the replacement starts: it must
+	// adopt those routes (no duplicates, no rewrite of them) and add the rest.
+	srv.AddFault(armemu.Fault{Method: "PUT", Delay: time.Second, Times: 1})
+	nodes := nodesFor(t, 0, 30)
+	createNodes(t, client, nodes[:20])
+	nodeipamtest.Eventually(t, 20*time.Second, "the write on the wire", func() (bool, string) { return srv.Stats().WriteAttempts > 0, "" })
+	first.stop()
+	nodeipamtest.Eventually(t, 20*time.Second, "the dead controller's write landed", func() (bool, string) {
+		return hasAll(routeMap(t, srv), wantRoutes(nodes[:20]))
+	})
+	createNodes(t, client, nodes[20:])
+	srv.ResetStats()
+
+	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	nodeipamtest.Eventually(t, 30*time.Second, "routes of all 30 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	if got := len(routeMap(t, srv)); got != 60 {
+		t.Errorf("table has %d routes, want 60", got)
+	}
+	if s := srv.Stats(); s.Writes != 1 {
+		t.Errorf("the replacement made %d writes, want 1 (the 10 new nodes)", s.Writes)
+	}
+}
