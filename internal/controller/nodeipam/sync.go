@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -64,38 +63,6 @@ func (c *Controller) assign(ctx context.Context, node *corev1.Node) error {
 	return nil
 }
 
-// allocateWithoutStaleRoutes allocates the lowest free block that no route still points at.
-// A block with a route left behind (its node was deleted while no controller ran, so IPAM
-// never saw it go) is held as if just released, and counts against the route table as its
-// route does, until the route controller removes the route. Call with c.mu held.
-func (c *Controller) allocateWithoutStaleRoutes(ctx context.Context, name string) ([]netip.Prefix, error) {
-	checkRoutes := c.routesReady != nil && c.routesGone != nil
-	if cidrs, ok := c.alloc.CIDRs(name); ok {
-		unchecked := c.unchecked[name]
-		delete(c.unchecked, name)
-		// Already the node's (its write may be under way, and its new route with it): the
-		// routes now are the node's own, never a reason to take the block back. Only a block
-		// reserved at rebuild, before the route table was read, is checked once.
-		if !unchecked || !checkRoutes || c.routesGone(cidrs) {
-			return cidrs, nil
-		}
-		c.holdStale(ctx, name, cidrs)
-	}
-	for {
-		cidrs, err := c.alloc.Allocate(name)
-		if err != nil || !checkRoutes || c.routesGone(cidrs) {
-			return cidrs, err
-		}
-		c.holdStale(ctx, name, cidrs)
-	}
-}
-
-// holdStale holds back a block that a route still points at. Call with c.mu held.
-func (c *Controller) holdStale(ctx context.Context, name string, cidrs []netip.Prefix) {
-	klog.FromContext(ctx).Info("Holding back pod CIDRs that a route still points at", "podCIDRs", cidrs, "forNode", name)
-	c.alloc.Release(name)
-}
-
 // adopt records the CIDRs a node has and reports those dualnet would not have given.
 func (c *Controller) adopt(ctx context.Context, node *corev1.Node) {
 	cidrs := podCIDRsOf(node)
@@ -132,51 +99,6 @@ func (c *Controller) release(ctx context.Context, name string) {
 	if freed > 0 {
 		c.serveWaiting()
 	}
-}
-
-// reclaimHeld frees, every recheckHeld, the blocks of released nodes whose routes have gone
-// (or whose hold-down passed) since: no node event announces that.
-func (c *Controller) reclaimHeld(ctx context.Context) {
-	ticker := time.NewTicker(recheckHeld)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		c.mu.Lock()
-		freed := 0
-		if c.alloc.Stats().Held > 0 {
-			freed = c.reclaim()
-		}
-		c.mu.Unlock()
-		if freed > 0 {
-			klog.FromContext(ctx).V(2).Info("Freed pod CIDRs of deleted nodes whose routes are gone", "nodes", freed)
-			c.serveWaiting()
-		}
-	}
-}
-
-// serveWaiting gives the nodes waiting for room another look.
-func (c *Controller) serveWaiting() {
-	c.mu.Lock()
-	waiters := make([]string, 0, len(c.waiting))
-	for w := range c.waiting {
-		waiters = append(waiters, w)
-	}
-	c.mu.Unlock()
-	for _, w := range waiters {
-		c.queue.Add(w)
-	}
-}
-
-// reclaim frees the blocks of released nodes whose routes are gone and returns how many
-// nodes' blocks it freed. Call with c.mu held.
-func (c *Controller) reclaim() int {
-	return c.alloc.Reclaim(func(r ipam.Released) bool {
-		return c.routesGone == nil || c.routesGone(r.CIDRs)
-	})
 }
 
 // podCIDRsOf reads a node's pod CIDRs; spec.podCIDR alone counts for nodes written by
