@@ -3,6 +3,7 @@ package ipam
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/dualnet/dualnet/internal/netspec"
 )
@@ -72,7 +73,7 @@ func (a *Allocator) Adopt(name string, cidrs []netip.Prefix) Adoption {
 			}
 		}
 	})
-	slices.SortFunc(report.Overlaps, func(x, y Overlap) int { return compareStrings(x.Node, y.Node) })
+	slices.SortFunc(report.Overlaps, func(x, y Overlap) int { return strings.Compare(x.Node, y.Node) })
 	a.nodes[name] = n
 	return report
 }
@@ -90,14 +91,4 @@ func (a *Allocator) take(x span) bool {
 		return r.blocks.size == 0
 	})
 	return inRange.lo < inRange.hi && inRange == x && taken == x.len()
-}
-
-func compareStrings(x, y string) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
