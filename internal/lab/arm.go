@@ -21,9 +21,9 @@ const (
 // Azure's fabric applies a subnet's route table. Its port is fixed at the start so that a
 // restarted armemu keeps the URL the controller was given.
 type arm struct {
-	url, certFile, urlFile, table, vnet string
-	port                                int
-	cfg                                 Config
+	url, certFile, urlFile, stateFile, table, vnet string
+	port                                           int
+	cfg                                            Config
 }
 
 func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
@@ -36,13 +36,14 @@ func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
 		return nil, err
 	}
 	a := &arm{
-		port:     port,
-		url:      "https://127.0.0.1:" + strconv.Itoa(port),
-		certFile: filepath.Join(dir, "armemu.pem"),
-		urlFile:  filepath.Join(dir, "url"),
-		table:    cfg.Name + "-routetable",
-		vnet:     NetnsPath(topo.Names.Vnet()),
-		cfg:      cfg,
+		port:      port,
+		url:       "https://127.0.0.1:" + strconv.Itoa(port),
+		certFile:  filepath.Join(dir, "armemu.pem"),
+		urlFile:   filepath.Join(dir, "url"),
+		stateFile: filepath.Join(dir, "state.json"),
+		table:     cfg.Name + "-routetable",
+		vnet:      NetnsPath(topo.Names.Vnet()),
+		cfg:       cfg,
 	}
 	return a, st.setEndpoint("arm", a.url)
 }
@@ -55,6 +56,8 @@ func (a *arm) component(path string) component {
 			"--listen=127.0.0.1:" + strconv.Itoa(a.port),
 			"--cert-file=" + a.certFile,
 			"--url-file=" + a.urlFile,
+			// The table outlives an armemu restart, as an Azure route table would.
+			"--state-file=" + a.stateFile,
 			"--subscription=" + armSubscription,
 			"--resource-group=" + armResourceGroup,
 			"--route-table=" + a.table,
@@ -77,8 +80,8 @@ func (a *arm) controllerArgs() []string {
 		"--azure-resource-group=" + armResourceGroup,
 		"--azure-route-table=" + a.table,
 		"--azure-credential=none",
-		// A restarted armemu starts with an empty table (memory only): refill it soon.
-		"--routes-resync=5s",
+		// Repair drift (someone editing the table) quickly, as a lab should show it.
+		"--routes-resync=10s",
 	}
 }
 
