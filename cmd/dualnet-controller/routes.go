@@ -117,7 +117,7 @@ func (o *routeOptions) open(spec netspec.Spec) (b routes.Backend, close func(), 
 }
 
 // routeController keeps the nodes' routes in the --routes backend. It is listed before
-// nodeIPAM, whose RoutesGone hook it sets.
+// nodeIPAM, whose RoutesGone and RoutesReady hooks it sets.
 var routeController = controller{
 	name:    "routes",
 	enabled: func(o *options) bool { return o.routes.backend != routesNone },
@@ -135,6 +135,7 @@ var routeController = controller{
 			return nil, nil, err
 		}
 		cc.RoutesGone = c.RoutesGone
+		cc.RoutesReady = c.Ready
 		run := func(ctx context.Context) error {
 			defer closeBackend()
 			return c.Run(ctx)
