@@ -39,7 +39,9 @@ func BenchmarkThroughputAgainstADirectVethPair(b *testing.B) {
 	var paths []*path
 	for i, family := range []string{"IPv4", "IPv6"} {
 		direct := &path{name: "direct veth pair " + family, client: vethA.Name, server: vethB.Name, addr: []netip.Addr{vethB.IPv4, vethB.IPv6}[i]}
-		paths = append(paths, direct,
+		// The underlay row shows what the virtual network itself costs, without dualnet.
+		underlay := &path{name: "node -> node on the vnet " + family, client: c.Nodes[0].Host.Name, server: c.Nodes[1].Host.Name, addr: []netip.Addr{c.Nodes[1].Host.IPv4, c.Nodes[1].Host.IPv6}[i], baseline: direct}
+		paths = append(paths, direct, underlay,
 			&path{name: "pod -> pod on other node " + family, client: client.NS.Name, server: server.NS.Name, addr: server.IPs[i], baseline: direct},
 			&path{name: "pod -> vnet-host via SNAT " + family, client: client.NS.Name, server: c.VNetHost.Name, addr: []netip.Addr{c.VNetHost.IPv4, c.VNetHost.IPv6}[i], baseline: direct})
 	}
