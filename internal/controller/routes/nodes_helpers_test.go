@@ -1,0 +1,138 @@
+package routes_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Test nodes on the real API server: creating, deleting, reading their conditions and events.
+
+// testNode is node i of a test: dual-stack pod CIDRs as dualnet's IPAM gives them
+// (10.244.i.0/24, fd12:3456:789a:0:i::/80) and InternalIPs on the nodes' subnet.
+type testNode struct {
+	name     string
+	podCIDRs []string
+	ips      []string
+}
+
+func nodesFor(t testing.TB, from, to int) []testNode {
+	prefix := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(prefix) > 40 {
+		prefix = prefix[len(prefix)-40:]
+	}
+	prefix = strings.TrimLeft(prefix, "-")
+	var out []testNode
+	for i := from; i < to; i++ {
+		out = append(out, testNode{
+			name: fmt.Sprintf("%s-%d", prefix, i),
+			podCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i),
+				netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)).String()},
+			ips: []string{fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256), fmt.Sprintf("fd00::%x", i+4)},
+		})
+	}
+	return out
+}
+
+// createNodes registers the nodes (16 at a time, as a scale-up would) and deletes them when
+// the test ends.
+func createNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
+	t.Helper()
+	var g errgroup.Group
+	g.SetLimit(16)
+	for _, n := range nodes {
+		g.Go(func() error {
+			node := &corev1.Node{
+				ObjectMeta: metav1.ObjectMeta{Name: n.name},
+				Spec:       corev1.NodeSpec{PodCIDR: n.podCIDRs[0], PodCIDRs: n.podCIDRs},
+			}
+			for _, ip := range n.ips {
+				node.Status.Addresses = append(node.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip})
+			}
+			created, err := client.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("create node %s: %w", n.name, err)
+			}
+			if len(created.Status.Addresses) == 0 {
+				created.Status.Addresses = node.Status.Addresses
+				if _, err := client.CoreV1().Nodes().UpdateStatus(context.Background(), created, metav1.UpdateOptions{}); err != nil {
+					return fmt.Errorf("set addresses of node %s: %w", n.name, err)
+				}
+			}
+			return nil
+		})
+	}
+	t.Cleanup(func() { deleteNodes(t, client, nodes) })
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deleteNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
+	t.Helper()
+	var g errgroup.Group
+	g.SetLimit(16)
+	for _, n := range nodes {
+		g.Go(func() error {
+			err := client.CoreV1().Nodes().Delete(context.Background(), n.name, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete node %s: %w", n.name, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Error(err)
+	}
+}
+
+// networkUnavailable returns each node's NetworkUnavailable condition as "Status/Reason".
+func networkUnavailable(t testing.TB, client kubernetes.Interface, nodes []testNode) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range nodes {
+		node, err := client.CoreV1().Nodes().Get(context.Background(), n.name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get node %s: %v", n.name, err)
+		}
+		for _, c := range node.Status.Conditions {
+			if c.Type == corev1.NodeNetworkUnavailable {
+				out[n.name] = string(c.Status) + "/" + c.Reason
+			}
+		}
+	}
+	return out
+}
+
+func allConditions(got map[string]string, nodes []testNode, want string) (bool, string) {
+	for _, n := range nodes {
+		if got[n.name] != want {
+			return false, fmt.Sprintf("node %s has NetworkUnavailable %q, want %q", n.name, got[n.name], want)
+		}
+	}
+	return true, ""
+}
+
+// eventsFor lists the nodes that got an event with the reason.
+func eventsFor(t testing.TB, client kubernetes.Interface, reason string) map[string]string {
+	t.Helper()
+	list, err := client.CoreV1().Events(metav1.NamespaceAll).List(context.Background(), metav1.ListOptions{FieldSelector: "reason=" + reason})
+	if err != nil {
+		t.Fatalf("list events: %v", err)
+	}
+	out := map[string]string{}
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "Node" {
+			out[e.InvolvedObject.Name] = e.Type + ": " + e.Message
+		}
+	}
+	return out
+}
