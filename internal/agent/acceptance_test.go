@@ -76,14 +76,25 @@ func TestAgentRestartLeavesTablesAndRoutesIdentical(t *testing.T) {
 	compareGolden(t, "node0.nft", table)
 	compareGolden(t, "node0.routes", routes)
 	handles := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
+	fullTables := func() string {
+		return dptest.InNS(t, n.Host.Name, "ip", "route", "show", "table", "all") +
+			dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "show", "table", "all")
+	}
+	allRoutes := fullTables()
 
 	n.StopAgent()
 	n.Start(t)
 	n.WaitReady(t)
 
+	if got := n.Agent.Changes(); got != 0 {
+		t.Errorf("restarted agent made %d changes, want none", got)
+	}
 	tableAfter, routesAfter := nodeState(t, n)
 	if tableAfter != table || routesAfter != routes {
 		t.Errorf("state changed across a restart:\n%s%s\nbefore:\n%s%s", tableAfter, routesAfter, table, routes)
+	}
+	if after := fullTables(); after != allRoutes {
+		t.Errorf("route tables changed across a restart:\n%s\nbefore:\n%s", after, allRoutes)
 	}
 	if after := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet"); after != handles {
 		t.Errorf("rules were rewritten across a restart (handles differ):\n%s\nbefore:\n%s", after, handles)

@@ -25,10 +25,11 @@ const syncKey = "node"
 
 // Agent runs the node's sync loop.
 type Agent struct {
-	cfg    Config
-	client kubernetes.Interface
-	ready  atomic.Bool
-	syncs  atomic.Int64
+	cfg     Config
+	client  kubernetes.Interface
+	ready   atomic.Bool
+	syncs   atomic.Int64
+	changes atomic.Int64
 
 	nodes    corelisters.NodeLister
 	dp       *dataplane
@@ -48,6 +49,10 @@ func (a *Agent) Ready() bool { return a.ready.Load() }
 
 // Syncs counts the syncs that completed without error.
 func (a *Agent) Syncs() int64 { return a.syncs.Load() }
+
+// Changes counts the changes the syncs made to the node (a sysctl, the table, the CNI
+// config or plugin, a route): zero after a restart onto a node already in its desired state.
+func (a *Agent) Changes() int64 { return a.changes.Load() }
 
 // Run watches the nodes and syncs until ctx ends.
 func (a *Agent) Run(ctx context.Context) error {

@@ -53,6 +53,7 @@ func (a *Agent) sync(ctx context.Context) error {
 			a.cfg.NodeName, r.Dst, r.Via, a.cfg.NodeName)
 		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
 	}
+	a.changes.Add(int64(len(done.changes)))
 	if len(done.changes) > 0 {
 		logger.Info("Dataplane changed", "changes", done.changes)
 	}
