@@ -73,7 +73,9 @@ func (a *Allocator) Adopt(name string, cidrs []netip.Prefix) Adoption {
 			}
 		}
 	})
+	// One entry per other node, however many of its blocks overlap.
 	slices.SortFunc(report.Overlaps, func(x, y Overlap) int { return strings.Compare(x.Node, y.Node) })
+	report.Overlaps = slices.CompactFunc(report.Overlaps, func(x, y Overlap) bool { return x.Node == y.Node })
 	a.nodes[name] = n
 	return report
 }

@@ -86,6 +86,15 @@ func TestAllocatorReportsNodesSharingBlocksAndFreesThemOnlyWhenAllAreGone(t *tes
 	}
 }
 
+func TestAllocatorReportsEachOverlappingNodeOnce(t *testing.T) {
+	a := New(netspec.Default(), Options{})
+	a.Adopt("a", prefixes(t, "10.244.3.0/24", "fd12:3456:789a:0:5::/80"))
+	got := a.Adopt("b", prefixes(t, "10.244.5.0/24", "fd12:3456:789a:0:3::/80"))
+	if len(got.Overlaps) != 1 || got.Overlaps[0].Node != "a" {
+		t.Errorf("overlaps %+v, want node a once", got.Overlaps)
+	}
+}
+
 func TestAllocatorAdoptingTheSameCIDRsAgainChangesNothing(t *testing.T) {
 	a := New(netspec.Default(), Options{})
 	cidrs := prefixes(t, "10.244.0.0/24", "fd12:3456:789a::/80")
