@@ -26,7 +26,8 @@ func newLabCmd() *cobra.Command {
 		Short: "A whole dual-stack kubenet cluster on this machine, out of network namespaces",
 		Long: `dualnet lab builds a dual-stack kubenet cluster on this machine: a virtual network
 (namespace <name>-vnet, which routes by the route table dualnet-controller programs), one
-namespace per node, a VM on the network (<name>-vnet-host), and a real control plane
+namespace per node, a VM on the network (<name>-vnet-host), a client outside
+(<name>-internet, for LoadBalancer services), and a real control plane
 (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) on the host's loopback.
 Nodes run dualnet-agent and a lab node process that plays kubelet, with pods set up by
 dualnet-cni. kubectl works against it: see 'dualnet lab kubeconfig'.

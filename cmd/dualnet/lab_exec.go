@@ -20,7 +20,7 @@ import (
 func newLabExecCmd() *cobra.Command {
 	var where labFlags
 	cmd := &cobra.Command{
-		Use:   "exec <node|vnet|vnet-host|namespace/pod> -- <command> [args...]",
+		Use:   "exec <node|vnet|vnet-host|internet|namespace/pod> -- <command> [args...]",
 		Short: "Run a command of this machine inside a lab node's, the vnet's or a pod's network namespace",
 		Example: `  dualnet lab exec dualnet-node-0 -- ip route
   dualnet lab exec vnet -- ip route
@@ -90,5 +90,5 @@ func execTarget(cmd *cobra.Command, where labFlags, target string) (string, erro
 			return candidate, nil
 		}
 	}
-	return "", fmt.Errorf("%q is not a namespace of lab %q (try a node name, vnet, vnet-host or namespace/pod)", target, where.name)
+	return "", fmt.Errorf("%q is not a namespace of lab %q (try a node name, vnet, vnet-host, internet or namespace/pod)", target, where.name)
 }

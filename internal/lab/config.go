@@ -64,6 +64,10 @@ func (c Config) Ranges() []Range {
 	for _, p := range c.Spec.ServiceCIDRs {
 		out = append(out, Range{"--service-cidrs", p})
 	}
+	in := NewInternet(c.Spec)
+	for _, p := range append(in.Client, in.Pools...) {
+		out = append(out, Range{"the lab's internet (fixed documentation range)", p.Masked()})
+	}
 	return out
 }
 

@@ -19,6 +19,9 @@ func (n Names) Vnet() string { return n.Lab + "-vnet" }
 // VnetHost is the namespace of a VM on the virtual network.
 func (n Names) VnetHost() string { return n.Lab + "-vnet-host" }
 
+// Internet is the namespace of a client outside the virtual network (LoadBalancer services).
+func (n Names) Internet() string { return n.Lab + "-internet" }
+
 // Node is both node i's namespace and its Kubernetes node name.
 func (n Names) Node(i int) string { return fmt.Sprintf("%s-node-%d", n.Lab, i) }
 
@@ -36,13 +39,16 @@ const (
 
 func vnetPortForNode(i int) string { return fmt.Sprintf("node%d", i) }
 
-const vnetPortForVnetHost = "vnethost"
+const (
+	vnetPortForVnetHost = "vnethost"
+	vnetPortForInternet = "internet"
+)
 
 // Owns says whether a namespace name is one this lab gives out. Only exact shapes count, so
 // that Down never takes another lab's or another program's namespace that merely shares a
 // prefix ("dualnet-cni-test-1" is not lab "dualnet"'s).
 func (n Names) Owns(netnsName string) bool {
-	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(n.Lab) + `-(vnet|vnet-host|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(n.Lab) + `-(vnet|vnet-host|internet|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	return pattern.MatchString(netnsName)
 }
 

@@ -44,7 +44,7 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 	if err != nil {
 		return err
 	}
-	topo := Topology{Names: cfg.Names(), Addressing: addressing}
+	topo := Topology{Names: cfg.Names(), Addressing: addressing, Internet: NewInternet(cfg.Spec)}
 	progress.printf("creating the virtual network: %s (router %s), %d nodes, %s", topo.Names.Vnet(), joinPrefixes(addressing.Gateway()), cfg.Nodes, topo.Names.VnetHost())
 	if err := topo.Build(st, progress.printf); err != nil {
 		return err
@@ -101,6 +101,9 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		}
 	}
 
+	if err := startLoadBalancer(childCtx, cp.RestConfig(), topo, progress); err != nil {
+		return err
+	}
 	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress, kids, st); err != nil {
 		return err
 	}

@@ -15,20 +15,25 @@ import (
 type Topology struct {
 	Names      Names
 	Addressing Addressing
+	Internet   Internet
 }
 
-// machine is a namespace on the subnet: its name, its port on the vnet bridge, its addresses.
+// machine is a namespace plugged into the vnet router: its name, its port in the vnet
+// namespace, its addresses. A machine on the subnet has its port on the vnet bridge; one
+// outside (the internet) has a link of its own, with the router's addresses on the port.
 type machine struct {
 	netns, port string
 	addrs       []netip.Prefix
+	routerAddrs []netip.Prefix // nil: on the subnet's bridge
 }
 
 func (t Topology) machines() []machine {
 	var out []machine
 	for i := 0; i < t.Addressing.Nodes; i++ {
-		out = append(out, machine{t.Names.Node(i), vnetPortForNode(i), t.Addressing.Node(i)})
+		out = append(out, machine{t.Names.Node(i), vnetPortForNode(i), t.Addressing.Node(i), nil})
 	}
-	return append(out, machine{t.Names.VnetHost(), vnetPortForVnetHost, t.Addressing.VnetHost()})
+	out = append(out, machine{t.Names.VnetHost(), vnetPortForVnetHost, t.Addressing.VnetHost(), nil})
+	return append(out, machine{t.Names.Internet(), vnetPortForInternet, t.Internet.Client, t.Internet.Router})
 }
 
 // Build creates the namespaces and links, recording each namespace in the state before
@@ -96,17 +101,24 @@ func (t Topology) plug(vnet string, m machine) error {
 		return err
 	}
 	defer hv.Close()
-	br, err := hv.LinkByName(vnetBridge)
-	if err != nil {
-		return fmt.Errorf("%s: %w", vnet, err)
+	attrs := netlink.LinkAttrs{Name: m.port}
+	if m.routerAddrs == nil {
+		br, err := hv.LinkByName(vnetBridge)
+		if err != nil {
+			return fmt.Errorf("%s: %w", vnet, err)
+		}
+		attrs.MasterIndex = br.Attrs().Index
 	}
 	veth := &netlink.Veth{
-		LinkAttrs:     netlink.LinkAttrs{Name: m.port, MasterIndex: br.Attrs().Index},
+		LinkAttrs:     attrs,
 		PeerName:      nodeLinkName,
 		PeerNamespace: netlink.NsFd(int(target)),
 	}
 	if err := hv.LinkAdd(veth); err != nil {
 		return fmt.Errorf("%s: add veth %s to %s: %w", vnet, m.port, m.netns, err)
+	}
+	if err := addAddrs(hv, m.port, m.routerAddrs); err != nil {
+		return fmt.Errorf("%s: %w", vnet, err)
 	}
 	if err := upByName(hv, m.port); err != nil {
 		return fmt.Errorf("%s: %w", vnet, err)
@@ -126,7 +138,11 @@ func (t Topology) plug(vnet string, m machine) error {
 	if err != nil {
 		return err
 	}
-	for _, gw := range t.Addressing.Gateway() {
+	gateways := t.Addressing.Gateway()
+	if m.routerAddrs != nil {
+		gateways = m.routerAddrs
+	}
+	for _, gw := range gateways {
 		route := &netlink.Route{LinkIndex: link.Attrs().Index, Gw: net.IP(gw.Addr().AsSlice())}
 		if err := hm.RouteAdd(route); err != nil {
 			return fmt.Errorf("%s: default route via %s: %w", m.netns, gw.Addr(), err)

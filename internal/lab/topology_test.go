@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"github.com/dualnet/dualnet/internal/netspec"
 	"io"
 	"net"
 	"net/netip"
@@ -32,7 +33,7 @@ func testLab(t *testing.T, nodes int) (*State, Topology) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo := Topology{Names: Names{Lab: name}, Addressing: a}
+	topo := Topology{Names: Names{Lab: name}, Addressing: a, Internet: NewInternet(netspec.Default())}
 	if err := topo.Build(st, func(string, ...any) {}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +83,7 @@ func TestTopologyPutsNodesAndVnetHostOnOneSubnetOfBothFamilies(t *testing.T) {
 		dialFrom(t, topo.Names.Node(0), topo.Names.Node(1), addr.Addr())
 		dialFrom(t, topo.Names.Node(1), topo.Names.VnetHost(), topo.Addressing.VnetHost()[i].Addr())
 		dialFrom(t, topo.Names.VnetHost(), topo.Names.Vnet(), topo.Addressing.Gateway()[i].Addr())
+		dialFrom(t, topo.Names.Internet(), topo.Names.Node(0), topo.Addressing.Node(0)[i].Addr())
 	}
 }
 

@@ -149,6 +149,7 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 
 	l.checkVnetHostSeesNodeAddresses(from, podNode[from], nodeAddrs[podNode[from]])
 	l.checkRoutes(nodeCIDRs, nodeAddrs)
+	l.checkLoadBalancerServices()
 	l.checkPodDeletionTearsDownItsNetwork(to)
 	l.checkUnknownImageWaitsWithAReason()
 	l.checkLabNodeRestartKeepsItsPodsServing(podNode[from])
@@ -331,4 +332,47 @@ func parsePrefixes(t *testing.T, s string) []netip.Prefix {
 		out = append(out, p)
 	}
 	return out
+}
+
+// checkLoadBalancerServices: the article's two LoadBalancer services, one per family, get
+// external addresses of their family, and a client on the internet gets nginx's page from each.
+func (l *testLab) checkLoadBalancerServices() {
+	t := l.t
+	l.kubectl("expose", "deployment", "nginx", "--name=nginx-ipv4", "--port=80", "--type=LoadBalancer", `--overrides={"spec":{"externalTrafficPolicy":"Local"}}`)
+	l.kubectl("expose", "deployment", "nginx", "--name=nginx-ipv6", "--port=80", "--type=LoadBalancer", `--overrides={"spec":{"externalTrafficPolicy":"Local", "ipFamilies": ["IPv6"]}}`)
+	for _, svc := range []struct {
+		name string
+		v4   bool
+	}{{"nginx-ipv4", true}, {"nginx-ipv6", false}} {
+		var ip netip.Addr
+		eventually(t, time.Minute, svc.name+" has an external IP", func() error {
+			out := strings.TrimSpace(l.kubectl("get", "services", svc.name, "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
+			a, err := netip.ParseAddr(out)
+			if err != nil {
+				return fmt.Errorf("EXTERNAL-IP %q", out)
+			}
+			ip = a
+			return nil
+		})
+		if ip.Is4() != svc.v4 {
+			t.Errorf("%s: external IP %s is of the wrong family", svc.name, ip)
+		}
+		url := "http://" + ip.String()
+		if ip.Is6() {
+			url = "http://[" + ip.String() + "]"
+		}
+		var page string
+		eventually(t, 30*time.Second, "curl "+url+" from the internet", func() error {
+			out, err := l.exec("internet", "curl", "-s", "-m", "3", url)
+			page = out
+			if err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+			return nil
+		})
+		if !strings.HasPrefix(page, "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>") {
+			t.Errorf("curl -s %s | head -n5 from the internet:\n%s", url, page)
+		}
+	}
+	t.Logf("kubectl get services\n%s", l.kubectl("get", "services"))
 }
