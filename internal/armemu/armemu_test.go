@@ -329,3 +329,23 @@ func TestStateFileKeepsTablesAcrossRestarts(t *testing.T) {
 		t.Errorf("after restart: %+v (found %v), want %+v", after, ok, before)
 	}
 }
+
+func TestListTablesOfAGroup(t *testing.T) {
+	e := start(t, armemu.Options{})
+	c := ctx(t)
+	if _, err := put(t, e, table(route("a", "10.244.1.0/24", "10.240.0.5")), c); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.CreateRouteTable(sub, group, "other", "westeurope")
+	page, err := e.tables.NewListPager(group, nil).NextPage(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tbl := range page.Value {
+		names = append(names, *tbl.Name)
+	}
+	if fmt.Sprint(names) != "[other rt]" {
+		t.Errorf("tables = %v, want [other rt]", names)
+	}
+}
