@@ -21,7 +21,7 @@ func newLabExecCmd() *cobra.Command {
 	var where labFlags
 	cmd := &cobra.Command{
 		Use:   "exec <node|vnet|vnet-host|internet|namespace/pod> -- <command> [args...]",
-		Short: "Run a command of this machine inside a lab node's, the vnet's or a pod's network namespace",
+		Short: "Run a command of this machine inside a lab namespace: a node, vnet, vnet-host, internet or a pod",
 		Example: `  dualnet lab exec dualnet-node-0 -- ip route
   dualnet lab exec vnet -- ip route
   dualnet lab exec default/nginx-7c5ddbdf54-abcde -- curl -s http://10.244.1.2/`,

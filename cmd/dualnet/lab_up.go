@@ -26,7 +26,12 @@ func newLabUpCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Create the lab and wait until every node is Ready with its routes in place",
-		Args:  cobra.NoArgs,
+		Long: `Create the lab and wait until every node is Ready with its routes in place.
+
+Nodes get addresses on the node subnets (--node-subnets, default ` + lab.DefaultNodeSubnetIPv4 + `,` + lab.DefaultNodeSubnetIPv6 + `),
+the first node .4 / ::4 as in Azure. Every range is checked against the host's routes before
+anything is created. The first run builds the Kubernetes binaries (about 10 minutes).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := spec.Spec()
 			if err != nil {
@@ -58,8 +63,8 @@ func newLabUpCmd() *cobra.Command {
 	}
 	where.addTo(cmd)
 	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
-	cmd.Flags().StringVar(&binDir, "bin-dir", "", "where dualnet-controller, dualnet-agent, dualnet-cni and dualnet-armemu are (default: beside this binary, as `make build` puts them)")
-	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries (`make kube-bins`; $"+controlplane.BinDirEnv+")")
+	cmd.Flags().StringVar(&binDir, "bin-dir", "", "where dualnet-controller, dualnet-agent, dualnet-cni and dualnet-armemu are (default: beside this binary, as 'make build' puts them)")
+	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries ('make kube-bins' builds them, on first use lab up does; $"+controlplane.BinDirEnv+")")
 	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
 	spec.AddTo(cmd.Flags())
 	return cmd
