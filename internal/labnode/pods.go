@@ -3,6 +3,7 @@ package labnode
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
+
+	"github.com/dualnet/dualnet/internal/lab"
 )
 
 // podRuntime is what the node runs for one pod.
@@ -154,8 +157,10 @@ func (p *pods) sync(ctx context.Context, key string) (time.Duration, error) {
 // when something has to be retried later.
 func (p *pods) ensure(ctx context.Context, key string, pod *corev1.Pod, rt *podRuntime) time.Duration {
 	if rt.sandbox == nil {
-		// A sandbox left by an earlier run of this node (restart) is torn down first.
-		_ = p.cfg.tearDown(ctx, pod)
+		// A sandbox left by an earlier run of this node (a restart) is torn down first.
+		if _, err := os.Stat(lab.NetnsPath(p.cfg.podNetns(pod))); err == nil {
+			_ = p.cfg.tearDown(ctx, pod)
+		}
 		sb, err := p.cfg.setUp(ctx, pod)
 		if err != nil {
 			rt.sandboxErr = err
