@@ -59,7 +59,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 // errPortTaken marks a start that failed only because a chosen port was taken meanwhile.
 var errPortTaken = errors.New("a chosen port was taken by another process")
 
-func startOnce(ctx context.Context, opts Options) (cp *ControlPlane, err error) {
+func startOnce(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 	paths := map[string]string{}
 	for _, name := range opts.binaries() {
 		if paths[name], err = binary(opts.BinDir, name); err != nil {
@@ -71,7 +71,8 @@ func startOnce(ctx context.Context, opts Options) (cp *ControlPlane, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("create control plane directory: %w", err)
 	}
-	cp = &ControlPlane{opts: opts, dir: dir}
+	// Not the named result: `return nil, err` would clear it before the cleanup below runs.
+	cp := &ControlPlane{opts: opts, dir: dir}
 	defer func() {
 		if err != nil {
 			if stopErr := cp.Stop(); stopErr != nil {

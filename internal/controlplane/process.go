@@ -88,8 +88,9 @@ func (p *process) failure(reason string) error {
 	if p.exited() {
 		state = fmt.Sprintf("exited: %v", p.waitErr)
 	}
-	return fmt.Errorf("%s (pid %d) %s, %s; last lines of %s:\n%s",
-		p.name, p.cmd.Process.Pid, reason, state, p.logPath, logTail(p.logPath, 40))
+	// The log itself goes when the failed start cleans up, so the error carries its end.
+	return fmt.Errorf("%s (pid %d) %s, %s; the end of its log:\n%s",
+		p.name, p.cmd.Process.Pid, reason, state, logTail(p.logPath, 40))
 }
 
 // logTail returns the last n lines of a log file, indented so they stand out in test output.
