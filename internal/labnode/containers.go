@@ -11,7 +11,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/dualnet/dualnet/internal/lab"
 	"github.com/dualnet/dualnet/internal/labnode/workload"
 )
 
@@ -45,7 +44,7 @@ func (c *container) running() bool { return c.cmd != nil && c.exit == nil }
 // process is born there; it dies with this process (Pdeathsig) if the lab node is killed.
 // The caller holds mu, which guards the container's fields; onExit is called (without mu)
 // when the process ends.
-func (c *container) start(cfg Config, pod *corev1.Pod, netnsName string, spec corev1.Container, mu *sync.Mutex, onExit func()) error {
+func (c *container) start(cfg Config, pod *corev1.Pod, netnsPath string, spec corev1.Container, mu *sync.Mutex, onExit func()) error {
 	logDir := filepath.Join(cfg.PodsDir(), fmt.Sprintf("%s_%s_%s", pod.Namespace, pod.Name, pod.UID))
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return err
@@ -60,7 +59,7 @@ func (c *container) start(cfg Config, pod *corev1.Pod, netnsName string, spec co
 	cmd := exec.Command(cfg.Self, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err = inNetnsPath(lab.NetnsPath(netnsName), cmd.Start)
+	err = inNetnsPath(netnsPath, cmd.Start)
 	if err != nil {
 		return fmt.Errorf("start container %s: %w", c.name, err)
 	}

@@ -72,6 +72,13 @@ func runPods(ctx context.Context, cfg Config, client kubernetes.Interface) error
 	if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
 		return fmt.Errorf("pods of node %s: informer did not sync", cfg.NodeName)
 	}
+	var current []*corev1.Pod
+	for _, obj := range p.store.List() {
+		current = append(current, obj.(*corev1.Pod))
+	}
+	if err := cfg.collectGarbage(ctx, current); err != nil {
+		klog.ErrorS(err, "collect stale pod sandboxes", "node", cfg.NodeName)
+	}
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
@@ -158,7 +165,7 @@ func (p *pods) sync(ctx context.Context, key string) (time.Duration, error) {
 func (p *pods) ensure(ctx context.Context, key string, pod *corev1.Pod, rt *podRuntime) time.Duration {
 	if rt.sandbox == nil {
 		// A sandbox left by an earlier run of this node (a restart) is torn down first.
-		if _, err := os.Stat(lab.NetnsPath(p.cfg.podNetns(pod))); err == nil {
+		if _, err := os.Stat(lab.NetnsPath(p.cfg.podNetns(pod))); err == nil && !pod.Spec.HostNetwork {
 			_ = p.cfg.tearDown(ctx, pod)
 		}
 		sb, err := p.cfg.setUp(ctx, pod)
@@ -188,7 +195,7 @@ func (p *pods) ensure(ctx context.Context, key string, pod *corev1.Pod, rt *podR
 				continue
 			}
 		}
-		err := c.start(p.cfg, pod, rt.sandbox.netns, pod.Spec.Containers[i], &p.mu, func() { p.queue.Add(key) })
+		err := c.start(p.cfg, pod, rt.sandbox.netnsPath, pod.Spec.Containers[i], &p.mu, func() { p.queue.Add(key) })
 		if err != nil {
 			klog.ErrorS(err, "start container", "pod", key, "container", c.name)
 			requeue = 2 * time.Second

@@ -19,10 +19,12 @@ import (
 // ifName is the pod's interface, as containerd names it.
 const ifName = "eth0"
 
-// sandbox is a pod's network: its namespace and the addresses CNI gave it, IPv4 first.
+// sandbox is a pod's network: the path of its namespace and its addresses, IPv4 first (from
+// CNI; a hostNetwork pod has the node's namespace and addresses).
 type sandbox struct {
-	netns string
-	ips   []netip.Addr
+	netnsPath string
+	ips       []netip.Addr
+	host      bool
 }
 
 func (c Config) podNetns(pod *corev1.Pod) string { return c.PodNetnsPrefix + string(pod.UID) }
@@ -74,8 +76,12 @@ func (c Config) cni(fn func(*libcni.CNIConfig, *libcni.NetworkConfigList) error)
 	return inNetnsPath(c.NodeNetns, func() error { return fn(cninet, list) })
 }
 
-// setUp creates the pod's namespace and runs CNI ADD; on failure it undoes both.
+// setUp creates the pod's namespace and runs CNI ADD; on failure it undoes both. A
+// hostNetwork pod runs in the node's namespace, as on a real node, without CNI.
 func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
+	if pod.Spec.HostNetwork {
+		return &sandbox{netnsPath: c.NodeNetns, ips: c.NodeIPs, host: true}, nil
+	}
 	name := c.podNetns(pod)
 	if err := lab.CreateNetns(name); err != nil {
 		return nil, err
@@ -96,11 +102,14 @@ func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
 	if err != nil {
 		return nil, errors.Join(err, c.tearDown(ctx, pod))
 	}
-	return &sandbox{netns: name, ips: ips}, nil
+	return &sandbox{netnsPath: lab.NetnsPath(name), ips: ips}, nil
 }
 
 // tearDown runs CNI DEL and removes the pod's namespace; both are idempotent, as CNI DEL must be.
 func (c Config) tearDown(ctx context.Context, pod *corev1.Pod) error {
+	if pod.Spec.HostNetwork {
+		return nil
+	}
 	name := c.podNetns(pod)
 	err := c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
 		return cninet.DelNetworkList(ctx, list, c.runtimeConf(pod, name))

@@ -162,6 +162,21 @@ func (l *testLab) checkLabNodeRestartKeepsItsPodsServing(node string) {
 	t := l.t
 	name := "labnode-" + node
 	old := l.processPID(name)
+	// While the node is stopped, one of its pods is deleted for good (as a user's
+	// --force does): the restarted node must clean up that pod's sandbox by itself.
+	if err := syscall.Kill(old, syscall.SIGSTOP); err != nil {
+		t.Fatalf("stop %s (pid %d): %v", name, old, err)
+	}
+	var gone, goneUID string
+	for _, p := range l.table(podsCommand) {
+		if len(p) == 4 && p[2] == node {
+			gone = p[0]
+		}
+	}
+	if gone != "" {
+		goneUID = strings.TrimSpace(l.kubectl("get", "pod", gone, "-o", "jsonpath={.metadata.uid}"))
+		l.kubectl("delete", "pod", gone, "--force", "--grace-period=0")
+	}
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill %s (pid %d): %v", name, old, err)
 	}
@@ -180,6 +195,14 @@ func (l *testLab) checkLabNodeRestartKeepsItsPodsServing(node string) {
 		}
 		return nil
 	})
+	if goneUID != "" {
+		eventually(t, 30*time.Second, "the restarted node removes the sandbox of pod "+gone, func() error {
+			if _, err := os.Stat("/run/netns/" + l.name + "-pod-" + goneUID); err == nil {
+				return fmt.Errorf("its network namespace is still there")
+			}
+			return nil
+		})
+	}
 	eventually(t, time.Minute, "nginx on "+node+" Ready and serving both families again", func() error {
 		var pod, other string
 		var ips []netip.Addr
