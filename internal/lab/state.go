@@ -20,7 +20,6 @@ const DefaultStateRoot = "/run/dualnet-lab"
 type State struct {
 	Name       string            `json:"name"`
 	Dir        string            `json:"dir"`
-	Nodes      []string          `json:"nodes,omitempty"`
 	Namespaces []string          `json:"namespaces,omitempty"`
 	Processes  []Process         `json:"processes,omitempty"`
 	Endpoints  map[string]string `json:"endpoints,omitempty"`

@@ -29,8 +29,5 @@ func (c Config) CNIBinDir() string { return filepath.Join(c.Dir, "cni", "bin") }
 // CNICacheDir is libcni's result cache, as /var/lib/cni on a real node.
 func (c Config) CNICacheDir() string { return filepath.Join(c.Dir, "cni", "cache") }
 
-// CNIDataDir is the plugin's own store (pod addresses), the conflist's dataDir.
-func (c Config) CNIDataDir() string { return filepath.Join(c.Dir, "cni", "data") }
-
 // PodsDir holds one directory of container logs per pod.
 func (c Config) PodsDir() string { return filepath.Join(c.Dir, "pods") }
