@@ -7,9 +7,10 @@ import (
 	"os"
 	"runtime"
 
-	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
 // CreateNetns makes a named network namespace without moving the caller into it.
@@ -52,25 +53,12 @@ func DeleteNetns(name string) error {
 // InNetns runs fn on a thread inside the named namespace: a /proc/sys file it opens or a
 // process it starts belongs to that namespace.
 func InNetns(name string, fn func() error) error {
-	err := ns.WithNetNSPath(NetnsPath(name), func(ns.NetNS) error { return fn() })
-	if err != nil {
-		return fmt.Errorf("in network namespace %s: %w", name, err)
-	}
-	return nil
+	return nodens.At(NetnsPath(name)).Do(fn)
 }
 
 // netlinkIn opens a netlink handle bound to the named namespace; the caller closes it.
 func netlinkIn(name string) (*netlink.Handle, error) {
-	h, err := netns.GetFromName(name)
-	if err != nil {
-		return nil, fmt.Errorf("open network namespace %s: %w", name, err)
-	}
-	defer h.Close()
-	handle, err := netlink.NewHandleAt(h)
-	if err != nil {
-		return nil, fmt.Errorf("netlink in network namespace %s: %w", name, err)
-	}
-	return handle, nil
+	return nodens.At(NetnsPath(name)).Netlink()
 }
 
 // SetLoopbackUp brings up lo in the named namespace, as a container runtime does for every

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/labnode/workload"
 )
 
@@ -59,7 +60,7 @@ func (c *container) start(cfg Config, pod *corev1.Pod, netnsPath string, spec co
 	cmd := exec.Command(cfg.Self, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err = inNetnsPath(netnsPath, cmd.Start)
+	err = nodens.At(netnsPath).Do(cmd.Start)
 	if err != nil {
 		return fmt.Errorf("start container %s: %w", c.name, err)
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/containernetworking/cni/libcni"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
 	cni100 "github.com/containernetworking/cni/pkg/types/100"
-	"github.com/containernetworking/plugins/pkg/ns"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/lab"
 )
 
@@ -73,7 +73,7 @@ func (c Config) cni(fn func(*libcni.CNIConfig, *libcni.NetworkConfigList) error)
 		return err
 	}
 	cninet := libcni.NewCNIConfigWithCacheDir([]string{c.CNIBinDir()}, c.CNICacheDir(), nil)
-	return inNetnsPath(c.NodeNetns, func() error { return fn(cninet, list) })
+	return nodens.At(c.NodeNetns).Do(func() error { return fn(cninet, list) })
 }
 
 // setUp creates the pod's namespace and runs CNI ADD; on failure it undoes both. A
@@ -145,12 +145,4 @@ func podIPs(result cnitypes.Result) ([]netip.Addr, error) {
 		return 0
 	})
 	return ips, nil
-}
-
-// inNetnsPath runs fn on a thread inside the namespace at path.
-func inNetnsPath(path string, fn func() error) error {
-	if err := ns.WithNetNSPath(path, func(ns.NetNS) error { return fn() }); err != nil {
-		return fmt.Errorf("in network namespace %s: %w", path, err)
-	}
-	return nil
 }
