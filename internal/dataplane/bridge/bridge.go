@@ -4,7 +4,8 @@
 // from many processes at once, and costs two netlink round trips when nothing is missing.
 //
 // It must not attach pods, set sysctls or write firewall rules: those belong to the plugin
-// and to the agent.
+// and to the agent. It must never take over a link it did not create that may carry the
+// node's own address: bridges it creates carry the alias "dualnet" (see Owned).
 package bridge
 
 import (
@@ -22,22 +23,38 @@ import (
 // global addresses exactly gateways (each the gateway address with its pod CIDR's prefix
 // length, e.g. 10.244.1.1/24). h selects the network namespace; nil is the caller's.
 // Link-local addresses are left alone; other global ones are removed, so a node whose pod
-// CIDR changed stops answering for the old one.
+// CIDR changed stops answering for the old one, but only when removing them cannot cut the
+// node off (see removable): otherwise Ensure changes nothing and says which address is in
+// the way.
 func Ensure(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (netlink.Link, error) {
 	if h == nil {
 		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
 	}
-	link, err := ensureLink(h, name, mtu)
+	link, err := findOrCreate(h, name, mtu)
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureAddrs(h, link, gateways); err != nil {
+	have, err := addrList(h, link)
+	if err != nil {
+		return nil, fmt.Errorf("list addresses of bridge %s: %w", name, err)
+	}
+	// Decide before changing anything, so a refused link is left exactly as it was.
+	stale, err := staleAddrs(name, globalPrefixes(have), gateways, Owned(link))
+	if err != nil {
+		return nil, err
+	}
+	if err := setUp(h, link, mtu); err != nil {
+		return nil, err
+	}
+	if err := replaceAddrs(h, link, have, stale, gateways); err != nil {
 		return nil, err
 	}
 	return link, nil
 }
 
-func ensureLink(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
+// findOrCreate returns the bridge, creating it (marked as dualnet's) when missing; an
+// existing link that is not a bridge is refused.
+func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
 	link, err := h.LinkByName(name)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{
@@ -50,8 +67,18 @@ func ensureLink(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
 			HardwareAddr: stableMAC(name),
 			Flags:        net.FlagUp,
 		}}
-		if err := h.LinkAdd(br); err != nil && !errors.Is(err, unix.EEXIST) {
-			return nil, fmt.Errorf("create bridge %s: %w", name, err)
+		addErr := h.LinkAdd(br)
+		if addErr != nil && !errors.Is(addErr, unix.EEXIST) {
+			return nil, fmt.Errorf("create bridge %s: %w", name, addErr)
+		}
+		if addErr == nil {
+			// Only the process that created the bridge marks it. The kernel ignores
+			// IFLA_IFALIAS in a creating request (rtnl_create_link does not read it), so
+			// the mark takes a second one; until it lands, the bridge has no address for
+			// staleAddrs to weigh.
+			if err := h.LinkSetAlias(br, ownerAlias); err != nil {
+				return nil, fmt.Errorf("mark bridge %s as dualnet's: %w", name, err)
+			}
 		}
 		link, err = h.LinkByName(name)
 	}
@@ -59,37 +86,32 @@ func ensureLink(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
 		return nil, fmt.Errorf("bridge %s: %w", name, err)
 	}
 	if _, ok := link.(*netlink.Bridge); !ok {
-		return nil, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge", name, link.Type())
-	}
-	if mtu > 0 && link.Attrs().MTU != mtu {
-		if err := h.LinkSetMTU(link, mtu); err != nil {
-			return nil, fmt.Errorf("set bridge %s MTU to %d: %w", name, mtu, err)
-		}
-	}
-	if link.Attrs().Flags&net.FlagUp == 0 {
-		if err := h.LinkSetUp(link); err != nil {
-			return nil, fmt.Errorf("bring bridge %s up: %w", name, err)
-		}
+		return nil, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge; dualnet will not take it over (choose another bridge name)", name, link.Type())
 	}
 	return link, nil
 }
 
-func ensureAddrs(h *netlink.Handle, link netlink.Link, gateways []netip.Prefix) error {
-	have, err := addrList(h, link)
-	if err != nil {
-		return fmt.Errorf("list addresses of bridge %s: %w", link.Attrs().Name, err)
+func setUp(h *netlink.Handle, link netlink.Link, mtu int) error {
+	name := link.Attrs().Name
+	if mtu > 0 && link.Attrs().MTU != mtu {
+		if err := h.LinkSetMTU(link, mtu); err != nil {
+			return fmt.Errorf("set bridge %s MTU to %d: %w", name, mtu, err)
+		}
 	}
-	want := make(map[netip.Prefix]bool, len(gateways))
-	for _, g := range gateways {
-		want[g] = true
+	if link.Attrs().Flags&net.FlagUp == 0 {
+		if err := h.LinkSetUp(link); err != nil {
+			return fmt.Errorf("bring bridge %s up: %w", name, err)
+		}
 	}
+	return nil
+}
+
+func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, stale map[netip.Prefix]bool, gateways []netip.Prefix) error {
+	present := make(map[netip.Prefix]bool, len(have))
 	for _, a := range have {
 		p := toPrefix(a.IPNet)
-		if want[p] {
-			delete(want, p)
-			continue
-		}
-		if p.Addr().IsLinkLocalUnicast() {
+		present[p] = true
+		if !stale[p] {
 			continue
 		}
 		if err := h.AddrDel(link, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
@@ -97,7 +119,7 @@ func ensureAddrs(h *netlink.Handle, link netlink.Link, gateways []netip.Prefix) 
 		}
 	}
 	for _, g := range gateways {
-		if !want[g] {
+		if present[g] {
 			continue
 		}
 		addr := &netlink.Addr{IPNet: toIPNet(g)}
@@ -110,6 +132,16 @@ func ensureAddrs(h *netlink.Handle, link netlink.Link, gateways []netip.Prefix) 
 		}
 	}
 	return nil
+}
+
+func globalPrefixes(addrs []netlink.Addr) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(addrs))
+	for _, a := range addrs {
+		if p := toPrefix(a.IPNet); !p.Addr().IsLinkLocalUnicast() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // addrList dumps the link's addresses. A dump that the kernel marks interrupted (addresses

@@ -73,3 +73,68 @@ func TestEnsureRefusesALinkThatIsNotABridge(t *testing.T) {
 		t.Errorf("Ensure over a veth = %v, want a 'not a bridge' error", err)
 	}
 }
+
+func TestEnsureRefusesABridgeHoldingTheNodesAddressAndLeavesItAlone(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	// What a host with its address on br0 looks like, and the agent given --bridge=br0.
+	dptest.InNS(t, name, "ip", "link", "add", "br0", "type", "bridge")
+	dptest.InNS(t, name, "ip", "link", "set", "br0", "up")
+	dptest.InNS(t, name, "ip", "addr", "add", "192.168.50.10/24", "dev", "br0")
+	dptest.InNS(t, name, "ip", "addr", "add", "10.244.1.77/24", "dev", "br0")
+	h, err := dptest.Netlink(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Ensure(h, "br0", Gateways(podCIDRs), 1450)
+	if err == nil || !strings.Contains(err.Error(), "bridge br0") || !strings.Contains(err.Error(), "192.168.50.10/24") {
+		t.Fatalf("Ensure over a bridge holding 192.168.50.10/24 = %v, want an error naming br0 and the address", err)
+	}
+	out := dptest.InNS(t, name, "ip", "addr", "show", "dev", "br0")
+	for _, want := range []string{"192.168.50.10/24", "10.244.1.77/24", "mtu 1500"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the refused br0 lost %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "10.244.1.1/24") {
+		t.Errorf("the refused br0 got a gateway:\n%s", out)
+	}
+}
+
+func TestEnsureTakesAForeignBridgeWhoseAddressesAreInsideThePodCIDRs(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	dptest.InNS(t, name, "ip", "link", "add", "cbr0", "type", "bridge")
+	dptest.InNS(t, name, "ip", "addr", "add", "10.244.1.77/24", "dev", "cbr0")
+	h, err := dptest.Netlink(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := Ensure(h, "cbr0", Gateways(podCIDRs), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Owned(link) {
+		t.Error("a bridge someone else created counts as dualnet's; the agent's Cleanup would delete it")
+	}
+	out := dptest.InNS(t, name, "ip", "addr", "show", "dev", "cbr0")
+	if strings.Contains(out, "10.244.1.77") || !strings.Contains(out, "10.244.1.1/24") {
+		t.Errorf("cbr0 should hold the gateway instead of 10.244.1.77:\n%s", out)
+	}
+}
+
+func TestEnsureMarksTheBridgesItCreatesAsOwned(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	h, err := dptest.Netlink(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := Ensure(h, "cbr0", Gateways(podCIDRs), 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Owned(link) {
+		t.Errorf("the bridge Ensure created is not Owned (alias %q)", link.Attrs().Alias)
+	}
+	if out := dptest.InNS(t, name, "ip", "link", "show", "dev", "cbr0"); !strings.Contains(out, "alias dualnet") {
+		t.Errorf("cbr0 lacks the alias dualnet:\n%s", out)
+	}
+}
