@@ -91,8 +91,16 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 
 	if addrs, ok, err := s.Lookup(k); err != nil {
 		return nil, err
-	} else if ok && s.fits(addrs) && s.reclaim(k, addrs) {
-		return addrs, nil
+	} else if ok {
+		if s.fits(addrs) && s.reclaim(k, addrs) {
+			return addrs, nil
+		}
+		// The record is about to be replaced: free what it holds first (reclaim may just
+		// have re-created some of it), or those reservations would outlive the record that
+		// names them and stay taken until GC.
+		if err := s.release(k); err != nil {
+			return nil, err
+		}
 	}
 	used, err := s.reserved()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -143,5 +144,68 @@ func TestGCReleasesInvalidAttachmentsAndOrphanReservations(t *testing.T) {
 	used, _ := s.reserved()
 	if len(used) != 2 {
 		t.Errorf("reservations after GC: %v, want keep's two", used)
+	}
+}
+
+// reservationsOf lists the addresses reserved for k.
+func reservationsOf(t *testing.T, s *Store, k Key) []netip.Addr {
+	t.Helper()
+	used, err := s.reserved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []netip.Addr
+	for a := range used {
+		if owner, ok := s.owner(a); ok && owner == k {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
+	return out
+}
+
+func TestReallocationAfterThePodCIDRChangedFreesTheOldReservations(t *testing.T) {
+	dir := t.TempDir()
+	k := Key{"a", "eth0"}
+	old, err := Open(dir, dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAllocate(t, old, k)
+	moved, err := Open(dir, []netip.Prefix{netip.MustParsePrefix("10.244.7.0/24"), dual[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustAllocate(t, moved, k)
+	if want := addrs("10.244.7.2", "fd12:3456:789a:0:1::2"); !equal(got, want) {
+		t.Errorf("after the move = %v, want %v", got, want)
+	}
+	// ::2 of the old record is reserved again by the new one; 10.244.1.2 must be free.
+	if held := reservationsOf(t, moved, k); !equal(held, got) {
+		t.Errorf("%s holds reservations %v, want only its record's %v", k, held, got)
+	}
+}
+
+func TestReallocationWhenAnAddressWasTakenFreesTheRestOfTheOldRecord(t *testing.T) {
+	s := open(t, dual)
+	k, thief := Key{"a", "eth0"}, Key{"thief", "eth0"}
+	mustAllocate(t, s, k) // .2 and ::2
+	// k's IPv6 reservation went missing and another attachment took ::2 meanwhile.
+	v6 := netip.MustParseAddr("fd12:3456:789a:0:1::2")
+	if err := os.Remove(s.ipPath(v6)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.reserve(v6, thief); err != nil {
+		t.Fatal(err)
+	}
+	got := mustAllocate(t, s, k)
+	if want := addrs("10.244.1.2", "fd12:3456:789a:0:1::3"); !equal(got, want) {
+		t.Errorf("reallocated = %v, want %v (the freed .2 again, ::3 beside the thief's ::2)", got, want)
+	}
+	if held := reservationsOf(t, s, k); !equal(held, got) {
+		t.Errorf("%s holds reservations %v, want only its record's %v", k, held, got)
+	}
+	if owner, _ := s.owner(v6); owner != thief {
+		t.Errorf("%s now belongs to %v, want it left to %v", v6, owner, thief)
 	}
 }
