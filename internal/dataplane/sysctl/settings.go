@@ -8,11 +8,19 @@ type Setting struct {
 	Value string
 }
 
-// path is where the setting lives under /proc/sys. Dots separate levels, so an interface
-// name with a dot (eth0.100) is written with a slash in Name, as sysctl(8) accepts.
+// path is where the setting lives under /proc/sys. Dots separate levels in Name, so a dot
+// inside one level (the VLAN interface eth0.100) is written as a slash, and path swaps the two
+// back, as sysctl(8) does: net.ipv6.conf.eth0/100.accept_ra is
+// /proc/sys/net/ipv6/conf/eth0.100/accept_ra.
 func (s Setting) path() string {
-	return "/proc/sys/" + strings.ReplaceAll(s.Name, ".", "/")
+	return "/proc/sys/" + swapDotsAndSlashes.Replace(s.Name)
 }
+
+// swapDotsAndSlashes turns each '.' into '/' and each '/' into '.' in one pass.
+var swapDotsAndSlashes = strings.NewReplacer(".", "/", "/", ".")
+
+// level writes one level of a dotted name (an interface name) in sysctl(8)'s form.
+func level(name string) string { return strings.ReplaceAll(name, ".", "/") }
 
 // ForNode lists what a node of the given families needs; uplink is the interface that holds
 // the node's InternalIP.
@@ -25,7 +33,7 @@ func ForNode(ipv4, ipv6 bool, uplink string) []Setting {
 	}
 	if ipv6 {
 		out = append(out,
-			Setting{"net.ipv6.conf." + strings.ReplaceAll(uplink, ".", "/") + ".accept_ra", "2"},
+			Setting{"net.ipv6.conf." + level(uplink) + ".accept_ra", "2"},
 			Setting{"net.ipv6.conf.all.forwarding", "1"},
 			Setting{"net.bridge.bridge-nf-call-ip6tables", "1"})
 	}
