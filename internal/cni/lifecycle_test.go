@@ -155,8 +155,8 @@ func TestRepeatedAddKeepsAddressesAndRulesOnce(t *testing.T) {
 		}
 	}
 	out := nftChain(t, p.result.Interfaces[1].Name)
-	if n := strings.Count(out, " drop"); n != 4 {
-		t.Errorf("pod chain holds %d drop rules after a repeated ADD, want 4:\n%s", n, out)
+	if n := strings.Count(out, " drop"); n != 5 {
+		t.Errorf("pod chain holds %d drop rules after a repeated ADD, want 5:\n%s", n, out)
 	}
 	mustReach(t, p, p.addr(1), nw.gateway(1))
 }

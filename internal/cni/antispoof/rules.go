@@ -1,6 +1,7 @@
 // Package antispoof keeps pods from sending with addresses that are not theirs: every frame
 // a pod sends into the bridge must carry one of its own addresses (or, for IPv6, a
-// link-local or the unspecified source that neighbour discovery uses), else it is dropped.
+// link-local or the unspecified source that neighbour discovery uses), and may claim (ARP
+// sender, IPv6 Neighbor Advertisement target) only those, else it is dropped.
 //
 // The rules live in their own nftables table, `bridge dualnet-antispoof`. The bridge family
 // is the one that sees pod-to-pod frames: they are switched by the bridge and never reach
@@ -13,6 +14,7 @@
 package antispoof
 
 import (
+	"encoding/hex"
 	"net/netip"
 	"strings"
 
@@ -136,11 +138,13 @@ func portElement(hostVeth string) *knftables.Element {
 // are accepted by the base chain's policy.
 func podRules(addrs []netip.Addr) []string {
 	var v4, v6 []string
+	var own6 []netip.Addr
 	for _, a := range addrs {
 		if a.Is4() {
 			v4 = append(v4, a.String())
 		} else {
 			v6 = append(v6, a.String())
+			own6 = append(own6, a)
 		}
 	}
 	// Neighbour discovery and MLD send from the link-local address, and from :: before it
@@ -148,6 +152,10 @@ func podRules(addrs []netip.Addr) []string {
 	v6 = append([]string{"::", "fe80::/10"}, v6...)
 	rules := []string{
 		knftables.Concat("ether type ip6 ip6 saddr !=", set(v6), "counter drop"),
+		// The IPv6 twin of the ARP rule below: a Neighbor Advertisement, sent from the pod's
+		// own link-local, whose target is another pod's address would steal that pod's
+		// traffic. The pod may advertise only its own addresses and link-locals.
+		knftables.Concat("ether type ip6 icmpv6 type nd-neighbor-advert", naTarget, "!=", set(naTargets(own6)), "counter drop"),
 		// VLAN-tagged or other frames would carry IP past the checks above.
 		"ether type != { ip, ip6, arp } counter drop",
 	}
@@ -160,6 +168,22 @@ func podRules(addrs []netip.Addr) []string {
 		// source. 0.0.0.0 is the sender of ARP probes (RFC 5227), which claim nothing.
 		knftables.Concat("ether type arp arp saddr ip !=", set(append([]string{"0.0.0.0"}, v4...)), "counter drop"),
 	}, rules...)
+}
+
+// naTarget is the Target Address of a Neighbor Advertisement: bytes 8 to 23 of the ICMPv6
+// message (RFC 4861 section 4.4). The rule reads it as a raw transport header field because
+// the nft of Debian 12 (1.0.6) cannot parse `icmpv6 taddr`; naTargets spells the allowed
+// targets as the 128-bit integers such a field compares with.
+const naTarget = "@th,64,128"
+
+// naTargets are the allowed targets: every link-local (fe80::/10) and the pod's addresses.
+func naTargets(own []netip.Addr) []string {
+	out := []string{"0xfe800000000000000000000000000000-0xfebfffffffffffffffffffffffffffff"}
+	for _, a := range own {
+		b := a.As16()
+		out = append(out, "0x"+hex.EncodeToString(b[:]))
+	}
+	return out
 }
 
 func set(items []string) string {

@@ -38,11 +38,22 @@ func TestAddTransactionAllowsOnlyThePodsAddresses(t *testing.T) {
 		"add rule bridge dualnet-antispoof pod-dna ether type ip ip saddr != 10.244.1.2 counter drop",
 		"add rule bridge dualnet-antispoof pod-dna ether type arp arp saddr ip != { 0.0.0.0, 10.244.1.2 } counter drop",
 		"add rule bridge dualnet-antispoof pod-dna ether type ip6 ip6 saddr != { ::, fe80::/10, fd12:3456:789a:0:1::2 } counter drop",
+		"add rule bridge dualnet-antispoof pod-dna ether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 != " +
+			"{ 0xfe800000000000000000000000000000-0xfebfffffffffffffffffffffffffffff, 0xfd123456789a00000001000000000002 } counter drop",
 		"add rule bridge dualnet-antispoof prerouting iifname vmap @ports",
 	} {
 		if strings.Count(dump, want) != 1 {
 			t.Errorf("want exactly one %q in\n%s", want, dump)
 		}
+	}
+}
+
+func TestNeighborAdvertisementsMayTargetOnlyThePodsOwnAddressesAndLinkLocals(t *testing.T) {
+	rules := strings.Join(podRules([]netip.Addr{netip.MustParseAddr("10.244.1.2")}), "\n")
+	// An IPv4-only pod may still advertise its link-local, nothing else.
+	want := "ether type ip6 icmpv6 type nd-neighbor-advert @th,64,128 != 0xfe800000000000000000000000000000-0xfebfffffffffffffffffffffffffffff counter drop"
+	if !strings.Contains(rules, want) {
+		t.Errorf("want %q in\n%s", want, rules)
 	}
 }
 

@@ -1,0 +1,108 @@
+package cni_test
+
+import (
+	"net"
+	"net/netip"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
+	nw := newNetwork(t, 16, "dnbr16")
+	victim, forger := nw.addPod("na-victim"), nw.addPod("na-forger")
+	target := victim.addr(1)
+	victimMAC := victim.result.Interfaces[2].Mac
+	// The gateway answers the victim, so the node holds a neighbour entry for it: the entry
+	// an unsolicited advertisement with the Override flag would rewrite (RFC 4861 7.2.5).
+	mustReach(t, victim, target, nw.gateway(1))
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
+		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
+	}
+
+	veth := forger.result.Interfaces[1].Name
+	before := naDropped(t, veth)
+	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for naDropped(t, veth) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the NA drop rule of %s still counts %d packets after the forged advertisements", veth, before)
+		}
+		sendNeighborAdvertisement(t, forger, target, forgerMAC)
+	}
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
+		t.Errorf("after the forged advertisement the node maps %s to %q, want still the victim's %s (forger %s)", target, got, victimMAC, forgerMAC)
+	}
+	mustReach(t, victim, target, nw.gateway(1))
+	mustReach(t, forger, forger.addr(1), target)
+}
+
+// sendNeighborAdvertisement sends, from inside the pod and its link-local address, an
+// unsolicited Neighbor Advertisement to all nodes (ff02::1) saying that target lives at mac,
+// with the Override flag set, as an attacker would.
+func sendNeighborAdvertisement(t *testing.T, p *pod, target netip.Addr, mac net.HardwareAddr) {
+	t.Helper()
+	err := ns.WithNetNSPath(p.ns.Path, func(ns.NetNS) error {
+		link, err := netlink.LinkByName(p.rt.IfName)
+		if err != nil {
+			return err
+		}
+		// The kernel fills in the checksum of raw ICMPv6 sockets (RFC 3542 section 3.1).
+		fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMPV6)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		// Receivers ignore neighbour discovery that crossed a router (hop limit below 255).
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 255); err != nil {
+			return err
+		}
+		msg := []byte{136, 0, 0, 0, 0x20, 0, 0, 0} // Neighbor Advertisement, flags: Override
+		msg = append(msg, target.AsSlice()...)
+		msg = append(msg, 2, 1) // option: target link-layer address, 8 bytes
+		msg = append(msg, mac...)
+		to := &unix.SockaddrInet6{Addr: netip.MustParseAddr("ff02::1").As16(), ZoneId: uint32(link.Attrs().Index)}
+		return unix.Sendto(fd, msg, 0, to)
+	})
+	if err != nil {
+		t.Fatalf("send a Neighbor Advertisement from %s: %v", p.rt.ContainerID, err)
+	}
+}
+
+// gatewayNeighbour is the link-layer address the node's bridge holds for a, "" for none.
+func gatewayNeighbour(t *testing.T, bridge string, a netip.Addr) string {
+	t.Helper()
+	out, err := exec.Command("ip", "-6", "neigh", "show", a.String(), "dev", bridge).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip -6 neigh show %s dev %s: %v\n%s", a, bridge, err, out)
+	}
+	f := strings.Fields(string(out))
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "lladdr" {
+			return f[i+1]
+		}
+	}
+	return ""
+}
+
+// naDropped reads the packet counter of the pod chain's Neighbor Advertisement rule.
+func naDropped(t *testing.T, veth string) int {
+	t.Helper()
+	out := nftChain(t, veth)
+	m := regexp.MustCompile(`(?m)^\s*icmpv6 type nd-neighbor-advert .* counter packets (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no Neighbor Advertisement rule in\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
