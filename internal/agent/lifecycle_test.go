@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/ktesting"
+
 	"github.com/dualnet/dualnet/internal/agent"
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
@@ -73,6 +76,25 @@ func TestCleanupRemovesEverythingTheAgentCreated(t *testing.T) {
 	}
 	if err := agent.Cleanup(context.Background(), n.AgentConfig); err != nil {
 		t.Errorf("second cleanup: %v", err)
+	}
+}
+
+func TestCleanupLeavesABridgeDualnetDidNotCreateAndSaysWhy(t *testing.T) {
+	name, ns := dptest.NewNamespace(t, "clean")
+	// What a host whose own bridge is named like --bridge looks like: not marked as dualnet's.
+	dptest.InNS(t, name, "ip", "link", "add", "cbr0", "type", "bridge")
+	dptest.InNS(t, name, "ip", "addr", "add", "192.168.50.10/24", "dev", "cbr0")
+	cfg := agent.Config{NodeName: "n", Bridge: "cbr0", Namespace: ns, CNIConfDir: t.TempDir(), CNIBinDir: t.TempDir()}
+	logger := ktesting.NewLogger(t, ktesting.NewConfig(ktesting.BufferLogs(true)))
+	if err := agent.Cleanup(klog.NewContext(context.Background(), logger), cfg); err != nil {
+		t.Fatalf("Cleanup with a foreign cbr0: %v", err)
+	}
+	if out := dptest.InNS(t, name, "ip", "addr", "show", "dev", "cbr0"); !strings.Contains(out, "192.168.50.10/24") {
+		t.Errorf("the foreign cbr0 was deleted or changed:\n%s", out)
+	}
+	logs := logger.GetSink().(ktesting.Underlier).GetBuffer().String()
+	if !strings.Contains(logs, "dualnet did not create it") || !strings.Contains(logs, "cbr0") {
+		t.Errorf("Cleanup did not log why it left cbr0; log:\n%s", logs)
 	}
 }
 
