@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -19,6 +20,9 @@ import (
 // removed from the namespace by hand.
 func mirror(ctx context.Context, srv *armemu.Server, o *options, podCIDRs []netip.Prefix) error {
 	b, err := kernel.New(kernel.Config{NetNS: o.applyNetNS, PodCIDRs: podCIDRs})
+	if errors.Is(err, kernel.ErrNoPodCIDRs) {
+		return fmt.Errorf("--pod-cidrs: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("--apply-netns: %w", err)
 	}

@@ -28,8 +28,18 @@ type controller struct {
 	name    string
 	enabled func(*options) bool
 	// start builds the controller on the shared informers (started after every controller is
-	// built) and returns its run loop and its readiness check.
-	start func(*controllerContext) (run func(context.Context) error, ready func() error, err error)
+	// built). What it acquired is released by the started's close, also when a later
+	// controller fails to start and this one never runs.
+	start func(*controllerContext) (started, error)
+}
+
+// started is a controller built and not yet running.
+type started struct {
+	run   func(context.Context) error
+	ready func() error
+	// close releases what start acquired (sockets, namespace handles); runControllers calls it
+	// once, after run returned or instead of run. Nil: nothing to release.
+	close func()
 }
 
 // controllerContext is what every controller gets.
@@ -54,7 +64,7 @@ type controllerContext struct {
 var nodeIPAM = controller{
 	name:    "nodeipam",
 	enabled: func(o *options) bool { return o.ipam == ipamDualnet },
-	start: func(cc *controllerContext) (func(context.Context) error, func() error, error) {
+	start: func(cc *controllerContext) (started, error) {
 		c, err := nodeipam.New(cc.Client, cc.Informers.Core().V1().Nodes(), nodeipam.Options{
 			Spec:        cc.Spec,
 			Recorder:    cc.Recorder,
@@ -64,8 +74,8 @@ var nodeIPAM = controller{
 			Metrics:     cc.Metrics,
 		})
 		if err != nil {
-			return nil, nil, err
+			return started{}, err
 		}
-		return c.Run, c.Ready, nil
+		return started{run: c.Run, ready: c.Ready}, nil
 	},
 }

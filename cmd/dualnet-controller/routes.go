@@ -1,9 +1,9 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -50,14 +50,19 @@ func (o *routeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.endpoint, "azure-endpoint", "", "with --routes=azure: Resource Manager URL; empty: Azure public cloud (a local dualnet-armemu: its URL)")
 	fs.StringVar(&o.caFile, "azure-ca-file", "", "with --routes=azure: PEM certificate(s) to trust for --azure-endpoint (dualnet-armemu --cert-file)")
 	fs.StringVar(&o.credential, "azure-credential", o.credential, "with --routes=azure: default (workload/managed identity, environment, Azure CLI) or none (a fixed token; only with --azure-endpoint, for dualnet-armemu)")
-	fs.StringVar(&o.netns, "routes-netns", "", "with --routes=kernel: network namespace of the router (name under /var/run/netns, or a path); empty: this process's")
+	fs.StringVar(&o.netns, "routes-netns", "", "with --routes=kernel, required: network namespace of the router (name under /var/run/netns, or a path), or "+kernel.HostNetNS+" for this process's own")
 	fs.DurationVar(&o.resync, "routes-resync", o.resync, "how often the route table is read and repaired without node changes")
 }
 
 // check names the flag of anything wrong, before anything connects.
 func (o *routeOptions) check() error {
 	switch o.backend {
-	case routesNone, routesKernel:
+	case routesNone:
+	case routesKernel:
+		// No default: an empty value would program this host's main table unasked.
+		if o.netns == "" {
+			return fmt.Errorf("--routes-netns is required with --routes=kernel: a network namespace name (under /var/run/netns), its path, or %q for this process's own", kernel.HostNetNS)
+		}
 	case routesAzure:
 		for flag, v := range map[string]string{
 			"--azure-subscription-id": o.subscriptionID, "--azure-resource-group": o.resourceGroup, "--azure-route-table": o.routeTable,
@@ -85,8 +90,11 @@ func (o *routeOptions) check() error {
 func (o *routeOptions) open(spec netspec.Spec) (b routes.Backend, close func(), err error) {
 	if o.backend == routesKernel {
 		k, err := kernel.New(kernel.Config{NetNS: o.netns, PodCIDRs: spec.PodCIDRs})
+		if errors.Is(err, kernel.ErrNoPodCIDRs) {
+			return nil, nil, fmt.Errorf("--pod-cidrs: %w", err)
+		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("--routes-netns: %w", err)
 		}
 		return k, k.Close, nil
 	}
@@ -121,10 +129,10 @@ func (o *routeOptions) open(spec netspec.Spec) (b routes.Backend, close func(), 
 var routeController = controller{
 	name:    "routes",
 	enabled: func(o *options) bool { return o.routes.backend != routesNone },
-	start: func(cc *controllerContext) (func(context.Context) error, func() error, error) {
+	start: func(cc *controllerContext) (started, error) {
 		backend, closeBackend, err := cc.Options.routes.open(cc.Spec)
 		if err != nil {
-			return nil, nil, err
+			return started{}, err
 		}
 		c, err := routesctl.New(cc.Client, cc.Informers.Core().V1().Nodes(), routesctl.Options{
 			Backend: backend, PodCIDRs: cc.Spec.PodCIDRs, MaxRoutes: cc.Spec.MaxRoutes,
@@ -132,14 +140,10 @@ var routeController = controller{
 		})
 		if err != nil {
 			closeBackend()
-			return nil, nil, err
+			return started{}, err
 		}
 		cc.RoutesGone = c.RoutesGone
 		cc.RoutesReady = c.Ready
-		run := func(ctx context.Context) error {
-			defer closeBackend()
-			return c.Run(ctx)
-		}
-		return run, c.Ready, nil
+		return started{run: c.Run, ready: c.Ready, close: closeBackend}, nil
 	},
 }

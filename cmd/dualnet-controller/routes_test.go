@@ -15,6 +15,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs runs the binary as the lab
@@ -97,11 +98,27 @@ func TestRoutesFlagsAreCheckedBeforeConnecting(t *testing.T) {
 		{[]string{"--routes=azure", "--azure-resource-group=g", "--azure-route-table=rt"}, "--azure-subscription-id is required with --routes=azure"},
 		{[]string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-credential=none"},
 			"--azure-credential=none: only with --azure-endpoint"},
+		// An empty --routes-netns must not mean the host's main table.
+		{[]string{"--routes=kernel"}, `--routes-netns is required with --routes=kernel: a network namespace name (under /var/run/netns), its path, or "host" for this process's own`},
 	} {
 		code, out := runToExit(t, tt.args...)
 		if code == 0 || !strings.Contains(out, tt.want) {
 			t.Errorf("%v: exit %d, output %q; want non-zero and %q", tt.args, code, out, tt.want)
 		}
+	}
+}
+
+// The kernel backend's errors name no flag; the controller names its own.
+func TestRoutesNetnsThatCannotBeOpenedIsNamedByItsFlag(t *testing.T) {
+	missing := fmt.Sprintf("dn-missing-%d", os.Getpid())
+	o := routeOptions{backend: routesKernel, netns: missing, resync: time.Second}
+	if err := o.check(); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	_, _, err := o.open(netspec.Default())
+	want := `--routes-netns: network namespace "` + missing + `": open /var/run/netns/` + missing
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("open = %v, want an error starting %q", err, want)
 	}
 }
 

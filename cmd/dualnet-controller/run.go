@@ -95,26 +95,35 @@ func runControllers(ctx context.Context, cc *controllerContext) error {
 	defer broadcaster.Shutdown()
 	cc.Recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-controller"})
 
-	var runs []func(context.Context) error
+	var all []started
+	// Runs last: after every run returned, or when a later controller failed to start and
+	// the earlier ones never ran. Latest first, as their resources were acquired.
+	defer func() {
+		for i := len(all) - 1; i >= 0; i-- {
+			if all[i].close != nil {
+				all[i].close()
+			}
+		}
+	}()
 	var checks []func() error
 	for _, c := range controllers {
 		if !c.enabled(cc.Options) {
 			klog.FromContext(ctx).Info("Controller disabled", "controller", c.name)
 			continue
 		}
-		run, ready, err := c.start(cc)
+		s, err := c.start(cc)
 		if err != nil {
 			return fmt.Errorf("start %s controller: %w", c.name, err)
 		}
-		runs = append(runs, run)
-		checks = append(checks, ready)
+		all = append(all, s)
+		checks = append(checks, s.ready)
 	}
 	cc.ready.Store(&checks)
 	cc.Informers.Start(ctx.Done())
 	defer cc.Informers.Shutdown()
 	g, ctx := errgroup.WithContext(ctx)
-	for _, run := range runs {
-		g.Go(func() error { return run(ctx) })
+	for _, s := range all {
+		g.Go(func() error { return s.run(ctx) })
 	}
 	// Lead until told to stop, even with every controller disabled (--ipam=kubernetes and
 	// no route controller yet): the process stays up, healthy and leading.

@@ -68,3 +68,28 @@ var nextHopTypes = map[string]bool{
 	"VirtualAppliance":      true,
 	"None":                  true,
 }
+
+// Conversions between what armemu holds and the wire.
+
+func routeFromWire(r wireRoute) Route {
+	return Route{Name: r.Name, AddressPrefix: r.Properties.AddressPrefix, NextHopType: r.Properties.NextHopType,
+		NextHopIPAddress: r.Properties.NextHopIPAddress}
+}
+
+func (t *table) wire(state string) wireRouteTable {
+	w := wireRouteTable{
+		Name: t.Name, ID: t.id(), Etag: t.Etag, Type: typeRouteTable, Location: t.Location, Tags: t.tags,
+		Properties: wireRouteTableProperties{ProvisioningState: state, ResourceGUID: t.guid,
+			DisableBgpRoutePropagation: t.disableBgp, Routes: []wireRoute{}},
+	}
+	for _, r := range t.Routes {
+		w.Properties.Routes = append(w.Properties.Routes, t.wireRoute(r))
+	}
+	return w
+}
+
+func (t *table) wireRoute(r Route) wireRoute {
+	return wireRoute{Name: r.Name, ID: t.id() + "/routes/" + r.Name, Etag: t.Etag, Type: typeRoute,
+		Properties: wireRouteProperties{AddressPrefix: r.AddressPrefix, NextHopType: r.NextHopType,
+			NextHopIPAddress: r.NextHopIPAddress, ProvisioningState: "Succeeded"}}
+}

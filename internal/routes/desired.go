@@ -1,6 +1,10 @@
 package routes
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
 
 // Node is what the route table needs to know about a Kubernetes node.
 type Node struct {
@@ -13,9 +17,13 @@ type Node struct {
 type NodeRoutes struct {
 	Node   string
 	Routes []Route
-	// Complete is false when a pod CIDR has no InternalIP of its family to route to, so the node
-	// cannot be reachable yet whatever the table holds.
+	// Complete is false when some pod CIDR of the node gets no route of its own: the node has
+	// no pod CIDR, a pod CIDR has no InternalIP of its family to route to, lies outside the
+	// cluster pod CIDRs, or is already routed to another node. Such a node's pods cannot all
+	// be reachable whatever the table holds.
 	Complete bool
+	// Problems says, when Complete is false, why, for the node's condition message.
+	Problems []string
 }
 
 // Desired returns the routes each node needs, in the order of nodes (which is the order in which
@@ -23,28 +31,46 @@ type NodeRoutes struct {
 //
 // Pod CIDRs outside the cluster pod CIDRs are ignored: dualnet never writes such routes. A
 // prefix already claimed by an earlier node is skipped so that two nodes briefly holding the
-// same CIDR never produce two routes for one prefix.
+// same CIDR never produce two routes for one prefix. Either way the node is not Complete: its
+// traffic for that CIDR would go elsewhere or nowhere.
 func Desired(nodes []Node, clusterPodCIDRs []netip.Prefix) []NodeRoutes {
-	claimed := map[netip.Prefix]bool{}
+	claimedBy := map[netip.Prefix]string{}
 	out := make([]NodeRoutes, 0, len(nodes))
 	for _, n := range nodes {
-		nr := NodeRoutes{Node: n.Name, Complete: len(n.PodCIDRs) > 0}
+		nr := NodeRoutes{Node: n.Name}
+		if len(n.PodCIDRs) == 0 {
+			nr.Problems = append(nr.Problems, "the node has no pod CIDR")
+		}
 		for _, cidr := range n.PodCIDRs {
 			cidr = cidr.Masked()
-			if !Within(cidr, clusterPodCIDRs) || claimed[cidr] {
+			if !Within(cidr, clusterPodCIDRs) {
+				nr.Problems = append(nr.Problems, fmt.Sprintf("pod CIDR %s is outside the cluster pod CIDRs %s", cidr, joinPrefixes(clusterPodCIDRs)))
+				continue
+			}
+			if owner, ok := claimedBy[cidr]; ok {
+				nr.Problems = append(nr.Problems, fmt.Sprintf("pod CIDR %s is already routed to node %q", cidr, owner))
 				continue
 			}
 			hop, ok := addrOfFamily(n.InternalIPs, cidr.Addr().Is4())
 			if !ok {
-				nr.Complete = false
+				nr.Problems = append(nr.Problems, fmt.Sprintf("pod CIDR %s has no InternalIP of its family to route to", cidr))
 				continue
 			}
-			claimed[cidr] = true
+			claimedBy[cidr] = n.Name
 			nr.Routes = append(nr.Routes, Route{Name: RouteName(n.Name, cidr), Prefix: cidr, NextHop: hop})
 		}
+		nr.Complete = len(nr.Problems) == 0
 		out = append(out, nr)
 	}
 	return out
+}
+
+func joinPrefixes(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
 }
 
 func addrOfFamily(addrs []netip.Addr, v4 bool) (netip.Addr, bool) {

@@ -3,6 +3,7 @@ package routes
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -63,12 +64,19 @@ func TestDesiredGivesEachDualStackNodeOneRoutePerFamily(t *testing.T) {
 	}
 }
 
-func TestDesiredIgnoresPodCIDRsOutsideTheCluster(t *testing.T) {
+func TestDesiredIgnoresPodCIDRsOutsideTheClusterAndMarksTheNodeIncomplete(t *testing.T) {
 	n := node(1)
 	n.PodCIDRs = append(n.PodCIDRs, netip.MustParsePrefix("192.168.7.0/24"))
 	got := Desired([]Node{n}, clusterPodCIDRs)
 	if len(got[0].Routes) != 2 {
 		t.Errorf("routes = %v, want only the two inside the cluster pod CIDRs", got[0].Routes)
+	}
+	// The node's 192.168.7.0/24 pods are reachable through no route: it is not routed.
+	if got[0].Complete {
+		t.Errorf("node with a pod CIDR outside the cluster is Complete; want Complete=false")
+	}
+	if want := "pod CIDR 192.168.7.0/24 is outside the cluster pod CIDRs"; len(got[0].Problems) != 1 || !strings.Contains(got[0].Problems[0], want) {
+		t.Errorf("problems = %q, want one containing %q", got[0].Problems, want)
 	}
 }
 
@@ -81,12 +89,22 @@ func TestDesiredMarksNodeWithoutIPv6AddressIncomplete(t *testing.T) {
 	}
 }
 
-func TestDesiredGivesAPrefixToTheFirstNodeOnly(t *testing.T) {
+func TestDesiredGivesAPrefixToTheFirstNodeOnlyAndLeavesTheSecondIncomplete(t *testing.T) {
 	a, b := node(1), node(2)
 	b.PodCIDRs = a.PodCIDRs
 	got := Desired([]Node{a, b}, clusterPodCIDRs)
 	if len(got[1].Routes) != 0 {
 		t.Errorf("second node claiming the same CIDRs got routes %v", got[1].Routes)
+	}
+	// Its traffic goes to the first node, so the second is not routed.
+	if got[1].Complete {
+		t.Errorf("second node claiming the same CIDRs is Complete; want Complete=false")
+	}
+	if want := `already routed to node "node-1"`; len(got[1].Problems) != 2 || !strings.Contains(got[1].Problems[0], want) {
+		t.Errorf("problems = %q, want two containing %q", got[1].Problems, want)
+	}
+	if !got[0].Complete {
+		t.Errorf("first node is not Complete: %q", got[0].Problems)
 	}
 }
 

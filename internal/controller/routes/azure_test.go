@@ -1,6 +1,7 @@
 package routes_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -185,12 +186,22 @@ func TestRestartWithNothingChangedWritesNothing(t *testing.T) {
 	first.stop()
 	srv.ResetStats()
 
-	second := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	second := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodeipamtest.Eventually(t, 20*time.Second, "restarted controller synced", func() (bool, string) {
 		return second.Ready() == nil && srv.Stats().Reads > 0, ""
 	})
 	if s := srv.Stats(); s.WriteAttempts != 0 {
-		t.Errorf("restart with nothing changed sent %d writes", s.WriteAttempts)
+		t.Errorf("restart with nothing changed sent %d writes by its first sync", s.WriteAttempts)
+	}
+	// Nor at a later resync: syncs run one after another, so two more reads mean the resync
+	// that made the first of them has finished, writes included.
+	readsAtReady := srv.Stats().Reads
+	nodeipamtest.Eventually(t, 20*time.Second, "a resync after ready", func() (bool, string) {
+		r := srv.Stats().Reads
+		return r >= readsAtReady+2, fmt.Sprintf("%d reads since ready", r-readsAtReady)
+	})
+	if s := srv.Stats(); s.WriteAttempts != 0 {
+		t.Errorf("restart with nothing changed sent %d writes by a resync after the first sync", s.WriteAttempts)
 	}
 }
 

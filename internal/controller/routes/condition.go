@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -38,7 +39,7 @@ func condition(nr routes.NodeRoutes, routed, full bool) corev1.NodeCondition {
 	case full:
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the route table is full (--max-routes); see the node's RouteTableFull event"
 	case !nr.Complete:
-		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the node lacks a pod CIDR, or an InternalIP of each pod CIDR's family"
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet cannot route the node: "+strings.Join(nr.Problems, "; ")
 	default:
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet has not created the node's routes yet"
 	}

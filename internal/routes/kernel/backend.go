@@ -18,12 +18,25 @@ import (
 
 // Config says where the routes go.
 type Config struct {
-	// NetNS is the network namespace: a path (/proc/<pid>/ns/net, /var/run/netns/vnet) or a
-	// name under /var/run/netns (what `ip netns add` makes). Empty means this process's own.
+	// NetNS is the network namespace: a path (/proc/<pid>/ns/net, /var/run/netns/vnet), a
+	// name under /var/run/netns (what `ip netns add` makes), or HostNetNS for this process's
+	// own. It must be given: an empty value programming the host's main table by default
+	// would be a mistake nobody sees until the host's routing changes.
 	NetNS string
 	// PodCIDRs are the cluster pod CIDRs: only routes inside them are dualnet's.
 	PodCIDRs []netip.Prefix
 }
+
+// HostNetNS as Config.NetNS means this process's own network namespace (on a router that
+// runs the controller itself, the host's main table). A namespace really named "host" is
+// reached by its path, /var/run/netns/host.
+const HostNetNS = "host"
+
+// Errors of New that a caller maps to its own flags (the package knows none).
+var (
+	ErrNoNetNS    = errors.New(`no network namespace given: name one (under /var/run/netns), give its path, or "` + HostNetNS + `" for this process's own`)
+	ErrNoPodCIDRs = errors.New("no cluster pod CIDRs: the kernel route backend needs them to tell its routes from others")
+)
 
 // Backend is the main table of one network namespace.
 type Backend struct {
@@ -35,14 +48,17 @@ type Backend struct {
 
 var _ routes.Backend = (*Backend)(nil)
 
-// New opens the namespace; Close releases it.
+// New opens the namespace; Close releases it. Its errors name no flag: callers add theirs.
 func New(cfg Config) (*Backend, error) {
 	if len(cfg.PodCIDRs) == 0 {
-		return nil, errors.New("--pod-cidrs: empty, the route backend needs the cluster pod CIDRs")
+		return nil, ErrNoPodCIDRs
+	}
+	if cfg.NetNS == "" {
+		return nil, ErrNoNetNS
 	}
 	b := &Backend{cfg: cfg, ns: netns.None()}
 	var err error
-	if cfg.NetNS == "" {
+	if cfg.NetNS == HostNetNS {
 		b.h, err = netlink.NewHandle()
 	} else {
 		path := cfg.NetNS
@@ -50,13 +66,13 @@ func New(cfg Config) (*Backend, error) {
 			path = filepath.Join("/var/run/netns", path)
 		}
 		if b.ns, err = netns.GetFromPath(path); err != nil {
-			return nil, fmt.Errorf("--routes-netns %q: open %s: %w", cfg.NetNS, path, err)
+			return nil, fmt.Errorf("network namespace %q: open %s: %w", cfg.NetNS, path, err)
 		}
 		b.h, err = netlink.NewHandleAt(b.ns)
 	}
 	if err != nil {
 		b.Close()
-		return nil, fmt.Errorf("--routes-netns %q: netlink: %w", cfg.NetNS, err)
+		return nil, fmt.Errorf("network namespace %q: netlink: %w", cfg.NetNS, err)
 	}
 	return b, nil
 }
@@ -133,8 +149,8 @@ func (b *Backend) netlinkRoute(r routes.Route) *netlink.Route {
 }
 
 func (b *Backend) where() string {
-	if b.cfg.NetNS == "" {
-		return "this network namespace"
+	if b.cfg.NetNS == HostNetNS {
+		return "this process's network namespace"
 	}
 	return "network namespace " + b.cfg.NetNS
 }

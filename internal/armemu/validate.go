@@ -1,0 +1,53 @@
+package armemu
+
+import (
+	"net/http"
+	"net/netip"
+)
+
+// The checks Azure makes of a write before applying it, answered with Azure's codes.
+
+// checkIfMatch applies the If-Match header of a write: absent or "*" passes on an existing
+// resource, anything else must equal the current etag.
+func checkIfMatch(r *http.Request, t *table) *armError {
+	want := r.Header.Get("If-Match")
+	if want == "" {
+		return nil
+	}
+	if t == nil {
+		if want == "*" {
+			return newError(http.StatusPreconditionFailed, "PreconditionFailed", "Precondition failed.")
+		}
+		return errPrecondition(want, `""`, "")
+	}
+	if want == "*" || want == t.Etag {
+		return nil
+	}
+	return errPrecondition(want, t.Etag, t.id())
+}
+
+// validRoute checks a route the way Azure rejects malformed ones, with Azure's codes.
+func validRoute(r wireRoute) *armError {
+	if r.Name == "" {
+		return newError(http.StatusBadRequest, "InvalidRequestFormat", "Cannot parse the request: a route has no name.")
+	}
+	p := r.Properties
+	if _, err := netip.ParsePrefix(p.AddressPrefix); err != nil {
+		return newError(http.StatusBadRequest, "InvalidAddressPrefixFormat",
+			"Address prefix %s of resource route %s is not formatted correctly. It should follow CIDR notation, for example 10.0.0.0/24.", p.AddressPrefix, r.Name)
+	}
+	if !nextHopTypes[p.NextHopType] {
+		return newError(http.StatusBadRequest, "InvalidRequestFormat",
+			"Cannot parse the request: nextHopType %q of route %s is not one of VirtualNetworkGateway, VnetLocal, Internet, VirtualAppliance, None.", p.NextHopType, r.Name)
+	}
+	if p.NextHopType == "VirtualAppliance" {
+		if _, err := netip.ParseAddr(p.NextHopIPAddress); err != nil {
+			return newError(http.StatusBadRequest, "NextHopIpAddressMustBeSpecifiedForVirtualApplianceNextHopType",
+				"Next hop IP address must be specified for route %s with next hop type VirtualAppliance.", r.Name)
+		}
+	} else if p.NextHopIPAddress != "" {
+		return newError(http.StatusBadRequest, "NextHopIpAddressNotAllowed",
+			"Next hop IP address is only allowed for next hop type VirtualAppliance, not %s (route %s).", p.NextHopType, r.Name)
+	}
+	return nil
+}

@@ -1,0 +1,72 @@
+package routes_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+)
+
+// networkUnavailableMessage returns the node's NetworkUnavailable condition as
+// "Status/Reason: Message".
+func networkUnavailableMessage(t testing.TB, client kubernetes.Interface, name string) string {
+	t.Helper()
+	node, err := client.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get node %s: %v", name, err)
+	}
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeNetworkUnavailable {
+			return string(c.Status) + "/" + c.Reason + ": " + c.Message
+		}
+	}
+	return ""
+}
+
+// A node whose pod CIDR is routed to another node, or lies outside the cluster pod CIDRs, must
+// not be told its network is available: its pods' traffic goes elsewhere or nowhere.
+func TestNodeWhosePodCIDRIsTakenOrOutsideTheClusterStaysNetworkUnavailable(t *testing.T) {
+	srv := emulator(t)
+	client := nodeipamtest.FastClient(t)
+	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
+	nodes := nodesFor(t, 0, 3)
+	owner, twin, outside := nodes[0], nodes[1], nodes[2]
+	twin.podCIDRs = owner.podCIDRs
+	outside.podCIDRs = []string{"192.168.7.0/24", outside.podCIDRs[1]}
+	// The owner first, so it is the older node and keeps the CIDRs.
+	createNodes(t, client, []testNode{owner})
+	createNodes(t, client, []testNode{twin, outside})
+
+	want := map[string]string{
+		owner.name:   "False/RouteCreated: ",
+		twin.name:    `True/NoRouteCreated: dualnet cannot route the node: pod CIDR 10.244.0.0/24 is already routed to node "` + owner.name + `"`,
+		outside.name: "True/NoRouteCreated: dualnet cannot route the node: pod CIDR 192.168.7.0/24 is outside the cluster pod CIDRs",
+	}
+	check := func() (bool, string) {
+		for name, prefix := range want {
+			if got := networkUnavailableMessage(t, client, name); !strings.HasPrefix(got, prefix) {
+				return false, "node " + name + " has NetworkUnavailable " + got + ", want " + prefix + "..."
+			}
+		}
+		return true, ""
+	}
+	nodeipamtest.Eventually(t, 20*time.Second, "conditions of the owner, its twin and the node outside", check)
+	// Still so after a few resyncs: no later sync flips them to RouteCreated.
+	before := srv.Stats().Reads
+	nodeipamtest.Eventually(t, 20*time.Second, "a few resyncs", func() (bool, string) { return srv.Stats().Reads > before+3, "" })
+	if ok, msg := check(); !ok {
+		t.Error(msg)
+	}
+	// Only the owner's routes and the outside node's IPv6 route are in the table.
+	got := routeMap(t, srv)
+	if len(got) != 3 {
+		t.Errorf("table has %d routes, want 3 (owner's two, outside node's IPv6): %v", len(got), keys(got))
+	}
+}
