@@ -5,30 +5,53 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
-// HostRoutes reads (never changes) the destinations of the host's routes in the main table,
-// both families.
+// HostRoutes reads (never changes) the destinations of the host's routes, both families, in
+// the main table and in every table a policy rule (`ip rule`) sends traffic to.
 func HostRoutes() ([]netip.Prefix, error) {
-	routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: 254}, netlink.RT_FILTER_TABLE)
+	tables := map[int]bool{unix.RT_TABLE_MAIN: true}
+	rules, err := netlink.RuleList(netlink.FAMILY_ALL)
 	if err != nil {
-		return nil, fmt.Errorf("list the host's routes: %w", err)
+		return nil, fmt.Errorf("list the host's routing rules: %w", err)
 	}
+	for _, r := range rules {
+		if r.Table > 0 {
+			tables[r.Table] = true
+		}
+	}
+	seen := map[netip.Prefix]bool{}
 	var out []netip.Prefix
-	for _, r := range routes {
-		if r.Dst == nil {
-			continue // a default route
+	for table := range tables {
+		routes, err := netlink.RouteListFiltered(netlink.FAMILY_ALL, &netlink.Route{Table: table}, netlink.RT_FILTER_TABLE)
+		if err != nil {
+			return nil, fmt.Errorf("list the host's routes in table %d: %w", table, err)
 		}
-		ones, _ := r.Dst.Mask.Size()
-		addr, ok := netip.AddrFromSlice(r.Dst.IP)
-		if !ok {
-			continue
+		for _, r := range routes {
+			if p, ok := destination(r); ok && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
 		}
-		p := netip.PrefixFrom(addr.Unmap(), ones)
-		if p.Addr().Is6() && p.Addr().IsLinkLocalUnicast() {
-			continue // fe80::/64 is on every link and never a lab range
-		}
-		out = append(out, p)
 	}
 	return out, nil
+}
+
+// destination is a route's destination, unless it is a default route or one every host has
+// on every link (IPv6 link-local and multicast), which no lab range can mean.
+func destination(r netlink.Route) (netip.Prefix, bool) {
+	if r.Dst == nil {
+		return netip.Prefix{}, false
+	}
+	ones, _ := r.Dst.Mask.Size()
+	addr, ok := netip.AddrFromSlice(r.Dst.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	p := netip.PrefixFrom(addr.Unmap(), ones)
+	if p.Bits() == 0 || p.Addr().IsLinkLocalUnicast() || p.Addr().IsMulticast() {
+		return netip.Prefix{}, false
+	}
+	return p, true
 }

@@ -14,28 +14,22 @@ import (
 )
 
 // CreateNetns makes a named network namespace without moving the caller into it.
-// netns.NewNamed switches the calling thread, so the thread is locked and switched back; if
-// switching back fails the thread stays locked and dies with the goroutine instead of
-// carrying the wrong namespace into other work.
+// netns.NewNamed switches the calling thread into the new namespace, so it runs on a thread of
+// its own that is never unlocked: when the goroutine ends, Go ends the thread with it, and
+// no other work can ever run in the namespace it was left in.
 func CreateNetns(name string) error {
-	runtime.LockOSThread()
-	origin, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		created, err := netns.NewNamed(name)
+		if err == nil {
+			created.Close()
+		}
+		errc <- err
+	}()
+	if err := <-errc; err != nil {
 		return fmt.Errorf("create network namespace %s: %w", name, err)
 	}
-	defer origin.Close()
-	created, err := netns.NewNamed(name)
-	if err != nil {
-		_ = netns.Set(origin)
-		runtime.UnlockOSThread()
-		return fmt.Errorf("create network namespace %s: %w", name, err)
-	}
-	created.Close()
-	if err := netns.Set(origin); err != nil {
-		return fmt.Errorf("return from network namespace %s: %w", name, err)
-	}
-	runtime.UnlockOSThread()
 	return nil
 }
 

@@ -50,7 +50,7 @@ func preflight(cfg Config, out io.Writer) error {
 	if _, err := cfg.Addressing(); err != nil {
 		return err
 	}
-	routes, err := HostRoutes()
+	routes, err := readHostRoutes()
 	if err != nil {
 		return err
 	}
@@ -204,6 +204,9 @@ func findBuildScript() (string, error) {
 	}
 	return "", errors.New("test/kube/build.sh was not found to build them: run `make kube-bins` in a dualnet clone")
 }
+
+// readHostRoutes is HostRoutes; a test replaces it to see Up's answer to a given host.
+var readHostRoutes = HostRoutes
 
 var (
 	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}

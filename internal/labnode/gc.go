@@ -29,6 +29,8 @@ func (c Config) collectGarbage(ctx context.Context, pods []*corev1.Pod) error {
 		valid[string(pod.UID)] = true
 		attachments = append(attachments, cnitypes.GCAttachment{ContainerID: string(pod.UID), IfName: ifName})
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
 	return c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
 		cached, err := cninet.GetCachedAttachments("")
 		if err != nil {

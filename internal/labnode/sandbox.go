@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
@@ -18,6 +19,9 @@ import (
 
 // ifName is the pod's interface, as containerd names it.
 const ifName = "eth0"
+
+// cleanupTimeout bounds a teardown that no longer follows its caller's context.
+const cleanupTimeout = 30 * time.Second
 
 // sandbox is a pod's network: the path of its namespace and its addresses, IPv4 first (from
 // CNI; a hostNetwork pod has the node's namespace and addresses).
@@ -106,10 +110,14 @@ func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
 }
 
 // tearDown runs CNI DEL and removes the pod's namespace; both are idempotent, as CNI DEL must be.
+// It finishes even when ctx ends (the node is stopping): a DEL cut short would leave the
+// plugin's address records behind.
 func (c Config) tearDown(ctx context.Context, pod *corev1.Pod) error {
 	if pod.Spec.HostNetwork {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
 	name := c.podNetns(pod)
 	err := c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
 		return cninet.DelNetworkList(ctx, list, c.runtimeConf(pod, name))
