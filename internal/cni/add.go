@@ -19,6 +19,9 @@ import (
 // nftTimeout bounds the one nft run of a verb; a wedged nft must not wedge pod start.
 const nftTimeout = 20 * time.Second
 
+// cleanupTimeout bounds the teardown of a failed ADD.
+const cleanupTimeout = 5 * time.Second
+
 // attachment is what ADD builds and the result reports.
 type attachment struct {
 	key      podipam.Key
@@ -70,7 +73,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	hook.reached("allocated")
 	defer func() {
 		if err != nil { // leave nothing half-built; DEL would do the same, but may never come
-			_ = teardown(ctx, conf, key, nil)
+			_ = cleanupFailedAdd(ctx, conf, key)
 		}
 	}()
 
@@ -106,4 +109,13 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	}
 	hook.reached("done")
 	return types.PrintResult(a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
+}
+
+// cleanupFailedAdd tears down what a failed ADD built. It runs on a context of its own: the
+// failure may be that ADD's context ran out, and exec will not even start nft on an expired
+// context, which would leave the pod's rules behind.
+func cleanupFailedAdd(ctx context.Context, conf *config.Config, key podipam.Key) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	return teardown(ctx, conf, key, nil)
 }

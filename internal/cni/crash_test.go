@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 
 func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
 	nw := newNetwork(t, 8, "dnbr8")
+	nw.bin = pausablePluginDir(t)
+	nw.reload("1.1.0")
 	survivors := []*pod{nw.addPod("survivor-0"), nw.addPod("survivor-1")}
 	var killed []*cnitest.PodNS
 
@@ -100,6 +103,26 @@ func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
 			t.Errorf("CHECK %s after GC: %v", p.rt.ContainerID, err)
 		}
 	}
+}
+
+var pausable struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// pausablePluginDir builds, once, the plugin with the pause hook (testhook_on.go) into a
+// directory of its own, so that only the tests that kill the plugin at a step run it.
+func pausablePluginDir(t *testing.T) string {
+	t.Helper()
+	pausable.once.Do(func() {
+		pausable.dir = filepath.Join(binDir, "pausable")
+		pausable.err = cnitest.Build(filepath.Join(pausable.dir, "dualnet"), "github.com/dualnet/dualnet/cmd/dualnet-cni", "dualnet_testhooks")
+	})
+	if pausable.err != nil {
+		t.Fatal(pausable.err)
+	}
+	return pausable.dir
 }
 
 // waitForPause waits until the plugin reports that it reached step.

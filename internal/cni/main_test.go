@@ -60,6 +60,7 @@ func TestMain(m *testing.M) {
 // network is one dualnet network on its own bridge and pod CIDRs, so tests do not meet.
 type network struct {
 	t       *testing.T
+	bin     string // where the plugin binary is; binDir unless a test needs another build
 	drv     *cnitest.Driver
 	bridge  string
 	cidrs   []netip.Prefix
@@ -77,7 +78,7 @@ func newNetwork(t *testing.T, n int, bridge string, families ...string) *network
 	if len(families) == 1 && families[0] == "ipv4" {
 		cidrs = cidrs[:1]
 	}
-	nw := &network{t: t, bridge: bridge, cidrs: cidrs, dataDir: t.TempDir()}
+	nw := &network{t: t, bin: binDir, bridge: bridge, cidrs: cidrs, dataDir: t.TempDir()}
 	var raw []string
 	for _, c := range cidrs {
 		raw = append(raw, c.String())
@@ -102,7 +103,7 @@ func (nw *network) reload(cniVersion string) {
 	if err != nil {
 		nw.t.Fatal(err)
 	}
-	nw.drv, err = cnitest.NewDriver(binDir, filepath.Join(nw.dataDir, "libcni-cache"), data)
+	nw.drv, err = cnitest.NewDriver(nw.bin, filepath.Join(nw.dataDir, "libcni-cache"), data)
 	if err != nil {
 		nw.t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/types"
@@ -58,15 +59,20 @@ func (d *Driver) GC(ctx context.Context, valid []types.GCAttachment) error {
 	return d.CNI.GCNetworkList(ctx, d.List, &libcni.GCArgs{ValidAttachments: valid})
 }
 
-// Build compiles the Go main package pkg into the file out. A runtime finds a plugin by its
-// "type", so dualnet-cni is built as "dualnet".
-func Build(out, pkg string) error {
+// Build compiles the Go main package pkg into the file out, with the given build tags (the
+// crash tests' dualnet_testhooks). A runtime finds a plugin by its "type", so dualnet-cni is
+// built as "dualnet".
+func Build(out, pkg string, tags ...string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+	args := []string{"build", "-o", out}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, b)
 	}
 	return nil
 }

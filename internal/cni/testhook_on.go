@@ -1,3 +1,5 @@
+//go:build dualnet_testhooks
+
 package cni
 
 import (
@@ -9,8 +11,9 @@ import (
 
 // Crash tests need the plugin to be killed at a known step of ADD. When CNI_ARGS holds
 // DUALNET_TEST_PAUSE_AT=<step> and DUALNET_TEST_PAUSE_FILE=<path>, the plugin writes its PID
-// to the file on reaching that step and waits there until it is killed. CNI_ARGS comes from
-// the runtime, never from the pod, and nothing in a real runtime sets these keys.
+// to the file on reaching that step and waits there until it is killed. Only a plugin built
+// with -tags dualnet_testhooks (by the tests that need it) has this hook; the plugin that
+// ships gets the no-op of testhook_off.go.
 type pauseHook struct{ at, file string }
 
 func newPauseHook(cniArgs string) pauseHook {
