@@ -9,25 +9,33 @@ KUBE_BIN_DIR := $(DUALNET_CACHE)/kube/$(KUBE_VERSION)
 export DUALNET_KUBE_BIN ?= $(KUBE_BIN_DIR)
 FUZZTIME ?= 10s
 
-.PHONY: all build test vet unit fuzz kube-bins plan clean
+.PHONY: all build test vet unit e2e fuzz kube-bins lab lab-down plan bench clean
 
 all: build
 
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## plan: the main job until the lab lands: show a dual-stack node allocation.
+## lab: the main job: a 3-node dual-stack kubenet cluster on this machine (kubectl works).
+lab: build kube-bins
+	./bin/dualnet lab up
+	@echo 'kubectl: export KUBECONFIG=$$(mktemp) && ./bin/dualnet lab kubeconfig > $$KUBECONFIG'
+
+lab-down: build
+	./bin/dualnet lab down
+
+## plan: check the default spec and show three nodes' allocation (no lab needed).
 plan:
 	$(GO) build -o bin/ ./cmd/dualnet
 	./bin/dualnet plan --ip-families ipv4,ipv6 --nodes 3
 
-## kube-bins: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy.
+## kube-bins: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl.
 kube-bins:
 	KUBE_VERSION=$(KUBE_VERSION) OUT=$(KUBE_BIN_DIR) bash test/kube/build.sh
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(GO) vet ./...
+	$(GO) vet -tags e2e ./...
 
 ## unit: every Go test in the module; namespace and control-plane tests need root.
 unit: kube-bins
@@ -42,7 +50,18 @@ fuzz:
 	  done; \
 	done
 
-test: vet unit fuzz
+## e2e: the AKS walkthrough, command for command, on `dualnet lab`.
+e2e: kube-bins
+	$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e
+
+## bench: every benchmark, dualnet against its reference, figures and ratios printed.
+bench: build kube-bins
+	bash bench/cni/run.sh
+	bash bench/ipam/run.sh
+	bash bench/routes/run.sh
+	bash bench/dataplane/run.sh
+
+test: vet unit e2e fuzz
 
 clean:
 	rm -rf bin
