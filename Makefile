@@ -36,6 +36,8 @@ kube-bins:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet -tags e2e ./...
+	$(GO) vet -tags dualnet_testhooks ./internal/cni/...
+	$(GO) mod tidy -diff
 
 ## unit: every Go test in the module; namespace and control-plane tests need root.
 unit: kube-bins
