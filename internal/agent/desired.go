@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"net/netip"
+	"slices"
 
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
@@ -21,6 +22,9 @@ type desiredState struct {
 	masquerade masquerade.Config
 	routes     []hostroutes.Route
 	ipv4, ipv6 bool // families present on this node
+	// noNodeIP names the families ("IPv4", "IPv6") of the cluster's pod CIDRs for which the
+	// node reports no InternalIP: masquerade drops their pods' egress leaving the cluster.
+	noNodeIP []string
 }
 
 func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error) {
@@ -36,6 +40,15 @@ func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error)
 		},
 	}
 	d.gateways = bridge.Gateways(self.podCIDRs)
+	for _, f := range []struct {
+		name string
+		is4  bool
+	}{{"IPv4", true}, {"IPv6", false}} {
+		_, hasIP := self.ipOf(f.is4)
+		if !hasIP && slices.ContainsFunc(cfg.Spec.PodCIDRs, func(p netip.Prefix) bool { return p.Addr().Is4() == f.is4 }) {
+			d.noNodeIP = append(d.noNodeIP, f.name)
+		}
+	}
 	for _, p := range self.podCIDRs {
 		d.ipv4, d.ipv6 = d.ipv4 || p.Addr().Is4(), d.ipv6 || p.Addr().Is6()
 	}

@@ -60,3 +60,19 @@ func TestDesiredStateWaitsForPodCIDRs(t *testing.T) {
 		t.Errorf("err = %v, want errNoPodCIDRs", err)
 	}
 }
+
+func TestDesiredStateNamesTheFamilyWithoutAnInternalIP(t *testing.T) {
+	cfg := Config{NodeName: "n0", Spec: netspec.Default(), Routes: HostRoutes, Bridge: "cbr0"}
+	nodes := twoNodes()
+	nodes[0].ips = nodes[0].ips[:1] // IPv4 only
+	d, err := desiredFor(cfg, nodes[0], nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.noNodeIP, []string{"IPv6"}) {
+		t.Errorf("noNodeIP = %v, want [IPv6]", d.noNodeIP)
+	}
+	if full, _ := desiredFor(cfg, twoNodes()[0], twoNodes()); len(full.noNodeIP) != 0 {
+		t.Errorf("noNodeIP of a node with both InternalIPs = %v, want none", full.noNodeIP)
+	}
+}

@@ -53,6 +53,12 @@ func (a *Agent) sync(ctx context.Context) error {
 			a.cfg.NodeName, r.Dst, r.Via, a.cfg.NodeName)
 		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
 	}
+	for _, family := range desired.noNodeIP {
+		a.recorder.Eventf(self, corev1.EventTypeWarning, "InternalIPMissing",
+			"node %s has no %s InternalIP in status.addresses, so there is no address to SNAT its pods' %s egress to: %s traffic from pods to destinations outside the cluster's pod CIDRs is dropped until the node reports an %s InternalIP",
+			a.cfg.NodeName, family, family, family, family)
+		logger.Info("No InternalIP of a family: its pod egress leaving the cluster is dropped", "family", family)
+	}
 	a.changes.Add(int64(len(done.changes)))
 	if len(done.changes) > 0 {
 		logger.Info("Dataplane changed", "changes", done.changes)

@@ -62,6 +62,17 @@ func NodeAddrs(i int) (netip.Addr, netip.Addr) {
 // default spec) in host-route mode and waits for their agents to be ready.
 func NewCluster(t testing.TB, nodes int) *Cluster {
 	t.Helper()
+	return NewClusterReporting(t, nodes, func(i int) []netip.Addr {
+		v4, v6 := NodeAddrs(i)
+		return []netip.Addr{v4, v6}
+	})
+}
+
+// NewClusterReporting is NewCluster where node i's Node object reports internalIPs(i) as its
+// InternalIPs, while its namespace still holds both of NodeAddrs(i): a node whose kubelet
+// reports one family only.
+func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []netip.Addr) *Cluster {
+	t.Helper()
 	dptest.RequireRoot(t)
 	c := &Cluster{VNet: dptest.NewVNet(t)}
 	c.VNetHost = c.VNet.AddHost(t, "vhost", netip.MustParseAddr("172.30.0.100"), netip.MustParseAddr("fd00:30::100"))
@@ -84,7 +95,7 @@ func NewCluster(t testing.TB, nodes int) *Cluster {
 			CNIConfDir: n.confDir, CNIBinDir: n.binDir, CNIPlugin: c.plugin, CNIDataDir: n.dataDir,
 			Bridge: "cbr0", Namespace: n.Host.NS, Resync: Resync,
 		}
-		CreateNode(t, n.Name, n.PodCIDRs, v4, v6)
+		CreateNode(t, n.Name, n.PodCIDRs, internalIPs(i)...)
 		c.Nodes = append(c.Nodes, n)
 	}
 	for _, n := range c.Nodes {

@@ -13,7 +13,8 @@ type Config struct {
 	// NonMasqueradeCIDRs are further destinations that see pods' own addresses.
 	NonMasqueradeCIDRs []netip.Prefix
 	// NodeIPs are the node's InternalIPs, at most one per family: the SNAT source of that
-	// family. A family with no node IP gets no SNAT rule.
+	// family. Pod egress of a family with no node IP (but with cluster pod CIDRs) that would
+	// leave the cluster is dropped, and counted, instead of leaving with the pod's source.
 	NodeIPs []netip.Addr
 }
 

@@ -25,30 +25,54 @@ func desiredFor(c Config) desired {
 	for _, f := range families {
 		d.sets[f.podSet()] = collapse(filter(c.ClusterPodCIDRs, f))
 		d.sets[f.noMasqSet()] = collapse(filter(c.NonMasqueradeCIDRs, f))
-		for _, ip := range c.NodeIPs {
-			if !f.holdsAddr(ip) {
-				continue
-			}
-			ip = ip.Unmap()
+		leaving := []string{
+			f.match, "saddr", "@" + f.podSet(),
+			f.match, "daddr", "!=", "@" + f.podSet(),
+			f.match, "daddr", "!=", "@" + f.noMasqSet(),
+		}
+		if ip, ok := nodeIPOf(c.NodeIPs, f); ok {
 			d.rules = append(d.rules, &knftables.Rule{
-				Chain: chainName,
-				Rule: knftables.Concat(
-					f.match, "saddr", "@"+f.podSet(),
-					f.match, "daddr", "!=", "@"+f.podSet(),
-					f.match, "daddr", "!=", "@"+f.noMasqSet(),
-					"snat", f.match, "to", ip,
-				),
+				Chain:   chainName,
+				Rule:    knftables.Concat(leaving, "snat", f.match, "to", ip),
 				Comment: knftables.PtrTo(ruleComment(f, ip)),
+			})
+		} else if len(d.sets[f.podSet()]) > 0 {
+			// Without a node IP of the family there is no address to SNAT to, and a packet
+			// let out with its pod source would leak the pod's address and never get an
+			// answer (nothing outside routes the pod CIDRs back). The counter shows how much
+			// is refused. A nat chain sees the first packet of each connection, so dropping
+			// it there refuses the whole connection, but only if conntrack tracks the
+			// family: the kernel enables it per family for a snat expression (nft_nat_init
+			// asks for the NAT family only), so with no snat of this family the chain would
+			// never see its packets. "ct state new" is what turns conntrack on for both
+			// families of the inet table (nft_ct_get_init), and says what is dropped.
+			d.rules = append(d.rules, &knftables.Rule{
+				Chain:   chainName,
+				Rule:    knftables.Concat(leaving, "ct", "state", "new", "counter", "drop"),
+				Comment: knftables.PtrTo(dropComment(f)),
 			})
 		}
 	}
 	return d
 }
 
+func nodeIPOf(ips []netip.Addr, f ipFamily) (netip.Addr, bool) {
+	for _, ip := range ips {
+		if f.holdsAddr(ip) {
+			return ip.Unmap(), true
+		}
+	}
+	return netip.Addr{}, false
+}
+
 // ruleComment names the SNAT address, so that comparing comments with the kernel's also
 // compares the one value in a rule that changes between nodes.
 func ruleComment(f ipFamily, ip netip.Addr) string {
 	return "SNAT " + f.name + " pod egress leaving the cluster to node IP " + ip.String()
+}
+
+func dropComment(f ipFamily) string {
+	return "drop " + f.name + " pod egress leaving the cluster: the node has no " + f.name + " InternalIP to SNAT to"
 }
 
 func (d desired) setNames() []string {

@@ -69,7 +69,7 @@ func TestSyncTwiceChangesNothing(t *testing.T) {
 	}
 }
 
-func TestSyncFollowsANewNodeIPAndDropsAFamily(t *testing.T) {
+func TestSyncFollowsANewNodeIPAndDropsOffClusterEgressOfAFamilyWithoutOne(t *testing.T) {
 	fake := knftables.NewFake(knftables.InetFamily, TableName)
 	m := New(fake)
 	if _, err := m.Sync(context.Background(), dualStackConfig()); err != nil {
@@ -139,4 +139,16 @@ func TestCleanupRemovesTheTable(t *testing.T) {
 	if err := m.Cleanup(context.Background()); err != nil {
 		t.Errorf("second cleanup: %v", err)
 	}
+}
+
+func TestSyncDropsNothingOfAFamilyTheClusterDoesNotHave(t *testing.T) {
+	c := Config{
+		ClusterPodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16")},
+		NodeIPs:         []netip.Addr{netip.MustParseAddr("192.168.10.4")},
+	}
+	fake := knftables.NewFake(knftables.InetFamily, TableName)
+	if _, err := New(fake).Sync(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	compareGolden(t, "ipv4-single-stack.nft", fake.Dump())
 }
