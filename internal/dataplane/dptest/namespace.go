@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -29,11 +30,21 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
-// NewNamespace creates a named network namespace (/run/netns/<name>) with loopback up.
+// sweepOnce removes, before this process makes its first namespace, the ones that test
+// processes which died without their cleanup (a -timeout panic, a kill) left behind.
+var sweepOnce sync.Once
+
+// NewNamespace creates a named network namespace (/run/netns/<name>, see namespaceName) with
+// loopback up.
 func NewNamespace(t testing.TB, what string) (name string, ns nodens.Namespace) {
 	t.Helper()
 	RequireRoot(t)
-	name = Name(what)
+	sweepOnce.Do(func() {
+		for _, err := range SweepDeadNamespaces() {
+			t.Logf("sweeping namespaces of dead test processes: %v", err)
+		}
+	})
+	name = namespaceName(what, os.Getpid(), counter.Add(1))
 	Run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() {
 		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
