@@ -150,13 +150,14 @@ func createNode(t *testing.T, client kubernetes.Interface, name string, podCIDRs
 	}
 }
 
-// startProcess starts bin with args, stops it (SIGTERM, then SIGKILL after 20s) when the test
+// startProcess starts bin with args (and env added to this process's), stops it (SIGTERM, then SIGKILL after 20s) when the test
 // ends, and returns its combined output so far at any time.
-func startProcess(t *testing.T, bin string, args []string) *syncBuffer {
+func startProcess(t *testing.T, bin string, args []string, env ...string) *syncBuffer {
 	t.Helper()
 	out := &syncBuffer{}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)

@@ -1,0 +1,88 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/controlplane"
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/kubetest"
+)
+
+// The agent binary, with the DaemonSet's args and NODE_NAME, authenticated as its service
+// account, sets up a node (a network namespace this test makes) and posts its events, and is
+// never refused. Only the paths change: the node's namespace, and temporary directories
+// instead of the host's /etc/cni/net.d, /opt/cni/bin and /var/lib/dualnet.
+func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
+	applyManifest(t)
+	for _, a := range agentNeeds {
+		if err := waitForAccess(context.Background(), "dualnet-agent", a, true); err != nil {
+			t.Fatalf("dualnet-agent may not %s: %v", a, err)
+		}
+	}
+	user, groups := serviceAccount("dualnet-agent")
+	cfg, err := kubetest.Plane().ClientConfig(user, groups...)
+	if err != nil {
+		t.Fatalf("client certificate for %s: %v", user, err)
+	}
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "dualnet-agent.kubeconfig")
+	if err := controlplane.WriteKubeconfig(kubeconfig, cfg); err != nil {
+		t.Fatal(err)
+	}
+	plugin := filepath.Join(dir, "dualnet-cni")
+	if err := cnitest.Build(plugin, "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
+		t.Fatal(err)
+	}
+	vnet := dptest.NewVNet(t)
+	host := vnet.AddHost(t, "node", netip.MustParseAddr("172.30.0.4"), netip.MustParseAddr("fd00:30::4"))
+
+	// The node reports its IPv4 InternalIP only: the agent warns with an InternalIPMissing event.
+	node := fmt.Sprintf("dn-deploy-%d-agent", os.Getpid())
+	createNode(t, kubetest.Client(), node, []string{"10.244.0.0/24", "fd12:3456:789a::/80"}, host.IPv4.String())
+
+	confDir, binDir, dataDir := filepath.Join(dir, "net.d"), filepath.Join(dir, "bin"), filepath.Join(dir, "data")
+	container := agentDaemonSet(t).Spec.Template.Spec.Containers[0]
+	args := append(slices.Clone(container.Args), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
+		"--netns=/run/netns/"+host.Name, "--cni-conf-dir="+confDir, "--cni-bin-dir="+binDir,
+		"--cni-data-dir="+dataDir, "--cni-plugin="+plugin)
+	out := startProcess(t, buildCommand(t, "dualnet-agent"), args, "NODE_NAME="+node)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	eventually(ctx, t, "the CNI conflist and plugin installed", func() error {
+		for _, f := range []string{cniconfig.ConfigPath(confDir), filepath.Join(binDir, "dualnet")} {
+			if _, err := os.Stat(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	eventually(ctx, t, "an InternalIPMissing event for node "+node, func() error {
+		events, err := kubetest.Client().CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{
+			FieldSelector: "involvedObject.name=" + node})
+		if err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == "InternalIPMissing" {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none InternalIPMissing", len(events.Items))
+	})
+	if log := out.String(); strings.Contains(strings.ToLower(log), "forbidden") {
+		t.Errorf("the API server refused dualnet-agent something; its log:\n%s", log)
+	}
+}
