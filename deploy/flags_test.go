@@ -148,6 +148,9 @@ func TestManifestPodsAreWiredToTheirFlags(t *testing.T) {
 
 	agentSpec := ds.Spec.Template.Spec
 	agent := agentSpec.Containers[0]
+	if agent.Image != controller.Image {
+		t.Errorf("images differ: controller %s, agent %s: one image holds every binary", controller.Image, agent.Image)
+	}
 	if !toleratesEverything(agentSpec) {
 		t.Errorf("agent: tolerates %+v, want every taint (operator Exists)", agentSpec.Tolerations)
 	}
