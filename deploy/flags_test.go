@@ -133,6 +133,11 @@ func TestManifestPodsAreWiredToTheirFlags(t *testing.T) {
 	if *dep.Spec.Replicas != 2 {
 		t.Errorf("controller: %d replicas, want 2", *dep.Spec.Replicas)
 	}
+	// Host-network replicas cannot share a node: a surge replica would wait forever on a
+	// two-node cluster.
+	if ru := dep.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxSurge == nil || ru.MaxSurge.IntValue() != 0 {
+		t.Errorf("controller: rolling update %+v, want maxSurge 0", ru)
+	}
 	controller := dep.Spec.Template.Spec.Containers[0]
 	if v, _ := flagValue(controller.Args, "--leader-elect"); v != "true" {
 		t.Errorf("controller: --leader-elect=%q, want true with 2 replicas", v)
