@@ -10,6 +10,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
@@ -148,11 +149,14 @@ func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
 	})
 }
 
-func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T) {
+// deleteANodeFromAFullRouteTable fills a 4-route table with two dual-stack nodes, makes a third
+// node wait for room, then deletes the first node. It returns the client, the node names and
+// the deleted node's blocks, which the waiting third node should get next.
+func deleteANodeFromAFullRouteTable(t *testing.T, hook *routesHook, holdDown time.Duration) (kubernetes.Interface, []string, []string) {
+	t.Helper()
 	client := nodeipamtest.FastClient(t)
-	hook := &routesHook{}
 	spec := mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
-	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: time.Hour})
+	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: holdDown})
 	names := nodeipamtest.Names(t, 3)
 	nodeipamtest.CreateNodes(t, client, names[:2], nil)
 	nodeipamtest.Eventually(t, 30*time.Second, "two nodes fill the route table", func() (bool, string) {
@@ -165,10 +169,15 @@ func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T
 		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
 		return warned[names[2]], fmt.Sprint(warned)
 	})
-
 	if err := client.CoreV1().Nodes().Delete(context.Background(), names[0], metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	return client, names, first
+}
+
+func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T) {
+	hook := &routesHook{}
+	client, names, first := deleteANodeFromAFullRouteTable(t, hook, time.Hour)
 	nodeipamtest.Eventually(t, 30*time.Second, "IPAM asks whether the deleted node's routes are gone", func() (bool, string) {
 		return hook.wasAsked(first), ""
 	})
@@ -183,25 +192,8 @@ func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T
 }
 
 func TestControllerReusesABlockAfterTheHoldDownWhenRoutesAreNeverReportedGone(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
 	hook := &routesHook{} // never says gone
-	spec := mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
-	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: time.Second})
-	names := nodeipamtest.Names(t, 3)
-	nodeipamtest.CreateNodes(t, client, names[:2], nil)
-	nodeipamtest.Eventually(t, 30*time.Second, "two nodes fill the route table", func() (bool, string) {
-		got := nodeipamtest.PodCIDRs(t, client)
-		return nodeipamtest.Count(names, got) == 2, fmt.Sprint(got)
-	})
-	first := nodeipamtest.PodCIDRs(t, client)[names[0]]
-	nodeipamtest.CreateNodes(t, client, names[2:], nil)
-	nodeipamtest.Eventually(t, 30*time.Second, "the third node is told there is no room", func() (bool, string) {
-		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
-		return warned[names[2]], fmt.Sprint(warned)
-	})
-	if err := client.CoreV1().Nodes().Delete(context.Background(), names[0], metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	client, names, first := deleteANodeFromAFullRouteTable(t, hook, time.Second)
 	start := time.Now()
 	nodeipamtest.Eventually(t, 30*time.Second, "the waiting node gets the block once the hold-down passes", func() (bool, string) {
 		got := nodeipamtest.PodCIDRs(t, client)[names[2]]
