@@ -12,12 +12,19 @@ import (
 
 var podCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.1.0/24"), netip.MustParsePrefix("fd12:3456:789a:0:1::/80")}
 
-func TestEnsureCreatesBridgeWithGatewaysAndIsIdempotent(t *testing.T) {
-	name, _ := dptest.NewNamespace(t, "br")
+// netlinkIn is a netlink handle inside the test's namespace; failing to get one ends the test.
+func netlinkIn(t *testing.T, name string) *netlink.Handle {
+	t.Helper()
 	h, err := dptest.Netlink(t, name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h
+}
+
+func TestEnsureCreatesBridgeWithGatewaysAndIsIdempotent(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "br")
+	h := netlinkIn(t, name)
 	gws := Gateways(podCIDRs)
 	for i := 0; i < 2; i++ {
 		if _, err := Ensure(h, "cbr0", gws, 1450); err != nil {
@@ -37,10 +44,7 @@ func TestEnsureCreatesBridgeWithGatewaysAndIsIdempotent(t *testing.T) {
 
 func TestEnsureReplacesStaleGatewayAndKeepsMAC(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "br")
-	h, err := dptest.Netlink(t, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := netlinkIn(t, name)
 	first, err := Ensure(h, "cbr0", Gateways(podCIDRs[:1]), 1500)
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +69,7 @@ func TestEnsureReplacesStaleGatewayAndKeepsMAC(t *testing.T) {
 func TestEnsureRefusesALinkThatIsNotABridge(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "br")
 	dptest.InNS(t, name, "ip", "link", "add", "cbr0", "type", "veth", "peer", "name", "cbr0-peer")
-	h, err := dptest.Netlink(t, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := netlinkIn(t, name)
 	if _, err := Ensure(h, "cbr0", nil, 1500); err == nil || !strings.Contains(err.Error(), "not a bridge") {
 		t.Errorf("Ensure over a veth = %v, want a 'not a bridge' error", err)
 	}
@@ -81,11 +82,8 @@ func TestEnsureRefusesABridgeHoldingTheNodesAddressAndLeavesItAlone(t *testing.T
 	dptest.InNS(t, name, "ip", "link", "set", "br0", "up")
 	dptest.InNS(t, name, "ip", "addr", "add", "192.168.50.10/24", "dev", "br0")
 	dptest.InNS(t, name, "ip", "addr", "add", "10.244.1.77/24", "dev", "br0")
-	h, err := dptest.Netlink(t, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = Ensure(h, "br0", Gateways(podCIDRs), 1450)
+	h := netlinkIn(t, name)
+	_, err := Ensure(h, "br0", Gateways(podCIDRs), 1450)
 	if err == nil || !strings.Contains(err.Error(), "bridge br0") || !strings.Contains(err.Error(), "192.168.50.10/24") {
 		t.Fatalf("Ensure over a bridge holding 192.168.50.10/24 = %v, want an error naming br0 and the address", err)
 	}
@@ -104,10 +102,7 @@ func TestEnsureTakesAForeignBridgeWhoseAddressesAreInsideThePodCIDRs(t *testing.
 	name, _ := dptest.NewNamespace(t, "br")
 	dptest.InNS(t, name, "ip", "link", "add", "cbr0", "type", "bridge")
 	dptest.InNS(t, name, "ip", "addr", "add", "10.244.1.77/24", "dev", "cbr0")
-	h, err := dptest.Netlink(t, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := netlinkIn(t, name)
 	link, err := Ensure(h, "cbr0", Gateways(podCIDRs), 1500)
 	if err != nil {
 		t.Fatal(err)
@@ -123,10 +118,7 @@ func TestEnsureTakesAForeignBridgeWhoseAddressesAreInsideThePodCIDRs(t *testing.
 
 func TestEnsureMarksTheBridgesItCreatesAsOwned(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "br")
-	h, err := dptest.Netlink(t, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := netlinkIn(t, name)
 	link, err := Ensure(h, "cbr0", Gateways(podCIDRs), 1500)
 	if err != nil {
 		t.Fatal(err)
