@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 )
@@ -28,16 +25,9 @@ func BenchmarkBinaryAssigns200Nodes(b *testing.B) {
 			names[i] = fmt.Sprintf("binbench-%d-%03d", round, i)
 		}
 		nodeipamtest.CreateNodes(b, client, names, nil)
-		nodeipamtest.Eventually(b, 120*time.Second, "200 nodes assigned", func() (bool, string) {
-			n := nodeipamtest.Count(names, nodeipamtest.PodCIDRs(b, client))
-			return n == 200, fmt.Sprint(n)
-		})
+		nodeipamtest.WaitAssigned(b, client, names, 120*time.Second)
 		b.StopTimer()
-		nodeipamtest.DeleteNodes(b, client, names)
-		nodeipamtest.Eventually(b, 60*time.Second, "nodes deleted", func() (bool, string) {
-			list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
-			return err == nil && len(list.Items) == 0, ""
-		})
+		nodeipamtest.DeleteNodesAndWait(b, client, names)
 		b.StartTimer()
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/200nodes")

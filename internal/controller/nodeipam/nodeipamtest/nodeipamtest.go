@@ -162,3 +162,23 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 		time.Sleep(50 * time.Millisecond) // the poll interval, not a wait for state
 	}
 }
+
+// WaitAssigned polls until every node in names has pod CIDRs, failing the test after within.
+func WaitAssigned(t testing.TB, client kubernetes.Interface, names []string, within time.Duration) {
+	t.Helper()
+	Eventually(t, within, fmt.Sprintf("%d nodes assigned", len(names)), func() (bool, string) {
+		n := Count(names, PodCIDRs(t, client))
+		return n == len(names), fmt.Sprint(n)
+	})
+}
+
+// DeleteNodesAndWait deletes names and waits, up to a minute, until the API server lists no
+// nodes at all, so the next round of a benchmark starts from an empty cluster.
+func DeleteNodesAndWait(t testing.TB, client kubernetes.Interface, names []string) {
+	t.Helper()
+	DeleteNodes(t, client, names)
+	Eventually(t, 60*time.Second, "nodes deleted", func() (bool, string) {
+		list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+		return err == nil && len(list.Items) == 0, ""
+	})
+}
