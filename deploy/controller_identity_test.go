@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
+	"github.com/dualnet/dualnet/internal/testutil/syncbuf"
 )
 
 // The strongest proof that the controller's RBAC is enough: the real binary, with the
@@ -152,9 +151,9 @@ func createNode(t *testing.T, client kubernetes.Interface, name string, podCIDRs
 
 // startProcess starts bin with args (and env added to this process's), stops it (SIGTERM, then SIGKILL after 20s) when the test
 // ends, and returns its combined output so far at any time.
-func startProcess(t *testing.T, bin string, args []string, env ...string) *syncBuffer {
+func startProcess(t *testing.T, bin string, args []string, env ...string) *syncbuf.Buffer {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
@@ -197,22 +196,4 @@ func eventually(ctx context.Context, t *testing.T, what string, cond func() erro
 		case <-ticker.C:
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/syncbuf"
 )
 
 var (
@@ -58,7 +58,7 @@ type controllerProcess struct {
 	t          testing.TB
 	cmd        *exec.Cmd
 	healthAddr string
-	log        *syncBuffer
+	log        *syncbuf.Buffer
 	exited     chan struct{}
 }
 
@@ -70,7 +70,7 @@ var fastLease = []string{"--leader-elect-lease-duration=5s", "--leader-elect-ren
 // which hands the Lease over) when the test ends, if it is still running.
 func startProcess(t testing.TB, args ...string) *controllerProcess {
 	t.Helper()
-	p := &controllerProcess{t: t, healthAddr: freeAddr(t), log: &syncBuffer{}, exited: make(chan struct{})}
+	p := &controllerProcess{t: t, healthAddr: freeAddr(t), log: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	args = append([]string{"--kubeconfig", kubetest.KubeconfigPath(), "--health-addr", p.healthAddr,
 		"--kube-api-qps=500", "--kube-api-burst=1000", "-v=2"}, args...)
 	p.cmd = exec.Command(controllerBinary(t), args...)
@@ -151,24 +151,6 @@ func freeAddr(t testing.TB) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// syncBuffer is a bytes.Buffer the process and the test may use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // runToExit runs the binary to completion with a deadline and returns its exit code and output.
