@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // ServePeerAddress runs an HTTP server inside ns on port (both families) that answers each
@@ -80,15 +81,7 @@ func PeerAddressSeen(ctx context.Context, ns nodens.Namespace, addr netip.Addr, 
 // with cond's last error.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, within, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := poll.Until(within, 100*time.Millisecond, cond); err != nil {
+		t.Fatalf("%s: not within %s: %v", what, within, err)
 	}
 }

@@ -5,6 +5,7 @@ package nodeipamtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // FastClient talks to the test API server without client-side throttling getting in the way
@@ -150,18 +152,21 @@ func Events(t testing.TB, client kubernetes.Interface, reason string) (nodes map
 // what was awaited and the last state cond reported.
 func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, state := cond()
-		if ok {
-			return
+	var state string
+	err := poll.Until(timeout, 50*time.Millisecond, func() error {
+		var ok bool
+		if ok, state = cond(); !ok {
+			return errNotYet
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s; last state: %s", timeout, what, state)
-		}
-		time.Sleep(50 * time.Millisecond) // the poll interval, not a wait for state
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("after %v: %s; last state: %s", timeout, what, state)
 	}
 }
+
+// errNotYet stands for a false condition; Eventually reports the condition's state instead.
+var errNotYet = errors.New("not yet")
 
 // WaitAssigned polls until every node in names has pod CIDRs, failing the test after within.
 func WaitAssigned(t testing.TB, client kubernetes.Interface, names []string, within time.Duration) {
