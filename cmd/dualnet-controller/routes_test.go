@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs runs the binary as the lab
@@ -124,11 +126,16 @@ func TestRoutesNetnsThatCannotBeOpenedIsNamedByItsFlag(t *testing.T) {
 
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, what)
+	err := poll.Until(timeout, 50*time.Millisecond, func() error {
+		if !cond() {
+			return errNotYet
 		}
-		time.Sleep(50 * time.Millisecond) // poll interval, not a wait for state
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("after %v: %s", timeout, what)
 	}
 }
+
+// errNotYet stands for a false condition; waitFor reports what it waited for instead.
+var errNotYet = errors.New("not yet")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -20,14 +21,19 @@ func testConfig(t *testing.T) Config {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s: %s", what)
+	err := poll.Until(30*time.Second, 20*time.Millisecond, func() error {
+		if !cond() {
+			return errNotYet
 		}
-		time.Sleep(20 * time.Millisecond) // the poll interval, not a wait for state
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("after 30s: %s", what)
 	}
 }
+
+// errNotYet stands for a false condition; waitFor reports what it waited for instead.
+var errNotYet = errors.New("not yet")
 
 func TestOneOfTwoElectorsLeadsAndTheOtherTakesOverWhenItStops(t *testing.T) {
 	cfg := testConfig(t)
