@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // testLab is one `dualnet lab` for a test, under a name of its own.
@@ -153,16 +155,8 @@ func leftovers(name, stateDir string) []string {
 // eventually polls check until it returns nil or the deadline passes.
 func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s: %v", what, timeout, err)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := poll.Until(timeout, 200*time.Millisecond, check); err != nil {
+		t.Fatalf("%s: not within %s: %v", what, timeout, err)
 	}
 }
 
