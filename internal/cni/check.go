@@ -3,6 +3,7 @@ package cni
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -12,7 +13,6 @@ import (
 	"github.com/containernetworking/plugins/pkg/ip"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
-	"sigs.k8s.io/knftables"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/config"
@@ -42,10 +42,11 @@ func cmdCheck(args *skel.CmdArgs) error {
 	if err := checkStore(conf, key, prev); err != nil {
 		return err
 	}
-	if err := checkHostVeth(conf, hostVethName(key)); err != nil {
+	index, err := checkHostVeth(conf, hostVethName(key))
+	if err != nil {
 		return err
 	}
-	if err := checkRules(hostVethName(key)); err != nil {
+	if err := checkRules(hostVethName(key), index, prev); err != nil {
 		return err
 	}
 	return ns.WithNetNSPath(args.Netns, func(ns.NetNS) error {
@@ -83,35 +84,48 @@ func checkStore(conf *config.Config, key podipam.Key, prev *current.Result) erro
 	return nil
 }
 
-func checkHostVeth(conf *config.Config, name string) error {
+// checkHostVeth checks the host end and returns its interface index.
+func checkHostVeth(conf *config.Config, name string) (int, error) {
 	link, err := netlink.LinkByName(name)
 	if err != nil {
-		return fmt.Errorf("host veth %s: %w", name, err)
+		return 0, fmt.Errorf("host veth %s: %w", name, err)
 	}
 	br, err := netlink.LinkByName(conf.Bridge)
 	if err != nil {
-		return fmt.Errorf("bridge %s: %w", conf.Bridge, err)
+		return 0, fmt.Errorf("bridge %s: %w", conf.Bridge, err)
 	}
 	if link.Attrs().MasterIndex != br.Attrs().Index {
-		return fmt.Errorf("host veth %s is not a port of bridge %s", name, conf.Bridge)
+		return 0, fmt.Errorf("host veth %s is not a port of bridge %s", name, conf.Bridge)
 	}
 	if link.Attrs().Flags&net.FlagUp == 0 {
-		return fmt.Errorf("host veth %s is down", name)
+		return 0, fmt.Errorf("host veth %s is down", name)
 	}
-	return nil
+	return link.Attrs().Index, nil
 }
 
-func checkRules(veth string) error {
-	nft, err := knftables.New(knftables.BridgeFamily, antispoof.Table)
+// checkRules checks that the pod's port is registered with exactly the addresses of
+// prevResult.
+func checkRules(veth string, index int, prev *current.Result) error {
+	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
+	defer cancel()
+	pods, err := antispoof.Pods(ctx)
 	if err != nil {
-		return fmt.Errorf("nftables: %w", err)
+		return err
 	}
-	rules, err := nft.ListRules(context.Background(), antispoof.ChainName(veth))
-	if err != nil {
-		return fmt.Errorf("anti-spoofing chain %s: %w", antispoof.ChainName(veth), err)
+	pod, ok := pods[index]
+	if !ok {
+		return fmt.Errorf("anti-spoofing: port %s is not registered in table bridge %s", veth, antispoof.Table)
 	}
-	if len(rules) == 0 {
-		return fmt.Errorf("anti-spoofing chain %s is empty", antispoof.ChainName(veth))
+	want := map[string]bool{}
+	for _, c := range prev.IPs {
+		want[c.Address.IP.String()] = true
+	}
+	got := map[string]bool{}
+	for _, a := range pod.Addrs {
+		got[a.String()] = true
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("anti-spoofing: port %s may send from %v, prevResult has %v", veth, pod.Addrs, prev.IPs)
 	}
 	return nil
 }

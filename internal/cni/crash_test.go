@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,7 @@ func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
 	var killed []*cnitest.PodNS
 
 	// At every step of ADD, deterministically: the plugin pauses there and is killed.
-	for _, step := range []string{"allocated", "veth", "configured", "done"} {
+	for _, step := range []string{"allocated", "veth", "registered", "configured", "done"} {
 		sandbox := newSandbox(t)
 		killed = append(killed, sandbox)
 		file := filepath.Join(t.TempDir(), "paused")
@@ -75,10 +76,13 @@ func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
 	var want []string
 	for _, p := range survivors {
 		veth := p.result.Interfaces[1].Name
-		want = append(want, "store pod/"+p.rt.ContainerID+":eth0", "veth "+veth, "nft chain pod-"+veth, "nft chain ports element "+veth)
+		want = append(want, "store pod/"+p.rt.ContainerID+":eth0", "veth "+veth)
+		var addrs []netip.Addr
 		for i := range p.result.IPs {
 			want = append(want, "store ip/"+p.addr(i).String())
+			addrs = append(addrs, p.addr(i))
 		}
+		want = append(want, fmt.Sprintf("anti-spoofing port %s %v", veth, addrs))
 	}
 	got := nw.leftovers()
 	slices.Sort(got)

@@ -1,7 +1,6 @@
 package cni
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -14,51 +13,41 @@ import (
 // cmdDel succeeds whatever is already gone: the namespace, the veth, the rules or the
 // allocation (CNI spec: DEL must be idempotent).
 func cmdDel(args *skel.CmdArgs) error {
-	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
-	defer cancel()
-	nft := antispoof.Start(ctx) // loads while the store is read; see antispoof.Pending
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
-		nft.Cancel()
 		return err
 	}
-	return teardown(ctx, conf, podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}, nft)
+	return teardown(conf, podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName})
 }
 
-// teardown removes one attachment: veth and rules first, the address record last, so that a
-// failure leaves the record for the next DEL or GC to find. The pod end of the veth dies
-// with the host end, so the pod namespace is not needed. teardown ends nft, which may be
-// nil.
-func teardown(ctx context.Context, conf *config.Config, key podipam.Key, nft *antispoof.Pending) error {
-	if nft == nil {
-		nft = antispoof.Start(ctx)
-	}
+// teardown removes one attachment: the port's registration and the veth first, the address
+// record last, so that a failure leaves the record for the next DEL or GC to find. The pod
+// end of the veth dies with the host end, so the pod namespace is not needed.
+func teardown(conf *config.Config, key podipam.Key) error {
 	store, err := podipam.Open(conf.StoreDir(), conf.PodCIDRs)
 	if err != nil {
-		nft.Cancel()
 		return err
 	}
-	_, recorded, err := store.Lookup(key)
+	addrs, recorded, err := store.Lookup(key)
 	if err != nil {
-		nft.Cancel()
 		return err
 	}
 	veth := hostVethName(key)
-	// ADD writes the record before it creates rules, so without a record there are no
-	// rules to remove and DEL spares itself the nft run.
-	nftDone := make(chan error, 1)
-	if recorded {
-		go func() { nftDone <- nft.Remove(ctx, veth) }()
-	} else {
-		nft.Cancel()
-		nftDone <- nil
+	link, err := findHostVeth(veth)
+	if err != nil {
+		return err
 	}
-	verr := deleteHostVeth(veth)
-	if err := <-nftDone; err != nil {
-		return fmt.Errorf("remove anti-spoofing rules of %s: %w", veth, err)
-	}
-	if verr != nil {
-		return verr
+	if link != nil {
+		// Registrations are keyed by the port's interface index, which dies with the
+		// veth, so without a veth there is nothing left that could use them.
+		if recorded {
+			if err := antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, Addrs: addrs}); err != nil {
+				return fmt.Errorf("anti-spoofing rules of %s: %w", veth, err)
+			}
+		}
+		if err := deleteLink(link); err != nil {
+			return err
+		}
 	}
 	return store.Release(key)
 }

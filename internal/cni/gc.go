@@ -14,7 +14,7 @@ import (
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
-// cmdGC releases every allocation, host veth and rule chain of an attachment that is not in
+// cmdGC releases every allocation, host veth and anti-spoofing registration of an attachment that is not in
 // cni.dev/valid-attachments: what a plugin killed in the middle of ADD leaves behind.
 // Host veths and rules are node-wide, so a node runs one dualnet network (DESIGN.md).
 func cmdGC(args *skel.CmdArgs) error {
@@ -40,9 +40,18 @@ func cmdGC(args *skel.CmdArgs) error {
 	if err := gcVeths(conf.Bridge, validVeths); err != nil {
 		errs = append(errs, err)
 	}
+	// After the veths: a port kept is one that survived gcVeths.
+	keep := map[int]bool{}
+	for veth := range validVeths {
+		if link, err := findHostVeth(veth); err != nil {
+			errs = append(errs, err)
+		} else if link != nil {
+			keep[link.Attrs().Index] = true
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
 	defer cancel()
-	if _, err := antispoof.GC(ctx, func(veth string) bool { return validVeths[veth] }); err != nil {
+	if _, err := antispoof.GC(ctx, func(index int) bool { return keep[index] }); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -18,10 +19,10 @@ import (
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
-	"sigs.k8s.io/knftables"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // binDir holds the dualnet-cni binary that every test drives through libcni.
@@ -197,7 +198,7 @@ func inPod(t *testing.T, p *cnitest.PodNS, name string, args ...string) string {
 }
 
 // leftovers lists what the network still holds: reservations and records in the store,
-// host veths on its bridge, and anti-spoofing chains and map entries.
+// host veths on its bridge, and anti-spoofing registrations.
 func (nw *network) leftovers() []string {
 	nw.t.Helper()
 	var left []string
@@ -208,9 +209,7 @@ func (nw *network) leftovers() []string {
 		}
 	}
 	left = append(left, hostVeths(nw.t)...)
-	for _, c := range podChains(nw.t) {
-		left = append(left, "nft chain "+c)
-	}
+	left = append(left, registeredPorts(nw.t)...)
 	return left
 }
 
@@ -232,32 +231,29 @@ func hostVeths(t *testing.T) []string {
 	return out
 }
 
-// podChains lists the anti-spoofing pod chains and port map entries of the node.
-func podChains(t *testing.T) []string {
+// registeredPorts lists the ports registered in the anti-spoofing sets of the node, by
+// name. DEL retires a port's elements with a timeout of one clock tick, so it first waits
+// (briefly) until no element names a port that no longer exists.
+func registeredPorts(t *testing.T) []string {
 	t.Helper()
-	nft, err := knftables.New(knftables.BridgeFamily, antispoof.Table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chains, err := nft.List(context.Background(), "chain")
-	if knftables.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, c := range chains {
-		if strings.HasPrefix(c, "pod-") {
-			out = append(out, c)
+	err := poll.Until(time.Second, 5*time.Millisecond, func() error {
+		pods, err := antispoof.Pods(context.Background())
+		if err != nil {
+			return err
 		}
-	}
-	elems, err := nft.ListElements(context.Background(), "map", "ports")
-	if err != nil && !knftables.IsNotFound(err) {
+		out = nil
+		for index, p := range pods {
+			ifc, err := net.InterfaceByIndex(index)
+			if err != nil {
+				return fmt.Errorf("port %d is registered with %v but gone: %w", index, p.Addrs, err)
+			}
+			out = append(out, fmt.Sprintf("anti-spoofing port %s %v", ifc.Name, p.Addrs))
+		}
+		return nil
+	})
+	if err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range elems {
-		out = append(out, "ports element "+strings.Join(e.Key, "."))
 	}
 	return out
 }

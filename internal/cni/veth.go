@@ -11,10 +11,10 @@ import (
 	"github.com/dualnet/dualnet/internal/cni/config"
 )
 
-// createVeth creates the pair in one request: the host end on the bridge, up, and the pod
-// end already inside the pod namespace under its final name. A host end left by an earlier
-// ADD of the same attachment (a retry after a crash) is replaced.
-func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Config) error {
+// createVeth creates the pair: the host end on the bridge, up, and the pod end already
+// inside the pod namespace under its final name. A host end left by an earlier ADD of the
+// same attachment (a retry after a crash) is replaced. It returns the host end's index.
+func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Config) (int, error) {
 	attrs := netlink.NewLinkAttrs()
 	attrs.Name = a.hostVeth
 	attrs.MTU = conf.MTU
@@ -30,34 +30,47 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 	err := netlink.LinkAdd(veth)
 	if errors.Is(err, unix.EEXIST) {
 		if derr := deleteHostVeth(a.hostVeth); derr != nil {
-			return derr
+			return 0, derr
 		}
 		err = netlink.LinkAdd(veth)
 	}
 	if err != nil {
-		return fmt.Errorf("create veth %s (pod end %s in %s): %w", a.hostVeth, a.key.IfName, podNS.Path(), err)
+		return 0, fmt.Errorf("create veth %s (pod end %s in %s): %w", a.hostVeth, a.key.IfName, podNS.Path(), err)
 	}
 	if conf.Hairpin {
 		// Hairpin lets a pod reach itself through a service VIP that kube-proxy DNATs back to it.
 		if err := netlink.LinkSetHairpin(veth, true); err != nil {
-			return fmt.Errorf("hairpin on %s: %w", a.hostVeth, err)
+			return 0, fmt.Errorf("hairpin on %s: %w", a.hostVeth, err)
 		}
 	}
-	return nil
+	return veth.Attrs().Index, nil
 }
 
 // deleteHostVeth removes the host end (the kernel removes the pod end with it); a missing
 // link is not an error.
 func deleteHostVeth(name string) error {
+	link, err := findHostVeth(name)
+	if link == nil {
+		return err
+	}
+	return deleteLink(link)
+}
+
+// findHostVeth returns the host end, or nil and no error if there is none.
+func findHostVeth(name string) (netlink.Link, error) {
 	link, err := netlink.LinkByName(name)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("find veth %s: %w", name, err)
+		return nil, fmt.Errorf("find veth %s: %w", name, err)
 	}
+	return link, nil
+}
+
+func deleteLink(link netlink.Link) error {
 	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("delete veth %s: %w", name, err)
+		return fmt.Errorf("delete veth %s: %w", link.Attrs().Name, err)
 	}
 	return nil
 }

@@ -5,190 +5,127 @@
 //
 // The rules live in their own nftables table, `bridge dualnet-antispoof`. The bridge family
 // is the one that sees pod-to-pod frames: they are switched by the bridge and never reach
-// the inet hooks unless br_netfilter is loaded. Each pod has one chain, pod-<host veth>,
-// reached through the verdict map `ports` keyed by the pod's host veth name, so DEL and GC
-// remove exactly one pod's rules and leave everybody else's alone.
+// the inet hooks unless br_netfilter is loaded. The rules are fixed, written once per node;
+// a pod is a handful of set elements keyed by the interface index of its host veth
+// (`42 . 10.244.1.2`). Frames from a dualnet port (a host veth, named PortPrefix…) that is
+// not registered are dropped.
 //
-// It must not touch any other table, and it runs nft once per transaction: the plugin is on
-// the pod start path and an nft process costs milliseconds.
+// Keys are interface indexes, not names, because the kernel never hands an index out twice
+// in a namespace's life: the elements of a deleted port can never let another port send,
+// so they need not be deleted the moment the pod goes. That matters for speed. ADD and DEL
+// change elements straight over netlink (elements.go, netlink.go), because an nft process
+// costs milliseconds, most of a pod start. Adding elements is nearly free, but any deletion
+// in nftables makes the commit wait for an RCU grace period (about 10 ms measured on Linux
+// 6.18). So DEL does not delete: it sets the pod's elements to expire in a millisecond (an
+// update, which costs what an add costs; Linux 6.10 and later), and the kernel's set
+// garbage collector removes them. On older kernels the update does nothing and the inert
+// elements stay until GC, which deletes for real. The ruleset itself and the rare GC go
+// through nft, in text a person can read.
+//
+// It must not touch any other table.
 package antispoof
 
 import (
-	"encoding/hex"
-	"net/netip"
-	"strings"
-
 	"sigs.k8s.io/knftables"
 )
 
-// Table is the nftables table (family bridge) that holds every pod's rules.
+// Table is the nftables table (family bridge) that holds the rules.
 const Table = "dualnet-antispoof"
 
+// PortPrefix starts the name of every host veth dualnet creates; the rules check every
+// port whose name starts with it, and let any other bridge's ports be.
+const PortPrefix = "dn"
+
+// The sets, keyed by the host veth's interface index: the registered ports, the addresses
+// each may send from, and the IPv6 addresses each may claim in a Neighbor Advertisement (the pod's IPv6
+// addresses again, typed as the raw field the NA rule reads; see naTarget).
 const (
-	portsMap    = "ports"
-	chainPrefix = "pod-"
-	baseChain   = "prerouting"
+	portsSet     = "ports"
+	ipv4Set      = "ipv4"
+	ipv6Set      = "ipv6"
+	naTargetsSet = "na-targets"
 )
 
-// Pod is what the rules of one pod depend on.
-type Pod struct {
-	// HostVeth is the pod's bridge port (the host end of its veth).
-	HostVeth string
-	// Addrs are the pod's own addresses.
-	Addrs []netip.Addr
-	// Owner says whose rules these are (the container ID), as a comment for people.
-	Owner string
-}
-
-// ChainName is the name of the pod chain of a host veth.
-func ChainName(hostVeth string) string { return chainPrefix + hostVeth }
-
-// newTransaction returns an empty transaction on the table. knftables.New runs
-// `nft --version` and `nft --check` before it hands out an Interface (about 20 ms measured
-// here, more than a whole ADD should take), so the plugin borrows only knftables'
-// transaction writer, from the in-memory implementation, and runs `nft -f -` once itself.
-func newTransaction() *knftables.Transaction {
-	return knftables.NewFake(knftables.BridgeFamily, Table).NewTransaction()
-}
-
-// addSkeleton makes sure the table, the ports map and the base chain exist; the base chain
-// is flushed and refilled so that it holds exactly its one rule, however often this runs.
-func addSkeleton(tx *knftables.Transaction) {
-	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet: pods send only from their own addresses")})
-	tx.Add(&knftables.Map{Name: portsMap, Type: "ifname : verdict"})
-	tx.Add(&knftables.Chain{
-		Name:     baseChain,
-		Type:     knftables.PtrTo(knftables.FilterType),
-		Hook:     knftables.PtrTo(knftables.PreroutingHook),
-		Priority: knftables.PtrTo(knftables.FilterPriority),
-	})
-	tx.Flush(&knftables.Chain{Name: baseChain})
-	tx.Add(&knftables.Rule{Chain: baseChain, Rule: "iifname vmap @" + portsMap})
-}
-
-// InstallTransaction adds the rules of one pod, assuming the table, the ports map and the
-// base chain exist (they do after the first pod of the node). It leaves the base chain
-// alone: any change to a base chain, even re-adding it unchanged, and any removal of rules
-// costs the kernel an RCU grace period (about 10 ms measured here), while adding a new chain
-// with its rules does not.
-func InstallTransaction(p Pod) *knftables.Transaction {
-	tx := newTransaction()
-	addPod(tx, p, false)
-	return tx
-}
-
-// SetupAndInstallTransaction builds the whole table and then adds the pod's rules, replacing
-// any it had: for the first pod of a node, and when InstallTransaction failed.
-func SetupAndInstallTransaction(p Pod) *knftables.Transaction {
-	tx := newTransaction()
-	addSkeleton(tx)
-	addPod(tx, p, true)
-	return tx
-}
-
-func addPod(tx *knftables.Transaction, p Pod, replace bool) {
-	chain := ChainName(p.HostVeth)
-	tx.Add(&knftables.Chain{Name: chain, Comment: knftables.PtrTo("pod " + p.Owner)})
-	if replace {
-		tx.Flush(&knftables.Chain{Name: chain})
-	}
-	for _, r := range podRules(p.Addrs) {
-		tx.Add(&knftables.Rule{Chain: chain, Rule: r})
-	}
-	tx.Add(portElement(p.HostVeth))
-}
-
-// RemoveTransaction deletes the rules of one pod, assuming they exist.
-func RemoveTransaction(hostVeth string) *knftables.Transaction {
-	tx := newTransaction()
-	chain := &knftables.Chain{Name: ChainName(hostVeth)}
-	tx.Delete(portElement(hostVeth))
-	tx.Flush(chain)
-	tx.Delete(chain)
-	return tx
-}
-
-// SetupAndRemoveTransaction deletes the rules of the pods on the given host veths whether
-// or not they exist (adding before deleting: nft has no "delete if present" before nft
-// 1.0.8's destroy). It builds the whole table first, so that it never leaves a ports map
-// without the base chain that uses it.
-func SetupAndRemoveTransaction(hostVeths ...string) *knftables.Transaction {
-	tx := newTransaction()
-	addSkeleton(tx)
-	for _, veth := range hostVeths {
-		chain := &knftables.Chain{Name: ChainName(veth)}
-		tx.Add(chain)
-		tx.Add(portElement(veth))
-		tx.Delete(portElement(veth))
-		tx.Flush(chain)
-		tx.Delete(chain)
-	}
-	return tx
-}
-
-func portElement(hostVeth string) *knftables.Element {
-	return &knftables.Element{
-		Map:   portsMap,
-		Key:   []string{`"` + hostVeth + `"`},
-		Value: []string{"goto " + ChainName(hostVeth)},
-	}
-}
-
-// podRules are the drop rules of one pod's chain, in nft syntax. Frames that pass them all
-// are accepted by the base chain's policy.
-func podRules(addrs []netip.Addr) []string {
-	var v4, v6 []string
-	var own6 []netip.Addr
-	for _, a := range addrs {
-		if a.Is4() {
-			v4 = append(v4, a.String())
-		} else {
-			v6 = append(v6, a.String())
-			own6 = append(own6, a)
-		}
-	}
-	// Neighbour discovery and MLD send from the link-local address, and from :: before it
-	// exists (RFC 4861, RFC 3810); the pod's link-local is derived by its own kernel.
-	v6 = append([]string{"::", "fe80::/10"}, v6...)
-	rules := []string{
-		knftables.Concat("ether type ip6 ip6 saddr !=", set(v6), "counter drop"),
-		// The IPv6 twin of the ARP rule below: a Neighbor Advertisement, sent from the pod's
-		// own link-local, whose target is another pod's address would steal that pod's
-		// traffic. The pod may advertise only its own addresses and link-locals.
-		knftables.Concat("ether type ip6 icmpv6 type nd-neighbor-advert", naTarget, "!=", set(naTargets(own6)), "counter drop"),
-		// VLAN-tagged or other frames would carry IP past the checks above.
-		"ether type != { ip, ip6, arp } counter drop",
-	}
-	if len(v4) == 0 {
-		return append([]string{"ether type { ip, arp } counter drop"}, rules...)
-	}
-	return append([]string{
-		knftables.Concat("ether type ip ip saddr !=", set(v4), "counter drop"),
-		// A forged ARP sender would steal another pod's address as surely as a forged IP
-		// source. 0.0.0.0 is the sender of ARP probes (RFC 5227), which claim nothing.
-		knftables.Concat("ether type arp arp saddr ip !=", set(append([]string{"0.0.0.0"}, v4...)), "counter drop"),
-	}, rules...)
-}
+// The chains: the base chain and one chain per protocol, so a frame meets only its own
+// family's rules.
+const (
+	baseChain = "prerouting"
+	ipv4Chain = "pod-ipv4"
+	arpChain  = "pod-arp"
+	ipv6Chain = "pod-ipv6"
+	naChain   = "pod-na"
+)
 
 // naTarget is the Target Address of a Neighbor Advertisement: bytes 8 to 23 of the ICMPv6
-// message (RFC 4861 section 4.4). The rule reads it as a raw transport header field because
-// the nft of Debian 12 (1.0.6) cannot parse `icmpv6 taddr`; naTargets spells the allowed
-// targets as the 128-bit integers such a field compares with.
+// message (RFC 4861 section 4.4). The rules read it as a raw transport header field because
+// the nft of Debian 12 (1.0.6) cannot parse `icmpv6 taddr`.
 const naTarget = "@th,64,128"
 
-// naTargets are the allowed targets: every link-local (fe80::/10) and the pod's addresses.
-func naTargets(own []netip.Addr) []string {
-	out := []string{"0xfe800000000000000000000000000000-0xfebfffffffffffffffffffffffffffff"}
-	for _, a := range own {
-		b := a.As16()
-		out = append(out, "0x"+hex.EncodeToString(b[:]))
-	}
-	return out
-}
+// linkLocalTargets is fe80::/10 as the 128-bit integers naTarget compares with.
+const linkLocalTargets = "0xfe800000000000000000000000000000-0xfebfffffffffffffffffffffffffffff"
 
-func set(items []string) string {
-	if len(items) == 1 {
-		return items[0]
+// rulesetTransaction writes the whole table: the sets are added (their elements kept) and
+// every chain is flushed and refilled, so running it again, even while pods are being
+// added, leaves exactly these rules and every pod's elements.
+func rulesetTransaction() *knftables.Transaction {
+	tx := knftables.NewFake(knftables.BridgeFamily, Table).NewTransaction()
+	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet: pods send only from their own addresses")})
+	// Flag timeout: elements are added without one (they live as long as the pod), and DEL
+	// gives them one to retire them.
+	timeout := []knftables.SetFlag{knftables.TimeoutFlag}
+	tx.Add(&knftables.Set{Name: portsSet, Type: "iface_index", Flags: timeout, Comment: knftables.PtrTo("host veths of pods")})
+	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("IPv4 addresses of the pod on each port")})
+	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("IPv6 addresses of the pod on each port")})
+	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
+	chains := map[string][]string{
+		baseChain: {
+			knftables.Concat("iifname !=", `"`+PortPrefix+`*"`, "accept"),
+			// Fail closed: a port without elements (ADD has not finished, or DEL has run)
+			// sends nothing.
+			knftables.Concat("iif != @"+portsSet, "counter drop"),
+			knftables.Concat("ether type vmap { ip : jump", ipv4Chain, ", arp : jump", arpChain, ", ip6 : jump", ipv6Chain, "}"),
+			// VLAN-tagged or other frames would carry IP past the checks.
+			"counter drop",
+		},
+		ipv4Chain: {
+			"iif . ip saddr @" + ipv4Set + " accept",
+			"counter drop",
+		},
+		arpChain: {
+			// 0.0.0.0 is the sender of ARP probes (RFC 5227), which claim nothing. A forged
+			// sender would steal another pod's address as surely as a forged IP source.
+			"arp saddr ip 0.0.0.0 accept",
+			"iif . arp saddr ip @" + ipv4Set + " accept",
+			"counter drop",
+		},
+		ipv6Chain: {
+			// Neighbour discovery and MLD send from the link-local address, and from :: before
+			// it exists (RFC 4861, RFC 3810); the pod's link-local is derived by its own kernel.
+			"ip6 saddr != { ::, fe80::/10 } iif . ip6 saddr != @" + ipv6Set + " counter drop",
+			"icmpv6 type nd-neighbor-advert jump " + naChain,
+			"accept",
+		},
+		naChain: {
+			// The IPv6 twin of the ARP rule: an advertisement whose target is another pod's
+			// address would steal that pod's traffic.
+			knftables.Concat(naTarget, linkLocalTargets, "accept"),
+			"iif . " + naTarget + " @" + naTargetsSet + " accept",
+			"counter drop",
+		},
 	}
-	return "{ " + strings.Join(items, ", ") + " }"
+	// Jump targets first: a rule may only jump to a chain that exists.
+	for _, name := range []string{ipv4Chain, arpChain, naChain, ipv6Chain, baseChain} {
+		chain := &knftables.Chain{Name: name}
+		if name == baseChain {
+			chain.Type = knftables.PtrTo(knftables.FilterType)
+			chain.Hook = knftables.PtrTo(knftables.PreroutingHook)
+			chain.Priority = knftables.PtrTo(knftables.FilterPriority)
+		}
+		tx.Add(chain)
+		tx.Flush(chain)
+		for _, r := range chains[name] {
+			tx.Add(&knftables.Rule{Chain: name, Rule: r})
+		}
+	}
+	return tx
 }

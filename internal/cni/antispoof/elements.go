@@ -1,0 +1,52 @@
+package antispoof
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/vishvananda/netlink/nl"
+)
+
+// Pod is what the elements of one pod depend on.
+type Pod struct {
+	// Index is the interface index of the pod's bridge port (the host end of its veth).
+	Index int
+	// Addrs are the pod's own addresses.
+	Addrs []netip.Addr
+}
+
+// setKeys are keys of one set, each the bytes the kernel stores.
+type setKeys struct {
+	set  string
+	keys [][]byte
+}
+
+// elements are the keys of the pod's elements, set by set. Each key is a concatenation,
+// and nft lays out each field of a concatenation whole and in the byte order of the
+// expression that reads it: the interface index (meta iif) as a 4-byte integer in host
+// byte order, an IPv4 address (4 bytes), an IPv6 address or the 128-bit NA target (16
+// bytes) in network byte order.
+func (p Pod) elements() ([]setKeys, error) {
+	if p.Index <= 0 {
+		return nil, fmt.Errorf("anti-spoofing: interface index %d of the host veth: must be positive", p.Index)
+	}
+	port := make([]byte, 4)
+	nl.NativeEndian().PutUint32(port, uint32(p.Index))
+	v4 := setKeys{set: ipv4Set}
+	v6 := setKeys{set: ipv6Set}
+	for _, a := range p.Addrs {
+		key := append(append([]byte{}, port...), a.AsSlice()...)
+		if a.Is4() {
+			v4.keys = append(v4.keys, key)
+		} else {
+			v6.keys = append(v6.keys, key)
+		}
+	}
+	out := []setKeys{{set: portsSet, keys: [][]byte{port}}}
+	for _, s := range []setKeys{v4, v6, {set: naTargetsSet, keys: v6.keys}} {
+		if len(s.keys) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,158 @@
+package antispoof
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
+)
+
+// TestMain runs the package in a network namespace of its own: the tests below write the
+// table into the kernel and read it back with nft. The interface indexes they register
+// belong to no interface, so nft prints them as numbers.
+func TestMain(m *testing.M) {
+	if err := cnitest.RunInNodeNamespace(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func nftList(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("nft", "list", "table", "bridge", Table).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list table: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func freshTable(t *testing.T) {
+	t.Helper()
+	_ = exec.Command("nft", "delete", "table", "bridge", Table).Run()
+	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "bridge", Table).Run() })
+}
+
+func install(t *testing.T, pods ...Pod) {
+	t.Helper()
+	for _, p := range pods {
+		if err := Install(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func indexes(t *testing.T) []int {
+	t.Helper()
+	pods, err := Pods(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(maps.Keys(pods))
+}
+
+func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
+	freshTable(t)
+	a := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2")
+	install(t, a, a, pod(1002, "10.244.1.3")) // a twice: a retried ADD
+	dump := nftList(t)
+	for _, want := range []string{
+		"1001 . 10.244.1.2",
+		"1002 . 10.244.1.3",
+		"elements = { 1001 . fd12:3456:789a:0:1::2 }",
+		"elements = { 1001 . 0xfd123456789a00000001000000000002 }",
+	} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("want %q in\n%s", want, dump)
+		}
+	}
+	pods, err := Pods(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods) != 2 {
+		t.Errorf("Pods: %v, want 1001 and 1002", pods)
+	}
+	if got := pods[1001].Addrs; len(got) != 2 || got[0].String() != "10.244.1.2" || got[1].String() != "fd12:3456:789a:0:1::2" {
+		t.Errorf("Pods: 1001 has %v", got)
+	}
+}
+
+func TestRetireTakesOnlyThatPodAndToleratesWhatIsGone(t *testing.T) {
+	freshTable(t)
+	a, b := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2"), pod(1002, "10.244.1.3", "fd12:3456:789a:0:1::3")
+	if err := Retire(a); err != nil { // DEL before the node's first ADD: no table yet
+		t.Fatalf("Retire without a table: %v", err)
+	}
+	install(t, a, b)
+	for range 2 { // DEL is idempotent
+		if err := Retire(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := poll.Until(2*time.Second, 10*time.Millisecond, func() error {
+		if got := indexes(t); !slices.Equal(got, []int{1002}) {
+			return fmt.Errorf("registered ports %v, want [1002]", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pod 1001's elements did not expire: %v", err)
+	}
+	dump := nftList(t)
+	for _, want := range []string{"1002 . 10.244.1.3", "1002 . fd12:3456:789a:0:1::3", "1002 . 0xfd123456789a00000001000000000003"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("pod 1002's %q went away with 1001:\n%s", want, dump)
+		}
+	}
+}
+
+func TestRemoveTakesOnlyThatPodAndToleratesWhatIsGone(t *testing.T) {
+	freshTable(t)
+	a, b := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2"), pod(1002, "10.244.1.3")
+	if err := Remove(a); err != nil {
+		t.Fatalf("Remove without a table: %v", err)
+	}
+	install(t, a, b)
+	// Half gone (an operator deleted one element): the rest still goes.
+	if out, err := exec.Command("nft", "delete", "element", "bridge", Table, ipv4Set, "{ 1001 . 10.244.1.2 }").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for range 2 {
+		if err := Remove(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := indexes(t); !slices.Equal(got, []int{1002}) {
+		t.Errorf("after Remove: registered ports %v, want [1002]", got)
+	}
+	if dump := nftList(t); strings.Contains(dump, "0xfd123456789a00000001000000000002") {
+		t.Errorf("Remove left 1001's NA target:\n%s", dump)
+	}
+}
+
+func TestGCRemovesExactlyThePodsNotKept(t *testing.T) {
+	freshTable(t)
+	for i := range 3 {
+		install(t, pod(1001+i, fmt.Sprintf("10.244.1.%d", i+2), fmt.Sprintf("fd12:3456:789a:0:1::%d", i+2)))
+	}
+	removed, err := GC(context.Background(), func(index int) bool { return index == 1002 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	if !slices.Equal(removed, []int{1001, 1003}) {
+		t.Errorf("GC removed %v, want [1001 1003]", removed)
+	}
+	if got := indexes(t); !slices.Equal(got, []int{1002}) {
+		t.Errorf("after GC: registered ports %v, want [1002]", got)
+	}
+}
