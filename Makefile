@@ -15,8 +15,9 @@ FUZZTIME ?= 20000x
 
 all: build
 
+# Static binaries: the agent copies dualnet-cni onto the node, whatever its libc.
 build:
-	$(GO) build -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
 
 ## lab: the main job: a 3-node dual-stack kubenet cluster on this machine (kubectl works).
 lab: build kube-bins

@@ -1,7 +1,9 @@
 // Command cni measures dualnet-cni against the upstream bridge + host-local plugins
 // (containernetworking/plugins v1.10.0, built from the module in go.mod) through the same
 // libcni driver, in one run: single-stack and dual-stack, sequential and parallel, ADD and
-// DEL latency percentiles and the ratios dualnet/upstream.
+// DEL latency percentiles and the ratios dualnet/upstream. A plugin that does no work (floor/)
+// runs through the same driver, so that the table also shows what every call costs before
+// any plugin does anything, and the ratio of the time the two plugins spend above it.
 //
 // It runs as root inside a network namespace it creates (the "node"), with pod namespaces
 // dn-bench*; nothing touches the host's network.
@@ -65,13 +67,14 @@ func run(pods, parallel, rounds int) error {
 		"dualnet":    "github.com/dualnet/dualnet/cmd/dualnet-cni",
 		"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
 		"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
+		"floor":      "github.com/dualnet/dualnet/bench/cni/floor",
 	} {
 		if err := cnitest.Build(filepath.Join(bin, out), pkg); err != nil {
 			return err
 		}
 	}
 	startLoad := loadAverage()
-	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}}
+	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}, {"floor", floorConf}}
 	scenarios := []scenario{{"single", 1}, {"dual", 1}, {"single", parallel}, {"dual", parallel}}
 
 	type key struct {
@@ -83,8 +86,8 @@ func run(pods, parallel, rounds int) error {
 	for _, sc := range scenarios {
 		for r := 0; r < rounds; r++ {
 			order := plugins
-			if r%2 == 1 { // alternate, so neither plugin always runs on a warmer machine
-				order = []plugin{plugins[1], plugins[0]}
+			if r%2 == 1 { // alternate, so no plugin always runs on a warmer machine
+				order = []plugin{plugins[2], plugins[1], plugins[0]}
 			}
 			for _, p := range order {
 				add, del, err := measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
@@ -100,18 +103,19 @@ func run(pods, parallel, rounds int) error {
 	fmt.Printf("\n%d pods x %d rounds per scenario; latency of one libcni call (ms); load average %s at start, %s at end\n\n",
 		pods, rounds, startLoad, loadAverage())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\t")
+	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\tfloor p50\tratio above floor p50\t")
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
 			d := percentiles(samples[key{"dualnet", sc, verb}])
 			u := percentiles(samples[key{"upstream", sc, verb}])
+			f := percentiles(samples[key{"floor", sc, verb}])
 			mode := "sequential"
 			if sc.parallel > 1 {
 				mode = fmt.Sprintf("%d-way", sc.parallel)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t\n", sc.stack, mode, verb,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%.2f\t\n", sc.stack, mode, verb,
 				ms(d[0]), ms(d[1]), ms(d[2]), ms(u[0]), ms(u[1]), ms(u[2]),
-				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]))
+				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]), ms(f[0]), ratio(d[0]-f[0], u[0]-f[0]))
 		}
 	}
 	return tw.Flush()
@@ -203,6 +207,11 @@ func upstreamConf(stack, dataDir string) []byte {
 		"type": "bridge", "bridge": "cbr1", "isGateway": true, "hairpinMode": true, "mtu": 1500,
 		"ipam": map[string]any{"type": "host-local", "ranges": ranges, "routes": routes, "dataDir": dataDir},
 	})
+}
+
+// floorConf runs the plugin that does no work.
+func floorConf(string, string) []byte {
+	return conflist("floor", map[string]any{"type": "floor"})
 }
 
 func conflist(name string, plugin map[string]any) []byte {

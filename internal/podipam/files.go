@@ -3,7 +3,6 @@ package podipam
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
 	"strings"
@@ -67,11 +66,4 @@ func readNames(dir string) ([]string, error) {
 		return nil, fmt.Errorf("read address store %s: %w", dir, err)
 	}
 	return names, nil
-}
-
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("release %s: %w", path, err)
-	}
-	return nil
 }

@@ -76,7 +76,7 @@ func (s *Store) GC(keep func(Key) bool) ([]Key, error) {
 		}
 		for _, a := range al.Addrs { // reservations without a record
 			if owner, ok := s.owner(a); ok && owner == al.Key {
-				if err := removeIfExists(s.ipPath(a)); err != nil {
+				if err := s.retire(s.ipPath(a)); err != nil {
 					return released, err
 				}
 			}
@@ -89,7 +89,7 @@ func (s *Store) GC(keep func(Key) bool) ([]Key, error) {
 	}
 	for a := range used {
 		if _, ok := s.owner(a); !ok {
-			if err := removeIfExists(s.ipPath(a)); err != nil {
+			if err := s.retire(s.ipPath(a)); err != nil {
 				return released, err
 			}
 		}

@@ -7,6 +7,7 @@
 //	lock                 flock(2) held while allocations change
 //	pod/<cid>:<ifname>   the attachment's addresses, one a line (written first)
 //	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
+//	spare/               released files, kept for reuse (recycle.go)
 //
 // The pod record is written before the reservations and before the caller configures any
 // interface, so a plugin killed at any point leaves a record that Release or GC finds.
@@ -54,7 +55,7 @@ type Store struct {
 
 // Open prepares the store directory for the given ranges.
 func Open(dir string, ranges []netip.Prefix) (*Store, error) {
-	for _, sub := range []string{"ip", "pod"} {
+	for _, sub := range []string{"ip", "pod", "spare"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return nil, fmt.Errorf("address store %s: %w", dir, err)
 		}
@@ -115,7 +116,7 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 		addrs = append(addrs, a)
 	}
 	// The record first: whatever happens next, Release and GC can find these addresses.
-	if err := os.WriteFile(s.podPath(k), formatAddrs(addrs), 0o600); err != nil {
+	if err := s.writeNew(s.podPath(k), formatAddrs(addrs)); err != nil {
 		return nil, fmt.Errorf("write address record of %s: %w", k, err)
 	}
 	for _, a := range addrs {
@@ -143,12 +144,12 @@ func (s *Store) release(k Key) error {
 	}
 	for _, a := range addrs {
 		if owner, ok := s.owner(a); ok && owner == k {
-			if err := removeIfExists(s.ipPath(a)); err != nil {
+			if err := s.retire(s.ipPath(a)); err != nil {
 				return err
 			}
 		}
 	}
-	return removeIfExists(s.podPath(k))
+	return s.retire(s.podPath(k))
 }
 
 // fits says whether a record has exactly one address inside each configured range.
@@ -182,16 +183,8 @@ func (s *Store) reclaim(k Key, addrs []netip.Addr) bool {
 }
 
 func (s *Store) reserve(a netip.Addr, k Key) error {
-	f, err := os.OpenFile(s.ipPath(a), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := s.writeNew(s.ipPath(a), []byte(k.String())); err != nil {
 		return fmt.Errorf("reserve %s for %s: %w", a, k, err)
-	}
-	_, werr := f.WriteString(k.String())
-	if err := f.Close(); werr == nil {
-		werr = err
-	}
-	if werr != nil {
-		return fmt.Errorf("reserve %s for %s: %w", a, k, werr)
 	}
 	return nil
 }

@@ -71,6 +71,9 @@ func Build(out, pkg string, tags ...string) error {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
+	// Static, as CNI plugins ship (a runtime runs them on whatever host libc there is), and
+	// no dynamic loader to pay for on every call.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %s: %w\n%s", strings.Join(cmd.Args[1:], " "), err, b)
 	}
