@@ -12,12 +12,33 @@ import (
 	"time"
 )
 
-// iperf3 measures TCP throughput in Gbit/s from namespace client to a one-off server in
-// namespace server listening on addr.
-func iperf3(b testing.TB, client, server string, addr netip.Addr, seconds int) float64 {
+// placement pins the iperf3 client and server to CPUs, the same for every path. Unpinned,
+// the scheduler moves them between the two cores from run to run, and which core ends up
+// doing the forwarding (all of it runs in the softirq of the sending core: a veth hands
+// the packet to the next hop on the CPU that transmits it) changes the figure by a third.
+type placement struct {
+	clientCPU, serverCPU int
+	pinned               bool
+}
+
+// result is one iperf3 run.
+type result struct {
+	gbps        float64
+	retransmits int // segments the sender sent again: reordering or drops on the path
+}
+
+// iperf3 measures TCP throughput from namespace client to a one-off server in namespace
+// server listening on addr.
+func iperf3(b testing.TB, client, server string, addr netip.Addr, seconds int, cpus placement) result {
 	b.Helper()
 	const port = "5299"
-	srv := exec.Command("ip", "netns", "exec", server, "iperf3", "-s", "-1", "--forceflush", "-p", port, "-B", addr.String())
+	srvArgs := []string{"netns", "exec", server, "iperf3", "-s", "-1", "--forceflush", "-p", port, "-B", addr.String()}
+	cliArgs := []string{"netns", "exec", client, "iperf3", "-c", addr.String(), "-p", port, "-t", strconv.Itoa(seconds), "-J"}
+	if cpus.pinned {
+		srvArgs = append(srvArgs, "-A", strconv.Itoa(cpus.serverCPU))
+		cliArgs = append(cliArgs, "-A", strconv.Itoa(cpus.clientCPU))
+	}
+	srv := exec.Command("ip", srvArgs...)
 	out, err := srv.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -51,13 +72,15 @@ func iperf3(b testing.TB, client, server string, addr netip.Addr, seconds int) f
 	case <-time.After(10 * time.Second):
 		b.Fatalf("iperf3 server in %s not listening within 10s", server)
 	}
-	cmd := exec.Command("ip", "netns", "exec", client, "iperf3", "-c", addr.String(), "-p", port, "-t", strconv.Itoa(seconds), "-J")
-	res, err := cmd.Output()
+	res, err := exec.Command("ip", cliArgs...).Output()
 	if err != nil {
 		b.Fatalf("iperf3 from %s to %s: %v\n%s", client, addr, err, res)
 	}
 	var report struct {
 		End struct {
+			SumSent struct {
+				Retransmits int `json:"retransmits"`
+			} `json:"sum_sent"`
 			SumReceived struct {
 				BitsPerSecond float64 `json:"bits_per_second"`
 			} `json:"sum_received"`
@@ -70,5 +93,5 @@ func iperf3(b testing.TB, client, server string, addr netip.Addr, seconds int) f
 	if report.Error != "" {
 		b.Fatalf("iperf3 from %s to %s: %s", client, addr, report.Error)
 	}
-	return report.End.SumReceived.BitsPerSecond / 1e9
+	return result{gbps: report.End.SumReceived.BitsPerSecond / 1e9, retransmits: report.End.SumSent.Retransmits}
 }
