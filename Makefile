@@ -15,7 +15,8 @@ FUZZTIME ?= 20000x
 
 all: build
 
-# Static binaries: the agent copies dualnet-cni onto the node, whatever its libc.
+# Static binaries: the agent copies dualnet-cni onto the node, whatever its libc, and the
+# agent and controller run from a minimal image (Go's own DNS resolver is what they use).
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
 

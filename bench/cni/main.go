@@ -113,9 +113,9 @@ func run(pods, parallel, rounds int) error {
 			if sc.parallel > 1 {
 				mode = fmt.Sprintf("%d-way", sc.parallel)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%.2f\t\n", sc.stack, mode, verb,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", sc.stack, mode, verb,
 				ms(d[0]), ms(d[1]), ms(d[2]), ms(u[0]), ms(u[1]), ms(u[2]),
-				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]), ms(f[0]), ratio(d[0]-f[0], u[0]-f[0]))
+				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]), ms(f[0]), aboveFloor(d[0], u[0], f[0]))
 		}
 	}
 	return tw.Flush()
@@ -238,6 +238,15 @@ func percentiles(d []time.Duration) [3]time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+// aboveFloor is the ratio of the time two plugins spend above the floor, "n/a" when the
+// reference does not rise above it.
+func aboveFloor(a, b, floor time.Duration) string {
+	if b <= floor {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", ratio(max(a-floor, 0), b-floor))
+}
 
 func ratio(a, b time.Duration) float64 {
 	if b == 0 {

@@ -74,7 +74,8 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	}
 	hook.reached("veth")
 	// Until the port is registered, the anti-spoofing rules drop everything it sends.
-	if err := antispoof.Install(ctx, antispoof.Pod{Index: index, Addrs: addrs}); err != nil {
+	pod := antispoof.Pod{Index: index, MAC: podVethMAC(key), Addrs: addrs}
+	if err := antispoof.Install(ctx, pod, livePods(store)); err != nil {
 		return fmt.Errorf("anti-spoofing rules for %s: %w", a.hostVeth, err)
 	}
 	hook.reached("registered")
@@ -84,4 +85,27 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	hook.reached("configured")
 	hook.reached("done")
 	return types.PrintResult(a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
+}
+
+// livePods lists the node's registered-or-registering pods from the address store, for
+// when the anti-spoofing table has to be written again: every attachment with a record
+// whose host veth exists.
+func livePods(store *podipam.Store) func() ([]antispoof.Pod, error) {
+	return func() ([]antispoof.Pod, error) {
+		allocs, err := store.List()
+		if err != nil {
+			return nil, err
+		}
+		var pods []antispoof.Pod
+		for _, al := range allocs {
+			link, err := findHostVeth(hostVethName(al.Key))
+			if err != nil {
+				return nil, err
+			}
+			if link != nil {
+				pods = append(pods, antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(al.Key), Addrs: al.Addrs})
+			}
+		}
+		return pods, nil
+	}
 }

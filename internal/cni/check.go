@@ -112,9 +112,12 @@ func checkRules(veth string, index int, prev *current.Result) error {
 	if err != nil {
 		return err
 	}
-	pod, ok := pods[index]
-	if !ok {
+	pod := pods[index]
+	if !pod.Port {
 		return fmt.Errorf("anti-spoofing: port %s is not registered in table bridge %s", veth, antispoof.Table)
+	}
+	if pod.MAC.String() != prevMAC(prev) {
+		return fmt.Errorf("anti-spoofing: port %s may send from MAC %q, prevResult has %q", veth, pod.MAC, prevMAC(prev))
 	}
 	want := map[string]bool{}
 	for _, c := range prev.IPs {
@@ -128,4 +131,14 @@ func checkRules(veth string, index int, prev *current.Result) error {
 		return fmt.Errorf("anti-spoofing: port %s may send from %v, prevResult has %v", veth, pod.Addrs, prev.IPs)
 	}
 	return nil
+}
+
+// prevMAC is the pod interface's MAC in prevResult (the interface with a sandbox).
+func prevMAC(prev *current.Result) string {
+	for _, ifc := range prev.Interfaces {
+		if ifc.Sandbox != "" {
+			return ifc.Mac
+		}
+	}
+	return ""
 }

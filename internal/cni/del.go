@@ -1,7 +1,7 @@
 package cni
 
 import (
-	"fmt"
+	"errors"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
@@ -39,14 +39,14 @@ func teardown(conf *config.Config, key podipam.Key) error {
 	}
 	if link != nil {
 		// Registrations are keyed by the port's interface index, which dies with the
-		// veth, so without a veth there is nothing left that could use them.
+		// veth, so without a veth there is nothing left that could use them, and a
+		// failure to retire them must not stop the veth from going.
+		var rerr error
 		if recorded {
-			if err := antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, Addrs: addrs}); err != nil {
-				return fmt.Errorf("anti-spoofing rules of %s: %w", veth, err)
-			}
+			rerr = antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(key), Addrs: addrs})
 		}
 		if err := deleteLink(link); err != nil {
-			return err
+			return errors.Join(err, rerr)
 		}
 	}
 	return store.Release(key)

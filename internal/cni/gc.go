@@ -40,18 +40,11 @@ func cmdGC(args *skel.CmdArgs) error {
 	if err := gcVeths(conf.Bridge, validVeths); err != nil {
 		errs = append(errs, err)
 	}
-	// After the veths: a port kept is one that survived gcVeths.
-	keep := map[int]bool{}
-	for veth := range validVeths {
-		if link, err := findHostVeth(veth); err != nil {
-			errs = append(errs, err)
-		} else if link != nil {
-			keep[link.Attrs().Index] = true
-		}
-	}
+	// After the veths: elements are garbage when their port is gone. A port that exists is
+	// valid or, since ADD creates the veth before it registers it, an ADD running now.
 	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
 	defer cancel()
-	if _, err := antispoof.GC(ctx, func(index int) bool { return keep[index] }); err != nil {
+	if _, err := antispoof.GC(ctx, portExists); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -83,4 +76,9 @@ func gcVeths(bridgeName string, valid map[string]bool) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func portExists(index int) bool {
+	_, err := netlink.LinkByIndex(index)
+	return err == nil
 }

@@ -51,6 +51,17 @@ func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t 
 // with the Override flag set, as an attacker would.
 func sendNeighborAdvertisement(t *testing.T, p *pod, target netip.Addr, mac net.HardwareAddr) {
 	t.Helper()
+	msg := []byte{136, 0, 0, 0, 0x20, 0, 0, 0} // Neighbor Advertisement, flags: Override
+	msg = append(msg, target.AsSlice()...)
+	msg = append(msg, 2, 1) // option: target link-layer address, 8 bytes
+	msg = append(msg, mac...)
+	sendNeighborDiscovery(t, p, msg)
+}
+
+// sendNeighborDiscovery sends the ICMPv6 message msg from inside the pod and its link-local
+// address to all nodes (ff02::1), with the hop limit neighbour discovery requires.
+func sendNeighborDiscovery(t *testing.T, p *pod, msg []byte) {
+	t.Helper()
 	err := ns.WithNetNSPath(p.ns.Path, func(ns.NetNS) error {
 		link, err := netlink.LinkByName(p.rt.IfName)
 		if err != nil {
@@ -66,15 +77,11 @@ func sendNeighborAdvertisement(t *testing.T, p *pod, target netip.Addr, mac net.
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_MULTICAST_HOPS, 255); err != nil {
 			return err
 		}
-		msg := []byte{136, 0, 0, 0, 0x20, 0, 0, 0} // Neighbor Advertisement, flags: Override
-		msg = append(msg, target.AsSlice()...)
-		msg = append(msg, 2, 1) // option: target link-layer address, 8 bytes
-		msg = append(msg, mac...)
 		to := &unix.SockaddrInet6{Addr: netip.MustParseAddr("ff02::1").As16(), ZoneId: uint32(link.Attrs().Index)}
 		return unix.Sendto(fd, msg, 0, to)
 	})
 	if err != nil {
-		t.Fatalf("send a Neighbor Advertisement from %s: %v", p.rt.ContainerID, err)
+		t.Fatalf("send ICMPv6 type %d from %s: %v", msg[0], p.rt.ContainerID, err)
 	}
 }
 

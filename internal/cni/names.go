@@ -27,8 +27,16 @@ func isHostVethName(name string) bool {
 
 // hostVethMAC is a stable locally administered MAC for the host end, so that the result can
 // report it without asking the kernel.
-func hostVethMAC(k podipam.Key) net.HardwareAddr {
-	sum := sha256.Sum256([]byte("host/" + k.String()))
+func hostVethMAC(k podipam.Key) net.HardwareAddr { return stableMAC("host/" + k.String()) }
+
+// podVethMAC is the pod end's MAC, fixed by dualnet rather than random, so that the
+// anti-spoofing rules can hold the pod to it and a table written again knows it without
+// entering the pod's namespace.
+func podVethMAC(k podipam.Key) net.HardwareAddr { return stableMAC("pod/" + k.String()) }
+
+// stableMAC is a locally administered unicast MAC derived from seed.
+func stableMAC(seed string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte(seed))
 	mac := net.HardwareAddr(sum[:6])
 	mac[0] = mac[0]&^0x01 | 0x02
 	return mac

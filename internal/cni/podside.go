@@ -25,6 +25,12 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
 			return fmt.Errorf("turn IPv6 DAD off in the pod (%s): %w", path, err)
 		}
+		// The pod's routes are the ones ADD sets; no advertisement may add others (the
+		// bridge drops those from pods, but not, say, from a router on the node).
+		path = "/proc/sys/net/ipv6/conf/" + ifName + "/accept_ra"
+		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
+			return fmt.Errorf("turn IPv6 router advertisements off in the pod (%s): %w", path, err)
+		}
 	}
 	link, err := netlink.LinkByName(ifName)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/config"
 )
 
@@ -22,14 +23,15 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 	attrs.HardwareAddr = hostVethMAC(a.key)
 	attrs.Flags = unix.IFF_UP
 	veth := &netlink.Veth{
-		LinkAttrs:     attrs,
-		PeerName:      a.key.IfName,
-		PeerNamespace: netlink.NsFd(podNS.Fd()),
-		PeerTxQLen:    -1,
+		LinkAttrs:        attrs,
+		PeerName:         a.key.IfName,
+		PeerHardwareAddr: podVethMAC(a.key),
+		PeerNamespace:    netlink.NsFd(podNS.Fd()),
+		PeerTxQLen:       -1,
 	}
 	err := netlink.LinkAdd(veth)
 	if errors.Is(err, unix.EEXIST) {
-		if derr := deleteHostVeth(a.hostVeth); derr != nil {
+		if derr := replaceHostVeth(a); derr != nil {
 			return 0, derr
 		}
 		err = netlink.LinkAdd(veth)
@@ -44,6 +46,17 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 		}
 	}
 	return veth.Attrs().Index, nil
+}
+
+// replaceHostVeth deletes the host end an earlier ADD of the attachment left, retiring its
+// registration first (best effort: once the veth is gone, its elements are inert anyway).
+func replaceHostVeth(a *attachment) error {
+	link, err := findHostVeth(a.hostVeth)
+	if link == nil {
+		return err
+	}
+	_ = antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(a.key), Addrs: a.addrs})
+	return deleteLink(link)
 }
 
 // deleteHostVeth removes the host end (the kernel removes the pod end with it); a missing

@@ -30,7 +30,9 @@ func (s *Store) writeNew(path string, data []byte) error {
 		if err == nil {
 			err = unix.Renameat2(unix.AT_FDCWD, spare, unix.AT_FDCWD, path, unix.RENAME_NOREPLACE)
 		}
-		if !errors.Is(err, unix.EINVAL) { // EINVAL: the filesystem cannot rename without replacing
+		// EINVAL: the filesystem cannot rename without replacing; ENOSYS, EPERM: a sandbox
+		// (seccomp, gVisor) refuses renameat2. Then create the file as if no spare existed.
+		if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) {
 			return err
 		}
 		_ = os.Remove(spare)

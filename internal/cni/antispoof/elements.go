@@ -2,6 +2,7 @@ package antispoof
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink/nl"
@@ -11,6 +12,8 @@ import (
 type Pod struct {
 	// Index is the interface index of the pod's bridge port (the host end of its veth).
 	Index int
+	// MAC is the pod's own MAC address (of its end of the veth).
+	MAC net.HardwareAddr
 	// Addrs are the pod's own addresses.
 	Addrs []netip.Addr
 }
@@ -25,10 +28,13 @@ type setKeys struct {
 // and nft lays out each field of a concatenation whole and in the byte order of the
 // expression that reads it: the interface index (meta iif) as a 4-byte integer in host
 // byte order, an IPv4 address (4 bytes), an IPv6 address or the 128-bit NA target (16
-// bytes) in network byte order.
+// bytes) in network byte order, each padded to a multiple of 4 bytes (a MAC to 8).
 func (p Pod) elements() ([]setKeys, error) {
 	if p.Index <= 0 {
 		return nil, fmt.Errorf("anti-spoofing: interface index %d of the host veth: must be positive", p.Index)
+	}
+	if len(p.MAC) != 6 && len(p.MAC) != 0 { // none: removing what a half-written registration left
+		return nil, fmt.Errorf("anti-spoofing: pod MAC %q: must be 6 bytes", p.MAC)
 	}
 	port := make([]byte, 4)
 	nl.NativeEndian().PutUint32(port, uint32(p.Index))
@@ -43,6 +49,10 @@ func (p Pod) elements() ([]setKeys, error) {
 		}
 	}
 	out := []setKeys{{set: portsSet, keys: [][]byte{port}}}
+	if len(p.MAC) != 0 {
+		mac := append(append(append([]byte{}, port...), p.MAC...), 0, 0)
+		out = append(out, setKeys{set: macsSet, keys: [][]byte{mac}})
+	}
 	for _, s := range []setKeys{v4, v6, {set: naTargetsSet, keys: v6.keys}} {
 		if len(s.keys) > 0 {
 			out = append(out, s)

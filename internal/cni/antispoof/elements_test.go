@@ -3,13 +3,14 @@ package antispoof
 import (
 	"bytes"
 	"encoding/binary"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
 )
 
 func pod(index int, addrs ...string) Pod {
-	p := Pod{Index: index}
+	p := Pod{Index: index, MAC: net.HardwareAddr{0x02, 0, 0, 0, byte(index >> 8), byte(index)}}
 	for _, a := range addrs {
 		p.Addrs = append(p.Addrs, netip.MustParseAddr(a))
 	}
@@ -27,6 +28,7 @@ func TestElementKeysAreLaidOutAsNftLaysThemOut(t *testing.T) {
 	v6 := append(append([]byte{}, port...), netip.MustParseAddr("fd12:3456:789a:0:1::2").AsSlice()...)
 	want := map[string][]byte{
 		portsSet:     port,
+		macsSet:      append(append(append([]byte{}, port...), 0x02, 0, 0, 0, 0, 7), 0, 0),
 		ipv4Set:      append(append([]byte{}, port...), 10, 244, 1, 2),
 		ipv6Set:      v6,
 		naTargetsSet: v6,

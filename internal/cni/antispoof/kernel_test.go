@@ -41,10 +41,13 @@ func freshTable(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "bridge", Table).Run() })
 }
 
+// none is the live pods of a node that has no other pods.
+func none() ([]Pod, error) { return nil, nil }
+
 func install(t *testing.T, pods ...Pod) {
 	t.Helper()
 	for _, p := range pods {
-		if err := Install(context.Background(), p); err != nil {
+		if err := Install(context.Background(), p, none); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,6 +69,7 @@ func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
 	dump := nftList(t)
 	for _, want := range []string{
 		"1001 . 10.244.1.2",
+		"1001 . 02:00:00:00:03:e9",
 		"1002 . 10.244.1.3",
 		"elements = { 1001 . fd12:3456:789a:0:1::2 }",
 		"elements = { 1001 . 0xfd123456789a00000001000000000002 }",
@@ -80,6 +84,9 @@ func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
 	}
 	if len(pods) != 2 {
 		t.Errorf("Pods: %v, want 1001 and 1002", pods)
+	}
+	if !pods[1001].Port || pods[1001].MAC.String() != "02:00:00:00:03:e9" {
+		t.Errorf("Pods: 1001 is %+v, want its port and MAC registered", pods[1001])
 	}
 	if got := pods[1001].Addrs; len(got) != 2 || got[0].String() != "10.244.1.2" || got[1].String() != "fd12:3456:789a:0:1::2" {
 		t.Errorf("Pods: 1001 has %v", got)
@@ -154,5 +161,76 @@ func TestGCRemovesExactlyThePodsNotKept(t *testing.T) {
 	}
 	if got := indexes(t); !slices.Equal(got, []int{1002}) {
 		t.Errorf("after GC: registered ports %v, want [1002]", got)
+	}
+}
+
+// A firewall reload (nft flush ruleset) takes the table away; the next ADD writes it again
+// with every pod the node has, not just its own.
+func TestTableWrittenAgainKeepsTheNodesOtherPods(t *testing.T) {
+	freshTable(t)
+	a, b := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2"), pod(1002, "10.244.1.3")
+	install(t, a, b)
+	if out, err := exec.Command("nft", "delete", "table", "bridge", Table).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	c := pod(1003, "10.244.1.4")
+	live := func() ([]Pod, error) { return []Pod{a, b}, nil }
+	if err := Install(context.Background(), c, live); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(t); !slices.Equal(got, []int{1001, 1002, 1003}) {
+		t.Errorf("registered ports %v, want [1001 1002 1003]", got)
+	}
+	if dump := nftList(t); !strings.Contains(dump, "1001 . 0xfd123456789a00000001000000000002") {
+		t.Errorf("pod 1001's NA target is missing:\n%s", dump)
+	}
+}
+
+// A table with the same name and other set types (another dualnet version's) gives way.
+func TestIncompatibleTableIsReplaced(t *testing.T) {
+	freshTable(t)
+	old := "table bridge " + Table + " { map ports { type ifname : verdict; }; }"
+	if out, err := exec.Command("nft", old).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	a := pod(1001, "10.244.1.2")
+	live := func() ([]Pod, error) { return []Pod{pod(1002, "10.244.1.3")}, nil }
+	if err := Install(context.Background(), a, live); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(t); !slices.Equal(got, []int{1001, 1002}) {
+		t.Errorf("registered ports %v, want [1001 1002]", got)
+	}
+}
+
+func TestInstallNeedsTheMAC(t *testing.T) {
+	p := pod(1001, "10.244.1.2")
+	p.MAC = nil
+	if err := Install(context.Background(), p, none); err == nil || !strings.Contains(err.Error(), "MAC") {
+		t.Errorf("Install without a MAC: %v, want an error about the MAC", err)
+	}
+}
+
+// A missing set fails a whole batch; Retire still retires what the other sets hold.
+func TestRetireWithASetMissingRetiresTheRest(t *testing.T) {
+	freshTable(t)
+	a := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2")
+	install(t, a)
+	for _, cmd := range [][]string{{"flush", "chain", "bridge", Table, naChain}, {"delete", "set", "bridge", Table, naTargetsSet}} {
+		if out, err := exec.Command("nft", cmd...).CombinedOutput(); err != nil {
+			t.Fatalf("nft %v: %v: %s", cmd, err, out)
+		}
+	}
+	if err := Retire(a); err != nil {
+		t.Fatal(err)
+	}
+	err := poll.Until(2*time.Second, 10*time.Millisecond, func() error {
+		if got := indexes(t); len(got) != 0 {
+			return fmt.Errorf("registered ports %v, want none", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -11,81 +11,92 @@ import (
 	"sigs.k8s.io/knftables"
 )
 
-// Pods lists the registered pods of the node by the interface index of their host veth,
-// through nft (for CHECK and GC, which are rare, so knftables' extra nft runs do not
-// matter). No table means no pods.
-func Pods(ctx context.Context) (map[int]Pod, error) {
+// Registration is what the table holds for one port.
+type Registration struct {
+	Pod
+	// Port says the port is in the ports set; without it the port sends nothing.
+	Port bool
+}
+
+// Pods lists the node's registrations by the interface index of their host veth, through
+// nft (for CHECK and GC, which are rare, so knftables' extra nft runs do not matter). No
+// table means none.
+func Pods(ctx context.Context) (map[int]Registration, error) {
 	nft, err := knftables.New(knftables.BridgeFamily, Table)
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}
-	pods := map[int]Pod{}
-	for _, set := range []string{portsSet, ipv4Set, ipv6Set} {
+	regs := map[int]Registration{}
+	for _, set := range []string{portsSet, macsSet, ipv4Set, ipv6Set} {
 		elems, err := nft.ListElements(ctx, "set", set)
 		if knftables.IsNotFound(err) {
-			return pods, nil
+			return regs, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("list set bridge %s %s: %w", Table, set, err)
 		}
 		for _, e := range elems {
-			p, err := parseElement(set, e.Key)
-			if errors.Is(err, errPortGone) {
+			if err := addElement(regs, set, e.Key); errors.Is(err, errPortGone) {
 				continue // deleted since nft listed it; the next listing shows its index
-			}
-			if err != nil {
+			} else if err != nil {
 				return nil, fmt.Errorf("set bridge %s %s: element %q: %w", Table, set, e.Key, err)
 			}
-			have := pods[p.Index]
-			have.Index = p.Index
-			have.Addrs = append(have.Addrs, p.Addrs...)
-			pods[p.Index] = have
 		}
 	}
-	return pods, nil
+	return regs, nil
 }
 
 var errPortGone = errors.New("port gone")
 
-// parseElement reads an element as nft prints it: the port first, as its interface name
-// while the interface exists and as the bare index after, then the address.
-func parseElement(set string, key []string) (Pod, error) {
+// addElement reads an element as nft prints it, the port first (as its interface name
+// while the interface exists, as the bare index after), and adds it to regs.
+func addElement(regs map[int]Registration, set string, key []string) error {
 	want := 2
 	if set == portsSet {
 		want = 1
 	}
 	if len(key) != want {
-		return Pod{}, fmt.Errorf("want %d fields", want)
+		return fmt.Errorf("want %d fields", want)
 	}
-	var p Pod
-	if i, err := strconv.Atoi(key[0]); err == nil {
-		p.Index = i
-	} else if ifc, err := net.InterfaceByName(key[0]); err == nil {
-		p.Index = ifc.Index
-	} else {
-		return Pod{}, errPortGone
+	index, err := strconv.Atoi(key[0])
+	if err != nil {
+		ifc, err := net.InterfaceByName(key[0])
+		if err != nil {
+			return errPortGone
+		}
+		index = ifc.Index
 	}
-	if want == 2 {
+	r := regs[index]
+	r.Index = index
+	switch set {
+	case portsSet:
+		r.Port = true
+	case macsSet:
+		if r.MAC, err = net.ParseMAC(key[1]); err != nil {
+			return err
+		}
+	default:
 		a, err := netip.ParseAddr(key[1])
 		if err != nil {
-			return Pod{}, err
+			return err
 		}
-		p.Addrs = []netip.Addr{a}
+		r.Addrs = append(r.Addrs, a)
 	}
-	return p, nil
+	regs[index] = r
+	return nil
 }
 
-// GC deletes the elements of every pod whose port keep rejects.
+// GC deletes the elements of every port keep rejects.
 func GC(ctx context.Context, keep func(index int) bool) (removed []int, err error) {
-	pods, err := Pods(ctx)
+	regs, err := Pods(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for index, p := range pods {
+	for index, r := range regs {
 		if keep(index) {
 			continue
 		}
-		if err := Remove(p); err != nil {
+		if err := Remove(r.Pod); err != nil {
 			return removed, err
 		}
 		removed = append(removed, index)

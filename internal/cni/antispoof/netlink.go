@@ -114,6 +114,12 @@ func awaitAcks(fd int, op elementOp, changes []setKeys, last uint32) error {
 	var firstErr error
 	for acked := uint32(0); acked < last; {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue // a signal; SO_RCVTIMEO makes recvfrom not restart by itself
+		}
+		if errors.Is(err, unix.EAGAIN) {
+			return fmt.Errorf("%s elements of bridge %s: no answer from the kernel within %v", op, Table, netlinkTimeout)
+		}
 		if err != nil {
 			return fmt.Errorf("%s elements of bridge %s: read the kernel's answer: %w", op, Table, err)
 		}
@@ -134,13 +140,21 @@ func awaitAcks(fd int, op elementOp, changes []setKeys, last uint32) error {
 			if seq := m.Header.Seq; seq >= 1 && seq <= last {
 				what = "set " + changes[seq-1].set
 			}
-			firstErr = fmt.Errorf("%s elements of bridge %s, %s: %w", op, Table, what, syscall.Errno(errno))
+			firstErr = fmt.Errorf("%s elements of bridge %s, %s: %w%s", op, Table, what, syscall.Errno(errno), hint(syscall.Errno(errno)))
 			if m.Header.Seq == 0 {
 				return firstErr
 			}
 		}
 	}
 	return firstErr
+}
+
+// hint says what an errno most likely means here.
+func hint(errno syscall.Errno) string {
+	if errno == unix.EINVAL {
+		return " (the set's key types differ from this dualnet's: a table written by another version?)"
+	}
+	return ""
 }
 
 // isNotFound tells an error of applyElements that means "no such table, set or element".

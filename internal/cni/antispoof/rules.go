@@ -10,9 +10,10 @@
 // (`42 . 10.244.1.2`). Frames from a dualnet port (a host veth, named PortPrefix…) that is
 // not registered are dropped.
 //
-// Keys are interface indexes, not names, because the kernel never hands an index out twice
-// in a namespace's life: the elements of a deleted port can never let another port send,
-// so they need not be deleted the moment the pod goes. That matters for speed. ADD and DEL
+// Keys are interface indexes, not names, because the kernel hands out a fresh index for
+// every new interface (only root, asking for a given index, can reuse one): the elements of
+// a deleted port do not let a new port send, so they need not be deleted the moment the pod
+// goes. That matters for speed. ADD and DEL
 // change elements straight over netlink (elements.go, netlink.go), because an nft process
 // costs milliseconds, most of a pod start. Adding elements is nearly free, but any deletion
 // in nftables makes the commit wait for an RCU grace period (about 10 ms measured on Linux
@@ -20,7 +21,15 @@
 // update, which costs what an add costs; Linux 6.10 and later), and the kernel's set
 // garbage collector removes them. On older kernels the update does nothing and the inert
 // elements stay until GC, which deletes for real. The ruleset itself and the rare GC go
-// through nft, in text a person can read.
+// through nft, in text a person can read. Whenever the table is missing or is not the one
+// this code writes (flushed by a firewall reload, or left by another dualnet version), the
+// next ADD writes it again with the elements of every pod the node has, in one transaction,
+// so no running pod is cut off.
+//
+// Pods also may not send from another pod's MAC address: the bridge learns where a MAC is
+// from the frames it switches, so a forged source MAC would pull another pod's traffic to
+// the forger. And they may not act as routers: Router Advertisements and Redirects from a
+// pod are dropped.
 //
 // It must not touch any other table.
 package antispoof
@@ -41,6 +50,7 @@ const PortPrefix = "dn"
 // addresses again, typed as the raw field the NA rule reads; see naTarget).
 const (
 	portsSet     = "ports"
+	macsSet      = "macs"
 	ipv4Set      = "ipv4"
 	ipv6Set      = "ipv6"
 	naTargetsSet = "na-targets"
@@ -68,12 +78,25 @@ const linkLocalTargets = "0xfe800000000000000000000000000000-0xfebffffffffffffff
 // every chain is flushed and refilled, so running it again, even while pods are being
 // added, leaves exactly these rules and every pod's elements.
 func rulesetTransaction() *knftables.Transaction {
-	tx := knftables.NewFake(knftables.BridgeFamily, Table).NewTransaction()
+	tx := newTransaction()
+	addRuleset(tx)
+	return tx
+}
+
+// newTransaction is an empty transaction on the table, from knftables' in-memory
+// implementation: the plugin borrows only its transaction writer (see Run).
+func newTransaction() *knftables.Transaction {
+	return knftables.NewFake(knftables.BridgeFamily, Table).NewTransaction()
+}
+
+// addRuleset adds the table, its sets and its chains, each chain flushed and refilled.
+func addRuleset(tx *knftables.Transaction) {
 	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet: pods send only from their own addresses")})
 	// Flag timeout: elements are added without one (they live as long as the pod), and DEL
 	// gives them one to retire them.
 	timeout := []knftables.SetFlag{knftables.TimeoutFlag}
 	tx.Add(&knftables.Set{Name: portsSet, Type: "iface_index", Flags: timeout, Comment: knftables.PtrTo("host veths of pods")})
+	tx.Add(&knftables.Set{Name: macsSet, Type: "iface_index . ether_addr", Flags: timeout, Comment: knftables.PtrTo("MAC address of the pod on each port")})
 	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("IPv4 addresses of the pod on each port")})
 	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("IPv6 addresses of the pod on each port")})
 	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
@@ -83,6 +106,7 @@ func rulesetTransaction() *knftables.Transaction {
 			// Fail closed: a port without elements (ADD has not finished, or DEL has run)
 			// sends nothing.
 			knftables.Concat("iif != @"+portsSet, "counter drop"),
+			knftables.Concat("iif . ether saddr != @"+macsSet, "counter drop"),
 			knftables.Concat("ether type vmap { ip : jump", ipv4Chain, ", arp : jump", arpChain, ", ip6 : jump", ipv6Chain, "}"),
 			// VLAN-tagged or other frames would carry IP past the checks.
 			"counter drop",
@@ -99,6 +123,7 @@ func rulesetTransaction() *knftables.Transaction {
 			"counter drop",
 		},
 		ipv6Chain: {
+			"icmpv6 type { nd-router-advert, nd-redirect } counter drop",
 			// Neighbour discovery and MLD send from the link-local address, and from :: before
 			// it exists (RFC 4861, RFC 3810); the pod's link-local is derived by its own kernel.
 			"ip6 saddr != { ::, fe80::/10 } iif . ip6 saddr != @" + ipv6Set + " counter drop",
@@ -127,5 +152,4 @@ func rulesetTransaction() *knftables.Transaction {
 			tx.Add(&knftables.Rule{Chain: name, Rule: r})
 		}
 	}
-	return tx
 }

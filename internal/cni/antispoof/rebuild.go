@@ -1,0 +1,36 @@
+package antispoof
+
+import (
+	"encoding/hex"
+	"strconv"
+
+	"sigs.k8s.io/knftables"
+)
+
+// rebuildTransaction writes the ruleset with the elements of pods. With replace, it first
+// deletes the table, which is how a table with other set types (another dualnet version's)
+// gives way; without, it only adds, so that two ADDs writing the table at once both keep
+// every pod either of them knew.
+func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
+	tx := newTransaction()
+	if replace {
+		tx.Add(&knftables.Table{})
+		tx.Delete(&knftables.Table{})
+	}
+	addRuleset(tx)
+	for _, p := range pods {
+		port := strconv.Itoa(p.Index)
+		tx.Add(&knftables.Element{Set: portsSet, Key: []string{port}})
+		tx.Add(&knftables.Element{Set: macsSet, Key: []string{port, p.MAC.String()}})
+		for _, a := range p.Addrs {
+			if a.Is4() {
+				tx.Add(&knftables.Element{Set: ipv4Set, Key: []string{port, a.String()}})
+				continue
+			}
+			b := a.As16()
+			tx.Add(&knftables.Element{Set: ipv6Set, Key: []string{port, a.String()}})
+			tx.Add(&knftables.Element{Set: naTargetsSet, Key: []string{port, "0x" + hex.EncodeToString(b[:])}})
+		}
+	}
+	return tx
+}

@@ -1,0 +1,65 @@
+package cni_test
+
+import (
+	"os/exec"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// A pod that takes another pod's MAC would make the bridge switch that pod's traffic to it.
+// Its frames are dropped before the bridge learns from them; with its own MAC back, it works.
+func TestForgedSourceMACIsDroppedAndTheBridgeDoesNotLearnIt(t *testing.T) {
+	nw := newNetwork(t, 10, "dnbr10")
+	honest, forger := nw.addPod("mac-honest"), nw.addPod("mac-forger")
+	honestMAC, ownMAC := honest.result.Interfaces[2].Mac, forger.result.Interfaces[2].Mac
+	mustReach(t, forger, forger.addr(0), nw.gateway(0))
+
+	before := macDropped(t)
+	setMAC(t, forger, honestMAC)
+	if err := ping(forger, forger.addr(0), nw.gateway(0)); err == nil {
+		t.Error("a pod sending from another pod's MAC reached the gateway")
+	}
+	if after := macDropped(t); after <= before {
+		t.Errorf("the MAC drop rule counted %d packets before and %d after", before, after)
+	}
+	if port := fdbPort(t, honestMAC); port != "" && port != honest.result.Interfaces[1].Name {
+		t.Errorf("the bridge learned the honest pod's MAC %s on %s", honestMAC, port)
+	}
+	setMAC(t, forger, ownMAC)
+	mustReach(t, forger, forger.addr(0), nw.gateway(0))
+	mustReach(t, honest, honest.addr(0), nw.gateway(0))
+}
+
+func setMAC(t *testing.T, p *pod, mac string) {
+	t.Helper()
+	inPod(t, p.ns, "ip", "link", "set", "eth0", "down")
+	inPod(t, p.ns, "ip", "link", "set", "eth0", "address", mac)
+	inPod(t, p.ns, "ip", "link", "set", "eth0", "up")
+}
+
+// macDropped reads the packet counter of the rule that drops frames from a wrong MAC.
+func macDropped(t *testing.T) int {
+	t.Helper()
+	out := nftTable(t)
+	m := regexp.MustCompile(`iif \. ether saddr != @macs counter packets (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no MAC drop rule in\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// fdbPort is the bridge port the node's bridge has learned mac on, "" if none.
+func fdbPort(t *testing.T, mac string) string {
+	t.Helper()
+	out, err := exec.Command("bridge", "fdb", "show").CombinedOutput() // the test runs in the node namespace
+	if err != nil {
+		t.Fatalf("bridge fdb show: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(mac) + ` dev (\S+)`).FindStringSubmatch(string(out))
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
