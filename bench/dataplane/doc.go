@@ -4,7 +4,7 @@
 // reference, node to node over the virtual network without dualnet), in one run, both
 // families, printing Gbit/s and the ratios (goal: at least 0.95).
 //
-//	bench/dataplane/run.sh            (go test -run '^$' -bench . -benchtime 1x ./bench/dataplane)
+//	bench/dataplane/run.sh            (go test -timeout 60m -run '^$' -bench . -benchtime 1x ./bench/dataplane)
 //
 // Every path runs with the same iperf3 options and CPU placement (client on CPU 0, server on
 // CPU 1), after waiting for the CPUs to be idle, and the paths alternate round by round; the
