@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/golden"
 )
 
 const serverPort = 8080
@@ -73,8 +72,8 @@ func TestAgentRestartLeavesTablesAndRoutesIdentical(t *testing.T) {
 	c := agenttest.NewCluster(t, 2)
 	n := c.Nodes[0]
 	table, routes := nodeState(t, n)
-	compareGolden(t, "node0.nft", table)
-	compareGolden(t, "node0.routes", routes)
+	golden.Compare(t, "node0.nft", table)
+	golden.Compare(t, "node0.routes", routes)
 	handles := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
 	fullTables := func() string {
 		return dptest.InNS(t, n.Host.Name, "ip", "route", "show", "table", "all") +
@@ -163,23 +162,5 @@ func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
 	})
 	if _, routes := nodeState(t, c.Nodes[0]); strings.Contains(routes, cidrs[0].String()) {
 		t.Errorf("route to an off-link node installed:\n%s", routes)
-	}
-}
-
-func compareGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file (UPDATE_GOLDEN=1 go test writes it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }

@@ -2,13 +2,12 @@ package plan
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/golden"
 )
 
 func TestThreeDualStackNodesGetTheArticlesPodCIDRs(t *testing.T) {
@@ -70,17 +69,5 @@ func TestTableMatchesGolden(t *testing.T) {
 	if err := WriteTable(&buf, p); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "plan.golden")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if buf.String() != string(want) {
-		t.Errorf("table differs from %s (UPDATE_GOLDEN=1 to rewrite):\n%s", golden, buf.String())
-	}
+	golden.Compare(t, "plan.golden", buf.String())
 }

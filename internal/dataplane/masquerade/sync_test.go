@@ -2,16 +2,13 @@ package masquerade
 
 import (
 	"context"
-	"flag"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"sigs.k8s.io/knftables"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/dualnet/dualnet/internal/testutil/golden"
+)
 
 func dualStackConfig() Config {
 	return Config{
@@ -27,30 +24,13 @@ func dualStackConfig() Config {
 	}
 }
 
-func compareGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run go test -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("table differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestSyncWritesOneSNATRulePerFamilyToTheNodeIP(t *testing.T) {
 	fake := knftables.NewFake(knftables.InetFamily, TableName)
 	changed, err := New(fake).Sync(context.Background(), dualStackConfig())
 	if err != nil || !changed {
 		t.Fatalf("Sync = %v, %v; want changed, nil", changed, err)
 	}
-	compareGolden(t, "dual-stack.nft", fake.Dump())
+	golden.Compare(t, "dual-stack.nft", fake.Dump())
 }
 
 func TestSyncTwiceChangesNothing(t *testing.T) {
@@ -81,7 +61,7 @@ func TestSyncFollowsANewNodeIPAndDropsOffClusterEgressOfAFamilyWithoutOne(t *tes
 	if err != nil || !changed {
 		t.Fatalf("Sync = %v, %v; want changed, nil", changed, err)
 	}
-	compareGolden(t, "ipv4-new-node-ip.nft", fake.Dump())
+	golden.Compare(t, "ipv4-new-node-ip.nft", fake.Dump())
 }
 
 func TestSyncRepairsAFlushedChain(t *testing.T) {
@@ -113,7 +93,7 @@ func TestSyncCollapsesOverlappingCIDRs(t *testing.T) {
 	if _, err := New(fake).Sync(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, "dual-stack.nft", fake.Dump())
+	golden.Compare(t, "dual-stack.nft", fake.Dump())
 }
 
 func TestValidateRejectsTwoNodeIPsOfOneFamily(t *testing.T) {
@@ -150,5 +130,5 @@ func TestSyncDropsNothingOfAFamilyTheClusterDoesNotHave(t *testing.T) {
 	if _, err := New(fake).Sync(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
-	compareGolden(t, "ipv4-single-stack.nft", fake.Dump())
+	golden.Compare(t, "ipv4-single-stack.nft", fake.Dump())
 }
