@@ -6,7 +6,7 @@
 // any plugin does anything, and the ratio of the time the two plugins spend above it.
 //
 // It runs as root inside a network namespace it creates (the "node"), with pod namespaces
-// dn-bench*; nothing touches the host's network.
+// dn-bench-cnitest*; nothing touches the host's network.
 //
 //	go run ./bench/cni [-pods 100] [-parallel 20]
 package main

@@ -5,10 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"github.com/dualnet/dualnet/internal/testutil/deadns"
 )
 
 var podCounter atomic.Int64
@@ -19,10 +22,19 @@ type PodNS struct {
 	Path string
 }
 
-// NewPodNS creates /run/netns/dn-<what><pid>-<n> with loopback up. The caller removes it
-// with Delete.
+// sweepOnce removes, before this process makes its first pod namespace, the ones that
+// processes which died without their cleanup (a killed benchmark, a test -timeout) left.
+var sweepOnce sync.Once
+
+// NewPodNS creates /run/netns/dn-<what>-cnitest<pid>-<n> with loopback up. The caller
+// removes it with Delete.
 func NewPodNS(what string) (*PodNS, error) {
-	name := fmt.Sprintf("dn-%s%d-%d", what, os.Getpid(), podCounter.Add(1))
+	sweepOnce.Do(func() {
+		for _, err := range deadns.Sweep("cnitest") {
+			fmt.Fprintln(os.Stderr, "cnitest: sweeping pod namespaces of dead processes:", err)
+		}
+	})
+	name := deadns.Name(what, "cnitest", os.Getpid(), podCounter.Add(1))
 	runtime.LockOSThread()
 	orig, err := netns.Get()
 	if err != nil {

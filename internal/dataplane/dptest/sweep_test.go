@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,6 +86,9 @@ func TestSweepRemovesTheNamespaceOfADeadTestProcessAndNothingElse(t *testing.T) 
 		}
 	}
 }
+
+// ownNamespace is the shape of namespaceName's names.
+var ownNamespace = regexp.MustCompile(`^dn-[a-z0-9]+-dptest([1-9][0-9]*)-[1-9][0-9]*$`)
 
 func TestNamespaceNameCarriesTheWholePID(t *testing.T) {
 	name := namespaceName("vnet", 4194303, 7)
