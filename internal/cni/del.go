@@ -1,7 +1,9 @@
 package cni
 
 import (
+	"context"
 	"errors"
+	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
@@ -47,6 +49,16 @@ func teardown(conf *config.Config, key podipam.Key) error {
 		}
 		if err := deleteLink(link); err != nil {
 			return errors.Join(err, rerr)
+		}
+	} else if recorded {
+		// The veth went with the pod's namespace before DEL came (a node restart, a
+		// runtime that removes the namespace first), taking the index its elements are
+		// keyed by. They are inert; delete them, with any others whose port is gone, as GC
+		// does. This lists the table through nft: slow, but this path is rare.
+		ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
+		defer cancel()
+		if _, err := antispoof.GC(ctx, portExists); err != nil {
+			return fmt.Errorf("anti-spoofing rules of %s, whose veth is gone: %w", veth, err)
 		}
 	}
 	return store.Release(key)
