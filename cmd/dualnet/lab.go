@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"github.com/spf13/cobra"
 
 	"github.com/dualnet/dualnet/internal/lab"
@@ -34,6 +35,15 @@ dualnet-cni. kubectl works against it: see 'dualnet lab kubeconfig'.
 
 The lab changes nothing on the host outside its own namespaces: no link, route, sysctl or
 nftables rule of the host's is touched.`,
+		// Without a RunE, cobra answers a mistyped subcommand with the help text and exit
+		// status 0, which a script would take for success.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for %q; see %q", args[0], cmd.CommandPath(), cmd.CommandPath()+" --help")
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.AddCommand(newLabUpCmd(), newLabDownCmd(), newLabStatusCmd(), newLabKubeconfigCmd(), newLabExecCmd(),
 		newLabSuperviseCmd(), newLabNodeCmd(), newLabWorkloadCmd())
