@@ -26,7 +26,6 @@ type attachment struct {
 	hostVeth string
 	addrs    []netip.Addr   // IPv4 first
 	cidrs    []netip.Prefix // the pod CIDR of each address
-	podMAC   string
 }
 
 func cmdAdd(args *skel.CmdArgs) (err error) {

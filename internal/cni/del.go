@@ -2,7 +2,6 @@ package cni
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -40,15 +39,8 @@ func teardown(conf *config.Config, key podipam.Key) error {
 		return err
 	}
 	if link != nil {
-		// Registrations are keyed by the port's interface index, which dies with the
-		// veth, so without a veth there is nothing left that could use them, and a
-		// failure to retire them must not stop the veth from going.
-		var rerr error
-		if recorded {
-			rerr = antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(key), Addrs: addrs})
-		}
-		if err := deleteLink(link); err != nil {
-			return errors.Join(err, rerr)
+		if err := deleteRegisteredVeth(link, key, addrs); err != nil {
+			return err
 		}
 	} else if recorded {
 		// The veth went with the pod's namespace before DEL came (a node restart, a

@@ -36,7 +36,6 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 	if err != nil {
 		return fmt.Errorf("find %s in the pod: %w", ifName, err)
 	}
-	a.podMAC = link.Attrs().HardwareAddr.String()
 	// Up first: IPv6 adds the prefix route of an address at once only on an up link, and the
 	// default route needs it to reach the gateway.
 	if err := netlink.LinkSetUp(link); err != nil {

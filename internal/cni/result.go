@@ -17,7 +17,7 @@ func (a *attachment) result(conf *config.Config, bridgeMAC, ifName, netns string
 		Interfaces: []*current.Interface{
 			{Name: conf.Bridge, Mac: bridgeMAC},
 			{Name: a.hostVeth, Mac: hostVethMAC(a.key).String()},
-			{Name: ifName, Mac: a.podMAC, Sandbox: netns},
+			{Name: ifName, Mac: podVethMAC(a.key).String(), Sandbox: netns},
 		},
 	}
 	for i, addr := range a.addrs {

@@ -3,6 +3,7 @@ package cni
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/podipam"
 )
 
 // createVeth creates the pair: the host end on the bridge, up, and the pod end already
@@ -48,15 +50,24 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 	return veth.Attrs().Index, nil
 }
 
-// replaceHostVeth deletes the host end an earlier ADD of the attachment left, retiring its
-// registration first (best effort: once the veth is gone, its elements are inert anyway).
+// replaceHostVeth deletes the host end an earlier ADD of the attachment left.
 func replaceHostVeth(a *attachment) error {
 	link, err := findHostVeth(a.hostVeth)
 	if link == nil {
 		return err
 	}
-	_ = antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(a.key), Addrs: a.addrs})
-	return deleteLink(link)
+	return deleteRegisteredVeth(link, a.key, a.addrs)
+}
+
+// deleteRegisteredVeth retires the port's anti-spoofing registration and deletes the veth.
+// Registrations are keyed by the port's interface index, which dies with the veth, so a
+// failure to retire them matters only if the veth stays.
+func deleteRegisteredVeth(link netlink.Link, key podipam.Key, addrs []netip.Addr) error {
+	rerr := antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(key), Addrs: addrs})
+	if err := deleteLink(link); err != nil {
+		return errors.Join(err, rerr)
+	}
+	return nil
 }
 
 // deleteHostVeth removes the host end (the kernel removes the pod end with it); a missing
