@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -85,9 +86,9 @@ func run(pods, parallel, rounds int) error {
 	samples := map[key][]time.Duration{}
 	for _, sc := range scenarios {
 		for r := 0; r < rounds; r++ {
-			order := plugins
+			order := slices.Clone(plugins)
 			if r%2 == 1 { // alternate, so no plugin always runs on a warmer machine
-				order = []plugin{plugins[2], plugins[1], plugins[0]}
+				slices.Reverse(order)
 			}
 			for _, p := range order {
 				add, del, err := measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
