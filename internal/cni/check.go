@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
@@ -72,13 +73,10 @@ func checkStore(conf *config.Config, key podipam.Key, prev *current.Result) erro
 	if !ok {
 		return fmt.Errorf("address store %s: no allocation for %s", conf.StoreDir(), key)
 	}
-	held := map[string]bool{}
-	for _, a := range addrs {
-		held[a.String()] = true
-	}
-	for _, c := range prev.IPs {
-		if !held[c.Address.IP.String()] {
-			return fmt.Errorf("address store %s: %s holds %v, not %s from prevResult", conf.StoreDir(), key, addrs, c.Address.IP)
+	held := addrSet(addrs)
+	for a := range prevAddrs(prev) {
+		if !held[a] {
+			return fmt.Errorf("address store %s: %s holds %v, not %s from prevResult", conf.StoreDir(), key, addrs, a)
 		}
 	}
 	return nil
@@ -119,18 +117,29 @@ func checkRules(veth string, index int, prev *current.Result) error {
 	if pod.MAC.String() != prevMAC(prev) {
 		return fmt.Errorf("anti-spoofing: port %s may send from MAC %q, prevResult has %q", veth, pod.MAC, prevMAC(prev))
 	}
-	want := map[string]bool{}
-	for _, c := range prev.IPs {
-		want[c.Address.IP.String()] = true
-	}
-	got := map[string]bool{}
-	for _, a := range pod.Addrs {
-		got[a.String()] = true
-	}
-	if !maps.Equal(got, want) {
+	if !maps.Equal(addrSet(pod.Addrs), prevAddrs(prev)) {
 		return fmt.Errorf("anti-spoofing: port %s may send from %v, prevResult has %v", veth, pod.Addrs, prev.IPs)
 	}
 	return nil
+}
+
+// prevAddrs are the pod's addresses in prevResult.
+func prevAddrs(prev *current.Result) map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	for _, c := range prev.IPs {
+		if a, ok := netip.AddrFromSlice(c.Address.IP); ok {
+			out[a.Unmap()] = true
+		}
+	}
+	return out
+}
+
+func addrSet(addrs []netip.Addr) map[netip.Addr]bool {
+	out := make(map[netip.Addr]bool, len(addrs))
+	for _, a := range addrs {
+		out[a] = true
+	}
+	return out
 }
 
 // prevMAC is the pod interface's MAC in prevResult (the interface with a sandbox).
