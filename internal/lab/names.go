@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // NetnsDir is where named network namespaces are bound, as iproute2 and libcni expect.
@@ -48,9 +49,12 @@ const (
 // that Down never takes another lab's or another program's namespace that merely shares a
 // prefix ("dualnet-cni-test-1" is not lab "dualnet"'s).
 func (n Names) Owns(netnsName string) bool {
-	pattern := regexp.MustCompile("^" + regexp.QuoteMeta(n.Lab) + `-(vnet|vnet-host|internet|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
-	return pattern.MatchString(netnsName)
+	suffix, ok := strings.CutPrefix(netnsName, n.Lab+"-")
+	return ok && ownedSuffix.MatchString(suffix)
 }
+
+// ownedSuffix is what follows "<lab>-" in the name of a namespace the lab gives out.
+var ownedSuffix = regexp.MustCompile(`^(vnet|vnet-host|internet|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 
 // validName: the lab's name starts Kubernetes node names and namespace names, so it must be a
 // DNS label, short enough to leave room for "-node-NNN" and "-pod-<uid>".

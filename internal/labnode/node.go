@@ -72,7 +72,6 @@ func reportStatus(ctx context.Context, client kubernetes.Interface, cfg Config, 
 		},
 	}
 	if full {
-		status.Addresses = nil
 		for _, ip := range cfg.NodeIPs {
 			status.Addresses = append(status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip.String()})
 		}
@@ -91,8 +90,6 @@ func reportStatus(ctx context.Context, client kubernetes.Interface, cfg Config, 
 			OSImage:                 "dualnet lab",
 			ContainerRuntimeVersion: "dualnet-lab://builtin",
 		}
-	}
-	if full {
 		// Addresses are replaced as a whole (a JSON merge patch): a strategic merge keys them by
 		// type, and two InternalIPs would collide (kubernetes/kubernetes#63470, which the
 		// kubelet works around the same way).

@@ -28,7 +28,6 @@ const cleanupTimeout = 30 * time.Second
 type sandbox struct {
 	netnsPath string
 	ips       []netip.Addr
-	host      bool
 }
 
 func (c Config) podNetns(pod *corev1.Pod) string { return c.PodNetnsPrefix + string(pod.UID) }
@@ -84,7 +83,7 @@ func (c Config) cni(fn func(*libcni.CNIConfig, *libcni.NetworkConfigList) error)
 // hostNetwork pod runs in the node's namespace, as on a real node, without CNI.
 func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
 	if pod.Spec.HostNetwork {
-		return &sandbox{netnsPath: c.NodeNetns, ips: c.NodeIPs, host: true}, nil
+		return &sandbox{netnsPath: c.NodeNetns, ips: c.NodeIPs}, nil
 	}
 	name := c.podNetns(pod)
 	if err := lab.CreateNetns(name); err != nil {

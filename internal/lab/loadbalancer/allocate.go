@@ -3,6 +3,7 @@ package loadbalancer
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -17,7 +18,7 @@ func frontends(services []*corev1.Service, pools []netip.Prefix) map[string]neti
 		if c := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); c != 0 {
 			return c
 		}
-		return compareKeys(key(a), key(b))
+		return strings.Compare(key(a), key(b))
 	})
 	var waiting []*corev1.Service
 	for _, svc := range services {
@@ -68,13 +69,3 @@ func current(svc *corev1.Service, pool netip.Prefix) (netip.Addr, bool) {
 }
 
 func key(svc *corev1.Service) string { return svc.Namespace + "/" + svc.Name }
-
-func compareKeys(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

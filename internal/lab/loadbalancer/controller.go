@@ -88,13 +88,12 @@ func sync(ctx context.Context, client kubernetes.Interface, cfg Config, all []*c
 		}
 	}
 	front := frontends(lbs, cfg.Pools)
-	tx := &knftables.Transaction{}
 	err := ns.WithNetNSPath(cfg.Netns, func(ns.NetNS) error {
 		nft, err := knftables.New(knftables.InetFamily, Table)
 		if err != nil {
 			return err
 		}
-		tx = nft.NewTransaction()
+		tx := nft.NewTransaction()
 		transaction(tx, forwards(lbs, front, eps))
 		return nft.Run(ctx, tx)
 	})
