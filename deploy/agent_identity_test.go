@@ -7,11 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/controlplane"
@@ -69,20 +66,6 @@ func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(ctx, t, "an InternalIPMissing event for node "+node, func() error {
-		events, err := kubetest.Client().CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{
-			FieldSelector: "involvedObject.name=" + node})
-		if err != nil {
-			return err
-		}
-		for _, e := range events.Items {
-			if e.Reason == "InternalIPMissing" {
-				return nil
-			}
-		}
-		return fmt.Errorf("%d events, none InternalIPMissing", len(events.Items))
-	})
-	if log := out.String(); strings.Contains(strings.ToLower(log), "forbidden") {
-		t.Errorf("the API server refused dualnet-agent something; its log:\n%s", log)
-	}
+	eventuallyEvent(ctx, t, kubetest.Client(), node, "InternalIPMissing")
+	noRefusals(t, "dualnet-agent", out)
 }

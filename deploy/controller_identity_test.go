@@ -100,21 +100,33 @@ func TestControllerDoesItsWorkAsItsServiceAccount(t *testing.T) {
 		return fmt.Errorf("conditions %+v", node.Status.Conditions)
 	})
 	// Events (create).
-	eventually(ctx, t, "a PodCIDROutsideClusterRange event for node "+outside, func() error {
+	eventuallyEvent(ctx, t, client, outside, "PodCIDROutsideClusterRange")
+	noRefusals(t, "dualnet-controller", out)
+}
+
+// eventuallyEvent waits until the node has an event with the reason.
+func eventuallyEvent(ctx context.Context, t *testing.T, client kubernetes.Interface, node, reason string) {
+	t.Helper()
+	eventually(ctx, t, reason+" event for node "+node, func() error {
 		events, err := client.CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{
-			FieldSelector: "involvedObject.name=" + outside})
+			FieldSelector: "involvedObject.name=" + node})
 		if err != nil {
 			return err
 		}
 		for _, e := range events.Items {
-			if e.Reason == "PodCIDROutsideClusterRange" {
+			if e.Reason == reason {
 				return nil
 			}
 		}
-		return fmt.Errorf("%d events, none PodCIDROutsideClusterRange", len(events.Items))
+		return fmt.Errorf("%d events, none %s", len(events.Items), reason)
 	})
+}
+
+// noRefusals fails the test if the process's log shows the API server refused it anything.
+func noRefusals(t *testing.T, name string, out *syncbuf.Buffer) {
+	t.Helper()
 	if log := out.String(); strings.Contains(strings.ToLower(log), "forbidden") {
-		t.Errorf("the API server refused dualnet-controller something; its log:\n%s", log)
+		t.Errorf("the API server refused %s something; its log:\n%s", name, log)
 	}
 }
 

@@ -101,6 +101,8 @@ var (
 		{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
 		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: "kube-system"},
 	}
+	// needsOf is what each service account's code calls.
+	needsOf = map[string][]access{"dualnet-controller": controllerNeeds, "dualnet-agent": agentNeeds}
 )
 
 func TestServiceAccountsMayDoExactlyWhatTheCodeCalls(t *testing.T) {
@@ -110,7 +112,7 @@ func TestServiceAccountsMayDoExactlyWhatTheCodeCalls(t *testing.T) {
 
 	// The authorizer learns of new bindings through its informers: wait until every needed
 	// access is granted, then check that nothing else is.
-	for sa, needs := range map[string][]access{"dualnet-controller": controllerNeeds, "dualnet-agent": agentNeeds} {
+	for sa, needs := range needsOf {
 		for _, a := range needs {
 			if err := waitForAccess(ctx, sa, a, true); err != nil {
 				t.Errorf("%s may not %s; the code needs it: %v", sa, a, err)
@@ -136,7 +138,7 @@ func TestServiceAccountsMayDoExactlyWhatTheCodeCalls(t *testing.T) {
 func TestServiceAccountsMayDoNothingWithoutTheManifest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for sa, needs := range map[string][]access{"dualnet-controller": controllerNeeds, "dualnet-agent": agentNeeds} {
+	for sa, needs := range needsOf {
 		for _, a := range needs {
 			// Another test's bindings may still be in the authorizer's cache for a moment.
 			if err := waitForAccess(ctx, sa, a, false); err != nil {

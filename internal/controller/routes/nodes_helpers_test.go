@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"testing"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 )
 
 // Test nodes on the real API server: creating, deleting, reading their conditions and events.
@@ -24,16 +24,13 @@ type testNode struct {
 	ips      []string
 }
 
+// nodesFor is nodes from to to-1, named after the test as node IPAM tests name theirs.
 func nodesFor(t testing.TB, from, to int) []testNode {
-	prefix := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	if len(prefix) > 40 {
-		prefix = prefix[len(prefix)-40:]
-	}
-	prefix = strings.TrimLeft(prefix, "-")
+	names := nodeipamtest.Names(t, to)
 	var out []testNode
 	for i := from; i < to; i++ {
 		out = append(out, testNode{
-			name: fmt.Sprintf("%s-%d", prefix, i),
+			name: names[i],
 			podCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i),
 				netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)).String()},
 			ips: []string{fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256), fmt.Sprintf("fd00::%x", i+4)},
@@ -76,22 +73,14 @@ func createNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
 	}
 }
 
+// deleteNodes deletes the nodes; ones already gone are fine.
 func deleteNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
 	t.Helper()
-	var g errgroup.Group
-	g.SetLimit(16)
-	for _, n := range nodes {
-		g.Go(func() error {
-			err := client.CoreV1().Nodes().Delete(context.Background(), n.name, metav1.DeleteOptions{})
-			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("delete node %s: %w", n.name, err)
-			}
-			return nil
-		})
+	names := make([]string, len(nodes))
+	for i, n := range nodes {
+		names[i] = n.name
 	}
-	if err := g.Wait(); err != nil {
-		t.Error(err)
-	}
+	nodeipamtest.DeleteNodes(t, client, names)
 }
 
 // networkUnavailable returns each node's NetworkUnavailable condition as "Status/Reason".
@@ -99,17 +88,26 @@ func networkUnavailable(t testing.TB, client kubernetes.Interface, nodes []testN
 	t.Helper()
 	out := map[string]string{}
 	for _, n := range nodes {
-		node, err := client.CoreV1().Nodes().Get(context.Background(), n.name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("get node %s: %v", n.name, err)
-		}
-		for _, c := range node.Status.Conditions {
-			if c.Type == corev1.NodeNetworkUnavailable {
-				out[n.name] = string(c.Status) + "/" + c.Reason
-			}
+		if c, ok := networkUnavailableCondition(t, client, n.name); ok {
+			out[n.name] = string(c.Status) + "/" + c.Reason
 		}
 	}
 	return out
+}
+
+// networkUnavailableCondition reads the node's NetworkUnavailable condition, if it has one.
+func networkUnavailableCondition(t testing.TB, client kubernetes.Interface, name string) (corev1.NodeCondition, bool) {
+	t.Helper()
+	node, err := client.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get node %s: %v", name, err)
+	}
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeNetworkUnavailable {
+			return c, true
+		}
+	}
+	return corev1.NodeCondition{}, false
 }
 
 func allConditions(got map[string]string, nodes []testNode, want string) (bool, string) {

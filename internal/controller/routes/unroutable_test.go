@@ -1,13 +1,10 @@
 package routes_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
@@ -18,16 +15,11 @@ import (
 // "Status/Reason: Message".
 func networkUnavailableMessage(t testing.TB, client kubernetes.Interface, name string) string {
 	t.Helper()
-	node, err := client.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("get node %s: %v", name, err)
+	c, ok := networkUnavailableCondition(t, client, name)
+	if !ok {
+		return ""
 	}
-	for _, c := range node.Status.Conditions {
-		if c.Type == corev1.NodeNetworkUnavailable {
-			return string(c.Status) + "/" + c.Reason + ": " + c.Message
-		}
-	}
-	return ""
+	return string(c.Status) + "/" + c.Reason + ": " + c.Message
 }
 
 // A node whose pod CIDR is routed to another node, or lies outside the cluster pod CIDRs, must
