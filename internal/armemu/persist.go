@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/dualnet/dualnet/internal/atomicfile"
 )
 
 // savedState is what Options.StateFile holds: the resource groups and route tables, so that a
@@ -64,17 +65,8 @@ func (s *Server) save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.opts.StateFile), ".armemu-state-*")
-	if err != nil {
+	if err := atomicfile.Write(s.opts.StateFile, data, 0o600); err != nil {
 		return fmt.Errorf("armemu: save state: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("armemu: save state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("armemu: save state: %w", err)
-	}
-	return os.Rename(tmp.Name(), s.opts.StateFile)
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // serviceAccountIssuer is the issuer of service account tokens, as in a kubeadm cluster.
@@ -28,7 +30,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, path string) (*proce
 		"--etcd-servers=" + cp.etcdURL,
 		"--bind-address=" + o.BindAddress.String(),
 		fmt.Sprintf("--secure-port=%d", port),
-		"--service-cluster-ip-range=" + joinPrefixes(o.ServiceCIDRs),
+		"--service-cluster-ip-range=" + netspec.JoinCIDRs(o.ServiceCIDRs),
 		"--client-ca-file=" + cp.path(caCertFile),
 		"--tls-cert-file=" + cp.path(servingCertFile),
 		"--tls-private-key-file=" + cp.path(servingKeyFile),
@@ -93,12 +95,4 @@ func getOK(ctx context.Context, client *http.Client, url string) error {
 		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
 	}
 	return nil
-}
-
-func joinPrefixes(ps []netip.Prefix) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ",")
 }

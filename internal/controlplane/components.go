@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // component describes how to run kube-controller-manager or kube-scheduler against this API
@@ -27,8 +29,8 @@ func (cp *ControlPlane) startControllerManager(ctx context.Context, path string)
 		flags: append([]string{
 			"--allocate-node-cidrs=false",
 			"--configure-cloud-routes=false",
-			"--cluster-cidr=" + joinPrefixes(o.ClusterCIDRs),
-			"--service-cluster-ip-range=" + joinPrefixes(o.ServiceCIDRs),
+			"--cluster-cidr=" + netspec.JoinCIDRs(o.ClusterCIDRs),
+			"--service-cluster-ip-range=" + netspec.JoinCIDRs(o.ServiceCIDRs),
 			"--controllers=*",
 			"--root-ca-file=" + cp.path(caCertFile),
 			"--service-account-private-key-file=" + cp.path(saSigningKeyFile),

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 func TestStartWithoutBinariesNamesTheMakeTarget(t *testing.T) {
@@ -49,7 +51,7 @@ func TestDefaultsAreDualStackOnLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.BindAddress != netip.MustParseAddr("127.0.0.1") || joinPrefixes(o.ServiceCIDRs) != "10.0.0.0/16,fd12:3456:789a:1::/108" {
+	if o.BindAddress != netip.MustParseAddr("127.0.0.1") || netspec.JoinCIDRs(o.ServiceCIDRs) != "10.0.0.0/16,fd12:3456:789a:1::/108" {
 		t.Errorf("defaults: bind %s, service CIDRs %v", o.BindAddress, o.ServiceCIDRs)
 	}
 	if _, ok := o.advertiseAddress(); ok {

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/dualnet/dualnet/internal/atomicfile"
 )
 
 // DefaultStateRoot holds one directory per lab. It is on tmpfs, so a reboot (which also drops
@@ -58,11 +60,7 @@ func (s *State) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := stateFile(s.Dir) + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("save lab state: %w", err)
-	}
-	if err := os.Rename(tmp, stateFile(s.Dir)); err != nil {
+	if err := atomicfile.Write(stateFile(s.Dir), data, 0o600); err != nil {
 		return fmt.Errorf("save lab state: %w", err)
 	}
 	return nil

@@ -3,7 +3,17 @@ package netspec
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
+
+// JoinCIDRs writes a CIDR list the way the flags take it: comma-separated, in order.
+func JoinCIDRs(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
 
 // parseCIDRList reads a comma-separated CIDR list whose count and family order must match
 // --ip-families (an AKS rule: "The count and order of ranges in this list must match").

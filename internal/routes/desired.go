@@ -3,7 +3,8 @@ package routes
 import (
 	"fmt"
 	"net/netip"
-	"strings"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // Node is what the route table needs to know about a Kubernetes node.
@@ -44,7 +45,7 @@ func Desired(nodes []Node, clusterPodCIDRs []netip.Prefix) []NodeRoutes {
 		for _, cidr := range n.PodCIDRs {
 			cidr = cidr.Masked()
 			if !Within(cidr, clusterPodCIDRs) {
-				nr.Problems = append(nr.Problems, fmt.Sprintf("pod CIDR %s is outside the cluster pod CIDRs %s", cidr, joinPrefixes(clusterPodCIDRs)))
+				nr.Problems = append(nr.Problems, fmt.Sprintf("pod CIDR %s is outside the cluster pod CIDRs %s", cidr, netspec.JoinCIDRs(clusterPodCIDRs)))
 				continue
 			}
 			if owner, ok := claimedBy[cidr]; ok {
@@ -63,14 +64,6 @@ func Desired(nodes []Node, clusterPodCIDRs []netip.Prefix) []NodeRoutes {
 		out = append(out, nr)
 	}
 	return out
-}
-
-func joinPrefixes(ps []netip.Prefix) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ",")
 }
 
 func addrOfFamily(addrs []netip.Addr, v4 bool) (netip.Addr, bool) {

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/dualnet/dualnet/internal/atomicfile"
 )
 
 // WriteConfig writes the conflist into dir unless it already holds these bytes, and reports
@@ -58,30 +60,8 @@ func writeAtomic(path string, src io.Reader, mode os.FileMode) (bool, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return false, fmt.Errorf("create %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return false, fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("chmod %s: %w", tmp.Name(), err)
-	}
-	// The data must be on disk before the rename publishes it, or a crash leaves an empty file
-	// under the final name.
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return false, fmt.Errorf("sync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
+	if err := atomicfile.Write(path, data, mode); err != nil {
 		return false, err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return false, fmt.Errorf("rename into %s: %w", path, err)
 	}
 	return true, nil
 }
