@@ -3,6 +3,8 @@ package armemu
 import (
 	"net/http"
 	"net/netip"
+	"regexp"
+	"unicode/utf8"
 )
 
 // The checks Azure makes of a write before applying it, answered with Azure's codes.
@@ -28,8 +30,8 @@ func checkIfMatch(r *http.Request, t *table) *armError {
 
 // validRoute checks a route the way Azure rejects malformed ones, with Azure's codes.
 func validRoute(r wireRoute) *armError {
-	if r.Name == "" {
-		return newError(http.StatusBadRequest, "InvalidRequestFormat", "Cannot parse the request: a route has no name.")
+	if err := validName(r.Name); err != nil {
+		return err
 	}
 	p := r.Properties
 	if _, err := netip.ParsePrefix(p.AddressPrefix); err != nil {
@@ -48,6 +50,26 @@ func validRoute(r wireRoute) *armError {
 	} else if p.NextHopIPAddress != "" {
 		return newError(http.StatusBadRequest, "NextHopIpAddressNotAllowed",
 			"Next hop IP address is only allowed for next hop type VirtualAppliance, not %s (route %s).", p.NextHopType, r.Name)
+	}
+	return nil
+}
+
+// maxNameLength is the longest resource name Azure accepts, counted in characters.
+const maxNameLength = 80
+
+// azureName is Azure's rule for a route's name, as its InvalidResourceName message states it
+// (see https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork):
+// it begins with a word character, ends with a word character or '_' (itself a word character)
+// and holds only word characters, '.', '-' and '_'. Azure's regular expressions are .NET's,
+// whose \w is Unicode letters, non-spacing marks, decimal digits and connector punctuation
+// (which includes '_'), so the class is spelled out rather than Go's ASCII-only \w.
+var azureName = regexp.MustCompile(`^[\p{L}\p{Mn}\p{Nd}\p{Pc}](?:[\p{L}\p{Mn}\p{Nd}\p{Pc}.-]*[\p{L}\p{Mn}\p{Nd}\p{Pc}])?$`)
+
+// validName checks a route's name the way Azure does before it looks at anything else.
+func validName(name string) *armError {
+	if utf8.RuneCountInString(name) > maxNameLength || !azureName.MatchString(name) {
+		return newError(http.StatusBadRequest, "InvalidResourceName",
+			"Resource name %s is invalid. The name can be up to %d characters long. It must begin with a word character, and it must end with a word character or with '_'. The name may contain word characters or '.', '-', '_'.", name, maxNameLength)
 	}
 	return nil
 }
