@@ -86,6 +86,17 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	return types.PrintResult(a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
 }
 
+// NodePods lists the pods of the node whose address store is storeDir (the conflist's
+// dataDir joined with its network name) that have a host veth: what the anti-spoofing table
+// must hold. The node agent repairs the table with it (antispoof.Repair).
+func NodePods(storeDir string) ([]antispoof.Pod, error) {
+	store, err := podipam.Open(storeDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return livePods(store)()
+}
+
 // livePods lists the node's registered-or-registering pods from the address store, for
 // when the anti-spoofing table has to be written again: every attachment with a record
 // whose host veth exists.

@@ -89,18 +89,9 @@ func newTransaction() *knftables.Transaction {
 	return knftables.NewFake(knftables.BridgeFamily, Table).NewTransaction()
 }
 
-// addRuleset adds the table, its sets and its chains, each chain flushed and refilled.
-func addRuleset(tx *knftables.Transaction) {
-	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet: pods send only from their own addresses")})
-	// Flag timeout: elements are added without one (they live as long as the pod), and DEL
-	// gives them one to retire them.
-	timeout := []knftables.SetFlag{knftables.TimeoutFlag}
-	tx.Add(&knftables.Set{Name: portsSet, Type: "iface_index", Flags: timeout, Comment: knftables.PtrTo("host veths of pods")})
-	tx.Add(&knftables.Set{Name: macsSet, Type: "iface_index . ether_addr", Flags: timeout, Comment: knftables.PtrTo("MAC address of the pod on each port")})
-	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("IPv4 addresses of the pod on each port")})
-	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("IPv6 addresses of the pod on each port")})
-	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
-	chains := map[string][]string{
+// chainRules is every chain's rules, in order.
+func chainRules() map[string][]string {
+	return map[string][]string{
 		baseChain: {
 			knftables.Concat("iifname !=", `"`+PortPrefix+`*"`, "accept"),
 			// Fail closed: a port without elements (ADD has not finished, or DEL has run)
@@ -138,6 +129,20 @@ func addRuleset(tx *knftables.Transaction) {
 			"counter drop",
 		},
 	}
+}
+
+// addRuleset adds the table, its sets and its chains, each chain flushed and refilled.
+func addRuleset(tx *knftables.Transaction) {
+	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet: pods send only from their own addresses")})
+	// Flag timeout: elements are added without one (they live as long as the pod), and DEL
+	// gives them one to retire them.
+	timeout := []knftables.SetFlag{knftables.TimeoutFlag}
+	tx.Add(&knftables.Set{Name: portsSet, Type: "iface_index", Flags: timeout, Comment: knftables.PtrTo("host veths of pods")})
+	tx.Add(&knftables.Set{Name: macsSet, Type: "iface_index . ether_addr", Flags: timeout, Comment: knftables.PtrTo("MAC address of the pod on each port")})
+	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("IPv4 addresses of the pod on each port")})
+	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("IPv6 addresses of the pod on each port")})
+	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
+	chains := chainRules()
 	// Jump targets first: a rule may only jump to a chain that exists.
 	for _, name := range []string{ipv4Chain, arpChain, naChain, ipv6Chain, baseChain} {
 		chain := &knftables.Chain{Name: name}

@@ -4,11 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 )
 
 // FileName is the conflist's name; the 10- prefix sorts it before other networks, since a
 // runtime uses the first config in lexical order.
 const FileName = "10-dualnet.conflist"
+
+// NetworkName is the conflist's network name; the plugin keeps its address store in
+// <dataDir>/<NetworkName>.
+const NetworkName = "dualnet"
+
+// StoreDir is the plugin's address store directory under the conflist's dataDir.
+func (n Network) StoreDir() string { return filepath.Join(n.DataDir, NetworkName) }
 
 // Network is the node's dualnet network as DESIGN.md documents the conflist.
 type Network struct {
@@ -44,7 +52,7 @@ func (n Network) Marshal() ([]byte, error) {
 	}
 	out, err := json.MarshalIndent(conflist{
 		CNIVersion: "1.1.0",
-		Name:       "dualnet",
+		Name:       NetworkName,
 		Plugins: []plugin{{
 			Type:        "dualnet",
 			Bridge:      n.Bridge,

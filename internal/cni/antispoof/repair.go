@@ -1,0 +1,72 @@
+package antispoof
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Repair writes the table again, with the elements of every pod live returns, when it is
+// missing or a part of it is: a set gone, or a chain gone or holding other than its number
+// of rules. It reports whether it wrote.
+//
+// ADD writes a missing table too, but only when a pod starts: `nft flush ruleset` (which
+// Debian's nftables.service runs on every start and reload) would otherwise leave a quiet
+// node's pods free to spoof until the next pod lands there, and a flushed chain with its sets
+// intact would never be noticed. The node agent calls Repair on a timer. Comparing rule
+// counts, not rule text, is enough for that: nft prints rules in its own words (counters,
+// spacing), and what goes wrong in practice is a table, chain or set gone or emptied.
+func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
+	nft, err := knftables.New(knftables.BridgeFamily, Table)
+	if err != nil {
+		return false, fmt.Errorf("nftables: %w", err)
+	}
+	intact, err := isIntact(ctx, nft)
+	if err != nil || intact {
+		return false, err
+	}
+	pods, err := live()
+	if err != nil {
+		return false, fmt.Errorf("list the node's pods to write table bridge %s again: %w", Table, err)
+	}
+	err = Run(ctx, rebuildTransaction(pods, false))
+	if err != nil {
+		// A set of other key types (another dualnet version's table) refuses the elements:
+		// replace the table, in the same single transaction as Install does.
+		err = Run(ctx, rebuildTransaction(pods, true))
+	}
+	if err != nil {
+		return false, fmt.Errorf("write table bridge %s again: %w", Table, err)
+	}
+	return true, nil
+}
+
+func isIntact(ctx context.Context, nft knftables.Interface) (bool, error) {
+	sets, err := nft.List(ctx, "sets")
+	if knftables.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("list sets of table bridge %s: %w", Table, err)
+	}
+	for _, s := range []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet} {
+		if !slices.Contains(sets, s) {
+			return false, nil
+		}
+	}
+	for chain, want := range chainRules() {
+		rules, err := nft.ListRules(ctx, chain)
+		if knftables.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("list chain bridge %s %s: %w", Table, chain, err)
+		}
+		if len(rules) != len(want) {
+			return false, nil
+		}
+	}
+	return true, nil
+}

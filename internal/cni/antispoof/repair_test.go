@@ -1,0 +1,73 @@
+package antispoof
+
+import (
+	"context"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func nft(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("nft", args...).CombinedOutput(); err != nil {
+		t.Fatalf("nft %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// repair runs Repair with live as the node's pods and checks whether it wrote.
+func repair(t *testing.T, wantWrote bool, live ...Pod) {
+	t.Helper()
+	wrote, err := Repair(context.Background(), func() ([]Pod, error) { return live, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote != wantWrote {
+		t.Errorf("Repair wrote the table: %v, want %v", wrote, wantWrote)
+	}
+}
+
+func TestRepairLeavesAnIntactTableAlone(t *testing.T) {
+	freshTable(t)
+	a := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2")
+	install(t, a)
+	before := nftList(t)
+	repair(t, false, a, pod(1002, "10.244.1.3"))
+	if after := nftList(t); after != before {
+		t.Errorf("Repair changed an intact table:\nbefore\n%s\nafter\n%s", before, after)
+	}
+}
+
+// What a firewall reload or a hand leaves behind: each is written again, with the node's pods.
+func TestRepairWritesAgainWhatIsGone(t *testing.T) {
+	for name, breakIt := range map[string][]string{
+		"table deleted":       {"delete", "table", "bridge", Table},
+		"base chain flushed":  {"flush", "chain", "bridge", Table, baseChain},
+		"IPv6 chain flushed":  {"flush", "chain", "bridge", Table, ipv6Chain},
+		"NA targets set gone": {"delete", "set", "bridge", Table, naTargetsSet},
+	} {
+		t.Run(name, func(t *testing.T) {
+			freshTable(t)
+			a, b := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2"), pod(1002, "10.244.1.3")
+			install(t, a, b)
+			want := nftList(t)
+			if name == "NA targets set gone" { // a rule refers to the set: its chain goes first
+				nft(t, "flush", "chain", "bridge", Table, naChain)
+			}
+			nft(t, breakIt...)
+			repair(t, true, a, b)
+			if got := nftList(t); got != want {
+				t.Errorf("after Repair:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestRepairReplacesAnIncompatibleTable(t *testing.T) {
+	freshTable(t)
+	nft(t, "table bridge "+Table+" { map ports { type ifname : verdict; }; }")
+	repair(t, true, pod(1002, "10.244.1.3"))
+	if got := indexes(t); !slices.Equal(got, []int{1002}) {
+		t.Errorf("registered ports %v, want [1002]", got)
+	}
+}
