@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.dp = &dataplane{cfg: a.cfg, nl: nl, masq: masq}
 
+	// The sweep needs neither the API server nor a ready node, so it starts first; it ends
+	// before Run returns, whichever way Run returns.
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	var sweeper sync.WaitGroup
+	defer sweeper.Wait()
+	defer stopSweep()
+	sweeper.Go(func() { a.sweepAntispoofEvery(sweepCtx, a.cfg.antispoofSweep()) })
+
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: a.client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
@@ -102,7 +111,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
 		return fmt.Errorf("node informer did not sync: %w", context.Cause(ctx))
 	}
-	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync)
+	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep())
 
 	go func() {
 		ticker := time.NewTicker(a.cfg.Resync)

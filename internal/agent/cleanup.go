@@ -18,7 +18,9 @@ import (
 // routes, the CNI config and plugin, and the bridge if dualnet created it (bridge.Owned): a
 // bridge of that name that other software made may carry the node's own address, so it is
 // left and the log says why. Sysctls stay: other software on the node may rely on
-// forwarding. Each part is attempted; the errors are joined.
+// forwarding. So does the anti-spoofing table (bridge dualnet-antispoof): the CNI plugin
+// writes it and holds its pods' registrations, and the agent only sweeps stale ones. Each
+// part is attempted; the errors are joined.
 func Cleanup(ctx context.Context, cfg Config) error {
 	var errs []error
 	if masq, err := masquerade.NewIn(cfg.Namespace); err != nil {

@@ -33,6 +33,10 @@ type Config struct {
 	Uplink             string // empty: the interface holding the node's InternalIP
 	Namespace          nodens.Namespace
 	Resync             time.Duration
+	// AntispoofSweep is how often the anti-spoofing registrations of deleted pods are
+	// deleted (antispoofsweep.go); zero: DefaultAntispoofSweep. No flag sets it; tests
+	// shorten it.
+	AntispoofSweep time.Duration
 }
 
 // Validate names the flag and the rule a value breaks.
@@ -48,6 +52,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--resync=%s: want a positive duration", c.Resync)
 	case c.Bridge == "":
 		return fmt.Errorf("bridge name is empty")
+	case c.AntispoofSweep < 0:
+		return fmt.Errorf("anti-spoofing sweep period %s: want a positive duration, or zero for the default %s", c.AntispoofSweep, DefaultAntispoofSweep)
 	}
 	return nil
+}
+
+// antispoofSweep is the sweep period, with zero meaning the default.
+func (c Config) antispoofSweep() time.Duration {
+	if c.AntispoofSweep == 0 {
+		return DefaultAntispoofSweep
+	}
+	return c.AntispoofSweep
 }

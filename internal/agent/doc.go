@@ -2,7 +2,9 @@
 // the others, and one sync computes the node's whole desired dataplane (bridge, sysctls,
 // masquerade, CNI config, host routes) from them and applies the difference through the
 // dataplane packages. A periodic resync repairs drift; readiness turns true once the node's
-// dataplane and CNI config are in place; cleanup removes what the agent created.
+// dataplane and CNI config are in place; cleanup removes what the agent created. Apart from
+// the sync, a periodic sweep deletes the CNI plugin's anti-spoofing registrations of deleted
+// pods, which older kernels keep (antispoofsweep.go).
 //
 // It must not write Kubernetes objects other than events, and must not hold dataplane
 // details: those belong to internal/dataplane.

@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"k8s.io/klog/v2"
+
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+)
+
+// DefaultAntispoofSweep is the sweep period when Config.AntispoofSweep is zero. A sweep
+// costs a few nft runs (about 30 ms) even when it finds nothing, and what it finds is
+// inert (their interface indexes are never handed out again), so a minute is soon enough:
+// the table holds at most the pods deleted within the last minute beyond the live ones.
+const DefaultAntispoofSweep = time.Minute
+
+// antispoofSweepTimeout bounds the nft runs of one sweep, so that a hung nft delays the next
+// sweep, not all of them.
+const antispoofSweepTimeout = 30 * time.Second
+
+// sweepAntispoofEvery sweeps at once and then every period until ctx ends. A failed sweep is
+// logged and tried again next period: the leftovers are inert, so they never make the
+// node not ready.
+func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
+	logger := klog.FromContext(ctx)
+	ticker := time.NewTicker(period)
+	defer ticker.Stop()
+	for {
+		removed, err := sweepAntispoof(ctx, a.cfg.Namespace)
+		if len(removed) > 0 {
+			logger.Info("Removed the anti-spoofing registrations of deleted pods", "table", "bridge "+antispoof.Table, "ports", len(removed))
+		}
+		if err != nil && ctx.Err() == nil {
+			logger.Error(err, "Sweeping the anti-spoofing registrations of deleted pods failed; trying again next period", "period", period)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// sweepAntispoof deletes, from the CNI plugin's anti-spoofing table in the node's namespace,
+// the registrations whose host veth is gone, and returns their interface indexes. A node
+// without the table (no pod yet) has none.
+//
+// The plugin's DEL only retires a pod's elements (gives them a 1 ms timeout), which takes
+// effect on Linux 6.10 and later; on older kernels (Debian 12's 6.1, Ubuntu 22.04's 5.15)
+// they stay until a CNI GC, which many runtimes never send, so the table would grow with
+// every deleted pod (package doc of internal/cni/antispoof). The agent lives as long as the
+// node, so it sweeps them.
+func sweepAntispoof(ctx context.Context, ns nodens.Namespace) (removed []int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, antispoofSweepTimeout)
+	defer cancel()
+	// GC lists the table with nft and deletes over netlink, both in the calling thread's
+	// namespace, and portExists asks that namespace too.
+	err = ns.Do(func() error {
+		var err error
+		removed, err = antispoof.GC(ctx, portExists)
+		return err
+	})
+	if err != nil {
+		return removed, fmt.Errorf("anti-spoofing table bridge %s: delete the registrations of deleted pods: %w", antispoof.Table, err)
+	}
+	return removed, nil
+}
+
+// portExists says whether an interface with this index exists in the calling thread's
+// namespace. GC asks after listing the registration, and the plugin creates a veth before it
+// registers it, so a missing index is a deleted port, never one being added. Only the
+// kernel's "no such device" counts as missing: on any other error the port may be a live
+// pod's, and deleting its elements would cut the pod off.
+func portExists(index int) bool {
+	_, err := netlink.LinkByIndex(index)
+	return !errors.As(err, new(netlink.LinkNotFoundError))
+}

@@ -1,0 +1,153 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/agent"
+	"github.com/dualnet/dualnet/internal/agent/agenttest"
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+// sweepPeriod is short so that a test sees several sweeps within its poll deadline.
+const sweepPeriod = 300 * time.Millisecond
+
+// registrations lists the node's anti-spoofing registrations, by port index.
+func registrations(n *agenttest.Node) (map[int]antispoof.Registration, error) {
+	var regs map[int]antispoof.Registration
+	err := n.Host.NS.Do(func() error {
+		var err error
+		regs, err = antispoof.Pods(context.Background())
+		return err
+	})
+	return regs, err
+}
+
+// register adds elements for a port, as the CNI plugin's ADD does, in the node's namespace.
+// The table exists already (the node has a pod), so Install never needs the node's pods.
+func register(t *testing.T, n *agenttest.Node, p antispoof.Pod) {
+	t.Helper()
+	noRewrite := func() ([]antispoof.Pod, error) {
+		return nil, errors.New("the anti-spoofing table is missing: the node's pod should have written it")
+	}
+	if err := n.Host.NS.Do(func() error { return antispoof.Install(context.Background(), p, noRewrite) }); err != nil {
+		t.Fatalf("register port %d: %v", p.Index, err)
+	}
+}
+
+// registerDeletedVeth registers a host veth of the node, then deletes the veth, as a pod
+// deleted on a kernel older than 6.10 leaves it (DEL's retiring does nothing there; this
+// test does not retire at all, so it holds on any kernel). It returns the gone index.
+func registerDeletedVeth(t *testing.T, n *agenttest.Node, last byte) int {
+	t.Helper()
+	name := dptest.Name("g")
+	dptest.InNS(t, n.Host.Name, "ip", "link", "add", name, "type", "veth", "peer", "name", dptest.Name("p"))
+	h, err := dptest.Netlink(t, n.Host.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := h.LinkByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	register(t, n, stalePod(link.Attrs().Index, last))
+	dptest.InNS(t, n.Host.Name, "ip", "link", "del", name)
+	return link.Attrs().Index
+}
+
+// stalePod is a registration at index with documentation addresses no pod of the test has.
+func stalePod(index int, last byte) antispoof.Pod {
+	return antispoof.Pod{
+		Index: index,
+		MAC:   net.HardwareAddr{0x02, 0xdd, 0, 0, 0, last},
+		Addrs: []netip.Addr{netip.AddrFrom4([4]byte{192, 0, 2, last}), netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", last))},
+	}
+}
+
+// waitForSweep polls until none of gone is registered on the node, and fails at once if a
+// registration of live changes meanwhile.
+func waitForSweep(t *testing.T, n *agenttest.Node, live map[int]antispoof.Registration, gone []int) {
+	t.Helper()
+	dptest.Eventually(t, 10*sweepPeriod+5*time.Second, fmt.Sprintf("registrations of gone ports %v swept, the live pod's kept", gone), func() error {
+		regs, err := registrations(n)
+		if err != nil {
+			return err
+		}
+		for _, index := range gone {
+			if _, ok := regs[index]; ok {
+				return fmt.Errorf("port %d still registered: %+v", index, regs)
+			}
+		}
+		for index, want := range live {
+			if got, ok := regs[index]; !ok || !sameRegistration(got, want) {
+				t.Fatalf("the live pod's registration at port %d changed: got %+v (present %v), want %+v", index, got, ok, want)
+			}
+		}
+		return nil
+	})
+}
+
+func TestAgentSweepsAntispoofRegistrationsOfGonePortsAndKeepsLivePods(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	pod := n.AddPod(t)
+	live, err := registrations(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live) != 1 {
+		t.Fatalf("registrations after one pod's ADD: %+v, want the pod's only", live)
+	}
+	for index, r := range live {
+		if !r.Port || !slices.Equal(sorted(r.Addrs), sorted(pod.IPs)) {
+			t.Fatalf("the pod's registration at port %d: %+v, want its port and addresses %v", index, r, pod.IPs)
+		}
+	}
+
+	// While the agent is stopped, so the registrations are sure to be there before it sweeps.
+	n.StopAgent()
+	deleted := registerDeletedVeth(t, n, 1)
+	const neverIndex = 1<<31 - 1 // the kernel counts up from 1 per namespace; no test gets here
+	register(t, n, stalePod(neverIndex, 2))
+	if regs, err := registrations(n); err != nil || len(regs) != 3 {
+		t.Fatalf("registrations before the sweep: %+v (%v), want the pod's and two stale ones", regs, err)
+	}
+	n.AgentConfig.AntispoofSweep = sweepPeriod
+	n.Start(t)
+	waitForSweep(t, n, live, []int{deleted, neverIndex})
+
+	// A pod deleted while the agent runs is swept by a later sweep, not only at start.
+	again := registerDeletedVeth(t, n, 3)
+	waitForSweep(t, n, live, []int{again})
+	n.WaitReady(t) // and the sweeps did not keep the node from being ready
+}
+
+// sameRegistration compares registrations; nft lists a set's elements in no fixed order.
+func sameRegistration(a, b antispoof.Registration) bool {
+	return a.Port == b.Port && a.Index == b.Index && bytes.Equal(a.MAC, b.MAC) && slices.Equal(sorted(a.Addrs), sorted(b.Addrs))
+}
+
+func sorted(addrs []netip.Addr) []netip.Addr {
+	return slices.SortedFunc(slices.Values(addrs), netip.Addr.Compare)
+}
+
+func TestConfigValidateRejectsANegativeAntispoofSweep(t *testing.T) {
+	cfg := agent.Config{NodeName: "n", Spec: netspec.Default(), Routes: agent.HostRoutes, CNIConfDir: "/a", CNIBinDir: "/b", Bridge: "cbr0", Resync: time.Second, AntispoofSweep: -time.Second}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "anti-spoofing sweep period -1s") {
+		t.Errorf("Validate = %v, want an error naming the anti-spoofing sweep period and its value", err)
+	}
+	cfg.AntispoofSweep = 0
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate with a zero sweep period (the default) = %v, want nil", err)
+	}
+}
