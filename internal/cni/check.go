@@ -120,6 +120,14 @@ func checkRules(veth string, index int, prev *current.Result) error {
 	if !maps.Equal(addrSet(pod.Addrs), prevAddrs(prev)) {
 		return fmt.Errorf("anti-spoofing: port %s may send from %v, prevResult has %v", veth, pod.Addrs, prev.IPs)
 	}
+	// The pod's elements do nothing without the rules that read them (a flushed chain).
+	what, err := antispoof.Damage(ctx)
+	if err != nil {
+		return err
+	}
+	if what != "" {
+		return fmt.Errorf("anti-spoofing: %s", what)
+	}
 	return nil
 }
 

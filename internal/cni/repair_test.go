@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/cni"
@@ -35,5 +36,22 @@ func TestRepairWithTheStoresPodsRestoresEveryRunningPod(t *testing.T) {
 	}
 	if got := len(registeredPorts(t)); got != 2 {
 		t.Errorf("%d registered ports after Repair, want 2", got)
+	}
+}
+
+// Elements without the rules that read them protect nothing: CHECK says which chain is empty.
+func TestCheckFailsWhenAChainIsFlushed(t *testing.T) {
+	nw := newNetwork(t, 12, "dnbr12")
+	p := nw.addPod("flushed")
+	if err := nw.drv.Check(context.Background(), p.rt); err != nil {
+		t.Fatalf("CHECK of a healthy pod: %v", err)
+	}
+	if out, err := exec.Command("nft", "flush", "chain", "bridge", antispoof.Table, "pod-ipv4").CombinedOutput(); err != nil {
+		t.Fatalf("nft flush chain: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _, _ = antispoof.Repair(context.Background(), func() ([]antispoof.Pod, error) { return nil, nil }) })
+	err := nw.drv.Check(context.Background(), p.rt)
+	if err == nil || !strings.Contains(err.Error(), "chain pod-ipv4") {
+		t.Errorf("CHECK with chain pod-ipv4 flushed = %v, want an error naming the chain", err)
 	}
 }

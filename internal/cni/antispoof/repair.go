@@ -23,8 +23,7 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("nftables: %w", err)
 	}
-	intact, err := isIntact(ctx, nft)
-	if err != nil || intact {
+	if what, err := damage(ctx, nft); err != nil || what == "" {
 		return false, err
 	}
 	pods, err := live()
@@ -43,30 +42,40 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	return true, nil
 }
 
-func isIntact(ctx context.Context, nft knftables.Interface) (bool, error) {
+// Damage says what is missing from the table, or "" when it is whole: the table, a set, a
+// chain, or rules of a chain (counted, see Repair).
+func Damage(ctx context.Context) (string, error) {
+	nft, err := knftables.New(knftables.BridgeFamily, Table)
+	if err != nil {
+		return "", fmt.Errorf("nftables: %w", err)
+	}
+	return damage(ctx, nft)
+}
+
+func damage(ctx context.Context, nft knftables.Interface) (string, error) {
 	sets, err := nft.List(ctx, "sets")
 	if knftables.IsNotFound(err) {
-		return false, nil
+		return fmt.Sprintf("table bridge %s is missing", Table), nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("list sets of table bridge %s: %w", Table, err)
+		return "", fmt.Errorf("list sets of table bridge %s: %w", Table, err)
 	}
 	for _, s := range []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet} {
 		if !slices.Contains(sets, s) {
-			return false, nil
+			return fmt.Sprintf("set %s of table bridge %s is missing", s, Table), nil
 		}
 	}
 	for chain, want := range chainRules() {
 		rules, err := nft.ListRules(ctx, chain)
 		if knftables.IsNotFound(err) {
-			return false, nil
+			return fmt.Sprintf("chain %s of table bridge %s is missing", chain, Table), nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("list chain bridge %s %s: %w", Table, chain, err)
+			return "", fmt.Errorf("list chain bridge %s %s: %w", Table, chain, err)
 		}
 		if len(rules) != len(want) {
-			return false, nil
+			return fmt.Sprintf("chain %s of table bridge %s has %d rules, want %d", chain, Table, len(rules), len(want)), nil
 		}
 	}
-	return true, nil
+	return "", nil
 }
