@@ -49,7 +49,9 @@ func TestCheckFailsWhenAChainIsFlushed(t *testing.T) {
 	if out, err := exec.Command("nft", "flush", "chain", "bridge", antispoof.Table, "pod-ipv4").CombinedOutput(); err != nil {
 		t.Fatalf("nft flush chain: %v: %s", err, out)
 	}
-	t.Cleanup(func() { _, _ = antispoof.Repair(context.Background(), func() ([]antispoof.Pod, error) { return nil, nil }) })
+	t.Cleanup(func() {
+		_, _ = antispoof.Repair(context.Background(), func() ([]antispoof.Pod, error) { return nil, nil })
+	})
 	err := nw.drv.Check(context.Background(), p.rt)
 	if err == nil || !strings.Contains(err.Error(), "chain pod-ipv4") {
 		t.Errorf("CHECK with chain pod-ipv4 flushed = %v, want an error naming the chain", err)
