@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"sigs.k8s.io/knftables"
@@ -92,14 +93,57 @@ func GC(ctx context.Context, keep func(index int) bool) (removed []int, err erro
 	if err != nil {
 		return nil, err
 	}
+	var stale []Pod
 	for index, r := range regs {
-		if keep(index) {
-			continue
+		if !keep(index) {
+			stale = append(stale, r.Pod)
 		}
-		if err := Remove(r.Pod); err != nil {
+	}
+	for batch := range slices.Chunk(stale, removeBatch) {
+		if err := removeAll(batch); err != nil {
 			return removed, err
 		}
-		removed = append(removed, index)
+		for _, p := range batch {
+			removed = append(removed, p.Index)
+		}
 	}
 	return removed, nil
+}
+
+// removeBatch bounds the pods whose elements one GC transaction deletes, so that the batch
+// stays well inside a netlink socket's send buffer (about 40 bytes an element).
+const removeBatch = 256
+
+// removeAll deletes the elements of pods in one transaction: any deletion makes the commit
+// wait for the kernel (package doc), so a thousand leftovers wait a few times, not a
+// thousand. A batch that meets a missing element goes pod by pod instead.
+func removeAll(pods []Pod) error {
+	bySet := map[string][][]byte{}
+	var order []string
+	for _, p := range pods {
+		elems, err := p.elements()
+		if err != nil {
+			return err
+		}
+		for _, e := range elems {
+			if _, ok := bySet[e.set]; !ok {
+				order = append(order, e.set)
+			}
+			bySet[e.set] = append(bySet[e.set], e.keys...)
+		}
+	}
+	changes := make([]setKeys, 0, len(order))
+	for _, set := range order {
+		changes = append(changes, setKeys{set: set, keys: bySet[set]})
+	}
+	err := applyElements(deleteElements, changes)
+	if !isNotFound(err) {
+		return err
+	}
+	for _, p := range pods {
+		if err := Remove(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
