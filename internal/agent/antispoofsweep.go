@@ -9,7 +9,9 @@ import (
 	"github.com/vishvananda/netlink"
 	"k8s.io/klog/v2"
 
+	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
@@ -31,7 +33,10 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
 	for {
-		removed, err := sweepAntispoof(ctx, a.cfg.Namespace)
+		repaired, removed, err := sweepAntispoof(ctx, a.cfg.Namespace, cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir())
+		if repaired {
+			logger.Info("Wrote the anti-spoofing table again with the node's pods: it was missing or damaged (a firewall reload?)", "table", "bridge "+antispoof.Table)
+		}
 		if len(removed) > 0 {
 			logger.Info("Removed the anti-spoofing registrations of deleted pods", "table", "bridge "+antispoof.Table, "ports", len(removed))
 		}
@@ -46,29 +51,35 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	}
 }
 
-// sweepAntispoof deletes, from the CNI plugin's anti-spoofing table in the node's namespace,
-// the registrations whose host veth is gone, and returns their interface indexes. A node
-// without the table (no pod yet) has none.
-//
-// The plugin's DEL only retires a pod's elements (gives them a 1 ms timeout), which takes
-// effect on Linux 6.10 and later; on older kernels (Debian 12's 6.1, Ubuntu 22.04's 5.15)
-// they stay until a CNI GC, which many runtimes never send, so the table would grow with
-// every deleted pod (package doc of internal/cni/antispoof). The agent lives as long as the
-// node, so it sweeps them.
-func sweepAntispoof(ctx context.Context, ns nodens.Namespace) (removed []int, err error) {
+// sweepAntispoof keeps the CNI plugin's anti-spoofing table in the node's namespace whole
+// and small. First it writes the table again, with the pods of the address store in
+// storeDir, when it is missing or damaged (antispoof.Repair): `nft flush ruleset`, which
+// Debian's nftables.service runs on every start and reload, takes it away, and the plugin
+// writes it again only when a pod starts. Then it deletes the registrations whose host veth
+// is gone, and returns their interface indexes: the plugin's DEL only retires a pod's
+// elements (gives them a 1 ms timeout), which takes effect on Linux 6.10 and later; on older
+// kernels (Debian 12's 6.1, Ubuntu 22.04's 5.15) they stay until a CNI GC, which many
+// runtimes never send, so the table would grow with every deleted pod. A node without pods
+// and without the table has nothing to do.
+func sweepAntispoof(ctx context.Context, ns nodens.Namespace, storeDir string) (repaired bool, removed []int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, antispoofSweepTimeout)
 	defer cancel()
-	// GC lists the table with nft and deletes over netlink, both in the calling thread's
-	// namespace, and portExists asks that namespace too.
+	// nft, netlink and the veth lookups all work in the calling thread's namespace.
 	err = ns.Do(func() error {
 		var err error
-		removed, err = antispoof.GC(ctx, portExists)
-		return err
+		live := func() ([]antispoof.Pod, error) { return cni.NodePods(storeDir) }
+		if repaired, err = antispoof.Repair(ctx, live); err != nil {
+			return fmt.Errorf("write it again: %w", err)
+		}
+		if removed, err = antispoof.GC(ctx, portExists); err != nil {
+			return fmt.Errorf("delete the registrations of deleted pods: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
-		return removed, fmt.Errorf("anti-spoofing table bridge %s: delete the registrations of deleted pods: %w", antispoof.Table, err)
+		return repaired, removed, fmt.Errorf("anti-spoofing table bridge %s: %w", antispoof.Table, err)
 	}
-	return removed, nil
+	return repaired, removed, nil
 }
 
 // portExists says whether an interface with this index exists in the calling thread's

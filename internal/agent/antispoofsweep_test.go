@@ -132,6 +132,43 @@ func TestAgentSweepsAntispoofRegistrationsOfGonePortsAndKeepsLivePods(t *testing
 	n.WaitReady(t) // and the sweeps did not keep the node from being ready
 }
 
+// `nft flush ruleset` (a firewall reload) on a node where no pod starts afterwards: the
+// agent writes the table again with the running pod's registration.
+func TestAgentWritesTheAntispoofTableAgainAfterAFirewallReload(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.AddPod(t)
+	live, err := registrations(n)
+	if err != nil || len(live) != 1 {
+		t.Fatalf("registrations after one pod's ADD: %+v (%v), want the pod's only", live, err)
+	}
+	n.StopAgent()
+	n.AgentConfig.AntispoofSweep = sweepPeriod
+	n.Start(t)
+	dptest.InNS(t, n.Host.Name, "nft", "delete", "table", "bridge", antispoof.Table)
+	dptest.Eventually(t, 10*sweepPeriod+5*time.Second, "the anti-spoofing table written again with the pod", func() error {
+		var what string
+		err := n.Host.NS.Do(func() error {
+			var err error
+			what, err = antispoof.Damage(context.Background())
+			return err
+		})
+		if err != nil || what != "" {
+			return fmt.Errorf("%s%v", what, err)
+		}
+		regs, err := registrations(n)
+		if err != nil {
+			return err
+		}
+		for index, want := range live {
+			if got := regs[index]; !sameRegistration(got, want) {
+				return fmt.Errorf("the pod's registration at port %d: %+v, want %+v", index, got, want)
+			}
+		}
+		return nil
+	})
+}
+
 // sameRegistration compares registrations; nft lists a set's elements in no fixed order.
 func sameRegistration(a, b antispoof.Registration) bool {
 	return a.Port == b.Port && a.Index == b.Index && bytes.Equal(a.MAC, b.MAC) && slices.Equal(sorted(a.Addrs), sorted(b.Addrs))
@@ -142,7 +179,7 @@ func sorted(addrs []netip.Addr) []netip.Addr {
 }
 
 func TestConfigValidateRejectsANegativeAntispoofSweep(t *testing.T) {
-	cfg := agent.Config{NodeName: "n", Spec: netspec.Default(), Routes: agent.HostRoutes, CNIConfDir: "/a", CNIBinDir: "/b", Bridge: "cbr0", Resync: time.Second, AntispoofSweep: -time.Second}
+	cfg := agent.Config{NodeName: "n", Spec: netspec.Default(), Routes: agent.HostRoutes, CNIConfDir: "/a", CNIBinDir: "/b", CNIDataDir: "/c", Bridge: "cbr0", Resync: time.Second, AntispoofSweep: -time.Second}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "anti-spoofing sweep period -1s") {
 		t.Errorf("Validate = %v, want an error naming the anti-spoofing sweep period and its value", err)
 	}

@@ -3,6 +3,7 @@ package agent
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
@@ -48,6 +49,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--routes=%q: want %q or %q", c.Routes, HostRoutes, NoRoutes)
 	case c.CNIConfDir == "" || c.CNIBinDir == "":
 		return fmt.Errorf("--cni-conf-dir and --cni-bin-dir must be set")
+	case !filepath.IsAbs(c.CNIDataDir):
+		return fmt.Errorf("--cni-data-dir=%q: want an absolute path (the CNI plugin refuses a relative dataDir)", c.CNIDataDir)
 	case c.Resync <= 0:
 		return fmt.Errorf("--resync=%s: want a positive duration", c.Resync)
 	case c.Bridge == "":

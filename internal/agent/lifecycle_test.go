@@ -103,6 +103,10 @@ func TestConfigValidateNamesTheFlag(t *testing.T) {
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--routes") {
 		t.Errorf("Validate = %v, want an error naming --routes", err)
 	}
+	cfg.Routes, cfg.CNIDataDir = agent.HostRoutes, "var/lib/dualnet/cni"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), `--cni-data-dir="var/lib/dualnet/cni"`) {
+		t.Errorf("Validate = %v, want an error naming --cni-data-dir and its relative value", err)
+	}
 }
 
 func get(t *testing.T, h http.Handler, path string) int {

@@ -10,7 +10,8 @@ import (
 
 // Repair writes the table again, with the elements of every pod live returns, when it is
 // missing or a part of it is: a set gone, or a chain gone or holding other than its number
-// of rules. It reports whether it wrote.
+// of rules. It reports whether it wrote. A node without the table and without pods is left
+// alone: there is nothing to protect, and its first ADD writes the table.
 //
 // ADD writes a missing table too, but only when a pod starts: `nft flush ruleset` (which
 // Debian's nftables.service runs on every start and reload) would otherwise leave a quiet
@@ -23,12 +24,16 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("nftables: %w", err)
 	}
-	if what, err := damage(ctx, nft); err != nil || what == "" {
+	what, err := damage(ctx, nft)
+	if err != nil || what == "" {
 		return false, err
 	}
 	pods, err := live()
 	if err != nil {
 		return false, fmt.Errorf("list the node's pods to write table bridge %s again: %w", Table, err)
+	}
+	if len(pods) == 0 && what == noTable {
+		return false, nil // nothing to protect; the node's first ADD writes the table
 	}
 	err = Run(ctx, rebuildTransaction(pods, false))
 	if err != nil {
@@ -41,6 +46,8 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	}
 	return true, nil
 }
+
+var noTable = fmt.Sprintf("table bridge %s is missing", Table)
 
 // Damage says what is missing from the table, or "" when it is whole: the table, a set, a
 // chain, or rules of a chain (counted, see Repair).
@@ -55,7 +62,7 @@ func Damage(ctx context.Context) (string, error) {
 func damage(ctx context.Context, nft knftables.Interface) (string, error) {
 	sets, err := nft.List(ctx, "sets")
 	if knftables.IsNotFound(err) {
-		return fmt.Sprintf("table bridge %s is missing", Table), nil
+		return noTable, nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("list sets of table bridge %s: %w", Table, err)
