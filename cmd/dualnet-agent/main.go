@@ -86,6 +86,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&netnsPath, "netns", "", "network namespace path of the node (tests and the lab); default: the agent's own")
 	f.StringVar(&healthAddr, "health-addr", ":10267", "address of /healthz and /readyz; empty: none")
 	f.DurationVar(&cfg.Resync, "resync", time.Minute, "how often to resync the whole dataplane, repairing drift")
+	f.DurationVar(&cfg.AntispoofSweep, "antispoof-sweep", agent.DefaultAntispoofSweep, "how often to repair the CNI plugin's anti-spoofing table and remove deleted pods' entries from it")
 	f.BoolVar(&cleanup, "cleanup", false, "remove everything the agent created on the node and exit")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)

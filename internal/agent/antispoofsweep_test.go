@@ -180,8 +180,8 @@ func sorted(addrs []netip.Addr) []netip.Addr {
 
 func TestConfigValidateRejectsANegativeAntispoofSweep(t *testing.T) {
 	cfg := agent.Config{NodeName: "n", Spec: netspec.Default(), Routes: agent.HostRoutes, CNIConfDir: "/a", CNIBinDir: "/b", CNIDataDir: "/c", Bridge: "cbr0", Resync: time.Second, AntispoofSweep: -time.Second}
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "anti-spoofing sweep period -1s") {
-		t.Errorf("Validate = %v, want an error naming the anti-spoofing sweep period and its value", err)
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "--antispoof-sweep=-1s") {
+		t.Errorf("Validate = %v, want an error naming --antispoof-sweep and its value", err)
 	}
 	cfg.AntispoofSweep = 0
 	if err := cfg.Validate(); err != nil {

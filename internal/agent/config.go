@@ -56,7 +56,7 @@ func (c Config) Validate() error {
 	case c.Bridge == "":
 		return fmt.Errorf("bridge name is empty")
 	case c.AntispoofSweep < 0:
-		return fmt.Errorf("anti-spoofing sweep period %s: want a positive duration, or zero for the default %s", c.AntispoofSweep, DefaultAntispoofSweep)
+		return fmt.Errorf("--antispoof-sweep=%s: want a positive duration, or zero for the default %s", c.AntispoofSweep, DefaultAntispoofSweep)
 	}
 	return nil
 }

@@ -24,7 +24,8 @@
 // through nft, in text a person can read. Whenever the table is missing or is not the one
 // this code writes (flushed by a firewall reload, or left by another dualnet version), the
 // next ADD writes it again with the elements of every pod the node has, in one transaction,
-// so no running pod is cut off.
+// so no running pod is cut off; and the node agent checks the table every minute and does
+// the same (Repair), so a node where no pod starts is not left unprotected.
 //
 // Pods also may not send from another pod's MAC address: the bridge learns where a MAC is
 // from the frames it switches, so a forged source MAC would pull another pod's traffic to
