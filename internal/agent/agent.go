@@ -35,6 +35,10 @@ type Agent struct {
 	nodes    corelisters.NodeLister
 	dp       *dataplane
 	recorder record.EventRecorder
+	// warned holds the warnings of the last sync (only the sync loop touches it): a sync
+	// emits a warning's event and log line only when it is new, so a lasting problem is
+	// reported once instead of every resync, and again if it comes back after a fix.
+	warned map[string]bool
 }
 
 // New checks the config; Run does the work.

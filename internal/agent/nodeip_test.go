@@ -47,6 +47,17 @@ func TestNodeWithoutAnIPv6InternalIPDropsIPv6PodEgressAndSaysSo(t *testing.T) {
 		}
 		return fmt.Errorf("%d events, none a Warning InternalIPMissing naming IPv6", len(events.Items))
 	})
+	// A lasting problem is reported once, not every resync (the recorder would count repeats).
+	after := n.Agent.Syncs() + 3
+	dptest.Eventually(t, 10*agenttest.Resync, "three more syncs", func() error {
+		if got := n.Agent.Syncs(); got < after {
+			return fmt.Errorf("%d syncs, want %d", got, after)
+		}
+		return nil
+	})
+	if count := internalIPMissingCount(t, n.Name); count != 1 {
+		t.Errorf("InternalIPMissing reported %d times over several resyncs, want once", count)
+	}
 
 	p := n.AddPod(t)
 	dptest.ServePeerAddress(t, c.VNetHost.NS, serverPort)
@@ -76,4 +87,21 @@ func TestNodeWithoutAnIPv6InternalIPDropsIPv6PodEgressAndSaysSo(t *testing.T) {
 	if strings.Contains(dptest.InNS(t, n.Host.Name, "nft", "list", "table", "inet", "dualnet"), "snat ip6") {
 		t.Error("IPv6 SNAT rule on a node without an IPv6 InternalIP")
 	}
+}
+
+// internalIPMissingCount is how often the node's InternalIPMissing warning was reported (the
+// event recorder folds repeats into one event's count).
+func internalIPMissingCount(t *testing.T, node string) int32 {
+	t.Helper()
+	events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + node})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int32
+	for _, e := range events.Items {
+		if e.Reason == "InternalIPMissing" {
+			n += e.Count
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -46,7 +47,13 @@ func (a *Agent) sync(ctx context.Context) error {
 		a.ready.Store(false)
 		return err
 	}
+	warned := map[string]bool{}
 	for _, r := range done.offLink {
+		key := fmt.Sprintf("NodeNotOnLink %s %s via %s", r.Node, r.Dst, r.Via)
+		warned[key] = true
+		if a.warned[key] {
+			continue
+		}
 		// On the peer's Node object (with its UID), where `kubectl describe node` looks.
 		a.recorder.Eventf(byName[r.Node], corev1.EventTypeWarning, "NodeNotOnLink",
 			"node %s has no host route to pod CIDR %s: gateway %s is not on a link of node %s; host-route mode needs nodes on one link (use the route table instead)",
@@ -54,11 +61,17 @@ func (a *Agent) sync(ctx context.Context) error {
 		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
 	}
 	for _, family := range desired.noNodeIP {
+		key := "InternalIPMissing " + family
+		warned[key] = true
+		if a.warned[key] {
+			continue
+		}
 		a.recorder.Eventf(self, corev1.EventTypeWarning, "InternalIPMissing",
 			"node %s has no %s InternalIP in status.addresses, so there is no address to SNAT its pods' %s egress to: %s traffic from pods to destinations outside the cluster's pod CIDRs is dropped until the node reports an %s InternalIP",
 			a.cfg.NodeName, family, family, family, family)
 		logger.Info("No InternalIP of a family: its pod egress leaving the cluster is dropped", "family", family)
 	}
+	a.warned = warned
 	a.changes.Add(int64(len(done.changes)))
 	if len(done.changes) > 0 {
 		logger.Info("Dataplane changed", "changes", done.changes)
