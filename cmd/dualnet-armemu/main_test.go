@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // TestServesTheTableAndMirrorsItIntoTheNamespace runs the command as the lab does and writes
@@ -40,14 +42,15 @@ func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
 		}
 	})
 	var url string
-	deadline := time.Now().Add(10 * time.Second)
-	for url == "" {
+	err := poll.Until(10*time.Second, 20*time.Millisecond, func() error {
 		b, _ := os.ReadFile(filepath.Join(dir, "url"))
-		url = strings.TrimSpace(string(b))
-		if time.Now().After(deadline) {
-			t.Fatal("no --url-file written")
+		if url = strings.TrimSpace(string(b)); url == "" {
+			return fmt.Errorf("no --url-file written")
 		}
-		time.Sleep(20 * time.Millisecond) // poll interval
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	client := clientFor(t, url, filepath.Join(dir, "ca.pem"))
 	p, err := client.BeginCreateOrUpdate(context.Background(), "g", "rt", armnetwork.RouteTable{Location: to.Ptr("westeurope"),
@@ -60,12 +63,14 @@ func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline = time.Now().Add(10 * time.Second)
-	for !strings.Contains(kerneltest.IP(t, "-n", ns, "route", "show", "proto", "222"), "10.244.1.0/24 via 10.240.0.5") {
-		if time.Now().After(deadline) {
-			t.Fatalf("route not mirrored into %s:\n%s", ns, kerneltest.IP(t, "-n", ns, "route"))
+	err = poll.Until(10*time.Second, 20*time.Millisecond, func() error {
+		if routes := kerneltest.IP(t, "-n", ns, "route", "show", "proto", "222"); !strings.Contains(routes, "10.244.1.0/24 via 10.240.0.5") {
+			return fmt.Errorf("route not mirrored into %s; its proto 222 routes:\n%s", ns, routes)
 		}
-		time.Sleep(20 * time.Millisecond) // poll interval
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 const (
@@ -301,15 +302,14 @@ func TestSlowAnswerStillAppliesTheWrite(t *testing.T) {
 	if _, err := put(t, e, table(route("a", "10.244.1.0/24", "10.240.0.5")), c); err == nil {
 		t.Fatal("PUT returned before the slow answer")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if tbl, ok := e.srv.RouteTable(sub, group, "rt"); ok && len(tbl.Routes) == 1 {
-			break
+	err := poll.Until(10*time.Second, 20*time.Millisecond, func() error {
+		if tbl, ok := e.srv.RouteTable(sub, group, "rt"); !ok || len(tbl.Routes) != 1 {
+			return fmt.Errorf("the slow write was never applied")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the slow write was never applied")
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

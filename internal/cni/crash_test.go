@@ -18,6 +18,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
@@ -157,9 +158,7 @@ func waitForNoPlugins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		busy := ""
+	err = poll.Until(20*time.Second, 10*time.Millisecond, func() error {
 		procs, _ := filepath.Glob("/proc/[0-9]*")
 		for _, p := range procs {
 			comm, _ := os.ReadFile(p + "/comm")
@@ -168,15 +167,12 @@ func waitForNoPlugins(t *testing.T) {
 				continue
 			}
 			if ns, _ := os.Readlink(p + "/ns/net"); ns == self {
-				busy = p + " " + name
+				return fmt.Errorf("%s %s still runs in the node namespace", p, name)
 			}
 		}
-		if busy == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s still runs in the node namespace", busy)
-		}
-		time.Sleep(10 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
