@@ -8,6 +8,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"k8s.io/klog/v2"
 
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
@@ -17,10 +18,10 @@ import (
 // Cleanup removes everything the agent creates on the node: the nftables table, the dualnet
 // routes, the CNI config and plugin, and the bridge if dualnet created it (bridge.Owned): a
 // bridge of that name that other software made may carry the node's own address, so it is
-// left and the log says why. Sysctls stay: other software on the node may rely on
-// forwarding. So does the anti-spoofing table (bridge dualnet-antispoof): the CNI plugin
-// writes it and holds its pods' registrations, and the agent only sweeps stale ones. Each
-// part is attempted; the errors are joined.
+// left and the log says why. With the plugin and the bridge gone, the plugin's anti-spoofing
+// table (bridge dualnet-antispoof) goes too: nothing would ever write or sweep it again.
+// Sysctls stay: other software on the node may rely on forwarding. Each part is attempted;
+// the errors are joined.
 func Cleanup(ctx context.Context, cfg Config) error {
 	var errs []error
 	if masq, err := masquerade.NewIn(cfg.Namespace); err != nil {
@@ -40,6 +41,9 @@ func Cleanup(ctx context.Context, cfg Config) error {
 		errs = append(errs, err)
 	}
 	if err := removeOwnedBridge(ctx, nl, cfg.Bridge); err != nil {
+		errs = append(errs, err)
+	}
+	if err := cfg.Namespace.Do(func() error { return antispoof.DeleteTable(ctx) }); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -2,8 +2,10 @@ package agent_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent"
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
@@ -57,10 +60,16 @@ func TestCleanupRemovesEverythingTheAgentCreated(t *testing.T) {
 	c := agenttest.NewCluster(t, 2)
 	n := c.Nodes[0]
 	n.StopAgent()
+	// The CNI plugin's anti-spoofing table, as the node's first pod leaves it.
+	pod := antispoof.Pod{Index: 1<<31 - 1, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Addrs: []netip.Addr{n.PodCIDRs[0].Addr().Next().Next()}}
+	noPods := func() ([]antispoof.Pod, error) { return nil, nil }
+	if err := n.Host.NS.Do(func() error { return antispoof.Install(context.Background(), pod, noPods) }); err != nil {
+		t.Fatal(err)
+	}
 	if err := agent.Cleanup(context.Background(), n.AgentConfig); err != nil {
 		t.Fatal(err)
 	}
-	if out := dptest.InNS(t, n.Host.Name, "nft", "list", "tables"); strings.Contains(out, "inet dualnet") {
+	if out := dptest.InNS(t, n.Host.Name, "nft", "list", "tables"); strings.Contains(out, "dualnet") {
 		t.Errorf("nftables table left: %s", out)
 	}
 	if routes := dptest.InNS(t, n.Host.Name, "ip", "route", "show", "proto", "211") + dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "show", "proto", "211"); routes != "" {
