@@ -1,7 +1,9 @@
 package antispoof
 
 import (
+	"context"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 
 	"sigs.k8s.io/knftables"
@@ -33,4 +35,16 @@ func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
 		}
 	}
 	return tx
+}
+
+// DeleteTable deletes the table, elements and all; a missing table is no error. It is for
+// taking dualnet off a node (the agent's cleanup), after which no pod of the node is dualnet's.
+func DeleteTable(ctx context.Context) error {
+	tx := newTransaction()
+	tx.Add(&knftables.Table{}) // so that the delete finds a table, whether or not there was one
+	tx.Delete(&knftables.Table{})
+	if err := Run(ctx, tx); err != nil {
+		return fmt.Errorf("delete table bridge %s: %w", Table, err)
+	}
+	return nil
 }
