@@ -48,7 +48,8 @@ func dirsOf(st *State, node string) nodeDirs {
 	}
 }
 
-// componentsOf is what the supervisor runs after the control plane, in start order.
+// componentsOf is what the supervisor runs after the control plane, in start order: per node
+// the agent, the lab node and kube-proxy.
 func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]component, error) {
 	self, err := os.Executable()
 	if err != nil {
@@ -103,6 +104,8 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 				"--node-dir=" + dirs.base, "--pod-netns-prefix=" + topo.Names.PodPrefix()},
 			Node: node,
 		})
+		// After its lab node: kube-proxy reads the Node for the node's addresses.
+		out = append(out, kubeProxy(cfg.KubeBinDir, kubeconfig, node, cfg.Spec))
 	}
 	return out, nil
 }

@@ -14,7 +14,8 @@ import (
 )
 
 // waitNodesReady polls until every node is registered, Ready, has a pod CIDR of each family
-// and NetworkUnavailable=False (its routes are in the route table), printing each change.
+// and NetworkUnavailable=False (its routes are in the route table), printing each change, and
+// its agent and kube-proxy have done their first work.
 func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog, kids *children, st *State) error {
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -22,7 +23,7 @@ func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	last := ""
+	last, waiting := "", ""
 	for {
 		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err == nil {
@@ -31,7 +32,15 @@ func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress 
 				progress.printf("  nodes: %s", summary)
 				last = summary
 			}
-			if done && controllersRun(ctx, client) && agentsReady(lab, st) {
+			switch {
+			case !done:
+			case !controllersRun(ctx, client):
+				waiting = "kube-controller-manager's controllers"
+			case !agentsReady(lab, st):
+				waiting = "the agents' CNI configs"
+			case !kubeProxiesSynced(ctx, lab):
+				waiting = "every kube-proxy's first sync of the service rules (" + kubeProxyHealthz + " in each node)"
+			default:
 				return nil
 			}
 		}
@@ -40,6 +49,9 @@ func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress 
 		}
 		select {
 		case <-ctx.Done():
+			if waiting != "" {
+				return fmt.Errorf("the nodes are ready (%s) but the lab still waits for %s; see the logs in %s/logs", last, waiting, lab.Dir())
+			}
 			return fmt.Errorf("the nodes did not become ready (last: %s); see the logs in %s/logs", last, lab.Dir())
 		case <-time.After(250 * time.Millisecond):
 		}

@@ -73,6 +73,14 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 
 	kids := newChildren(st, progress)
 	childCtx, stopChildren := context.WithCancel(context.WithoutCancel(ctx))
+	// Each node's kube-proxy runs inside the node's namespace and dials the kubeconfig's
+	// 127.0.0.1 there: the relay answers for the API server.
+	for i := 0; i < cfg.Nodes; i++ {
+		if err := relayAPIServer(childCtx, topo.Names.Node(i), cp.ServerURL()); err != nil {
+			stopChildren()
+			return err
+		}
+	}
 	plan, err := componentsOf(cfg, st, topo, cp.KubeconfigPath())
 	if err != nil {
 		stopChildren()

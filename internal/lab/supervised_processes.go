@@ -23,6 +23,9 @@ type component struct {
 	// ReadyFile, when set, is a file the component writes once it serves; the supervisor waits
 	// for it before starting the next component.
 	ReadyFile string
+	// Netns, when set, is the lab namespace the process is born in, for a program that has no
+	// --netns of its own (kube-proxy); the others run in the host's and are given --netns.
+	Netns string
 }
 
 // children runs the lab's components, restarts one that exits (as a kubelet or systemd would,
@@ -66,7 +69,7 @@ func (cs *children) launch(c component) error {
 	// Its own process group (a Ctrl-C reaches the supervisor only, which stops things in
 	// order); killed by the kernel if the supervisor dies without stopping it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startIn(c.Netns, cmd); err != nil {
 		return fmt.Errorf("start %s (%s): %w", c.Name, c.Path, err)
 	}
 	start, err := processStartTime(cmd.Process.Pid)
@@ -77,6 +80,17 @@ func (cs *children) launch(c component) error {
 	cs.running[c.Name] = cmd
 	cs.mu.Unlock()
 	return cs.st.addProcess(Process{Name: c.Name, PID: cmd.Process.Pid, StartTime: start, Log: logPath})
+}
+
+// startIn starts cmd in the named namespace, or in the caller's when netns is empty. A child is
+// born in the namespace of the thread that forks it. That thread outlives the start (InNetns
+// switches it back and returns it to the runtime), which Pdeathsig needs: the kernel sends it
+// when the forking thread ends, not the process.
+func startIn(netns string, cmd *exec.Cmd) error {
+	if netns == "" {
+		return cmd.Start()
+	}
+	return InNetns(netns, cmd.Start)
 }
 
 func (cs *children) keep(ctx context.Context, c component) {

@@ -209,6 +209,6 @@ func findBuildScript() (string, error) {
 var readHostRoutes = HostRoutes
 
 var (
-	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"}
+	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"}
 	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni"}
 )

@@ -150,6 +150,7 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 	l.checkVnetHostSeesNodeAddresses(from, podNode[from], nodeAddrs[podNode[from]])
 	l.checkRoutes(nodeCIDRs, nodeAddrs)
 	l.checkLoadBalancerServices()
+	l.checkDualStackClusterIPService()
 	l.checkPodDeletionTearsDownItsNetwork(to)
 	l.checkUnknownImageWaitsWithAReason()
 	l.checkLabNodeRestartKeepsItsPodsServing(podNode[from])

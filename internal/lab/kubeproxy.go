@@ -1,0 +1,51 @@
+package lab
+
+import (
+	"path/filepath"
+
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+// kubeProxy is one node's kube-proxy, the stock binary that test/kube builds, as a cluster
+// runs it beside the network plugin: it turns ClusterIP services into nftables DNAT rules.
+// It runs inside the node's namespace (component.Netns), because its rules, its conntrack
+// clean-up and the node addresses it looks up must all be the node's; it reaches the API
+// server through relayAPIServer with the kubeconfig every component uses.
+func kubeProxy(kubeBinDir, kubeconfig, node string, spec netspec.Spec) component {
+	return component{
+		Name:  "kube-proxy-" + node,
+		Path:  filepath.Join(kubeBinDir, "kube-proxy"),
+		Args:  append([]string{"--kubeconfig=" + kubeconfig, "--hostname-override=" + node}, kubeProxyFlags(spec)...),
+		Netns: node,
+	}
+}
+
+// kubeProxyFlags are the flags of every lab kube-proxy besides its node and kubeconfig.
+func kubeProxyFlags(spec netspec.Spec) []string {
+	return []string{
+		"--proxy-mode=nftables",
+		// Traffic from these is a pod's (detect-local-mode ClusterCIDR, the default); both
+		// families, so each family's rules know its pods.
+		"--cluster-cidr=" + joinCIDRs(spec.PodCIDRs),
+		// Bound inside the node's namespace: every node has its own ports, as on real nodes.
+		"--healthz-bind-address=0.0.0.0:10256",
+		"--metrics-bind-address=127.0.0.1:10249",
+		// Host-global settings stay as they are. nf_conntrack_max is one limit for the whole
+		// kernel: outside the host's namespace it is read-only (kube-proxy's default write
+		// would fail there and stop it), and /sys/module/nf_conntrack/parameters/hashsize,
+		// which kube-proxy grows along with it, is a module parameter, writable and global.
+		// Per-core 0 skips both. The conntrack timeouts and tcp_be_liberal are per namespace,
+		// but 0 / false leave them too, so kube-proxy writes no sysctl at all
+		// (k8s.io/kubernetes/pkg/proxy/conntrack/sysctls.go skips each write for 0 / false).
+		"--conntrack-max-per-core=0",
+		"--conntrack-min=0",
+		"--conntrack-tcp-timeout-established=0",
+		"--conntrack-tcp-timeout-close-wait=0",
+		"--conntrack-udp-timeout=0",
+		"--conntrack-udp-timeout-stream=0",
+		"--conntrack-tcp-be-liberal=false",
+		// Its default -999 would make it the last process the host's OOM killer picks; a lab
+		// process has no claim to that. 0 is the value it starts with.
+		"--oom-score-adj=0",
+	}
+}

@@ -1,0 +1,65 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"slices"
+	"syscall"
+	"testing"
+
+	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/netspec"
+)
+
+func TestKubeProxyLeavesEveryHostGlobalConntrackSettingAlone(t *testing.T) {
+	c := kubeProxy("/kube", "/lab/admin.kubeconfig", "dn-node-1", netspec.Default())
+	if c.Netns != "dn-node-1" || c.Path != "/kube/kube-proxy" {
+		t.Errorf("kube-proxy runs %s in %q, want /kube/kube-proxy in the node's namespace dn-node-1", c.Path, c.Netns)
+	}
+	for _, want := range []string{
+		"--kubeconfig=/lab/admin.kubeconfig",
+		"--hostname-override=dn-node-1",
+		"--proxy-mode=nftables",
+		"--cluster-cidr=10.244.0.0/16,fd12:3456:789a::/64",
+		// 0 / false: kube-proxy writes neither nf_conntrack_max (global) nor the conntrack
+		// module's hashsize (global), nor any timeout.
+		"--conntrack-max-per-core=0",
+		"--conntrack-tcp-timeout-established=0",
+		"--conntrack-tcp-timeout-close-wait=0",
+		"--conntrack-udp-timeout=0",
+		"--conntrack-udp-timeout-stream=0",
+		"--conntrack-tcp-be-liberal=false",
+		"--oom-score-adj=0",
+	} {
+		if !slices.Contains(c.Args, want) {
+			t.Errorf("kube-proxy args %v lack %s", c.Args, want)
+		}
+	}
+}
+
+func TestStartInStartsTheProcessInsideTheNamespaceAndItOutlivesTheStart(t *testing.T) {
+	name, _ := dptest.NewNamespace(t, "startin")
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := startIn(name, cmd); err != nil {
+		t.Fatal(err)
+	}
+	var child, want syscall.Stat_t
+	errChild := syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid), &child)
+	if err := syscall.Stat(NetnsPath(name), &want); err != nil {
+		t.Fatal(err)
+	}
+	if errChild != nil || child.Ino != want.Ino {
+		t.Errorf("the child's network namespace is %d (%v), want %s's %d", child.Ino, errChild, name, want.Ino)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	// Killed by our SIGTERM, not by a SIGKILL from Pdeathsig: the thread that forked it lives on.
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+		t.Errorf("sleep in %s ended with %v, want it ended by our SIGTERM", name, err)
+	}
+}
