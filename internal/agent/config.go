@@ -34,9 +34,9 @@ type Config struct {
 	Uplink             string // empty: the interface holding the node's InternalIP
 	Namespace          nodens.Namespace
 	Resync             time.Duration
-	// AntispoofSweep is how often the anti-spoofing registrations of deleted pods are
-	// deleted (antispoofsweep.go); zero: DefaultAntispoofSweep. No flag sets it; tests
-	// shorten it.
+	// AntispoofSweep is how often the CNI plugin's anti-spoofing table is repaired and
+	// the registrations of deleted pods are deleted from it (antispoofsweep.go); zero:
+	// DefaultAntispoofSweep.
 	AntispoofSweep time.Duration
 }
 

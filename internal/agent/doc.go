@@ -3,8 +3,9 @@
 // masquerade, CNI config, host routes) from them and applies the difference through the
 // dataplane packages. A periodic resync repairs drift; readiness turns true once the node's
 // dataplane and CNI config are in place; cleanup removes what the agent created. Apart from
-// the sync, a periodic sweep deletes the CNI plugin's anti-spoofing registrations of deleted
-// pods, which older kernels keep (antispoofsweep.go).
+// the sync, a periodic sweep writes the CNI plugin's anti-spoofing table again when it is
+// missing or damaged, and deletes from it the registrations of deleted pods, which older
+// kernels keep (antispoofsweep.go).
 //
 // It must not write Kubernetes objects other than events, and must not hold dataplane
 // details: those belong to internal/dataplane.

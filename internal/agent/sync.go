@@ -48,10 +48,12 @@ func (a *Agent) sync(ctx context.Context) error {
 		return err
 	}
 	warned := map[string]bool{}
-	for _, r := range done.offLink {
-		key := fmt.Sprintf("NodeNotOnLink %s %s via %s", r.Node, r.Dst, r.Via)
+	isNew := func(key string) bool { // records the warning and says whether the last sync lacked it
 		warned[key] = true
-		if a.warned[key] {
+		return !a.warned[key]
+	}
+	for _, r := range done.offLink {
+		if !isNew(fmt.Sprintf("NodeNotOnLink %s %s via %s", r.Node, r.Dst, r.Via)) {
 			continue
 		}
 		// On the peer's Node object (with its UID), where `kubectl describe node` looks.
@@ -61,9 +63,7 @@ func (a *Agent) sync(ctx context.Context) error {
 		logger.Info("Node not on-link: no host route", "peer", r.Node, "podCIDR", r.Dst, "via", r.Via)
 	}
 	for _, family := range desired.noNodeIP {
-		key := "InternalIPMissing " + family
-		warned[key] = true
-		if a.warned[key] {
+		if !isNew("InternalIPMissing " + family) {
 			continue
 		}
 		a.recorder.Eventf(self, corev1.EventTypeWarning, "InternalIPMissing",

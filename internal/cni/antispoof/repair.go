@@ -20,11 +20,7 @@ import (
 // counts, not rule text, is enough for that: nft prints rules in its own words (counters,
 // spacing), and what goes wrong in practice is a table, chain or set gone or emptied.
 func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
-	nft, err := knftables.New(knftables.BridgeFamily, Table)
-	if err != nil {
-		return false, fmt.Errorf("nftables: %w", err)
-	}
-	what, err := damage(ctx, nft)
+	what, err := Damage(ctx)
 	if err != nil || what == "" {
 		return false, err
 	}
@@ -56,10 +52,6 @@ func Damage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("nftables: %w", err)
 	}
-	return damage(ctx, nft)
-}
-
-func damage(ctx context.Context, nft knftables.Interface) (string, error) {
 	sets, err := nft.List(ctx, "sets")
 	if knftables.IsNotFound(err) {
 		return noTable, nil
