@@ -2,6 +2,7 @@ package armemu_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -41,9 +42,7 @@ func TestPutTableWithAnInvalidRouteNameIsRejectedAndChangesNothing(t *testing.T)
 	}
 	before, _ := e.srv.RouteTable(sub, group, "rt")
 	invalid := map[string]string{"": "is empty"}
-	for name, why := range invalidRouteNames {
-		invalid[name] = why
-	}
+	maps.Copy(invalid, invalidRouteNames)
 	for name, why := range invalid {
 		// The invalid route comes after a valid one, which must not be applied either.
 		_, err := put(t, e, table(route("b", "10.244.2.0/24", "10.240.0.6"), route(name, "10.244.3.0/24", "10.240.0.7")), c)

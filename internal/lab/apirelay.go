@@ -36,10 +36,7 @@ func relayAPIServer(ctx context.Context, netnsName, serverURL string) error {
 	if err != nil {
 		return fmt.Errorf("relay the API server into %s: listen on %s there: %w", netnsName, addr, err)
 	}
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
+	context.AfterFunc(ctx, func() { l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()

@@ -20,6 +20,10 @@ func kubeProxy(kubeBinDir, kubeconfig, node string, spec netspec.Spec) component
 	}
 }
 
+// kubeProxyHealthzPort is where every lab kube-proxy serves /healthz, on every address of its
+// node's namespace; kubeProxiesSynced asks it there.
+const kubeProxyHealthzPort = "10256"
+
 // kubeProxyFlags are the flags of every lab kube-proxy besides its node and kubeconfig.
 func kubeProxyFlags(spec netspec.Spec) []string {
 	return []string{
@@ -28,7 +32,7 @@ func kubeProxyFlags(spec netspec.Spec) []string {
 		// families, so each family's rules know its pods.
 		"--cluster-cidr=" + joinCIDRs(spec.PodCIDRs),
 		// Bound inside the node's namespace: every node has its own ports, as on real nodes.
-		"--healthz-bind-address=0.0.0.0:10256",
+		"--healthz-bind-address=0.0.0.0:" + kubeProxyHealthzPort,
 		"--metrics-bind-address=127.0.0.1:10249",
 		// Host-global settings stay as they are. nf_conntrack_max is one limit for the whole
 		// kernel: outside the host's namespace it is read-only (kube-proxy's default write

@@ -8,9 +8,8 @@ import (
 	"time"
 )
 
-// kubeProxyHealthz is where every lab kube-proxy answers, inside its node's namespace
-// (--healthz-bind-address).
-const kubeProxyHealthz = "http://127.0.0.1:10256/healthz"
+// kubeProxyHealthz is where every lab kube-proxy answers, inside its node's namespace.
+const kubeProxyHealthz = "http://127.0.0.1:" + kubeProxyHealthzPort + "/healthz"
 
 // kubeProxiesSynced says whether every node's kube-proxy has written the node's service rules
 // at least once for each family: only then does a ClusterIP answer there. Its /healthz says

@@ -34,6 +34,7 @@ func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress 
 			}
 			switch {
 			case !done:
+				waiting = "" // a node stopped being ready: the timeout must blame the nodes
 			case !controllersRun(ctx, client):
 				waiting = "kube-controller-manager's controllers"
 			case !agentsReady(lab, st):
