@@ -35,10 +35,11 @@ type Agent struct {
 	nodes    corelisters.NodeLister
 	dp       *dataplane
 	recorder record.EventRecorder
-	// warned holds the warnings of the last sync (only the sync loop touches it): a sync
-	// emits a warning's event and log line only when it is new, so a lasting problem is
-	// reported once instead of every resync, and again if it comes back after a fix.
-	warned map[string]bool
+	// warned holds when each warning of the last sync was last reported (only the sync loop
+	// touches it): a sync reports a warning (event and log line) when it is new, or again
+	// after warnAgain, so a lasting problem neither repeats every resync nor vanishes from
+	// `kubectl describe node` when its event expires (the API server keeps events an hour).
+	warned map[string]time.Time
 }
 
 // New checks the config; Run does the work.

@@ -66,15 +66,16 @@ func sweepAntispoof(ctx context.Context, ns nodens.Namespace, storeDir string) (
 	defer cancel()
 	// nft, netlink and the veth lookups all work in the calling thread's namespace.
 	err = ns.Do(func() error {
-		var err error
 		live := func() ([]antispoof.Pod, error) { return cni.NodePods(storeDir) }
-		if repaired, err = antispoof.Repair(ctx, live); err != nil {
-			return fmt.Errorf("write it again: %w", err)
+		var rerr, gerr error
+		if repaired, rerr = antispoof.Repair(ctx, live); rerr != nil {
+			rerr = fmt.Errorf("write it again: %w", rerr)
 		}
-		if removed, err = antispoof.GC(ctx, portExists); err != nil {
-			return fmt.Errorf("delete the registrations of deleted pods: %w", err)
+		// Even when the repair failed: the leftovers of deleted pods must not pile up meanwhile.
+		if removed, gerr = antispoof.GC(ctx, portExists); gerr != nil {
+			gerr = fmt.Errorf("delete the registrations of deleted pods: %w", gerr)
 		}
-		return nil
+		return errors.Join(rerr, gerr)
 	})
 	if err != nil {
 		return repaired, removed, fmt.Errorf("anti-spoofing table bridge %s: %w", antispoof.Table, err)

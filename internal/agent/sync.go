@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 )
+
+// warnAgain is how often a lasting warning is reported again: within the API server's
+// default event TTL (one hour), so its event never expires while the problem lasts.
+const warnAgain = 30 * time.Minute
 
 // sync computes the node's whole desired dataplane from the cache and applies the difference.
 func (a *Agent) sync(ctx context.Context) error {
@@ -47,10 +52,14 @@ func (a *Agent) sync(ctx context.Context) error {
 		a.ready.Store(false)
 		return err
 	}
-	warned := map[string]bool{}
-	isNew := func(key string) bool { // records the warning and says whether the last sync lacked it
-		warned[key] = true
-		return !a.warned[key]
+	warned := map[string]time.Time{}
+	isNew := func(key string) bool { // records the warning and says whether to report it now
+		if last, ok := a.warned[key]; ok && time.Since(last) < warnAgain {
+			warned[key] = last
+			return false
+		}
+		warned[key] = time.Now()
+		return true
 	}
 	for _, r := range done.offLink {
 		if !isNew(fmt.Sprintf("NodeNotOnLink %s %s via %s", r.Node, r.Dst, r.Via)) {

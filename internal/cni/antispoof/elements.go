@@ -60,3 +60,26 @@ func (p Pod) elements() ([]setKeys, error) {
 	}
 	return out, nil
 }
+
+// elementsOf is the elements of all pods, one entry a set, for one batch.
+func elementsOf(pods []Pod) ([]setKeys, error) {
+	bySet := map[string][][]byte{}
+	var order []string
+	for _, p := range pods {
+		elems, err := p.elements()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range elems {
+			if _, ok := bySet[e.set]; !ok {
+				order = append(order, e.set)
+			}
+			bySet[e.set] = append(bySet[e.set], e.keys...)
+		}
+	}
+	changes := make([]setKeys, 0, len(order))
+	for _, set := range order {
+		changes = append(changes, setKeys{set: set, keys: bySet[set]})
+	}
+	return changes, nil
+}

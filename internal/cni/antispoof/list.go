@@ -118,25 +118,11 @@ const removeBatch = 256
 // wait for the kernel (package doc), so a thousand leftovers wait a few times, not a
 // thousand. A batch that meets a missing element goes pod by pod instead.
 func removeAll(pods []Pod) error {
-	bySet := map[string][][]byte{}
-	var order []string
-	for _, p := range pods {
-		elems, err := p.elements()
-		if err != nil {
-			return err
-		}
-		for _, e := range elems {
-			if _, ok := bySet[e.set]; !ok {
-				order = append(order, e.set)
-			}
-			bySet[e.set] = append(bySet[e.set], e.keys...)
-		}
+	changes, err := elementsOf(pods)
+	if err != nil {
+		return err
 	}
-	changes := make([]setKeys, 0, len(order))
-	for _, set := range order {
-		changes = append(changes, setKeys{set: set, keys: bySet[set]})
-	}
-	err := applyElements(deleteElements, changes)
+	err = applyElements(deleteElements, changes)
 	if !isNotFound(err) {
 		return err
 	}

@@ -30,7 +30,10 @@ func Install(ctx context.Context, p Pod, live func() ([]Pod, error)) error {
 	if lerr != nil {
 		return fmt.Errorf("%w; and listing the node's pods to write the table again: %w", err, lerr)
 	}
-	if err := Run(ctx, rebuildTransaction(append(pods, p), incompatible)); err != nil {
+	if incompatible {
+		return replaceTable(ctx, pods, live, p)
+	}
+	if err := Run(ctx, rebuildTransaction(append(pods, p), false)); err != nil {
 		return fmt.Errorf("write table bridge %s: %w", Table, err)
 	}
 	return nil

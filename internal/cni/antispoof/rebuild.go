@@ -48,3 +48,23 @@ func DeleteTable(ctx context.Context) error {
 	}
 	return nil
 }
+
+// replaceTable deletes the table and writes it with the elements of pods, in one
+// transaction, then adds the elements of the pods live lists now, and of also. A replace
+// drops the elements of a pod that registered after pods was listed; that pod's veth existed
+// before it registered (ADD creates the veth first), so the second listing has it, and it is
+// cut off for only as long as that takes.
+func replaceTable(ctx context.Context, pods []Pod, live func() ([]Pod, error), also ...Pod) error {
+	if err := Run(ctx, rebuildTransaction(append(pods, also...), true)); err != nil {
+		return fmt.Errorf("write table bridge %s: %w", Table, err)
+	}
+	now, err := live()
+	if err != nil {
+		return fmt.Errorf("list the node's pods after writing table bridge %s: %w", Table, err)
+	}
+	elems, err := elementsOf(append(now, also...))
+	if err != nil {
+		return err
+	}
+	return applyElements(addElements, elems)
+}

@@ -31,14 +31,12 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	if len(pods) == 0 && what == noTable {
 		return false, nil // nothing to protect; the node's first ADD writes the table
 	}
-	err = Run(ctx, rebuildTransaction(pods, false))
-	if err != nil {
-		// A set of other key types (another dualnet version's table) refuses the elements:
-		// replace the table, in the same single transaction as Install does.
-		err = Run(ctx, rebuildTransaction(pods, true))
-	}
-	if err != nil {
-		return false, fmt.Errorf("write table bridge %s again: %w", Table, err)
+	if err := Run(ctx, rebuildTransaction(pods, false)); err != nil {
+		// Most likely sets of other types (another dualnet version's table), which nft
+		// reports in several words; replaceTable is safe whatever the cause.
+		if err := replaceTable(ctx, pods, live); err != nil {
+			return false, fmt.Errorf("write table bridge %s again: %w", Table, err)
+		}
 	}
 	return true, nil
 }

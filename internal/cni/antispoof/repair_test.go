@@ -71,3 +71,24 @@ func TestRepairReplacesAnIncompatibleTable(t *testing.T) {
 		t.Errorf("registered ports %v, want [1002]", got)
 	}
 }
+
+// A pod that registers while the table is being replaced (its veth exists by then, so the
+// node's pods listed after the replace include it) keeps its registration.
+func TestReplacingATableKeepsAPodThatRegisteredMeanwhile(t *testing.T) {
+	freshTable(t)
+	nft(t, "table bridge "+Table+" { map ports { type ifname : verdict; }; }")
+	a, b := pod(1001, "10.244.1.2"), pod(1002, "10.244.1.3")
+	calls := 0
+	live := func() ([]Pod, error) { // b registers between the first listing and the replace
+		if calls++; calls == 1 {
+			return []Pod{a}, nil
+		}
+		return []Pod{a, b}, nil
+	}
+	if wrote, err := Repair(context.Background(), live); err != nil || !wrote {
+		t.Fatalf("Repair: wrote %v, %v", wrote, err)
+	}
+	if got := indexes(t); !slices.Equal(got, []int{1001, 1002}) {
+		t.Errorf("registered ports %v, want [1001 1002]", got)
+	}
+}
