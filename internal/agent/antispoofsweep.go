@@ -16,9 +16,10 @@ import (
 )
 
 // DefaultAntispoofSweep is the sweep period when Config.AntispoofSweep is zero. A sweep
-// costs a few nft runs (about 30 ms) even when it finds nothing, and what it finds is
-// inert (their interface indexes are never handed out again), so a minute is soon enough:
-// the table holds at most the pods deleted within the last minute beyond the live ones.
+// costs about a dozen nft runs (tens of milliseconds) even when it finds nothing. The
+// leftovers it deletes are inert (their interface indexes are never handed out again), so
+// for them a minute is soon enough; a table a firewall reload took away leaves the node's
+// pods unchecked for up to one period, which a minute keeps short.
 const DefaultAntispoofSweep = time.Minute
 
 // antispoofSweepTimeout bounds the nft runs of one sweep, so that a hung nft delays the next
