@@ -11,7 +11,7 @@ export DUALNET_KUBE_BIN ?= $(KUBE_BIN_DIR)
 # duration -fuzztime ends mid-execution (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build test vet unit e2e fuzz kube-bins lab lab-down plan bench clean
+.PHONY: all build image test vet unit e2e fuzz kube-bins lab lab-down plan bench clean
 
 all: build
 
@@ -19,6 +19,13 @@ all: build
 # agent and controller run from a minimal image (Go's own DNS resolver is what they use).
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
+
+## image: the container image as a tarball, no container engine needed (cmd/dualnet-image).
+# Its tag is the one deploy/dualnet.yaml runs; load it with `ctr -n k8s.io images import`,
+# `kind load image-archive` or `docker load -i` (deploy/README.md).
+IMAGE ?= $(shell sed -n 's/^ *image: *//p' deploy/dualnet.yaml | sort -u)
+image: build
+	./bin/dualnet-image --out bin/dualnet-image.tar --tag '$(IMAGE)'
 
 ## lab: the main job: a 3-node dual-stack kubenet cluster on this machine (kubectl works).
 lab: build kube-bins
