@@ -31,10 +31,11 @@ const antispoofSweepTimeout = 30 * time.Second
 // node not ready.
 func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	logger := klog.FromContext(ctx)
+	storeDir := cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir()
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
 	for {
-		repaired, removed, err := sweepAntispoof(ctx, a.cfg.Namespace, cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir())
+		repaired, removed, err := sweepAntispoof(ctx, a.cfg.Namespace, storeDir)
 		if repaired {
 			logger.Info("Wrote the anti-spoofing table again with the node's pods: it was missing or damaged (a firewall reload?)", "table", "bridge "+antispoof.Table)
 		}
@@ -42,7 +43,7 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 			logger.Info("Removed the anti-spoofing registrations of deleted pods", "table", "bridge "+antispoof.Table, "ports", len(removed))
 		}
 		if err != nil && ctx.Err() == nil {
-			logger.Error(err, "Sweeping the anti-spoofing registrations of deleted pods failed; trying again next period", "period", period)
+			logger.Error(err, "Keeping the anti-spoofing table whole and small failed; trying again next period", "period", period)
 		}
 		select {
 		case <-ctx.Done():

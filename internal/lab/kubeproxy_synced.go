@@ -3,9 +3,10 @@ package lab
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
 // kubeProxyHealthz is where every lab kube-proxy answers, inside its node's namespace.
@@ -27,21 +28,8 @@ func kubeProxiesSynced(ctx context.Context, lab Config) bool {
 func kubeProxySynced(ctx context.Context, node string, families int) bool {
 	client := http.Client{
 		Timeout: 2 * time.Second,
-		Transport: &http.Transport{
-			DisableKeepAlives: true,
-			// The socket is made on a thread inside the node's namespace, so 127.0.0.1 is the
-			// node's loopback.
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				var c net.Conn
-				err := InNetns(node, func() error {
-					var d net.Dialer
-					var err error
-					c, err = d.DialContext(ctx, network, addr)
-					return err
-				})
-				return c, err
-			},
-		},
+		// Dialled from inside the node's namespace, so 127.0.0.1 is the node's loopback.
+		Transport: &http.Transport{DisableKeepAlives: true, DialContext: nodens.At(NetnsPath(node)).DialContext},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, kubeProxyHealthz, nil)
 	if err != nil {

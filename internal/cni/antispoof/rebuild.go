@@ -16,8 +16,7 @@ import (
 func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
 	tx := newTransaction()
 	if replace {
-		tx.Add(&knftables.Table{})
-		tx.Delete(&knftables.Table{})
+		dropTable(tx)
 	}
 	addRuleset(tx)
 	for _, p := range pods {
@@ -41,8 +40,7 @@ func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
 // taking dualnet off a node (the agent's cleanup), after which no pod of the node is dualnet's.
 func DeleteTable(ctx context.Context) error {
 	tx := newTransaction()
-	tx.Add(&knftables.Table{}) // so that the delete finds a table, whether or not there was one
-	tx.Delete(&knftables.Table{})
+	dropTable(tx)
 	if err := Run(ctx, tx); err != nil {
 		return fmt.Errorf("delete table bridge %s: %w", Table, err)
 	}
@@ -67,4 +65,11 @@ func replaceTable(ctx context.Context, pods []Pod, live func() ([]Pod, error), a
 		return err
 	}
 	return applyElements(addElements, elems)
+}
+
+// dropTable deletes the table in tx, whether or not there is one: it adds the table first,
+// since deleting a missing table fails the whole transaction.
+func dropTable(tx *knftables.Transaction) {
+	tx.Add(&knftables.Table{})
+	tx.Delete(&knftables.Table{})
 }

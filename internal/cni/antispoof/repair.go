@@ -57,7 +57,7 @@ func Damage(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("list sets of table bridge %s: %w", Table, err)
 	}
-	for _, s := range []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet} {
+	for _, s := range allSets {
 		if !slices.Contains(sets, s) {
 			return fmt.Sprintf("set %s of table bridge %s is missing", s, Table), nil
 		}

@@ -57,6 +57,9 @@ const (
 	naTargetsSet = "na-targets"
 )
 
+// allSets is every set of the table.
+var allSets = []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet}
+
 // The chains: the base chain and one chain per protocol, so a frame meets only its own
 // family's rules.
 const (

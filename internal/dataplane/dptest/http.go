@@ -45,18 +45,7 @@ func ServePeerAddress(t testing.TB, ns nodens.Namespace, port int) {
 
 // PeerAddressSeen asks the server at addr:port, from inside ns, which source address it saw.
 func PeerAddressSeen(ctx context.Context, ns nodens.Namespace, addr netip.Addr, port int) (netip.Addr, error) {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
-			var conn net.Conn
-			err := ns.Do(func() error {
-				var err error
-				conn, err = (&net.Dialer{}).DialContext(ctx, network, address)
-				return err
-			})
-			return conn, err
-		},
-	}}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: ns.DialContext}}
 	url := "http://" + netip.AddrPortFrom(addr, uint16(port)).String() + "/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

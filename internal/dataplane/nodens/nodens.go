@@ -5,7 +5,9 @@
 package nodens
 
 import (
+	"context"
 	"fmt"
+	"net"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
@@ -45,6 +47,19 @@ func (n Namespace) Do(fn func() error) error {
 		return fmt.Errorf("in %s: %w", n, err)
 	}
 	return nil
+}
+
+// DialContext connects from inside the namespace (127.0.0.1 is the namespace's loopback): the
+// socket is made on a thread in it and keeps that namespace for its life. It fits
+// http.Transport.DialContext.
+func (n Namespace) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var conn net.Conn
+	err := n.Do(func() error {
+		var err error
+		conn, err = (&net.Dialer{}).DialContext(ctx, network, addr)
+		return err
+	})
+	return conn, err
 }
 
 // Netlink opens a netlink handle bound to the namespace; the caller closes it. A handle needs
