@@ -62,6 +62,11 @@ func (s *Store) GC(keep func(Key) bool) ([]Key, error) {
 		return nil, err
 	}
 	defer unlock()
+	return s.gc(keep)
+}
+
+// gc is GC's work, under the lock.
+func (s *Store) gc(keep func(Key) bool) ([]Key, error) {
 	allocs, err := s.list()
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@
 //	pod/<cid>:<ifname>   the attachment's addresses, one a line (written first)
 //	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
 //	spare/               released files, kept for reuse (recycle.go)
+//	boot                 the kernel's boot ID when the records were written (boot.go)
 //
 // The pod record is written before the reservations and before the caller configures any
 // interface, so a plugin killed at any point leaves a record that Release or GC finds.
@@ -15,7 +16,8 @@
 // stale record can never free an address that another pod holds.
 //
 // The store survives process crashes (the page cache outlives a SIGKILL); it does not fsync,
-// because after a node crash every pod is gone and GC clears the store anyway.
+// because after a node crash every pod is gone, and the first allocation of the next boot
+// releases what they held (boot.go).
 // It must not touch the network: the plugin does that.
 package podipam
 
@@ -89,6 +91,9 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 		return nil, err
 	}
 	defer unlock()
+	if _, err := s.forgetEarlierBoot(); err != nil {
+		return nil, err
+	}
 
 	if addrs, ok, err := s.Lookup(k); err != nil {
 		return nil, err

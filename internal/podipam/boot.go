@@ -1,0 +1,59 @@
+package podipam
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dualnet/dualnet/internal/atomicfile"
+)
+
+// A node's pods do not outlive its kernel: a reboot ends every network namespace, and with it
+// every pod's veth. Their records would still hold their addresses, and only a CNI DEL or GC
+// frees them; a runtime that lost its own state in the reboot (kept under /run, a tmpfs) sends
+// neither, and after a few reboots the node's /24 runs out, the way host-local's store does
+// ("no IP addresses available in range set"). So the store notes the kernel's boot ID, and
+// the first allocation of a new boot releases every record and reservation of the earlier one.
+
+// bootIDPath is the kernel's random ID of the running boot, the same in every namespace.
+var bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+func (s *Store) bootPath() string { return filepath.Join(s.dir, "boot") }
+
+// forgetEarlierBoot runs under the lock before an allocation. It returns the attachments it
+// released.
+func (s *Store) forgetEarlierBoot() ([]Key, error) {
+	now, err := os.ReadFile(bootIDPath)
+	if err != nil || len(bytes.TrimSpace(now)) == 0 {
+		// No boot ID to compare (no /proc): the records stay until DEL or GC, as they
+		// would without this.
+		return nil, nil
+	}
+	noted, err := os.ReadFile(s.bootPath())
+	if err == nil && bytes.Equal(noted, now) {
+		return nil, nil
+	}
+	var released []Key
+	switch {
+	case err == nil:
+		// Written by an earlier boot. The boot file is replaced atomically, so a torn
+		// write can never pass for another boot and release the pods of this one.
+		if released, err = s.gc(func(Key) bool { return false }); err != nil {
+			return released, fmt.Errorf("release the addresses of the pods of an earlier boot: %w", err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		// A new store, or one from a dualnet that noted no boots: nothing tells which
+		// records are stale, so they all stay, and from now on the boot is noted.
+	default:
+		return nil, fmt.Errorf("address store %s: %w", s.dir, err)
+	}
+	// Noted only after the release: a plugin killed in between leaves the old ID, and the
+	// next allocation releases what is left.
+	if err := atomicfile.Write(s.bootPath(), now, 0o600); err != nil {
+		return released, fmt.Errorf("address store %s: note the boot: %w", s.dir, err)
+	}
+	return released, nil
+}

@@ -1,0 +1,92 @@
+package podipam
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// noteEarlierBoot makes the store look written in another boot: its boot file holds an ID the
+// running kernel does not have.
+func noteEarlierBoot(t *testing.T, s *Store) {
+	t.Helper()
+	if err := os.WriteFile(s.bootPath(), []byte("00000000-0000-4000-8000-000000000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func keys(t *testing.T, s *Store) []Key {
+	t.Helper()
+	all, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Key
+	for _, a := range all {
+		out = append(out, a.Key)
+	}
+	return out
+}
+
+func TestTheFirstAllocationAfterARebootReleasesThePodsOfTheEarlierBoot(t *testing.T) {
+	s := open(t, dual)
+	for _, cid := range []string{"a", "b", "c"} {
+		mustAllocate(t, s, Key{cid, "eth0"})
+	}
+	// A plugin killed inside reserve leaves a reservation without a record.
+	if err := s.reserve(addrs("10.244.1.9")[0], Key{"killed", "eth0"}); err != nil {
+		t.Fatal(err)
+	}
+	noteEarlierBoot(t, s)
+
+	got := mustAllocate(t, s, Key{"d", "eth0"})
+	if want := addrs("10.244.1.2", "fd12:3456:789a:0:1::2"); !equal(got, want) {
+		t.Errorf("first ADD after the reboot got %v, want the lowest addresses %v: the earlier boot's pods still hold them", got, want)
+	}
+	if got := keys(t, s); len(got) != 1 || got[0] != (Key{"d", "eth0"}) {
+		t.Errorf("attachments after the reboot = %v, want only d:eth0", got)
+	}
+	now, err := os.ReadFile(bootIDPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if noted, err := os.ReadFile(s.bootPath()); err != nil || !bytes.Equal(noted, now) {
+		t.Errorf("boot file = %q (%v), want the running boot's ID %q", noted, err, now)
+	}
+}
+
+func TestAllocationsOfTheRunningBootStay(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAllocate(t, s, Key{"a", "eth0"})
+	// Another plugin process, same boot.
+	again, err := Open(dir, dual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustAllocate(t, again, Key{"b", "eth0"}), addrs("10.244.1.3", "fd12:3456:789a:0:1::3"); !equal(got, want) {
+		t.Errorf("second pod got %v, want %v", got, want)
+	}
+	if got := keys(t, again); len(got) != 2 {
+		t.Errorf("attachments = %v, want a and b", got)
+	}
+}
+
+// A store written by a dualnet that noted no boots cannot tell stale records from live ones,
+// so it keeps them all.
+func TestAStoreThatNotedNoBootKeepsItsRecords(t *testing.T) {
+	s := open(t, dual)
+	mustAllocate(t, s, Key{"a", "eth0"})
+	if err := os.Remove(s.bootPath()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustAllocate(t, s, Key{"b", "eth0"}), addrs("10.244.1.3", "fd12:3456:789a:0:1::3"); !equal(got, want) {
+		t.Errorf("second pod got %v, want %v: a's record must stay", got, want)
+	}
+	if _, err := os.Stat(s.bootPath()); err != nil {
+		t.Errorf("the boot is not noted after the allocation: %v", err)
+	}
+}
