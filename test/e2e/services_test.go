@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 )
@@ -15,23 +14,12 @@ const clusterIPCommand = `kubectl expose deployment nginx --name=nginx-cluster -
 // checkDualStackClusterIPService: a RequireDualStack ClusterIP Service in front of the nginx
 // Deployment gets a ClusterIP of each family, IPv4 first, and a pod on every node gets nginx's
 // page from both, through that node's kube-proxy (nftables DNAT in the node's namespace).
-// Several requests per client and family reach backends on the client's own bridge (whose
-// replies need bridge netfilter to be un-NATed) as well as on other nodes.
+// Several requests per client and family reach backends on the client's own bridge as well as
+// on other nodes, by chance; checkHairpinAndSameNodeService forces the same-node and hairpin cases.
 func (l *testLab) checkDualStackClusterIPService() {
 	t := l.t
 	l.kubectl(shellWords(strings.TrimPrefix(clusterIPCommand, "kubectl "))...)
-	out := strings.TrimSpace(l.kubectl("get", "svc", "nginx-cluster", "-o", "jsonpath={.spec.clusterIPs[*]}"))
-	var ips []netip.Addr
-	for _, f := range strings.Fields(out) {
-		ip, err := netip.ParseAddr(f)
-		if err != nil {
-			t.Fatalf("nginx-cluster clusterIPs %q: %v", out, err)
-		}
-		ips = append(ips, ip)
-	}
-	if len(ips) != 2 || !ips[0].Is4() || !ips[1].Is6() {
-		t.Fatalf("nginx-cluster clusterIPs %q: want an IPv4 and an IPv6 ClusterIP, IPv4 first", out)
-	}
+	ips := serviceClusterIPs(l, "nginx-cluster")
 
 	// A client pod bound to each node (the lab's busybox only sleeps; curl runs in its
 	// namespace through lab exec), so that every node's kube-proxy is the one that answers.

@@ -151,6 +151,7 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 	l.checkRoutes(nodeCIDRs, nodeAddrs)
 	l.checkLoadBalancerServices()
 	l.checkDualStackClusterIPService()
+	l.checkHairpinAndSameNodeService()
 	l.checkPodDeletionTearsDownItsNetwork(to)
 	l.checkUnknownImageWaitsWithAReason()
 	l.checkLabNodeRestartKeepsItsPodsServing(podNode[from])
