@@ -60,16 +60,18 @@ spec:
 // checkHairpinAndSameNodeService forces the two ways a bridged pod network classically breaks
 // Services, over both ClusterIPs of a RequireDualStack Service whose only endpoint is one pod:
 //
-//   - hairpin: the backend reaches itself through the ClusterIP. kube-proxy DNATs the packet
-//     back to the pod it came from, so the bridge must send it out of the port it came in
-//     by (hairpin mode on the pod's veth) and the reply must go through netfilter again to
-//     be un-NATed (bridge-nf-call-ip(6)tables in the node's namespace);
-//   - same node: a client on the backend's bridge reaches it through the ClusterIP. The
-//     request is routed to cbr0 and DNATed, but the reply is bridged straight back to the
-//     client, so only bridge netfilter lets conntrack restore the ClusterIP as its source.
+//   - hairpin: the backend reaches itself through the ClusterIP. With bridge netfilter on, the
+//     node's DNAT runs while the packet is still in the bridge, and br_netfilter bridges a
+//     packet DNATed to a port of the same bridge straight back out of the port it came in by
+//     ("bridged DNAT"), which only hairpin mode on the pod's veth allows. Turned off by hand
+//     on a lab node, both families' requests time out here;
+//   - same node: a client on the backend's bridge reaches it through the ClusterIP. The reply
+//     is bridged straight back to the client, so only bridge netfilter
+//     (bridge-nf-call-ip(6)tables in the node's namespace) lets conntrack restore the
+//     ClusterIP as its source. Turned off by hand, both families' requests time out here.
 //
-// A client on another node is the contrast: its reply is routed back through the backend's
-// node, where the un-NAT happens anyway.
+// A client on another node is the contrast (it worked in both experiments): its reply is
+// routed back through the backend's node, where the un-NAT happens anyway.
 func (l *testLab) checkHairpinAndSameNodeService() {
 	t := l.t
 	nodes := strings.Fields(l.kubectl("get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"))
