@@ -84,7 +84,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.CNIDataDir, "cni-data-dir", "/var/lib/dualnet/cni", "the plugin's address store (the conflist's dataDir)")
 	f.StringVar(&cfg.Uplink, "uplink", "", "the node's interface toward the other nodes (default: the one holding the node's InternalIP)")
 	f.StringVar(&netnsPath, "netns", "", "network namespace path of the node (tests and the lab); default: the agent's own")
-	f.StringVar(&healthAddr, "health-addr", ":10267", "address of /healthz and /readyz; empty: none")
+	f.StringVar(&healthAddr, "health-addr", ":10267", "address of /healthz, /readyz and Prometheus /metrics; empty: none")
 	f.DurationVar(&cfg.Resync, "resync", time.Minute, "how often to resync the whole dataplane, repairing drift")
 	f.DurationVar(&cfg.AntispoofSweep, "antispoof-sweep", agent.DefaultAntispoofSweep, "how often to repair the CNI plugin's anti-spoofing table and remove deleted pods' entries from it")
 	f.BoolVar(&cleanup, "cleanup", false, "remove everything the agent created on the node and exit")

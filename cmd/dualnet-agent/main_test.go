@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -21,9 +22,9 @@ import (
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
 
-// TestBinaryServesReadinessAndCleansUpInANodeNamespace runs the real binary the way the lab
+// TestBinaryServesReadinessMetricsAndCleansUpInANodeNamespace runs the real binary the way the lab
 // does: Kubernetes client in the host namespace, dataplane in the node's namespace.
-func TestBinaryServesReadinessAndCleansUpInANodeNamespace(t *testing.T) {
+func TestBinaryServesReadinessMetricsAndCleansUpInANodeNamespace(t *testing.T) {
 	dptest.RequireRoot(t)
 	dir := t.TempDir()
 	bin, plugin := filepath.Join(dir, "dualnet-agent"), filepath.Join(dir, "dualnet-cni")
@@ -75,6 +76,16 @@ func TestBinaryServesReadinessAndCleansUpInANodeNamespace(t *testing.T) {
 		}
 		return nil
 	})
+	// The same listener serves the agent's metrics.
+	resp, err := http.Get("http://" + healthAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(metrics), "\ndualnet_agent_ready 1\n") {
+		t.Errorf("/metrics of a ready agent: %d %v, want 200 with dualnet_agent_ready 1:\n%s", resp.StatusCode, err, metrics)
+	}
 	gw := netip.MustParsePrefix("10.244.3.1/24").String()
 	if out := dptest.InNS(t, host.Name, "ip", "addr", "show", "cbr0"); !strings.Contains(out, gw) {
 		t.Errorf("cbr0 lacks %s:\n%s", gw, out)

@@ -18,8 +18,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
-	"github.com/dualnet/dualnet/internal/controller/health"
 	"github.com/dualnet/dualnet/internal/controller/leader"
+	"github.com/dualnet/dualnet/internal/health"
 )
 
 // run connects, serves health and metrics, and runs the controllers while leading.

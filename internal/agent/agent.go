@@ -31,6 +31,7 @@ type Agent struct {
 	ready   atomic.Bool
 	syncs   atomic.Int64
 	changes atomic.Int64
+	metrics *metrics
 
 	nodes    corelisters.NodeLister
 	dp       *dataplane
@@ -47,7 +48,9 @@ func New(cfg Config, client kubernetes.Interface) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Agent{cfg: cfg, client: client}, nil
+	a := &Agent{cfg: cfg, client: client}
+	a.metrics = newMetrics(a)
+	return a, nil
 }
 
 // Ready reports whether the last sync put the node's dataplane and CNI config in place.
@@ -137,7 +140,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		if shutdown {
 			return nil
 		}
-		if err := a.sync(ctx); err != nil {
+		start := time.Now()
+		err := a.sync(ctx)
+		a.metrics.observeSync(time.Since(start), err, a.Ready())
+		if err != nil {
 			logger.Error(err, "Sync failed; retrying")
 			queue.AddRateLimited(key)
 		} else {

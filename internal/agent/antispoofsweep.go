@@ -36,6 +36,7 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	defer ticker.Stop()
 	for {
 		repaired, removed, err := sweepAntispoof(ctx, a.cfg.Namespace, storeDir)
+		a.metrics.observeSweep(repaired, len(removed), err != nil && ctx.Err() == nil)
 		if repaired {
 			logger.Info("Wrote the anti-spoofing table again with the node's pods: it was missing or damaged (a firewall reload?)", "table", "bridge "+antispoof.Table)
 		}

@@ -3,41 +3,32 @@ package agent
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
-	"time"
+
+	"github.com/dualnet/dualnet/internal/health"
 )
 
-// HealthHandler answers /healthz (the process lives) and /readyz (the node's dataplane and
-// CNI config are in place, as of the last sync).
+// errNotReady is /readyz's answer until a sync put the node's dataplane in place.
+var errNotReady = errors.New("node dataplane not in place yet")
+
+// HealthHandler answers /healthz (the process lives), /readyz (the node's dataplane and CNI
+// config are in place, as of the last sync) and /metrics (metrics.go).
 func (a *Agent) HealthHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !a.Ready() {
-			http.Error(w, "node dataplane not in place yet\n", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
-	return mux
+	return health.Handler(a.metrics.registry, a.readiness)
 }
 
-// ServeHealth serves HealthHandler on addr until ctx ends.
+// ServeHealth serves HealthHandler's endpoints on addr until ctx ends.
 func (a *Agent) ServeHealth(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	s, err := health.Listen(addr, a.metrics.registry, a.readiness)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: a.HealthHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	return s.Serve(ctx)
+}
+
+func (a *Agent) readiness() error {
+	if !a.Ready() {
+		return errNotReady
 	}
 	return nil
 }

@@ -82,6 +82,7 @@ func (a *Agent) sync(ctx context.Context) error {
 	}
 	a.warned = warned
 	a.changes.Add(int64(len(done.changes)))
+	a.metrics.dataplaneApplied(desired, done)
 	if len(done.changes) > 0 {
 		logger.Info("Dataplane changed", "changes", done.changes)
 	}

@@ -47,8 +47,8 @@ func ReadUsage(dir string, ranges []netip.Prefix) ([]Usage, error) {
 	return out, nil
 }
 
-// Capacity is how many addresses of r the allocator can hand out (lowestFree): all but the
-// network address and the gateway (.0 and .1, ::0 and ::1), and for IPv4 the broadcast
+// Capacity is how many addresses of r Allocate can hand out: all but the network address
+// and the gateway (.0 and .1, ::0 and ::1), and for IPv4 the broadcast
 // address. It is math.MaxUint64 when the count does not fit (an IPv6 range of /64 or larger
 // holds 2^64-2 or more).
 func Capacity(r netip.Prefix) uint64 {

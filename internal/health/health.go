@@ -1,6 +1,8 @@
-// Package health serves a controller process's /healthz, /readyz and Prometheus /metrics.
+// Package health serves a dualnet process's /healthz, /readyz and Prometheus /metrics: the
+// controller's and the node agent's.
 //
-// It must not know what the controllers are: readiness is a function the caller passes.
+// It must not know what the process does: readiness is a function and the metrics a
+// gatherer, both from the caller.
 package health
 
 import (
@@ -22,14 +24,18 @@ type Server struct {
 	server   *http.Server
 }
 
-// Listen binds addr (":10265", "127.0.0.1:0") and prepares the handlers: /healthz answers ok
-// while the process serves, /readyz answers ok when ready returns nil (503 with its error
-// otherwise), /metrics is the gatherer's metrics.
+// Listen binds addr (":10265", "127.0.0.1:0") and prepares Handler's endpoints.
 func Listen(addr string, gatherer prometheus.Gatherer, ready func() error) (*Server, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("--health-addr %s: %w", addr, err)
 	}
+	return &Server{listener: l, server: &http.Server{Handler: Handler(gatherer, ready), ReadHeaderTimeout: 10 * time.Second}}, nil
+}
+
+// Handler answers /healthz with ok while the process serves, /readyz with ok when ready
+// returns nil (503 with its error otherwise), and /metrics with the gatherer's metrics.
+func Handler(gatherer prometheus.Gatherer, ready func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -40,7 +46,7 @@ func Listen(addr string, gatherer prometheus.Gatherer, ready func() error) (*Ser
 		fmt.Fprintln(w, "ok")
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
-	return &Server{listener: l, server: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}, nil
+	return mux
 }
 
 // Addr is the address the server listens on.

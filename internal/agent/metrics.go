@@ -1,0 +1,161 @@
+package agent
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+)
+
+// metrics are the agent's Prometheus metrics, served on /metrics beside /healthz and
+// /readyz. They sit in a registry of the Agent's own, not the global default one, so that
+// several agents in one process (the tests, the benchmarks) each count their own node.
+type metrics struct {
+	registry *prometheus.Registry
+
+	syncs        *prometheus.CounterVec
+	syncDuration prometheus.Histogram
+	lastSync     prometheus.Gauge
+	hostRoutes   *prometheus.GaugeVec // nil unless --routes=host
+
+	sweeps, repairs, staleRemoved, sweepErrors prometheus.Counter
+
+	// podCIDRs are the node's pod CIDRs as of the last sync that applied them: the ranges
+	// whose address usage a scrape reports.
+	podCIDRs atomic.Pointer[[]netip.Prefix]
+}
+
+// The result label of dualnet_agent_syncs_total.
+const (
+	syncOK      = "ok"
+	syncError   = "error"
+	syncWaiting = "waiting"
+)
+
+func newMetrics(a *Agent) *metrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "dualnet", Subsystem: "agent", Name: name, Help: help})
+	}
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "syncs_total",
+			Help: "Syncs of the node's dataplane by result: ok (the dataplane and CNI config are in place), error (the sync failed and is retried), waiting (no Node object or no spec.podCIDRs yet: nothing applied).",
+		}, []string{"result"}),
+		// The default buckets (5 ms to 10 s) span a sync: a few netlink calls and nft runs of
+		// ~10 ms each when nothing changed, seconds when the API server or nft is slow.
+		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "sync_duration_seconds",
+			Help:    "How long a sync of the node's dataplane took, whatever its result.",
+			Buckets: prometheus.DefBuckets,
+		}),
+		lastSync: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "last_successful_sync_timestamp_seconds",
+			Help: "When the last sync put the node's dataplane in place (Unix time; 0: never since the agent started). A sync runs at least every --resync.",
+		}),
+		sweeps: counter("antispoof_sweeps_total",
+			"Sweeps of the CNI plugin's anti-spoofing table (every --antispoof-sweep)."),
+		repairs: counter("antispoof_repairs_total",
+			"Times a sweep wrote the anti-spoofing table again, with the pods of the address store, because it was missing or damaged (a firewall reload flushed it?)."),
+		staleRemoved: counter("antispoof_stale_registrations_removed_total",
+			"Registrations of deleted pods (host veths that are gone) that sweeps removed from the anti-spoofing table."),
+		sweepErrors: counter("antispoof_sweep_errors_total",
+			"Sweeps that failed to repair the anti-spoofing table or to remove deleted pods' registrations (the agent log says why)."),
+	}
+	for _, result := range []string{syncOK, syncError, syncWaiting} {
+		m.syncs.WithLabelValues(result) // every result from the start, so that rate() sees the first one
+	}
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.syncs, m.syncDuration, m.lastSync,
+		m.sweeps, m.repairs, m.staleRemoved, m.sweepErrors,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "ready",
+			Help: "1 when the last sync put the node's dataplane and CNI config in place (what /readyz answers), else 0.",
+		}, func() float64 {
+			if a.Ready() {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "dataplane_changes_total",
+			Help: "Changes syncs made to the node (a sysctl, the masquerade table, the CNI config or plugin, a host route): drift repaired and updates applied. It stays still on a node in its desired state.",
+		}, func() float64 { return float64(a.Changes()) }),
+		&podAddressCollector{storeDir: cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir(), ranges: &m.podCIDRs},
+	)
+	if a.cfg.Routes == HostRoutes {
+		m.hostRoutes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "host_routes",
+			Help: "Host routes to other nodes' pod CIDRs in place as of the last sync, by family (--routes=host). Fewer than the other nodes' pod CIDRs: some node is not on this node's link (see the NodeNotOnLink events).",
+		}, []string{"family"})
+		m.registry.MustRegister(m.hostRoutes)
+	}
+	return m
+}
+
+// observeSync counts one sync that took took and returned err; ready is the readiness it
+// left, which tells a sync that applied the dataplane from one that waits for its inputs.
+func (m *metrics) observeSync(took time.Duration, err error, ready bool) {
+	m.syncDuration.Observe(took.Seconds())
+	switch {
+	case err != nil:
+		m.syncs.WithLabelValues(syncError).Inc()
+	case ready:
+		m.syncs.WithLabelValues(syncOK).Inc()
+		m.lastSync.SetToCurrentTime()
+	default:
+		m.syncs.WithLabelValues(syncWaiting).Inc()
+	}
+}
+
+// dataplaneApplied records what a successful sync put in place: the pod CIDRs whose usage scrapes
+// report, and the host routes per family (the desired ones but those not on-link).
+func (m *metrics) dataplaneApplied(d desiredState, done applied) {
+	cidrs := d.network.PodCIDRs
+	m.podCIDRs.Store(&cidrs)
+	if m.hostRoutes == nil {
+		return
+	}
+	count := map[string]int{familyIPv4: 0, familyIPv6: 0}
+	for _, r := range d.routes {
+		count[familyOf(r.Dst.Addr())]++
+	}
+	for _, r := range done.offLink {
+		count[familyOf(r.Dst.Addr())]--
+	}
+	for family, n := range count {
+		m.hostRoutes.WithLabelValues(family).Set(float64(n))
+	}
+}
+
+// observeSweep counts one anti-spoofing sweep; failed is false for a sweep that ended
+// because the agent stops.
+func (m *metrics) observeSweep(repaired bool, removed int, failed bool) {
+	m.sweeps.Inc()
+	if repaired {
+		m.repairs.Inc()
+	}
+	m.staleRemoved.Add(float64(removed))
+	if failed {
+		m.sweepErrors.Inc()
+	}
+}
+
+// The family label's values.
+const (
+	familyIPv4 = "ipv4"
+	familyIPv6 = "ipv6"
+)
+
+func familyOf(a netip.Addr) string {
+	if a.Unmap().Is4() {
+		return familyIPv4
+	}
+	return familyIPv6
+}
