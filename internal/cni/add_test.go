@@ -81,11 +81,12 @@ func checkResultShape(t *testing.T, r *current.Result, netns string) {
 
 func TestAddAndDelSpeakEverySupportedVersion(t *testing.T) {
 	nw := newNetwork(t, 2, "dnbr2")
-	for _, v := range []string{"0.4.0", "1.0.0", "1.1.0"} {
+	for i, v := range []string{"0.4.0", "1.0.0", "1.1.0"} {
 		nw.reload(v)
 		p := nw.addPod("version-" + v)
-		if p.result.IPs[0].Address.IP.String() != "10.244.2.2" {
-			t.Errorf("cniVersion %s: first address %s, want 10.244.2.2", v, p.result.IPs[0].Address.IP)
+		// Each version's pod takes the next address in turn, after the one the last DEL freed.
+		if want := fmt.Sprintf("10.244.2.%d", 2+i); p.result.IPs[0].Address.IP.String() != want {
+			t.Errorf("cniVersion %s: first address %s, want %s", v, p.result.IPs[0].Address.IP, want)
 		}
 		if err := nw.drv.Del(context.Background(), p.rt); err != nil {
 			t.Fatalf("cniVersion %s: DEL: %v", v, err)

@@ -112,9 +112,10 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
+	last := s.readLast()
 	addrs := make([]netip.Addr, 0, len(s.ranges))
 	for _, r := range s.ranges {
-		a, err := lowestFree(r, used)
+		a, err := nextFree(r, used, last[r])
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +130,7 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 			return nil, err
 		}
 	}
-	return addrs, nil
+	return addrs, s.writeLast(addrs)
 }
 
 // Release frees k's addresses and record. Releasing an unknown attachment is not an error.

@@ -1,0 +1,39 @@
+package podipam
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// ErrExhausted says a pod CIDR has no free address left.
+var ErrExhausted = errors.New("no free address")
+
+// nextFree returns the first free address of r after last, wrapping round to the first pod
+// address, .2 / ::2 (.0 is the network, .1 / ::1 the gateway on the bridge, and the last IPv4
+// address the broadcast). An invalid last, or one outside r, starts at the first (last.go says
+// why the addresses go in turn).
+func nextFree(r netip.Prefix, used map[netip.Addr]bool, last netip.Addr) (netip.Addr, error) {
+	first := r.Addr().Next().Next()
+	isPod := func(a netip.Addr) bool {
+		if !a.IsValid() || !r.Contains(a) || a.Less(first) {
+			return false
+		}
+		return !a.Is4() || r.Contains(a.Next()) // not the broadcast
+	}
+	if !isPod(last) {
+		last = first.Prev()
+	}
+	// From after last to the end of the range, then from the first up to last.
+	for a := last.Next(); isPod(a); a = a.Next() {
+		if !used[a] {
+			return a, nil
+		}
+	}
+	for a := first; isPod(a) && a.Compare(last) <= 0; a = a.Next() {
+		if !used[a] {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("pod CIDR %s: %w: every address from %s up is held by a pod", r, ErrExhausted, first)
+}
