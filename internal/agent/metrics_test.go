@@ -2,6 +2,7 @@ package agent_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 )
 
 // exposition is one scrape of an agent's /metrics.
@@ -136,6 +138,36 @@ func TestMetricsReportReadinessSyncsAndPodAddressUsage(t *testing.T) {
 	}
 }
 
+func TestMetricsOfANodeWaitingForItsPodCIDRs(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	name := dptest.Name("bare-")
+	v4, v6 := agenttest.NodeAddrs(6)
+	agenttest.CreateNode(t, name, nil, v4, v6)
+	cfg := c.Nodes[0].AgentConfig
+	cfg.NodeName = name
+	cfg.CNIConfDir, cfg.CNIBinDir, cfg.CNIDataDir = t.TempDir(), t.TempDir(), t.TempDir()
+	a, err := agent.New(cfg, kubetest.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	dptest.Eventually(t, 10*time.Second, "a sync that waits counted", func() error {
+		return wantAtLeast(scrape(t, a), "dualnet_agent_syncs_total", 1, "result", "waiting")
+	})
+	m := scrape(t, a)
+	m.want(t, equals(0), "0", "dualnet_agent_ready")
+	m.want(t, equals(0), "0", "dualnet_agent_syncs_total", "result", "ok")
+	m.want(t, equals(0), "0: never", "dualnet_agent_last_successful_sync_timestamp_seconds")
+	for _, name := range []string{"dualnet_agent_pod_addresses_in_use", "dualnet_agent_pod_addresses_capacity"} {
+		if _, ok := m.families[name]; ok {
+			t.Errorf("%s reported for a node without pod CIDRs", name)
+		}
+	}
+}
+
 func TestMetricsCountTheDriftASyncRepairs(t *testing.T) {
 	c := agenttest.NewCluster(t, 2)
 	n := c.Nodes[0]
@@ -146,6 +178,11 @@ func TestMetricsCountTheDriftASyncRepairs(t *testing.T) {
 		}
 		return v
 	}
+	// After a second sync the node is in its desired state: later syncs change nothing
+	// unless something drifts.
+	dptest.Eventually(t, agenttest.Resync+5*time.Second, "a second sync", func() error {
+		return wantAtLeast(scrape(t, n.Agent), "dualnet_agent_syncs_total", 2, "result", "ok")
+	})
 	before := changes()
 	dptest.InNS(t, n.Host.Name, "ip", "route", "del", c.Nodes[1].PodCIDRs[0].String())
 	dptest.Eventually(t, agenttest.Resync+5*time.Second, "the deleted route's repair counted", func() error {
