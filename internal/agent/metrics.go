@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // metrics are the agent's Prometheus metrics, served on /metrics beside /healthz and
@@ -99,8 +100,9 @@ func newMetrics(a *Agent) *metrics {
 	return m
 }
 
-// observeSync counts one sync that took took and returned err; ready is the readiness it
-// left, which tells a sync that applied the dataplane from one that waits for its inputs.
+// observeSync records one sync: how long it took, and its result from the error it returned
+// and the readiness it left (a sync that returns no error but leaves the node not ready
+// waits for its inputs).
 func (m *metrics) observeSync(took time.Duration, err error, ready bool) {
 	m.syncDuration.Observe(took.Seconds())
 	switch {
@@ -114,20 +116,20 @@ func (m *metrics) observeSync(took time.Duration, err error, ready bool) {
 	}
 }
 
-// dataplaneApplied records what a successful sync put in place: the pod CIDRs whose usage scrapes
-// report, and the host routes per family (the desired ones but those not on-link).
+// dataplaneApplied records what a successful sync put in place: the pod CIDRs whose usage
+// scrapes report, and the host routes per family (the desired ones but those not on-link).
 func (m *metrics) dataplaneApplied(d desiredState, done applied) {
 	cidrs := d.network.PodCIDRs
 	m.podCIDRs.Store(&cidrs)
 	if m.hostRoutes == nil {
 		return
 	}
-	count := map[string]int{familyIPv4: 0, familyIPv6: 0}
+	count := map[string]int{string(netspec.IPv4): 0, string(netspec.IPv6): 0}
 	for _, r := range d.routes {
-		count[familyOf(r.Dst.Addr())]++
+		count[familyOf(r.Dst)]++
 	}
 	for _, r := range done.offLink {
-		count[familyOf(r.Dst.Addr())]--
+		count[familyOf(r.Dst)]--
 	}
 	for family, n := range count {
 		m.hostRoutes.WithLabelValues(family).Set(float64(n))
@@ -147,15 +149,5 @@ func (m *metrics) observeSweep(repaired bool, removed int, failed bool) {
 	}
 }
 
-// The family label's values.
-const (
-	familyIPv4 = "ipv4"
-	familyIPv6 = "ipv6"
-)
-
-func familyOf(a netip.Addr) string {
-	if a.Unmap().Is4() {
-		return familyIPv4
-	}
-	return familyIPv6
-}
+// familyOf is the family label's value: ipv4 or ipv6, the names of --ip-families.
+func familyOf(p netip.Prefix) string { return string(netspec.FamilyOf(p)) }

@@ -47,7 +47,7 @@ func (c *podAddressCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	for _, u := range usage {
-		family := familyOf(u.Range.Addr())
+		family := familyOf(u.Range)
 		ch <- prometheus.MustNewConstMetric(podAddressesInUse, prometheus.GaugeValue, float64(u.InUse), family)
 		ch <- prometheus.MustNewConstMetric(podAddressesCapacity, prometheus.GaugeValue, float64(u.Capacity), family)
 	}

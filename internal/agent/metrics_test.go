@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,6 @@ import (
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
-	"github.com/dualnet/dualnet/internal/kubetest"
 )
 
 // exposition is one scrape of an agent's /metrics.
@@ -146,14 +144,9 @@ func TestMetricsOfANodeWaitingForItsPodCIDRs(t *testing.T) {
 	cfg := c.Nodes[0].AgentConfig
 	cfg.NodeName = name
 	cfg.CNIConfDir, cfg.CNIBinDir, cfg.CNIDataDir = t.TempDir(), t.TempDir(), t.TempDir()
-	a, err := agent.New(cfg, kubetest.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	bare := &agenttest.Node{Name: name, AgentConfig: cfg}
+	bare.Start(t)
+	a := bare.Agent
 	dptest.Eventually(t, 10*time.Second, "a sync that waits counted", func() error {
 		return wantAtLeast(scrape(t, a), "dualnet_agent_syncs_total", 1, "result", "waiting")
 	})
