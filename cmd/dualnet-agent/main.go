@@ -1,6 +1,7 @@
 // Command dualnet-agent is the per-node dualnet agent (a hostNetwork DaemonSet): it turns the
 // node's spec.podCIDRs into a working pod network (bridge, sysctls, NAT to the node's
-// InternalIP per family, CNI config, host routes) and keeps it so.
+// InternalIP per family, CNI config, host routes) and keeps it so. --health-addr serves
+// /healthz, /readyz and Prometheus /metrics (internal/agent/metrics.go).
 package main
 
 import (
