@@ -15,25 +15,28 @@ var ErrExhausted = errors.New("no free address")
 // why the addresses go in turn).
 func nextFree(r netip.Prefix, used map[netip.Addr]bool, last netip.Addr) (netip.Addr, error) {
 	first := r.Addr().Next().Next()
-	isPod := func(a netip.Addr) bool {
-		if !a.IsValid() || !r.Contains(a) || a.Less(first) {
-			return false
-		}
-		return !a.Is4() || r.Contains(a.Next()) // not the broadcast
-	}
-	if !isPod(last) {
+	if !podAddress(r, last) {
 		last = first.Prev()
 	}
 	// From after last to the end of the range, then from the first up to last.
-	for a := last.Next(); isPod(a); a = a.Next() {
+	for a := last.Next(); podAddress(r, a); a = a.Next() {
 		if !used[a] {
 			return a, nil
 		}
 	}
-	for a := first; isPod(a) && a.Compare(last) <= 0; a = a.Next() {
+	for a := first; podAddress(r, a) && a.Compare(last) <= 0; a = a.Next() {
 		if !used[a] {
 			return a, nil
 		}
 	}
 	return netip.Addr{}, fmt.Errorf("pod CIDR %s: %w: every address from %s up is held by a pod", r, ErrExhausted, first)
+}
+
+// podAddress says whether a is one of the addresses of r the allocator hands out: from .2 /
+// ::2 up, never the IPv4 broadcast.
+func podAddress(r netip.Prefix, a netip.Addr) bool {
+	if !a.IsValid() || !r.Contains(a) || a.Less(r.Addr().Next().Next()) {
+		return false
+	}
+	return !a.Is4() || r.Contains(a.Next())
 }

@@ -39,7 +39,7 @@ func ReadUsage(dir string, ranges []netip.Prefix) ([]Usage, error) {
 		r = r.Masked()
 		out[i] = Usage{Range: r, Capacity: Capacity(r)}
 		for a := range reserved {
-			if allocatable(r, a) {
+			if podAddress(r, a) { // a stray name (the gateway, an older range) never counts
 				out[i].InUse++
 			}
 		}
@@ -67,16 +67,4 @@ func Capacity(r netip.Prefix) uint64 {
 		return size - reserved
 	}
 	return 0
-}
-
-// allocatable says whether the allocator could have handed out a in r, so that a stray name
-// (the gateway, an address of an older range) never counts against the range's capacity.
-func allocatable(r netip.Prefix, a netip.Addr) bool {
-	if !r.Contains(a) {
-		return false
-	}
-	if first := r.Addr().Next().Next(); a.Less(first) {
-		return false
-	}
-	return !(a.Is4() && !r.Contains(a.Next())) // the IPv4 broadcast address
 }
