@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
 )
 
@@ -78,6 +79,8 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	a.dp = &dataplane{cfg: a.cfg, nl: nl, masq: masq}
+
+	forgetEarlierBoot(ctx, cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir())
 
 	// The sweep needs neither the API server nor a ready node, so it starts first; it ends
 	// before Run returns, whichever way Run returns.

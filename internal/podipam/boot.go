@@ -57,3 +57,15 @@ func (s *Store) forgetEarlierBoot() ([]Key, error) {
 	}
 	return released, nil
 }
+
+// ForgetEarlierBoot releases what the pods of an earlier boot hold now rather than at the
+// next allocation, and returns their attachments. The agent calls it when it starts, so that
+// the address usage it reports is right on a node that starts no pod for a while.
+func (s *Store) ForgetEarlierBoot() ([]Key, error) {
+	unlock, err := lock(s.lockPath())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.forgetEarlierBoot()
+}

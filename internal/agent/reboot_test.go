@@ -1,0 +1,50 @@
+package agent_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/agent/agenttest"
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+)
+
+func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	var pods []*agenttest.Pod
+	for range 2 {
+		pods = append(pods, n.AddPod(t))
+	}
+	scrape(t, n.Agent).want(t, equals(2), "2", "dualnet_agent_pod_addresses_in_use", "family", "ipv4")
+	n.StopAgent()
+
+	// The reboot: the pods are gone, and the store was written in the earlier boot.
+	for _, p := range pods {
+		if err := p.NS.Delete(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	boot := filepath.Join(cniconfig.Network{DataDir: n.AgentConfig.CNIDataDir}.StoreDir(), "boot")
+	if err := os.WriteFile(boot, []byte("00000000-0000-4000-8000-000000000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	n.Start(t)
+	dptest.Eventually(t, 10*time.Second, "no pod address in use after the reboot, before any pod starts", func() error {
+		m := scrape(t, n.Agent)
+		for _, family := range []string{"ipv4", "ipv6"} {
+			v, err := m.value("dualnet_agent_pod_addresses_in_use", "family", family)
+			if err != nil {
+				return err
+			}
+			if v != 0 {
+				return fmt.Errorf("%s addresses in use: %v", family, v)
+			}
+		}
+		return nil
+	})
+}
