@@ -30,7 +30,8 @@
 // Pods also may not send from another pod's MAC address: the bridge learns where a MAC is
 // from the frames it switches, so a forged source MAC would pull another pod's traffic to
 // the forger. And they may not act as routers: Router Advertisements and Redirects from a
-// pod are dropped.
+// pod are dropped. Nor may they send to the reserved link-local groups (01:80:c2:00:00:0X),
+// which the bridge would otherwise learn from and hand to the node unchecked.
 //
 // It must not touch any other table.
 package antispoof
@@ -61,9 +62,10 @@ const (
 var allSets = []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet}
 
 // The chains: the base chain and one chain per protocol, so a frame meets only its own
-// family's rules.
+// family's rules; and inputChain, for what the bridge hands to the node without prerouting.
 const (
-	baseChain = "prerouting"
+	baseChain  = "prerouting"
+	inputChain = "input"
 	ipv4Chain = "pod-ipv4"
 	arpChain  = "pod-arp"
 	ipv6Chain = "pod-ipv6"
@@ -125,6 +127,14 @@ func chainRules() map[string][]string {
 			"icmpv6 type nd-neighbor-advert jump " + naChain,
 			"accept",
 		},
+		inputChain: {
+			// A frame to a reserved link-local group (01:80:c2:00:00:0X: STP, LACP, 802.1X,
+			// LLDP...) skips prerouting: the bridge hands it to the node through this hook,
+			// learning its source MAC as it does, and the node's stack takes it as received
+			// on the port. A pod has no business sending one; with the bridge's
+			// group_fwd_mask forwarding :03 to :0f (dataplane/bridge), the rest come here.
+			knftables.Concat("ether daddr & ff:ff:ff:ff:ff:f0 == 01:80:c2:00:00:00 iifname", `"`+PortPrefix+`*"`, "counter drop"),
+		},
 		naChain: {
 			// The IPv6 twin of the ARP rule: an advertisement whose target is another pod's
 			// address would steal that pod's traffic.
@@ -148,11 +158,12 @@ func addRuleset(tx *knftables.Transaction) {
 	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
 	chains := chainRules()
 	// Jump targets first: a rule may only jump to a chain that exists.
-	for _, name := range []string{ipv4Chain, arpChain, naChain, ipv6Chain, baseChain} {
+	hooks := map[string]knftables.BaseChainHook{baseChain: knftables.PreroutingHook, inputChain: knftables.InputHook}
+	for _, name := range []string{ipv4Chain, arpChain, naChain, ipv6Chain, baseChain, inputChain} {
 		chain := &knftables.Chain{Name: name}
-		if name == baseChain {
+		if hook, ok := hooks[name]; ok {
 			chain.Type = knftables.PtrTo(knftables.FilterType)
-			chain.Hook = knftables.PtrTo(knftables.PreroutingHook)
+			chain.Hook = knftables.PtrTo(hook)
 			chain.Priority = knftables.PtrTo(knftables.FilterPriority)
 		}
 		tx.Add(chain)

@@ -66,7 +66,7 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 			// pods' neighbour entries for the gateway.
 			HardwareAddr: stableMAC(name),
 			Flags:        net.FlagUp,
-		}}
+		}, GroupFwdMask: ptr(linkLocalForwardMask)}
 		addErr := h.LinkAdd(br)
 		if addErr != nil && !errors.Is(addErr, unix.EEXIST) {
 			return nil, fmt.Errorf("create bridge %s: %w", name, addErr)
@@ -85,11 +85,30 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 	if err != nil {
 		return nil, fmt.Errorf("bridge %s: %w", name, err)
 	}
-	if _, ok := link.(*netlink.Bridge); !ok {
+	br, ok := link.(*netlink.Bridge)
+	if !ok {
 		return nil, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge; dualnet will not take it over (choose another bridge name)", name, link.Type())
+	}
+	if br.GroupFwdMask == nil || *br.GroupFwdMask != linkLocalForwardMask {
+		// A bridge an older dualnet (or anything else) made.
+		fix := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.Index, Name: name, TxQLen: -1}, GroupFwdMask: ptr(linkLocalForwardMask)}
+		if err := h.LinkModify(fix); err != nil {
+			return nil, fmt.Errorf("bridge %s: forward link-local group frames through the checks (group_fwd_mask %#x): %w", name, linkLocalForwardMask, err)
+		}
 	}
 	return link, nil
 }
+
+// linkLocalForwardMask makes the bridge forward frames to the reserved link-local groups
+// 01:80:c2:00:00:03 to :0f (802.1X, LLDP...) like any other frame, through the prerouting
+// hook where the CNI plugin's anti-spoofing rules check them. Otherwise the bridge hands
+// some of them (LLDP) to the node with no netfilter hook at all, after learning their source
+// MAC: a pod could claim another pod's MAC, and reach the node from another pod's address.
+// :00 to :02 (STP, pause, LACP) cannot be forwarded; the plugin's rules drop them at the
+// input hook.
+const linkLocalForwardMask uint16 = 0xfff8
+
+func ptr[T any](v T) *T { return &v }
 
 func setUp(h *netlink.Handle, link netlink.Link, mtu int) error {
 	name := link.Attrs().Name
