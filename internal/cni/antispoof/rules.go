@@ -66,10 +66,10 @@ var allSets = []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet}
 const (
 	baseChain  = "prerouting"
 	inputChain = "input"
-	ipv4Chain = "pod-ipv4"
-	arpChain  = "pod-arp"
-	ipv6Chain = "pod-ipv6"
-	naChain   = "pod-na"
+	ipv4Chain  = "pod-ipv4"
+	arpChain   = "pod-arp"
+	ipv6Chain  = "pod-ipv6"
+	naChain    = "pod-na"
 )
 
 // naTarget is the Target Address of a Neighbor Advertisement: bytes 8 to 23 of the ICMPv6
