@@ -1,0 +1,168 @@
+package netspec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// ParseConfig reads a config file's bytes (YAML or JSON; name is the file's path, for the
+// errors) into a Spec, with the same defaults and rules as the flags. Decoding is strict, as
+// kubectl's is: a duplicate key, an unknown field (field names are case-sensitive), a value
+// of the wrong type, or a wrong apiVersion or kind is an error. Every problem is reported
+// (joined), each as a *FieldError naming the file and the field.
+func ParseConfig(name string, data []byte) (Spec, error) {
+	in, err := configFile(name).decode(data)
+	if err != nil {
+		return Spec{}, err
+	}
+	spec, err := Parse(in)
+	if err != nil {
+		return Spec{}, inFile(name, err)
+	}
+	return spec, nil
+}
+
+// configFile is the file's name, which every error about it starts with.
+type configFile string
+
+func (c configFile) err(field, msg, hint string) *FieldError {
+	return &FieldError{File: string(c), Field: field, Msg: msg, Hint: hint}
+}
+
+const startTheFile = "start the file with apiVersion: " + ConfigAPIVersion + " and kind: " + ConfigKind
+
+// decode turns the file into the Input the flags would give, defaults first.
+func (c configFile) decode(data []byte) (Input, error) {
+	// Strict YAML: a key given twice is an error, not a silent last-one-wins.
+	js, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		// go-yaml lists its errors on lines of their own; an error here is one line.
+		return Input{}, c.err("", "cannot be read as YAML or JSON: "+strings.Join(strings.Fields(err.Error()), " "), "")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(js, &fields); err != nil {
+		return Input{}, c.err("", fmt.Sprintf("holds %s, not a %s object", shorten(js), ConfigKind), startTheFile)
+	}
+	if fields == nil {
+		return Input{}, c.err("", "is empty", startTheFile)
+	}
+	// A wrong apiVersion or kind says the file is something else (a kubeconfig, a
+	// manifest): its fields would only add noise, so those errors come alone.
+	if err := c.checkType(fields); err != nil {
+		return Input{}, err
+	}
+	in := DefaultInput()
+	var errs []error
+	for _, f := range specFields {
+		raw, ok := fields[f.field]
+		if !ok || string(raw) == "null" { // omitted, or a key with no value: the default
+			continue
+		}
+		if f.list != nil {
+			errs = append(errs, c.decodeList(f, raw, f.list(&in))...)
+		} else if err := c.decodeNumber(f, raw, f.number(&in)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, c.unknownFields(fields)...)
+	if len(errs) > 0 {
+		return Input{}, errors.Join(errs...)
+	}
+	return in, nil
+}
+
+// checkType wants apiVersion and kind to name a NetworkSpec.
+func (c configFile) checkType(fields map[string]json.RawMessage) error {
+	var errs []error
+	for _, want := range []struct{ field, value string }{{"apiVersion", ConfigAPIVersion}, {"kind", ConfigKind}} {
+		raw, ok := fields[want.field]
+		var got string
+		switch {
+		case !ok:
+			errs = append(errs, c.err(want.field, "is missing", startTheFile))
+		case json.Unmarshal(raw, &got) != nil || got != want.value:
+			errs = append(errs, c.err(want.field, fmt.Sprintf("%s is not %s", shorten(raw), want.value), startTheFile))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// decodeList reads a list of strings into the comma-separated form the flags take. An item
+// that holds a comma, or nothing, would change the count once joined, so it is refused.
+func (c configFile) decodeList(f specField, raw json.RawMessage, into *string) []error {
+	var items []string
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return []error{c.err(f.field, shorten(raw)+" is not a list of strings",
+			"write a list, one item per family, like "+f.example)}
+	}
+	var errs []error
+	for i, item := range items {
+		field := fmt.Sprintf("%s[%d]", f.field, i)
+		switch {
+		case strings.TrimSpace(item) == "":
+			errs = append(errs, c.err(field, "is empty", "remove the item or fill it in"))
+		case strings.Contains(item, ","):
+			errs = append(errs, c.err(field, fmt.Sprintf("%q holds a comma", item),
+				"give each its own item, like "+f.example))
+		}
+	}
+	*into = strings.Join(items, ",")
+	return errs
+}
+
+// decodeNumber reads a whole number.
+func (c configFile) decodeNumber(f specField, raw json.RawMessage, into *int) error {
+	if err := json.Unmarshal(raw, into); err != nil {
+		defaults := DefaultInput()
+		return c.err(f.field, shorten(raw)+" is not a whole number",
+			fmt.Sprintf("write one without quotes, like %d (the default)", *f.number(&defaults)))
+	}
+	return nil
+}
+
+// unknownFields names every key that is not a field, suggesting the field it was probably
+// meant to be (another case, or the flag's name).
+func (c configFile) unknownFields(fields map[string]json.RawMessage) []error {
+	known := map[string]bool{"apiVersion": true, "kind": true}
+	for _, f := range specFields {
+		known[f.field] = true
+	}
+	var unknown []string
+	for key := range fields {
+		if !known[key] {
+			unknown = append(unknown, key)
+		}
+	}
+	slices.Sort(unknown)
+	var errs []error
+	for _, key := range unknown {
+		hint := "the fields are " + fieldNames()
+		for _, f := range specFields {
+			if looseName(key) == looseName(f.field) {
+				hint = "did you mean " + f.field + "?"
+			}
+		}
+		errs = append(errs, c.err(key, "is not a field of a "+ConfigKind, hint))
+	}
+	return errs
+}
+
+// looseName folds case and drops dashes and underscores: pod-cidrs, PodCIDRs and podcidrs
+// are all podCIDRs mistyped.
+func looseName(s string) string {
+	return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
+}
+
+// shorten cuts a value to a length that fits an error line.
+func shorten(raw []byte) string {
+	const limit = 60
+	if r := []rune(string(raw)); len(r) > limit {
+		return string(r[:limit]) + "..."
+	}
+	return string(raw)
+}
