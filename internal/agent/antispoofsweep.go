@@ -38,7 +38,7 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 		repaired, removed, err := sweepAntispoof(ctx, a.cfg.Namespace, storeDir)
 		a.metrics.observeSweep(repaired, len(removed), err != nil && ctx.Err() == nil)
 		if repaired {
-			logger.Info("Wrote the anti-spoofing table again with the node's pods: it was missing or damaged (a firewall reload?)", "table", "bridge "+antispoof.Table)
+			logger.Info("Wrote the anti-spoofing table or pods' registrations in it again: they were missing or damaged (a firewall reload?)", "table", "bridge "+antispoof.Table)
 		}
 		if len(removed) > 0 {
 			logger.Info("Removed the anti-spoofing registrations of deleted pods", "table", "bridge "+antispoof.Table, "ports", len(removed))

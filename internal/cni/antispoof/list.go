@@ -19,6 +19,20 @@ type Registration struct {
 	Port bool
 }
 
+// holds says whether the registration lets p send: its port, its MAC and every address.
+// (The NA targets are not listed; Repair adds them again whatever this says.)
+func (r Registration) holds(p Pod) bool {
+	if !r.Port || r.MAC.String() != p.MAC.String() {
+		return false
+	}
+	for _, a := range p.Addrs {
+		if !slices.Contains(r.Addrs, a) {
+			return false
+		}
+	}
+	return true
+}
+
 // Pods lists the node's registrations by the interface index of their host veth, through
 // nft (for CHECK and GC, which are rare, so knftables' extra nft runs do not matter). No
 // table means none.

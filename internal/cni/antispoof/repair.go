@@ -19,14 +19,23 @@ import (
 // intact would never be noticed. The node agent calls Repair on a timer. Comparing rule
 // counts, not rule text, is enough for that: nft prints rules in its own words (counters,
 // spacing), and what goes wrong in practice is a table, chain or set gone or emptied.
+//
+// A whole table may still lack a pod's elements: a ruleset saved before the pod started and
+// loaded again, or a set flushed by hand, cuts that pod off (its port sends nothing) with
+// every chain and set in place. So Repair also adds every live pod's elements again, in one
+// batch (adding an element that is there changes nothing), and reports a write when a pod's
+// registration was incomplete.
 func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	what, err := Damage(ctx)
-	if err != nil || what == "" {
+	if err != nil {
 		return false, err
 	}
 	pods, err := live()
 	if err != nil {
 		return false, fmt.Errorf("list the node's pods to write table bridge %s again: %w", Table, err)
+	}
+	if what == "" {
+		return restoreRegistrations(ctx, pods)
 	}
 	if len(pods) == 0 && what == noTable {
 		return false, nil // nothing to protect; the node's first ADD writes the table
@@ -42,6 +51,27 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 }
 
 var noTable = fmt.Sprintf("table bridge %s is missing", Table)
+
+// restoreRegistrations adds the elements of pods to a whole table, and says whether one of
+// them lacked some.
+func restoreRegistrations(ctx context.Context, pods []Pod) (bool, error) {
+	if len(pods) == 0 {
+		return false, nil
+	}
+	regs, err := Pods(ctx)
+	if err != nil {
+		return false, err
+	}
+	incomplete := slices.ContainsFunc(pods, func(p Pod) bool { return !regs[p.Index].holds(p) })
+	elems, err := elementsOf(pods)
+	if err != nil {
+		return false, err
+	}
+	if err := applyElements(addElements, elems); err != nil {
+		return false, fmt.Errorf("add the elements of the node's %d pods to table bridge %s: %w", len(pods), Table, err)
+	}
+	return incomplete, nil
+}
 
 // Damage says what is missing from the table, or "" when it is whole: the table, a set, a
 // chain, or rules of a chain (counted, see Repair).

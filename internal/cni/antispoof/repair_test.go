@@ -32,10 +32,44 @@ func TestRepairLeavesAnIntactTableAlone(t *testing.T) {
 	a := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2")
 	install(t, a)
 	before := nftList(t)
-	repair(t, false, a, pod(1002, "10.244.1.3"))
+	repair(t, false, a)
 	if after := nftList(t); after != before {
 		t.Errorf("Repair changed an intact table:\nbefore\n%s\nafter\n%s", before, after)
 	}
+}
+
+// A whole table can still lack a pod: a set flushed by hand, or a ruleset saved before the pod
+// started and loaded again. The pod's port would send nothing; Repair registers it again.
+func TestRepairAddsAgainThePodsAWholeTableLacks(t *testing.T) {
+	a, b := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2"), pod(1002, "10.244.1.3", "fd12:3456:789a:0:1::3")
+	t.Run("set flushed", func(t *testing.T) {
+		freshTable(t)
+		install(t, a, b)
+		want := nftList(t)
+		nft(t, "flush", "set", "bridge", Table, ipv6Set)
+		repair(t, true, a, b)
+		if got := nftList(t); got != want {
+			t.Errorf("after Repair:\n%s\nwant\n%s", got, want)
+		}
+		repair(t, false, a, b)
+	})
+	t.Run("ruleset saved before the pod started", func(t *testing.T) {
+		freshTable(t)
+		install(t, a)
+		saved := nftList(t)
+		install(t, b)
+		want := nftList(t)
+		nft(t, "delete", "table", "bridge", Table)
+		cmd := exec.Command("nft", "-f", "-")
+		cmd.Stdin = strings.NewReader(saved)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("load the saved ruleset: %v: %s", err, out)
+		}
+		repair(t, true, a, b)
+		if got := nftList(t); got != want {
+			t.Errorf("after Repair:\n%s\nwant\n%s", got, want)
+		}
+	})
 }
 
 // What a firewall reload or a hand leaves behind: each is written again, with the node's pods.
