@@ -20,7 +20,8 @@ import (
 // The agent binary, with the DaemonSet's args and NODE_NAME, authenticated as its service
 // account, sets up a node (a network namespace this test makes) and posts its events, and is
 // never refused. Only the paths change: the node's namespace, and temporary directories
-// instead of the host's /etc/cni/net.d, /opt/cni/bin and /var/lib/dualnet.
+// instead of the host's /etc/cni/net.d, /opt/cni/bin and /var/lib/dualnet and of the
+// ConfigMap's mount (its spec file, written where the agent can read it).
 func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
 	applyManifest(t)
 	for _, a := range agentNeeds {
@@ -51,7 +52,7 @@ func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
 
 	confDir, binDir, dataDir := filepath.Join(dir, "net.d"), filepath.Join(dir, "bin"), filepath.Join(dir, "data")
 	container := agentDaemonSet(t).Spec.Template.Spec.Containers[0]
-	args := append(slices.Clone(container.Args), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
+	args := append(slices.Clone(container.Args), "--config="+networkSpecFile(t), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
 		"--netns=/run/netns/"+host.Name, "--cni-conf-dir="+confDir, "--cni-bin-dir="+binDir,
 		"--cni-data-dir="+dataDir, "--cni-plugin="+plugin)
 	out := startProcess(t, buildCommand(t, "dualnet-agent"), args, "NODE_NAME="+node)

@@ -26,7 +26,8 @@ import (
 // The strongest proof that the controller's RBAC is enough: the real binary, with the
 // Deployment's args, authenticated as its service account and nothing more, does all of its
 // work (lease, pod CIDRs, routes, NetworkUnavailable, events) and is never refused.
-// Routes go to a router namespace (--routes=kernel), so that nodes/status is exercised too.
+// Routes go to a router namespace (--routes=kernel), so that nodes/status is exercised too;
+// --config points at the ConfigMap's spec file, written where the process can read it.
 func TestControllerDoesItsWorkAsItsServiceAccount(t *testing.T) {
 	applyManifest(t)
 	client := kubetest.Client()
@@ -53,7 +54,7 @@ func TestControllerDoesItsWorkAsItsServiceAccount(t *testing.T) {
 	createNode(t, client, outside, []string{"192.168.77.0/24", "fd99::/80"}, "10.240.0.12", "fd00::12")
 
 	container := controllerDeployment(t).Spec.Template.Spec.Containers[0]
-	args := append(slices.Clone(container.Args), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
+	args := append(slices.Clone(container.Args), "--config="+networkSpecFile(t), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
 		"--routes=kernel", "--routes-netns="+router, "--routes-resync=2s")
 	out := startProcess(t, buildCommand(t, "dualnet-controller"), args)
 

@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"fmt"
 	"net"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,33 +73,103 @@ func TestManifestArgsParseInTheBinaries(t *testing.T) {
 	}
 }
 
-// The spec flags hold a valid spec (AKS's rules), the same one in the controller and the agent.
-func TestManifestSpecIsValidAndSharedByControllerAndAgent(t *testing.T) {
-	controller := onlyContainer(t, controllerDeployment(t).Spec.Template.Spec, "controller Deployment")
-	agent := onlyContainer(t, agentDaemonSet(t).Spec.Template.Spec, "agent DaemonSet")
-	for _, c := range []corev1.Container{controller, agent} {
+// The spec lives once, in the ConfigMap dualnet-network: the controller and the agent pass
+// --config and no spec flag, mount that ConfigMap read-only where --config points, and its
+// file is a valid spec (AKS's rules) that their flags accept.
+func TestManifestSpecLivesOnceInAConfigMapBothWorkloadsRead(t *testing.T) {
+	cm := networkConfigMap(t)
+	var sources []configMapFile
+	for _, w := range []struct {
+		what string
+		pod  corev1.PodSpec
+	}{{"controller Deployment", controllerDeployment(t).Spec.Template.Spec}, {"agent DaemonSet", agentDaemonSet(t).Spec.Template.Spec}} {
+		c := onlyContainer(t, w.pod, w.what)
+		config, ok := flagValue(c.Args, "--config")
+		if !ok {
+			t.Errorf("%s: no --config: the spec must come from the shared ConfigMap", w.what)
+			continue
+		}
+		for _, f := range specFlags {
+			if v, set := flagValue(c.Args, f); set {
+				t.Errorf("%s: %s=%s beside --config: the spec comes from the ConfigMap alone", w.what, f, v)
+			}
+		}
+		src, err := mountedConfigMapFile(w.pod, c, config)
+		if err != nil {
+			t.Errorf("%s: --config=%s: %v", w.what, config, err)
+			continue
+		}
+		sources = append(sources, src)
+
+		// The container's args with the ConfigMap's file where the kubelet puts it.
 		flags := netspec.NewFlags()
 		fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
 		fs.ParseErrorsAllowlist.UnknownFlags = true
 		flags.AddTo(fs)
-		if err := fs.Parse(c.Args); err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
+		if err := fs.Parse(append(slices.Clone(c.Args), "--config="+networkSpecFile(t))); err != nil {
+			t.Fatalf("%s: %v", w.what, err)
 		}
 		spec, err := flags.Spec()
 		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
+			t.Fatalf("%s: %v", w.what, err)
 		}
 		if len(spec.Families) != 2 {
-			t.Errorf("%s: families %v, want dual-stack ipv4,ipv6", c.Name, spec.Families)
+			t.Errorf("%s: families %v, want dual-stack ipv4,ipv6", w.what, spec.Families)
 		}
 	}
-	for _, f := range specFlags {
-		cv, _ := flagValue(controller.Args, f)
-		av, _ := flagValue(agent.Args, f)
-		if cv != av {
-			t.Errorf("%s: controller %q, agent %q: both must see one network spec", f, cv, av)
+	if len(sources) == 2 && sources[0] != sources[1] {
+		t.Errorf("controller reads %+v, agent %+v: both must read one network spec", sources[0], sources[1])
+	}
+	for _, s := range sources {
+		if s.configMap != cm.Name {
+			t.Errorf("the workloads read ConfigMap %s, the manifest's spec is %s", s.configMap, cm.Name)
+			continue
+		}
+		if _, ok := cm.Data[s.key]; !ok {
+			t.Errorf("ConfigMap %s has no key %s for --config", cm.Name, s.key)
+			continue
+		}
+		if _, err := netspec.ParseConfig(s.key, []byte(cm.Data[s.key])); err != nil {
+			t.Errorf("ConfigMap %s: %v", cm.Name, err)
 		}
 	}
+}
+
+// configMapFile is a file the kubelet writes from a ConfigMap: the key's value, named after
+// the key.
+type configMapFile struct{ configMap, key string }
+
+// mountedConfigMapFile says which ConfigMap key the container reads at path: path's
+// directory must be a read-only mount of a whole ConfigMap that the pod cannot start without.
+func mountedConfigMapFile(pod corev1.PodSpec, c corev1.Container, path string) (configMapFile, error) {
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != filepath.Dir(path) {
+			continue
+		}
+		if !m.ReadOnly {
+			return configMapFile{}, fmt.Errorf("volume %s is mounted read-write at %s, want readOnly", m.Name, m.MountPath)
+		}
+		if m.SubPath != "" {
+			return configMapFile{}, fmt.Errorf("volume %s is mounted with subPath %s, which the kubelet never updates", m.Name, m.SubPath)
+		}
+		for _, v := range pod.Volumes {
+			if v.Name != m.Name {
+				continue
+			}
+			if v.ConfigMap == nil {
+				return configMapFile{}, fmt.Errorf("volume %s is not a ConfigMap", v.Name)
+			}
+			if v.ConfigMap.Optional != nil && *v.ConfigMap.Optional {
+				return configMapFile{}, fmt.Errorf("ConfigMap volume %s is optional: a pod must not start without its spec", v.Name)
+			}
+			if len(v.ConfigMap.Items) > 0 {
+				return configMapFile{}, fmt.Errorf("ConfigMap volume %s lists items: mount the ConfigMap whole", v.Name)
+			}
+			return configMapFile{v.ConfigMap.Name, filepath.Base(path)}, nil
+		}
+		return configMapFile{}, fmt.Errorf("no volume %s", m.Name)
+	}
+	return configMapFile{}, fmt.Errorf("nothing is mounted at %s", filepath.Dir(path))
 }
 
 // Probes and ports point at --health-addr; the agent knows its node; the host paths hold what

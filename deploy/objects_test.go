@@ -6,10 +6,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -92,6 +95,27 @@ func controllerDeployment(t *testing.T) *appsv1.Deployment {
 
 func agentDaemonSet(t *testing.T) *appsv1.DaemonSet {
 	return typed[*appsv1.DaemonSet](t, find(t, manifestObjects(t), "DaemonSet", "dualnet-agent"))
+}
+
+// networkConfigMap holds the network spec that the controller and the agent share.
+func networkConfigMap(t *testing.T) *corev1.ConfigMap {
+	return typed[*corev1.ConfigMap](t, find(t, manifestObjects(t), "ConfigMap", "dualnet-network"))
+}
+
+// networkSpecFile writes the ConfigMap's spec file where a binary started by a test can read
+// it, as the kubelet writes it at the workloads' --config, and returns its path.
+func networkSpecFile(t *testing.T) string {
+	t.Helper()
+	const key = "network.yaml"
+	data, ok := networkConfigMap(t).Data[key]
+	if !ok {
+		t.Fatalf("ConfigMap dualnet-network has no key %s", key)
+	}
+	path := filepath.Join(t.TempDir(), key)
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // applyManifest creates every object of Manifest on the test's API server with strict field

@@ -22,7 +22,8 @@ func newPlanCmd() *cobra.Command {
 		Use:   "plan",
 		Short: "Check a cluster network spec and show the pod CIDRs of N nodes, the service ranges and the capacity",
 		Example: `  dualnet plan --ip-families ipv4,ipv6 --nodes 3
-  dualnet plan --ip-families ipv4,ipv6 --node-subnets 10.240.0.0/16,2001:db8::/64 -o yaml`,
+  dualnet plan --ip-families ipv4,ipv6 --node-subnets 10.240.0.0/16,2001:db8::/64 -o yaml
+  dualnet plan --config network.yaml --nodes 10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			spec, err := specFlags.Spec()
