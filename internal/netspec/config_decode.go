@@ -1,12 +1,16 @@
 package netspec
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -38,11 +42,16 @@ const startTheFile = "start the file with apiVersion: " + ConfigAPIVersion + " a
 
 // decode turns the file into the Input the flags would give, defaults first.
 func (c configFile) decode(data []byte) (Input, error) {
+	// A second document would be dropped unread, and with it whatever it sets.
+	if n, err := yamlDocuments(data); err != nil {
+		return Input{}, c.notYAML(err)
+	} else if n > 1 {
+		return Input{}, c.err("", fmt.Sprintf("holds %d YAML documents", n), "put the whole spec in one, without --- lines between its fields")
+	}
 	// Strict YAML: a key given twice is an error, not a silent last-one-wins.
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		// go-yaml lists its errors on lines of their own; an error here is one line.
-		return Input{}, c.err("", "cannot be read as YAML or JSON: "+strings.Join(strings.Fields(err.Error()), " "), "")
+		return Input{}, c.notYAML(err)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(js, &fields); err != nil {
@@ -74,6 +83,32 @@ func (c configFile) decode(data []byte) (Input, error) {
 		return Input{}, errors.Join(errs...)
 	}
 	return in, nil
+}
+
+// notYAML says the file cannot be read. go-yaml lists its errors on lines of their own; an
+// error here is one line.
+func (c configFile) notYAML(err error) *FieldError {
+	return c.err("", "cannot be read as YAML or JSON: "+strings.Join(strings.Fields(err.Error()), " "), "")
+}
+
+// yamlDocuments counts the documents of a YAML stream that hold something (a leading or
+// trailing --- makes an empty one). A document that cannot be read holds something: the
+// strict decoding of the first reports it, and a later one makes the file two documents.
+func yamlDocuments(data []byte) (int, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	n := 0
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		if js, err := yaml.YAMLToJSON(doc); err != nil || string(js) != "null" {
+			n++
+		}
+	}
 }
 
 // checkType wants apiVersion and kind to name a NetworkSpec.

@@ -9,7 +9,7 @@ import (
 const header = "apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\n"
 
 func TestConfigFileWithOnlyItsTypeIsTheDefaultSpec(t *testing.T) {
-	for _, data := range []string{header, header + "nodeSubnets: []\n", header + "podCIDRs: []\nnodeSubnets:\n"} {
+	for _, data := range []string{header, header + "nodeSubnets: []\n", header + "podCIDRs: []\nnodeSubnets:\n", "---\n" + header + "---\n"} {
 		s, err := ParseConfig("network.yaml", []byte(data))
 		if err != nil {
 			t.Fatalf("%q: %v", data, err)
@@ -96,6 +96,10 @@ func TestConfigFileMistakesNameTheFileAndField(t *testing.T) {
 			[]string{`network.yaml: cannot be read as YAML or JSON: yaml: unmarshal errors: line 4: key "maxRoutes" already set in map`}},
 		{"not YAML", header + "podCIDRs: [10.244.0.0/16\n",
 			[]string{`network.yaml: cannot be read as YAML or JSON: yaml: line 3: did not find expected ',' or ']'`}},
+		{"two documents", header + "---\nmaxRoutes: 1\n",
+			[]string{`network.yaml: holds 2 YAML documents: put the whole spec in one, without --- lines between its fields`}},
+		{"a broken second document", header + "---\nmaxRoutes: [1\n",
+			[]string{`network.yaml: holds 2 YAML documents: put the whole spec in one, without --- lines between its fields`}},
 		{"a list, not an object", "- 10.244.0.0/16\n",
 			[]string{`network.yaml: holds ["10.244.0.0/16"], not a NetworkSpec object: start the file with apiVersion: dualnet.io/v1alpha1 and kind: NetworkSpec`}},
 		{"empty", "# nothing yet\n",
