@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/vishvananda/netlink"
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/cni"
@@ -75,7 +74,7 @@ func sweepAntispoof(ctx context.Context, ns nodens.Namespace, storeDir string) (
 			rerr = fmt.Errorf("write it again: %w", rerr)
 		}
 		// Even when the repair failed: the leftovers of deleted pods must not pile up meanwhile.
-		if removed, gerr = antispoof.GC(ctx, portExists); gerr != nil {
+		if removed, gerr = antispoof.GC(ctx, antispoof.PortExists); gerr != nil {
 			gerr = fmt.Errorf("delete the registrations of deleted pods: %w", gerr)
 		}
 		return errors.Join(rerr, gerr)
@@ -84,14 +83,4 @@ func sweepAntispoof(ctx context.Context, ns nodens.Namespace, storeDir string) (
 		return repaired, removed, fmt.Errorf("anti-spoofing table bridge %s: %w", antispoof.Table, err)
 	}
 	return repaired, removed, nil
-}
-
-// portExists says whether an interface with this index exists in the calling thread's
-// namespace. GC asks after listing the registration, and the plugin creates a veth before it
-// registers it, so a missing index is a deleted port, never one being added. Only the
-// kernel's "no such device" counts as missing: on any other error the port may be a live
-// pod's, and deleting its elements would cut the pod off.
-func portExists(index int) bool {
-	_, err := netlink.LinkByIndex(index)
-	return !errors.As(err, new(netlink.LinkNotFoundError))
 }

@@ -3,6 +3,7 @@ package cni
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
@@ -49,8 +50,10 @@ func teardown(conf *config.Config, key podipam.Key) error {
 		// does. This lists the table through nft: slow, but this path is rare.
 		ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
 		defer cancel()
-		if _, err := antispoof.GC(ctx, portExists); err != nil {
-			return fmt.Errorf("anti-spoofing rules of %s, whose veth is gone: %w", veth, err)
+		// Best effort: failing here (no nft, a timeout) would keep the address and the
+		// sandbox for inert elements, which the agent's sweep and CNI GC delete anyway.
+		if _, err := antispoof.GC(ctx, antispoof.PortExists); err != nil {
+			fmt.Fprintf(os.Stderr, "dualnet-cni: DEL %s: anti-spoofing elements of %s, whose veth is gone, stay until the agent's sweep or a CNI GC: %v\n", key, veth, err)
 		}
 	}
 	return store.Release(key)

@@ -44,7 +44,7 @@ func cmdGC(args *skel.CmdArgs) error {
 	// valid or, since ADD creates the veth before it registers it, an ADD running now.
 	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
 	defer cancel()
-	if _, err := antispoof.GC(ctx, portExists); err != nil {
+	if _, err := antispoof.GC(ctx, antispoof.PortExists); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -76,9 +76,4 @@ func gcVeths(bridgeName string, valid map[string]bool) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func portExists(index int) bool {
-	_, err := netlink.LinkByIndex(index)
-	return err == nil
 }

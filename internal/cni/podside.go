@@ -46,7 +46,15 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 		if addr.Is6() {
 			nl.Flags = unix.IFA_F_NODAD
 		}
-		if err := netlink.AddrAdd(link, nl); err != nil && !errors.Is(err, unix.EEXIST) {
+		err := netlink.AddrAdd(link, nl)
+		if addr.Is6() && errors.Is(err, unix.EACCES) {
+			// IPv6 is disabled in the pod's namespace (net.ipv6.conf.default.disable_ipv6
+			// was 1 when it was made): the pod asked for an IPv6 address, so turn it on.
+			if err = enableIPv6(ifName); err == nil {
+				err = netlink.AddrAdd(link, nl)
+			}
+		}
+		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return fmt.Errorf("add %s to %s in the pod: %w", nl.IPNet, ifName, err)
 		}
 	}
@@ -72,4 +80,16 @@ func ipNet(p netip.Prefix) *net.IPNet {
 		bits = 128
 	}
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+}
+
+// enableIPv6 turns IPv6 on for the pod's interface and its loopback, in the calling
+// thread's namespace.
+func enableIPv6(ifName string) error {
+	for _, dev := range []string{"lo", ifName} {
+		path := "/proc/sys/net/ipv6/conf/" + dev + "/disable_ipv6"
+		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
+			return fmt.Errorf("turn IPv6 on in the pod (%s): %w", path, err)
+		}
+	}
+	return nil
 }

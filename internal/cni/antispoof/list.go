@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/vishvananda/netlink"
 	"sigs.k8s.io/knftables"
 )
 
@@ -37,9 +38,9 @@ func (r Registration) holds(p Pod) bool {
 // nft (for CHECK and GC, which are rare, so knftables' extra nft runs do not matter). No
 // table means none.
 func Pods(ctx context.Context) (map[int]Registration, error) {
-	nft, err := knftables.New(knftables.BridgeFamily, Table)
+	nft, err := newLister()
 	if err != nil {
-		return nil, fmt.Errorf("nftables: %w", err)
+		return nil, err
 	}
 	regs := map[int]Registration{}
 	for _, set := range []string{portsSet, macsSet, ipv4Set, ipv6Set} {
@@ -99,6 +100,16 @@ func addElement(regs map[int]Registration, set string, key []string) error {
 	}
 	regs[index] = r
 	return nil
+}
+
+// PortExists says whether an interface with this index exists in the calling thread's
+// namespace: the keep of GC. It is asked after the registration was listed, and the plugin
+// creates a veth before it registers it, so a missing index is a deleted port, never one
+// being added. Only the kernel's "no such device" counts as missing: on any other error the
+// port may be a live pod's, and deleting its elements would cut the pod off.
+func PortExists(index int) bool {
+	_, err := netlink.LinkByIndex(index)
+	return !errors.As(err, new(netlink.LinkNotFoundError))
 }
 
 // GC deletes the elements of every port keep rejects.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -30,6 +32,29 @@ func Run(ctx context.Context, tx *knftables.Transaction) error {
 		return fmt.Errorf("nft table bridge %s: %w: %s", Table, err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
+}
+
+// newLister is knftables on the table, for listing. knftables looks nft up in PATH only, so
+// when PATH lacks it (a runtime that passes plugins no PATH), the directory nftPath finds it
+// in goes into PATH first: the plugin is one short process, and the agent's image has nft
+// in PATH anyway.
+func newLister() (knftables.Interface, error) {
+	path, err := nftPath()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		dirs := filepath.Dir(path)
+		if old := os.Getenv("PATH"); old != "" {
+			dirs += string(os.PathListSeparator) + old
+		}
+		os.Setenv("PATH", dirs)
+	}
+	nft, err := knftables.New(knftables.BridgeFamily, Table)
+	if err != nil {
+		return nil, fmt.Errorf("nftables: %w", err)
+	}
+	return nft, nil
 }
 
 // nftPath finds nft; runtimes do not always pass a PATH to plugins.

@@ -76,9 +76,9 @@ func restoreRegistrations(ctx context.Context, pods []Pod) (bool, error) {
 // Damage says what is missing from the table, or "" when it is whole: the table, a set, a
 // chain, or rules of a chain (counted, see Repair).
 func Damage(ctx context.Context) (string, error) {
-	nft, err := knftables.New(knftables.BridgeFamily, Table)
+	nft, err := newLister()
 	if err != nil {
-		return "", fmt.Errorf("nftables: %w", err)
+		return "", err
 	}
 	sets, err := nft.List(ctx, "sets")
 	if knftables.IsNotFound(err) {

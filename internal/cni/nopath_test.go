@@ -1,0 +1,50 @@
+package cni_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/testutil/poll"
+)
+
+// Runtimes do not always pass plugins a PATH. DEL of a pod whose namespace (and with it the
+// veth) went first lists the anti-spoofing table through nft; it must still find nft, and
+// release the address.
+func TestDelWithoutPATHAfterTheNamespaceWentReleasesEverything(t *testing.T) {
+	nw := newNetwork(t, 21, "dnbr21")
+	p := nw.addPod("no-path")
+	if err := p.ns.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
+		if left := hostVeths(t); len(left) != 0 {
+			return fmt.Errorf("the pod's host veth is still there: %v", left)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	conf := map[string]any{"cniVersion": "1.1.0", "name": "dualnet"}
+	for k, v := range nw.conf {
+		conf[k] = v
+	}
+	stdin, err := json.Marshal(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(nw.bin, "dualnet"))
+	cmd.Env = []string{"CNI_COMMAND=DEL", "CNI_CONTAINERID=" + p.rt.ContainerID, "CNI_NETNS=" + p.ns.Path, "CNI_IFNAME=eth0", "CNI_PATH=" + nw.bin}
+	cmd.Stdin = strings.NewReader(string(stdin))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("DEL without PATH: %v: %s", err, out)
+	}
+	if left := nw.leftovers(); len(left) != 0 {
+		t.Errorf("after DEL: %v", left)
+	}
+}
