@@ -63,8 +63,8 @@ var dualnetRulesets = []string{
 
 // The image is enough to run dualnet: nft starts with only the libraries the image holds and
 // loads dualnet's real rulesets (sets, maps, bridge family, NAT, JSON output), and the three
-// binaries start. Each process is chrooted into the unpacked image, in a fresh network
-// namespace.
+// binaries and portmap start. Each process is chrooted into the unpacked image, in a fresh
+// network namespace.
 func TestImageRunsNftAndTheDualnetBinariesChrooted(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("this test chroots into the image and makes network namespaces: run it as root")
@@ -128,17 +128,19 @@ func TestImageRunsNftAndTheDualnetBinariesChrooted(t *testing.T) {
 		})
 	}
 
-	t.Run("dualnet-cni VERSION", func(t *testing.T) {
-		out, err := inImage(t, root, "", []string{"CNI_COMMAND=VERSION"}, "dualnet-cni")
-		if err != nil {
-			return
-		}
-		var version struct {
-			CNIVersion        string   `json:"cniVersion"`
-			SupportedVersions []string `json:"supportedVersions"`
-		}
-		if err := json.Unmarshal([]byte(out), &version); err != nil || version.CNIVersion == "" || len(version.SupportedVersions) == 0 {
-			t.Errorf("dualnet-cni VERSION printed %q (%v), want cniVersion and supportedVersions", out, err)
-		}
-	})
+	for _, plugin := range []string{"dualnet-cni", "portmap"} {
+		t.Run(plugin+" VERSION", func(t *testing.T) {
+			out, err := inImage(t, root, "", []string{"CNI_COMMAND=VERSION"}, plugin)
+			if err != nil {
+				return
+			}
+			var version struct {
+				CNIVersion        string   `json:"cniVersion"`
+				SupportedVersions []string `json:"supportedVersions"`
+			}
+			if err := json.Unmarshal([]byte(out), &version); err != nil || version.CNIVersion == "" || len(version.SupportedVersions) == 0 {
+				t.Errorf("%s VERSION printed %q (%v), want cniVersion and supportedVersions", plugin, out, err)
+			}
+		})
+	}
 }

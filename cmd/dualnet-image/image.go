@@ -12,9 +12,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
-// binaries are the dualnet commands the image holds; deploy/dualnet.yaml runs them from
-// /usr/local/bin (the agent also copies dualnet-cni from there to the node's /opt/cni/bin).
-var binaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni"}
+// binaries are the commands the image holds: dualnet's, and upstream's portmap CNI plugin
+// (make build builds it, at go.mod's version). deploy/dualnet.yaml runs them from
+// /usr/local/bin; the agent also copies dualnet-cni and portmap from there to the node's
+// /opt/cni/bin, portmap for pods' hostPort.
+var binaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni", "portmap"}
 
 const (
 	binDirInImage = "/usr/local/bin"

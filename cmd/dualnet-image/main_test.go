@@ -40,7 +40,7 @@ func builtImage(t *testing.T) (binDir, tarball string) {
 		}
 		built.binDir = filepath.Join(built.dir, "bin")
 		for _, name := range binaries {
-			if built.err = cnitest.Build(filepath.Join(built.binDir, name), "github.com/dualnet/dualnet/cmd/"+name); built.err != nil {
+			if built.err = cnitest.Build(filepath.Join(built.binDir, name), goPackage(name)); built.err != nil {
 				return
 			}
 		}
@@ -51,6 +51,14 @@ func builtImage(t *testing.T) (binDir, tarball string) {
 		t.Fatalf("build the image: %v", built.err)
 	}
 	return built.binDir, built.tarball
+}
+
+// goPackage is the main package make build builds the binary name from.
+func goPackage(name string) string {
+	if name == "portmap" {
+		return "github.com/containernetworking/plugins/plugins/meta/portmap"
+	}
+	return "github.com/dualnet/dualnet/cmd/" + name
 }
 
 // writeImage runs dualnet-image as `make image` does, on binDir, into out.

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/vishvananda/netlink"
 	"k8s.io/klog/v2"
@@ -28,6 +30,8 @@ type applied struct {
 	uplink  uplink
 	changes []string
 	offLink []hostroutes.Route
+	// noPortmap says why the conflist chains no portmap (its binary is missing), if so.
+	noPortmap error
 }
 
 func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error) {
@@ -58,6 +62,22 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 	}
 	network := d.network
 	network.MTU = a.uplink.mtu
+	if src := dp.cfg.portmapPlugin(); src != "" {
+		did, err := cniconfig.InstallPortmap(src, dp.cfg.CNIBinDir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Pods are worth more than their hostPort: without portmap the conflist
+			// leaves it out (naming a missing plugin would fail every ADD), and sync warns.
+			a.noPortmap = err
+		case err != nil:
+			return a, err
+		default:
+			network.Portmap = true
+			if did {
+				a.changes = append(a.changes, "CNI portmap plugin in "+dp.cfg.CNIBinDir)
+			}
+		}
+	}
 	if did, err := cniconfig.WriteConfig(dp.cfg.CNIConfDir, network); err != nil {
 		return a, err
 	} else if did {

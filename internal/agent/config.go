@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
@@ -29,6 +30,7 @@ type Config struct {
 	CNIConfDir         string
 	CNIBinDir          string
 	CNIPlugin          string // path of the dualnet-cni binary to install; empty: install nothing
+	CNIPortmapPlugin   string // upstream portmap to install beside dualnet, for hostPort; empty: portmap beside CNIPlugin
 	CNIDataDir         string // the conflist's dataDir
 	Bridge             string
 	Uplink             string // empty: the interface holding the node's InternalIP
@@ -67,4 +69,13 @@ func (c Config) antispoofSweep() time.Duration {
 		return DefaultAntispoofSweep
 	}
 	return c.AntispoofSweep
+}
+
+// portmapPlugin is the portmap binary to install, with the default; empty: none, when the
+// agent installs no plugin at all.
+func (c Config) portmapPlugin() string {
+	if c.CNIPortmapPlugin == "" && c.CNIPlugin != "" {
+		return filepath.Join(filepath.Dir(c.CNIPlugin), cniconfig.PortmapType)
+	}
+	return c.CNIPortmapPlugin
 }

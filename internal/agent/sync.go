@@ -80,6 +80,12 @@ func (a *Agent) sync(ctx context.Context) error {
 			a.cfg.NodeName, family, family, family, family)
 		logger.Info("No InternalIP of a family: its pod egress leaving the cluster is dropped", "family", family)
 	}
+	if done.noPortmap != nil && isNew("HostPortUnsupported") {
+		a.recorder.Eventf(self, corev1.EventTypeWarning, "HostPortUnsupported",
+			"node %s ignores pods' hostPort: the CNI config chains no portmap plugin, as there is none to install (%v): put upstream's portmap there (make build writes bin/portmap, the image has /usr/local/bin/portmap)",
+			a.cfg.NodeName, done.noPortmap)
+		logger.Info("No portmap plugin to install: pods' hostPort is ignored on this node", "err", done.noPortmap)
+	}
 	a.warned = warned
 	a.changes.Add(int64(len(done.changes)))
 	a.metrics.dataplaneApplied(desired, done)

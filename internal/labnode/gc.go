@@ -41,7 +41,8 @@ func (c Config) collectGarbage(ctx context.Context, pods []*corev1.Pod) error {
 			if valid[a.ContainerID] || a.Network != list.Name {
 				continue
 			}
-			rt := &libcni.RuntimeConf{ContainerID: a.ContainerID, NetNS: a.NetNS, IfName: a.IfName, Args: a.CniArgs}
+			// With the port mappings of its ADD, so that portmap removes its hostPort rules.
+			rt := &libcni.RuntimeConf{ContainerID: a.ContainerID, NetNS: a.NetNS, IfName: a.IfName, Args: a.CniArgs, CapabilityArgs: a.CapabilityArgs}
 			if err := cninet.DelNetworkList(ctx, list, rt); err != nil {
 				errs = append(errs, fmt.Errorf("CNI DEL of stale sandbox %s: %w", a.ContainerID, err))
 			}

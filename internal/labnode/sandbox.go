@@ -33,9 +33,10 @@ type sandbox struct {
 func (c Config) podNetns(pod *corev1.Pod) string { return c.PodNetnsPrefix + string(pod.UID) }
 
 // runtimeConf is what containerd passes to CNI for a pod sandbox: the sandbox ID (here the
-// pod UID), the namespace path, eth0, and the K8S_* arguments.
+// pod UID), the namespace path, eth0, the K8S_* arguments, and the pod's hostPorts as the
+// portMappings capability (portmappings.go), to ADD and to DEL alike.
 func (c Config) runtimeConf(pod *corev1.Pod, netnsName string) *libcni.RuntimeConf {
-	return &libcni.RuntimeConf{
+	rt := &libcni.RuntimeConf{
 		ContainerID: string(pod.UID),
 		NetNS:       lab.NetnsPath(netnsName),
 		IfName:      ifName,
@@ -47,6 +48,10 @@ func (c Config) runtimeConf(pod *corev1.Pod, netnsName string) *libcni.RuntimeCo
 			{"K8S_POD_UID", string(pod.UID)},
 		},
 	}
+	if ports := portMappings(pod); len(ports) > 0 {
+		rt.CapabilityArgs = map[string]any{"portMappings": ports}
+	}
+	return rt
 }
 
 // network loads the node's CNI network the way containerd does: the first config file of

@@ -32,6 +32,9 @@ import (
 // Resync is short so that drift repair is quick to observe.
 const Resync = 2 * time.Second
 
+// PortmapPackage is upstream's portmap plugin, at go.mod's version.
+const PortmapPackage = "github.com/containernetworking/plugins/plugins/meta/portmap"
+
 // Cluster is a virtual network with a "vnet-host" VM and nodes running agents.
 type Cluster struct {
 	VNet     *dptest.VNet
@@ -78,6 +81,10 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 	c.VNetHost = c.VNet.AddHost(t, "vhost", netip.MustParseAddr("172.30.0.100"), netip.MustParseAddr("fd00:30::100"))
 	c.plugin = filepath.Join(t.TempDir(), "dualnet-cni")
 	if err := cnitest.Build(c.plugin, "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
+		t.Fatal(err)
+	}
+	// Upstream's portmap beside it, as make build and the image put it: the agents' default.
+	if err := cnitest.Build(filepath.Join(filepath.Dir(c.plugin), cniconfig.PortmapType), PortmapPackage); err != nil {
 		t.Fatal(err)
 	}
 	spec := netspec.Default()
@@ -177,14 +184,36 @@ func (n *Node) WaitReady(t testing.TB) {
 
 // Pod is a pod sandbox made by dualnet-cni through libcni on a node.
 type Pod struct {
-	NS   *cnitest.PodNS
-	IPs  []netip.Addr // IPv4 first
-	Node *Node
+	NS          *cnitest.PodNS
+	IPs         []netip.Addr // IPv4 first
+	Node        *Node
+	ContainerID string // the CNI attachment's
+	del         func() error
 }
+
+// Del runs CNI DEL for the pod, as the runtime does when the pod stops; the test's cleanup
+// runs it again (DEL is idempotent) and removes the namespace.
+func (p *Pod) Del() error { return p.del() }
 
 // AddPod calls the plugin the agent installed, with the conflist the agent wrote, from
 // inside the node's namespace, as the node's container runtime would.
 func (n *Node) AddPod(t testing.TB) *Pod {
+	t.Helper()
+	return n.AddPodWithPorts(t)
+}
+
+// PortMapping is one hostPort of a pod, as a runtime passes it to CNI (runtimeConfig
+// portMappings; Protocol in lower case, as containerd writes it).
+type PortMapping struct {
+	HostPort      int    `json:"hostPort"`
+	ContainerPort int    `json:"containerPort"`
+	Protocol      string `json:"protocol"`
+	HostIP        string `json:"hostIP,omitempty"`
+}
+
+// AddPodWithPorts is AddPod for a pod whose containers declare these hostPorts: the runtime
+// passes them to ADD and, again, to DEL.
+func (n *Node) AddPodWithPorts(t testing.TB, ports ...PortMapping) *Pod {
 	t.Helper()
 	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
 	if err != nil {
@@ -199,8 +228,12 @@ func (n *Node) AddPod(t testing.TB) *Pod {
 		t.Fatal(err)
 	}
 	rt := cnitest.Runtime(podNS.Name, podNS.Path, "eth0")
+	if len(ports) > 0 {
+		rt.CapabilityArgs = map[string]any{"portMappings": ports}
+	}
+	del := func() error { return n.Host.NS.Do(func() error { return drv.Del(context.Background(), rt) }) }
 	t.Cleanup(func() {
-		if err := n.Host.NS.Do(func() error { return drv.Del(context.Background(), rt) }); err != nil {
+		if err := del(); err != nil {
 			t.Errorf("CNI DEL: %v", err)
 		}
 		if err := podNS.Delete(); err != nil {
@@ -220,7 +253,7 @@ func (n *Node) AddPod(t testing.TB) *Pod {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pod{NS: podNS, Node: n}
+	p := &Pod{NS: podNS, Node: n, ContainerID: rt.ContainerID, del: del}
 	for _, ipc := range r.IPs {
 		a, _ := netip.AddrFromSlice(ipc.Address.IP)
 		p.IPs = append(p.IPs, a.Unmap())

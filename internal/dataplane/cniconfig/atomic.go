@@ -25,15 +25,28 @@ func WriteConfig(dir string, n Network) (bool, error) {
 // InstallPlugin copies the plugin binary at src to dir/dualnet (the conflist's "type") unless
 // an identical file is there, and reports whether it copied.
 func InstallPlugin(src, dir string) (bool, error) {
-	f, err := os.Open(src)
-	if err != nil {
-		return false, fmt.Errorf("--cni-plugin %s: %w", src, err)
-	}
-	defer f.Close()
-	return writeAtomic(filepath.Join(dir, "dualnet"), f, 0o755)
+	return installBinary("--cni-plugin", src, filepath.Join(dir, "dualnet"))
 }
 
-// RemoveConfig deletes the conflist and the plugin; missing files are fine.
+// InstallPortmap copies the portmap plugin binary at src to dir/portmap unless an identical
+// file is there, and reports whether it copied. A missing src is an error that matches
+// fs.ErrNotExist.
+func InstallPortmap(src, dir string) (bool, error) {
+	return installBinary("--cni-portmap-plugin", src, filepath.Join(dir, PortmapType))
+}
+
+// installBinary copies the executable src (given by flag) to dst.
+func installBinary(flag, src, dst string) (bool, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return false, fmt.Errorf("%s %s: %w", flag, src, err)
+	}
+	defer f.Close()
+	return writeAtomic(dst, f, 0o755)
+}
+
+// RemoveConfig deletes the conflist and the dualnet plugin; missing files are fine. The
+// portmap plugin stays: it is upstream's, and other networks on the node may chain it too.
 func RemoveConfig(confDir, binDir string) error {
 	for _, p := range []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet")} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -2,9 +2,12 @@ package cniconfig
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,7 +35,7 @@ func TestWriteConfigWritesTheDesignShapeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want map[string]any
-	json.Unmarshal([]byte(`{"cniVersion":"1.1.0","name":"dualnet","plugins":[{"type":"dualnet","bridge":"cbr0",
+	json.Unmarshal([]byte(`{"cniVersion":"1.0.0","cniVersions":["1.0.0","1.1.0"],"name":"dualnet","plugins":[{"type":"dualnet","bridge":"cbr0",
 	  "podCIDRs":["10.244.1.0/24","fd12:3456:789a:0:1::/80"],"mtu":1500,"hairpinMode":true,"dataDir":"/var/lib/dualnet/cni"}]}`), &want)
 	if g, w := mustJSON(got), mustJSON(want); g != w {
 		t.Errorf("conflist = %s\nwant %s", g, w)
@@ -65,6 +68,32 @@ func TestInstallPluginCopiesAnExecutableOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "dualnet")); !os.IsNotExist(err) {
 		t.Errorf("plugin left after RemoveConfig: %v", err)
+	}
+}
+
+func TestInstallPortmapCopiesItBesideDualnetAndNamesItsFlagWhenMissing(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "portmap")
+	os.WriteFile(src, []byte("#!/bin/sh\n"), 0o700)
+	dir := t.TempDir()
+	if wrote, err := InstallPortmap(src, dir); err != nil || !wrote {
+		t.Fatalf("InstallPortmap = %v, %v", wrote, err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "portmap")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Fatalf("installed portmap: %v, %v; want mode 0755", st, err)
+	}
+	if wrote, err := InstallPortmap(src, dir); err != nil || wrote {
+		t.Errorf("second InstallPortmap = %v, %v; want left alone", wrote, err)
+	}
+	if err := RemoveConfig(t.TempDir(), dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "portmap")); err != nil {
+		t.Errorf("RemoveConfig removed portmap, which other networks may chain: %v", err)
+	}
+	missing := filepath.Join(t.TempDir(), "portmap")
+	_, err := InstallPortmap(missing, dir)
+	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "--cni-portmap-plugin "+missing) {
+		t.Errorf("InstallPortmap of a missing file: %v; want fs.ErrNotExist naming --cni-portmap-plugin and the path", err)
 	}
 }
 

@@ -15,6 +15,14 @@ const FileName = "10-dualnet.conflist"
 // <dataDir>/<NetworkName>.
 const NetworkName = "dualnet"
 
+// The conflist's CNI versions. Runtimes on libcni older than 1.2 (containerd 1.7) read only
+// "cniVersion" and implement results up to 1.0.0: a "1.1.0" there fails every ADD with
+// `unsupported CNI result version "1.1.0"`. libcni 1.2 and later also read "cniVersions" and
+// take the highest version they implement, so they still get 1.1.0 and its GC and STATUS.
+const cniVersion = "1.0.0"
+
+var cniVersions = []string{cniVersion, "1.1.0"}
+
 // StoreDir is the plugin's address store directory under the conflist's dataDir.
 func (n Network) StoreDir() string { return filepath.Join(n.DataDir, NetworkName) }
 
@@ -24,12 +32,17 @@ type Network struct {
 	PodCIDRs []netip.Prefix // this node's, IPv4 first
 	MTU      int
 	DataDir  string
+	// Portmap chains the portmap plugin after dualnet, for pods' hostPort (portmap.go); only
+	// when the plugin is in the runtime's CNI bin dir, as a runtime fails every ADD whose
+	// conflist names a plugin it cannot find.
+	Portmap bool
 }
 
 type conflist struct {
-	CNIVersion string   `json:"cniVersion"`
-	Name       string   `json:"name"`
-	Plugins    []plugin `json:"plugins"`
+	CNIVersion  string   `json:"cniVersion"`
+	CNIVersions []string `json:"cniVersions"`
+	Name        string   `json:"name"`
+	Plugins     []any    `json:"plugins"`
 }
 
 type plugin struct {
@@ -50,17 +63,22 @@ func (n Network) Marshal() ([]byte, error) {
 	for i, p := range n.PodCIDRs {
 		cidrs[i] = p.String()
 	}
+	plugins := []any{plugin{
+		Type:        "dualnet",
+		Bridge:      n.Bridge,
+		PodCIDRs:    cidrs,
+		MTU:         n.MTU,
+		HairpinMode: true,
+		DataDir:     n.DataDir,
+	}}
+	if n.Portmap {
+		plugins = append(plugins, portmapPlugin())
+	}
 	out, err := json.MarshalIndent(conflist{
-		CNIVersion: "1.1.0",
-		Name:       NetworkName,
-		Plugins: []plugin{{
-			Type:        "dualnet",
-			Bridge:      n.Bridge,
-			PodCIDRs:    cidrs,
-			MTU:         n.MTU,
-			HairpinMode: true,
-			DataDir:     n.DataDir,
-		}},
+		CNIVersion:  cniVersion,
+		CNIVersions: cniVersions,
+		Name:        NetworkName,
+		Plugins:     plugins,
 	}, "", "  ")
 	return append(out, '\n'), err
 }
