@@ -257,3 +257,22 @@ func registeredPorts(t *testing.T) []string {
 	}
 	return out
 }
+
+// namespacesGone deletes the pods' namespaces, as a runtime that removes them before DEL (or
+// a reboot) does, and waits until their host veths went with them.
+func namespacesGone(t *testing.T, pods ...*pod) {
+	t.Helper()
+	for _, p := range pods {
+		if err := p.ns.Delete(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
+		if left := hostVeths(t); len(left) != 0 {
+			return fmt.Errorf("host veths still there after their namespaces were deleted: %v", left)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,14 +2,10 @@ package cni_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // Runtimes do not always pass plugins a PATH. DEL of a pod whose namespace (and with it the
@@ -18,17 +14,7 @@ import (
 func TestDelWithoutPATHAfterTheNamespaceWentReleasesEverything(t *testing.T) {
 	nw := newNetwork(t, 21, "dnbr21")
 	p := nw.addPod("no-path")
-	if err := p.ns.Delete(); err != nil {
-		t.Fatal(err)
-	}
-	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
-		if left := hostVeths(t); len(left) != 0 {
-			return fmt.Errorf("the pod's host veth is still there: %v", left)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	namespacesGone(t, p)
 
 	conf := map[string]any{"cniVersion": "1.1.0", "name": "dualnet"}
 	for k, v := range nw.conf {

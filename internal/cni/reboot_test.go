@@ -9,12 +9,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
-	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // A reboot takes every pod namespace, veth, bridge and nftables table with it, but not the
@@ -28,19 +26,7 @@ func TestTheFirstAddAfterARebootGetsTheAddressesTheOldPodsHeld(t *testing.T) {
 	}
 
 	// The reboot, as far as this node's network can tell.
-	for _, p := range old {
-		if err := p.ns.Delete(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
-		if left := hostVeths(t); len(left) != 0 {
-			return fmt.Errorf("the old pods' host veths are still there: %v", left)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	namespacesGone(t, old...)
 	if out, err := exec.Command("nft", "delete", "table", "bridge", antispoof.Table).CombinedOutput(); err != nil {
 		t.Fatalf("nft delete table: %v: %s", err, out)
 	}
