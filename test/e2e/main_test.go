@@ -45,7 +45,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/...")
+	// As make build: upstream's portmap beside dualnet-cni, which the agents install from there.
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/...", "github.com/containernetworking/plugins/plugins/meta/portmap")
 	build.Dir = filepath.Join("..", "..")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {

@@ -152,6 +152,7 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 	l.checkLoadBalancerServices()
 	l.checkDualStackClusterIPService()
 	l.checkHairpinAndSameNodeService()
+	l.checkHostPortAtEachNodeAddress(nodeAddrs)
 	l.checkPodDeletionTearsDownItsNetwork(to)
 	l.checkUnknownImageWaitsWithAReason()
 	l.checkLabNodeRestartKeepsItsPodsServing(podNode[from])
