@@ -109,8 +109,9 @@ func TestAgentSweepsAntispoofRegistrationsOfGonePortsAndKeepsLivePods(t *testing
 		t.Fatalf("registrations after one pod's ADD: %+v, want the pod's only", live)
 	}
 	for index, r := range live {
-		if !r.Port || !slices.Equal(sorted(r.Addrs), sorted(pod.IPs)) {
-			t.Fatalf("the pod's registration at port %d: %+v, want its port and addresses %v", index, r, pod.IPs)
+		want := antispoof.Pod{MAC: r.MAC, Addrs: pod.IPs}.Sources() // with its IPv6 link-local address
+		if !r.Port || !slices.Equal(sorted(r.Addrs), sorted(want)) {
+			t.Fatalf("the pod's registration at port %d: %+v, want its port and addresses %v", index, r, want)
 		}
 	}
 

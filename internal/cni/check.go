@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"net"
 	"net/netip"
 
@@ -117,8 +118,9 @@ func checkRules(veth string, index int, prev *current.Result) error {
 	if pod.MAC.String() != prevMAC(prev) {
 		return fmt.Errorf("anti-spoofing: port %s may send from MAC %q, prevResult has %q", veth, pod.MAC, prevMAC(prev))
 	}
-	if !maps.Equal(addrSet(pod.Addrs), prevAddrs(prev)) {
-		return fmt.Errorf("anti-spoofing: port %s may send from %v, prevResult has %v", veth, pod.Addrs, prev.IPs)
+	want := antispoof.Pod{MAC: pod.MAC, Addrs: slices.Collect(maps.Keys(prevAddrs(prev)))}.Sources()
+	if !maps.Equal(addrSet(pod.Addrs), addrSet(want)) {
+		return fmt.Errorf("anti-spoofing: port %s may send from %v, want %v (prevResult's addresses and the IPv6 link-local address)", veth, pod.Addrs, want)
 	}
 	// The pod's elements do nothing without the rules that read them (a flushed chain).
 	what, err := antispoof.Damage(ctx)

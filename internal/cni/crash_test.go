@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
@@ -83,7 +85,8 @@ func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
 			want = append(want, "store ip/"+p.addr(i).String())
 			addrs = append(addrs, p.addr(i))
 		}
-		want = append(want, fmt.Sprintf("anti-spoofing port %s %v", veth, addrs))
+		mac, _ := net.ParseMAC(p.result.Interfaces[2].Mac)
+		want = append(want, fmt.Sprintf("anti-spoofing port %s %v", veth, antispoof.Pod{MAC: mac, Addrs: addrs}.Sources()))
 	}
 	got := nw.leftovers()
 	slices.Sort(got)

@@ -166,8 +166,8 @@ func TestRepeatedAddKeepsAddressesAndRulesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := pods[ifc.Index].Addrs; len(got) != 2 {
-		t.Errorf("after a repeated ADD the port may send from %v, want its two addresses once each", got)
+	if got := pods[ifc.Index].Addrs; len(got) != 3 {
+		t.Errorf("after a repeated ADD the port may send from %v, want its two addresses and its IPv6 link-local address, once each", got)
 	}
 	mustReach(t, p, p.addr(1), nw.gateway(1))
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
 )
 
 func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
@@ -111,4 +113,37 @@ func naDropped(t *testing.T) int {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n
+}
+
+// A pod's IPv6 link-local address is the one the plugin gave it, derived from its MAC, and
+// the only link-local address it may claim: an advertisement for another pod's is dropped.
+func TestForgedNeighborAdvertisementForAnotherPodsLinkLocalAddressIsDropped(t *testing.T) {
+	nw := newNetwork(t, 23, "dnbr23")
+	victim, forger := nw.addPod("ll-na-victim"), nw.addPod("ll-na-forger")
+	victimMAC, _ := net.ParseMAC(victim.result.Interfaces[2].Mac)
+	target := antispoof.LinkLocal(victimMAC)
+	if out := inPod(t, victim.ns, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"); !strings.Contains(out, target.String()+"/64") || strings.Contains(out, "tentative") || strings.Count(out, "inet6") != 1 {
+		t.Fatalf("the victim's link-local addresses:\n%s\nwant exactly %s/64, not tentative", out, target)
+	}
+	// The node talks to the victim's link-local address, so it holds an entry for it.
+	if out, err := exec.Command("ping", "-6", "-n", "-c", "1", "-W", "2", target.String()+"%"+nw.bridge).CombinedOutput(); err != nil {
+		t.Fatalf("the node cannot reach the victim's link-local address %s: %v\n%s", target, err, out)
+	}
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC.String() {
+		t.Fatalf("the node maps %s to %q, want the victim's %s", target, got, victimMAC)
+	}
+
+	before := naDropped(t)
+	forgerMAC, _ := net.ParseMAC(forger.result.Interfaces[2].Mac)
+	deadline := time.Now().Add(5 * time.Second)
+	for naDropped(t) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the NA drop rule still counts %d packets after the forged advertisements", before)
+		}
+		sendNeighborAdvertisement(t, forger, target, forgerMAC)
+	}
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC.String() {
+		t.Errorf("after the forged advertisement the node maps %s to %q, want still the victim's %s", target, got, victimMAC)
+	}
+	mustReach(t, forger, forger.addr(1), nw.gateway(1))
 }

@@ -8,11 +8,14 @@ import (
 	"os"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/cni/antispoof"
 )
 
-// configurePod runs inside the pod namespace: DAD off, link up, one address per family,
-// default routes via the gateways.
+// configurePod runs inside the pod namespace: DAD off, link up, one address per family (and
+// the IPv6 link-local address), default routes via the gateways.
 func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 	hasV6 := false
 	for _, addr := range a.addrs {
@@ -36,26 +39,39 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 	if err != nil {
 		return fmt.Errorf("find %s in the pod: %w", ifName, err)
 	}
+	prefixes := make([]netip.Prefix, 0, len(a.addrs)+1)
+	for i, addr := range a.addrs {
+		prefixes = append(prefixes, netip.PrefixFrom(addr, a.cidrs[i].Bits()))
+	}
+	if hasV6 {
+		// The link-local address is the one the anti-spoofing rules hold the pod to
+		// (antispoof.LinkLocal), whatever address generation mode the pod's kernel has: it
+		// makes none, and the plugin adds that one.
+		if err := netlink.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
+			return fmt.Errorf("turn IPv6 address generation off for %s in the pod: %w", ifName, err)
+		}
+		prefixes = append(prefixes, netip.PrefixFrom(antispoof.LinkLocal(podVethMAC(a.key)), 64))
+	}
 	// Up first: IPv6 adds the prefix route of an address at once only on an up link, and the
 	// default route needs it to reach the gateway.
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fmt.Errorf("bring %s up in the pod: %w", ifName, err)
 	}
-	for i, addr := range a.addrs {
-		nl := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(addr, a.cidrs[i].Bits()))}
-		if addr.Is6() {
-			nl.Flags = unix.IFA_F_NODAD
+	for _, p := range prefixes {
+		addr := &netlink.Addr{IPNet: ipNet(p)}
+		if p.Addr().Is6() {
+			addr.Flags = unix.IFA_F_NODAD
 		}
-		err := netlink.AddrAdd(link, nl)
-		if addr.Is6() && errors.Is(err, unix.EACCES) {
+		err := netlink.AddrAdd(link, addr)
+		if p.Addr().Is6() && errors.Is(err, unix.EACCES) {
 			// IPv6 is disabled in the pod's namespace (net.ipv6.conf.default.disable_ipv6
 			// was 1 when it was made): the pod asked for an IPv6 address, so turn it on.
 			if err = enableIPv6(ifName); err == nil {
-				err = netlink.AddrAdd(link, nl)
+				err = netlink.AddrAdd(link, addr)
 			}
 		}
 		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("add %s to %s in the pod: %w", nl.IPNet, ifName, err)
+			return fmt.Errorf("add %s to %s in the pod: %w", p, ifName, err)
 		}
 	}
 	for _, gw := range gateways {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 
 	"github.com/vishvananda/netlink/nl"
 )
@@ -40,7 +41,7 @@ func (p Pod) elements() ([]setKeys, error) {
 	nl.NativeEndian().PutUint32(port, uint32(p.Index))
 	v4 := setKeys{set: ipv4Set}
 	v6 := setKeys{set: ipv6Set}
-	for _, a := range p.Addrs {
+	for _, a := range p.Sources() {
 		key := append(append([]byte{}, port...), a.AsSlice()...)
 		if a.Is4() {
 			v4.keys = append(v4.keys, key)
@@ -59,6 +60,28 @@ func (p Pod) elements() ([]setKeys, error) {
 		}
 	}
 	return out, nil
+}
+
+// Sources is every address the pod may send from: its own, and with IPv6 its link-local
+// address (once: a registration listed from the table holds it already).
+func (p Pod) Sources() []netip.Addr {
+	if !slices.ContainsFunc(p.Addrs, netip.Addr.Is6) || len(p.MAC) != 6 || slices.Contains(p.Addrs, LinkLocal(p.MAC)) {
+		return p.Addrs
+	}
+	return append(slices.Clip(p.Addrs), LinkLocal(p.MAC))
+}
+
+// LinkLocal is the IPv6 link-local address of the pod whose interface has mac: fe80::/64 with
+// the modified EUI-64 interface identifier (RFC 4291 appendix A). The plugin gives the pod
+// this address itself rather than leave it to the pod's kernel, whose address generation mode
+// may be another, so that the rules can hold the pod to it.
+func LinkLocal(mac net.HardwareAddr) netip.Addr {
+	var a [16]byte
+	a[0], a[1] = 0xfe, 0x80
+	a[8], a[9], a[10] = mac[0]^0x02, mac[1], mac[2]
+	a[11], a[12] = 0xff, 0xfe
+	a[13], a[14], a[15] = mac[3], mac[4], mac[5]
+	return netip.AddrFrom16(a)
 }
 
 // elementsOf is the elements of all pods, one entry a set, for one batch.

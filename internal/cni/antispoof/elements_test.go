@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,11 +26,13 @@ func TestElementKeysAreLaidOutAsNftLaysThemOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := binary.NativeEndian.AppendUint32(nil, 7)
-	v6 := append(append([]byte{}, port...), netip.MustParseAddr("fd12:3456:789a:0:1::2").AsSlice()...)
-	want := map[string][]byte{
-		portsSet:     port,
-		macsSet:      append(append(append([]byte{}, port...), 0x02, 0, 0, 0, 0, 7), 0, 0),
-		ipv4Set:      append(append([]byte{}, port...), 10, 244, 1, 2),
+	key := func(a string) []byte { return append(append([]byte{}, port...), netip.MustParseAddr(a).AsSlice()...) }
+	// The IPv6 sets hold the global address and the link-local one of the MAC 02:00:00:00:00:07.
+	v6 := [][]byte{key("fd12:3456:789a:0:1::2"), key("fe80::ff:fe00:7")}
+	want := map[string][][]byte{
+		portsSet:     {port},
+		macsSet:      {append(append(append([]byte{}, port...), 0x02, 0, 0, 0, 0, 7), 0, 0)},
+		ipv4Set:      {key("10.244.1.2")},
 		ipv6Set:      v6,
 		naTargetsSet: v6,
 	}
@@ -37,9 +40,18 @@ func TestElementKeysAreLaidOutAsNftLaysThemOut(t *testing.T) {
 		t.Fatalf("got %d sets, want %d: %v", len(elems), len(want), elems)
 	}
 	for _, s := range elems {
-		if len(s.keys) != 1 || !bytes.Equal(s.keys[0], want[s.set]) {
+		if !slices.EqualFunc(s.keys, want[s.set], bytes.Equal) {
 			t.Errorf("set %s: got keys %x, want %x", s.set, s.keys, want[s.set])
 		}
+	}
+}
+
+// The modified EUI-64 identifier (RFC 4291 appendix A): the universal/local bit flipped,
+// ff:fe in the middle; the kernel derives the same from a MAC in its default mode.
+func TestLinkLocalIsTheModifiedEUI64OfTheMAC(t *testing.T) {
+	mac, _ := net.ParseMAC("52:54:00:12:34:56")
+	if got, want := LinkLocal(mac), netip.MustParseAddr("fe80::5054:ff:fe12:3456"); got != want {
+		t.Errorf("LinkLocal(%s) = %s, want %s", mac, got, want)
 	}
 }
 

@@ -71,8 +71,10 @@ func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
 		"1001 . 10.244.1.2",
 		"1001 . 02:00:00:00:03:e9",
 		"1002 . 10.244.1.3",
-		"elements = { 1001 . fd12:3456:789a:0:1::2 }",
-		"elements = { 1001 . 0xfd123456789a00000001000000000002 }",
+		"1001 . fd12:3456:789a:0:1::2",
+		"1001 . fe80::ff:fe00:3e9",
+		"1001 . 0xfd123456789a00000001000000000002",
+		"1001 . 0xfe80000000000000000000fffe0003e9",
 	} {
 		if !strings.Contains(dump, want) {
 			t.Errorf("want %q in\n%s", want, dump)
@@ -88,7 +90,7 @@ func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
 	if !pods[1001].Port || pods[1001].MAC.String() != "02:00:00:00:03:e9" {
 		t.Errorf("Pods: 1001 is %+v, want its port and MAC registered", pods[1001])
 	}
-	if got := pods[1001].Addrs; len(got) != 2 || got[0].String() != "10.244.1.2" || got[1].String() != "fd12:3456:789a:0:1::2" {
+	if got := fmt.Sprint(pods[1001].Addrs); got != "[10.244.1.2 fd12:3456:789a:0:1::2 fe80::ff:fe00:3e9]" {
 		t.Errorf("Pods: 1001 has %v", got)
 	}
 }

@@ -23,7 +23,7 @@ func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
 		port := strconv.Itoa(p.Index)
 		tx.Add(&knftables.Element{Set: portsSet, Key: []string{port}})
 		tx.Add(&knftables.Element{Set: macsSet, Key: []string{port, p.MAC.String()}})
-		for _, a := range p.Addrs {
+		for _, a := range p.Sources() {
 			if a.Is4() {
 				tx.Add(&knftables.Element{Set: ipv4Set, Key: []string{port, a.String()}})
 				continue

@@ -1,7 +1,7 @@
 // Package antispoof keeps pods from sending with addresses that are not theirs: every frame
-// a pod sends into the bridge must carry one of its own addresses (or, for IPv6, a
-// link-local or the unspecified source that neighbour discovery uses), and may claim (ARP
-// sender, IPv6 Neighbor Advertisement target) only those, else it is dropped.
+// a pod sends into the bridge must carry one of its own addresses (for IPv6, its link-local
+// address counts, and so does the unspecified source that neighbour discovery uses), and may
+// claim (ARP sender, IPv6 Neighbor Advertisement target) only those, else it is dropped.
 //
 // The rules live in their own nftables table, `bridge dualnet-antispoof`. The bridge family
 // is the one that sees pod-to-pod frames: they are switched by the bridge and never reach
@@ -48,8 +48,9 @@ const Table = "dualnet-antispoof"
 const PortPrefix = "dn"
 
 // The sets, keyed by the host veth's interface index: the registered ports, the addresses
-// each may send from, and the IPv6 addresses each may claim in a Neighbor Advertisement (the pod's IPv6
-// addresses again, typed as the raw field the NA rule reads; see naTarget).
+// each may send from (its IPv6 link-local address among them), and the IPv6 addresses each
+// may claim in a Neighbor Advertisement (the same again, typed as the raw field the NA rule
+// reads; see naTarget).
 const (
 	portsSet     = "ports"
 	macsSet      = "macs"
@@ -76,9 +77,6 @@ const (
 // message (RFC 4861 section 4.4). The rules read it as a raw transport header field because
 // the nft of Debian 12 (1.0.6) cannot parse `icmpv6 taddr`.
 const naTarget = "@th,64,128"
-
-// linkLocalTargets is fe80::/10 as the 128-bit integers naTarget compares with.
-const linkLocalTargets = "0xfe800000000000000000000000000000-0xfebfffffffffffffffffffffffffffff"
 
 // rulesetTransaction writes the whole table: the sets are added (their elements kept) and
 // every chain is flushed and refilled, so running it again, even while pods are being
@@ -122,8 +120,9 @@ func chainRules() map[string][]string {
 		ipv6Chain: {
 			"icmpv6 type { nd-router-advert, nd-redirect } counter drop",
 			// Neighbour discovery and MLD send from the link-local address, and from :: before
-			// it exists (RFC 4861, RFC 3810); the pod's link-local is derived by its own kernel.
-			"ip6 saddr != { ::, fe80::/10 } iif . ip6 saddr != @" + ipv6Set + " counter drop",
+			// it exists (RFC 4861, RFC 3810). The pod's link-local address is in its set
+			// (LinkLocal), so it cannot send from another pod's.
+			"ip6 saddr != :: iif . ip6 saddr != @" + ipv6Set + " counter drop",
 			"icmpv6 type nd-neighbor-advert jump " + naChain,
 			"accept",
 		},
@@ -138,7 +137,6 @@ func chainRules() map[string][]string {
 		naChain: {
 			// The IPv6 twin of the ARP rule: an advertisement whose target is another pod's
 			// address would steal that pod's traffic.
-			knftables.Concat(naTarget, linkLocalTargets, "accept"),
 			"iif . " + naTarget + " @" + naTargetsSet + " accept",
 			"counter drop",
 		},
