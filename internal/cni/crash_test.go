@@ -86,7 +86,8 @@ func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
 			addrs = append(addrs, p.addr(i))
 		}
 		mac, _ := net.ParseMAC(p.result.Interfaces[2].Mac)
-		want = append(want, fmt.Sprintf("anti-spoofing port %s %v", veth, antispoof.Pod{MAC: mac, Addrs: addrs}.Sources()))
+		sources := antispoof.Pod{MAC: mac, Addrs: addrs}.Sources()
+		want = append(want, fmt.Sprintf("anti-spoofing port %s %v", veth, slices.SortedFunc(slices.Values(sources), netip.Addr.Compare)))
 	}
 	got := nw.leftovers()
 	slices.Sort(got)

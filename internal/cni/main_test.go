@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,7 +249,9 @@ func registeredPorts(t *testing.T) []string {
 			if err != nil {
 				return fmt.Errorf("port %d is registered with %v but gone: %w", index, p.Addrs, err)
 			}
-			out = append(out, fmt.Sprintf("anti-spoofing port %s %v", ifc.Name, p.Addrs))
+			// Sorted: nft lists a set's elements in no fixed order.
+			addrs := slices.SortedFunc(slices.Values(p.Addrs), netip.Addr.Compare)
+			out = append(out, fmt.Sprintf("anti-spoofing port %s %v", ifc.Name, addrs))
 		}
 		return nil
 	})
