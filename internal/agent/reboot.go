@@ -8,24 +8,28 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
 // forgetEarlierBoot releases, in the CNI plugin's address store, the addresses of the pods
-// of an earlier boot of the node. The plugin does that itself at the first ADD after a reboot;
-// doing it when the agent starts makes the address usage in /metrics right before that. A
-// node that never ran a pod has no store, and gets none.
-func forgetEarlierBoot(ctx context.Context, storeDir string) {
+// of an earlier boot of the node (those whose host veth is gone). The plugin does that itself
+// at the first ADD after a reboot; doing it when the agent starts makes the address usage in
+// /metrics right before that. A node that never ran a pod has no store, and gets none.
+func (a *Agent) forgetEarlierBoot(ctx context.Context, storeDir string) {
 	if _, err := os.Stat(storeDir); errors.Is(err, fs.ErrNotExist) {
 		return
 	}
 	logger := klog.FromContext(ctx)
-	store, err := podipam.Open(storeDir, nil)
-	if err == nil {
-		var released []podipam.Key
-		if released, err = store.ForgetEarlierBoot(); len(released) > 0 {
-			logger.Info("Released the pod addresses of an earlier boot of the node", "store", storeDir, "pods", len(released))
-		}
+	var released []podipam.Key
+	// The veths are looked up in the node's namespace.
+	err := a.cfg.Namespace.Do(func() error {
+		var err error
+		released, err = cni.ForgetEarlierBoot(storeDir)
+		return err
+	})
+	if len(released) > 0 {
+		logger.Info("Released the pod addresses of an earlier boot of the node", "store", storeDir, "pods", len(released))
 	}
 	if err != nil {
 		// The plugin's next ADD tries again; until then only the usage figures are off.

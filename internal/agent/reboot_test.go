@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,12 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	dptest.Eventually(t, 10*time.Second, "the pods' host veths gone with their namespaces", func() error {
+		if out := dptest.InNS(t, n.Host.Name, "ip", "-o", "link", "show", "type", "veth"); strings.Contains(out, ": dn") {
+			return fmt.Errorf("still there:\n%s", out)
+		}
+		return nil
+	})
 	boot := filepath.Join(cniconfig.Network{DataDir: n.AgentConfig.CNIDataDir}.StoreDir(), "boot")
 	if err := os.WriteFile(boot, []byte("00000000-0000-4000-8000-000000000000\n"), 0o600); err != nil {
 		t.Fatal(err)

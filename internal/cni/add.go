@@ -49,6 +49,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	if err != nil {
 		return err
 	}
+	store.Gone = hostVethGone
 	key := podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}
 	addrs, err := store.Allocate(key)
 	if err != nil {

@@ -16,7 +16,10 @@ import (
 // frees them; a runtime that lost its own state in the reboot (kept under /run, a tmpfs) sends
 // neither, and after a few reboots the node's /24 runs out, the way host-local's store does
 // ("no IP addresses available in range set"). So the store notes the kernel's boot ID, and
-// the first allocation of a new boot releases every record and reservation of the earlier one.
+// the first allocation of a new boot releases the records and reservations of the earlier
+// one, each only when the caller's Store.Gone says the attachment's interface is gone: a
+// dualnet-cni older than this note writes records without it, so after a rollback and a
+// reboot the store can hold the live pods of this boot under an earlier boot's note.
 
 // bootIDPath is the kernel's random ID of the running boot, the same in every namespace.
 var bootIDPath = "/proc/sys/kernel/random/boot_id"
@@ -41,7 +44,10 @@ func (s *Store) forgetEarlierBoot() ([]Key, error) {
 	case err == nil:
 		// Written by an earlier boot. The boot file is replaced atomically, so a torn
 		// write can never pass for another boot and release the pods of this one.
-		if released, err = s.gc(func(Key) bool { return false }); err != nil {
+		if s.Gone == nil {
+			return nil, nil // nothing can tell the live from the stale: keep them, note nothing
+		}
+		if released, err = s.gc(func(k Key) bool { return !s.Gone(k) }); err != nil {
 			return released, fmt.Errorf("release the addresses of the pods of an earlier boot: %w", err)
 		}
 	case errors.Is(err, fs.ErrNotExist):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -32,6 +33,7 @@ func keys(t *testing.T, s *Store) []Key {
 func TestTheFirstAllocationAfterARebootReleasesThePodsOfTheEarlierBoot(t *testing.T) {
 	// A /29 holds five pod addresses: the earlier boot's pods hold them all.
 	s := open(t, []netip.Prefix{netip.MustParsePrefix("10.244.1.0/29")})
+	s.Gone = func(Key) bool { return true } // the reboot took every interface
 	for _, cid := range []string{"a", "b", "c", "d"} {
 		mustAllocate(t, s, Key{cid, "eth0"})
 	}
@@ -93,5 +95,36 @@ func TestAStoreThatNotedNoBootKeepsItsRecords(t *testing.T) {
 	}
 	if _, err := os.Stat(s.bootPath()); err != nil {
 		t.Errorf("the boot is not noted after the allocation: %v", err)
+	}
+}
+
+// After a rollback to a plugin that notes no boot, a reboot and the upgrade again, the store
+// holds this boot's live pods under an earlier boot's note: only the records whose interface
+// is gone are released.
+func TestAnEarlierBootsRecordWhoseInterfaceLivesStays(t *testing.T) {
+	s := open(t, dual)
+	gone, live := Key{"gone", "eth0"}, Key{"live", "eth0"}
+	mustAllocate(t, s, gone)
+	held := mustAllocate(t, s, live)
+	noteEarlierBoot(t, s)
+	s.Gone = func(k Key) bool { return k != live }
+
+	got := mustAllocate(t, s, Key{"new", "eth0"})
+	if got := keys(t, s); len(got) != 2 || !slices.Contains(got, live) || slices.Contains(got, gone) {
+		t.Errorf("attachments = %v, want live:eth0 and new:eth0", got)
+	}
+	if equal(got, held) {
+		t.Errorf("the new pod got %v, the live pod's addresses", got)
+	}
+}
+
+// A caller that cannot tell live records from stale ones (no Gone) keeps them all.
+func TestWithoutGoneAnEarlierBootsRecordsStay(t *testing.T) {
+	s := open(t, dual)
+	mustAllocate(t, s, Key{"a", "eth0"})
+	noteEarlierBoot(t, s)
+	mustAllocate(t, s, Key{"b", "eth0"})
+	if got := keys(t, s); len(got) != 2 {
+		t.Errorf("attachments = %v, want a and b", got)
 	}
 }

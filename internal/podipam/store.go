@@ -53,6 +53,10 @@ func parseKey(s string) (Key, bool) {
 type Store struct {
 	dir    string
 	ranges []netip.Prefix
+	// Gone says whether the attachment's interface is gone, so that the first allocation
+	// after a reboot may release its record (boot.go). The store must not touch the network,
+	// so the caller answers; without Gone, every record of an earlier boot stays.
+	Gone func(Key) bool
 }
 
 // Open prepares the store directory for the given ranges.
@@ -130,7 +134,11 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 			return nil, err
 		}
 	}
-	return addrs, s.writeLast(addrs)
+	// Only a hint for the next allocation: failing to note it must not fail a pod whose
+	// addresses are already recorded (the next allocation then starts lower, and skips
+	// every address in use anyway).
+	_ = s.writeLast(addrs)
+	return addrs, nil
 }
 
 // Release frees k's addresses and record. Releasing an unknown attachment is not an error.
