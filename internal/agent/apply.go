@@ -66,9 +66,14 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 		did, err := cniconfig.InstallPortmap(src, dp.cfg.CNIBinDir)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			// Pods are worth more than their hostPort: without portmap the conflist
-			// leaves it out (naming a missing plugin would fail every ADD), and sync warns.
-			a.noPortmap = err
+			// A copy installed before still serves, and chaining it keeps DEL reaching
+			// portmap for the pods whose hostPort it mapped. Without one, pods are worth
+			// more than their hostPort: the conflist leaves portmap out (naming a missing
+			// plugin would fail every ADD), and sync warns.
+			network.Portmap = cniconfig.PortmapInstalled(dp.cfg.CNIBinDir)
+			if !network.Portmap {
+				a.noPortmap = err
+			}
 		case err != nil:
 			return a, err
 		default:

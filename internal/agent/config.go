@@ -75,7 +75,7 @@ func (c Config) antispoofSweep() time.Duration {
 // agent installs no plugin at all.
 func (c Config) portmapPlugin() string {
 	if c.CNIPortmapPlugin == "" && c.CNIPlugin != "" {
-		return filepath.Join(filepath.Dir(c.CNIPlugin), cniconfig.PortmapType)
+		return filepath.Join(filepath.Dir(c.CNIPlugin), cniconfig.PortmapBinary)
 	}
 	return c.CNIPortmapPlugin
 }

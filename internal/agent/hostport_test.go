@@ -69,7 +69,7 @@ func TestHostPortReachesThePodAtTheNodeAddressOfEachFamilyUntilDEL(t *testing.T)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(conflist), `"type": "portmap"`) {
+	if !strings.Contains(string(conflist), `"type": "dualnet-portmap"`) {
 		t.Fatalf("the agent's conflist chains no portmap:\n%s", conflist)
 	}
 	const hostPort, containerPort = 8080, 80
@@ -127,6 +127,10 @@ func TestMissingPortmapLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 	n.StopAgent()
 	missing := filepath.Join(t.TempDir(), "portmap")
 	n.AgentConfig.CNIPortmapPlugin = missing
+	// A node that never had it: the first agent installed a copy, which would still serve.
+	if err := os.Remove(filepath.Join(n.AgentConfig.CNIBinDir, cniconfig.PortmapType)); err != nil {
+		t.Fatal(err)
+	}
 	n.Start(t)
 	dptest.Eventually(t, 10*time.Second, "conflist without portmap", func() error {
 		conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
@@ -151,4 +155,23 @@ func TestMissingPortmapLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 		}
 		return fmt.Errorf("%d events, none a Warning HostPortUnsupported naming --cni-portmap-plugin %s", len(events.Items), missing)
 	})
+}
+
+// A copy of portmap installed before still serves when its source is gone (an image without
+// it, a wrong flag): the conflist keeps chaining it, so DEL still reaches portmap for the
+// pods whose hostPort it mapped.
+func TestAPortmapInstalledBeforeServesWhenItsSourceIsGone(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.StopAgent()
+	n.AgentConfig.CNIPortmapPlugin = filepath.Join(t.TempDir(), "portmap")
+	n.Start(t)
+	n.WaitReady(t)
+	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conflist), `"type": "dualnet-portmap"`) {
+		t.Errorf("the conflist no longer chains the installed portmap:\n%s", conflist)
+	}
 }

@@ -84,7 +84,7 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 		t.Fatal(err)
 	}
 	// Upstream's portmap beside it, as make build and the image put it: the agents' default.
-	if err := cnitest.Build(filepath.Join(filepath.Dir(c.plugin), cniconfig.PortmapType), PortmapPackage); err != nil {
+	if err := cnitest.Build(filepath.Join(filepath.Dir(c.plugin), cniconfig.PortmapBinary), PortmapPackage); err != nil {
 		t.Fatal(err)
 	}
 	spec := netspec.Default()

@@ -28,9 +28,9 @@ func InstallPlugin(src, dir string) (bool, error) {
 	return installBinary("--cni-plugin", src, filepath.Join(dir, "dualnet"))
 }
 
-// InstallPortmap copies the portmap plugin binary at src to dir/portmap unless an identical
-// file is there, and reports whether it copied. A missing src is an error that matches
-// fs.ErrNotExist.
+// InstallPortmap copies the portmap plugin binary at src to dir/dualnet-portmap (the
+// conflist's type) unless an identical file is there, and reports whether it copied. A
+// missing src is an error that matches fs.ErrNotExist.
 func InstallPortmap(src, dir string) (bool, error) {
 	return installBinary("--cni-portmap-plugin", src, filepath.Join(dir, PortmapType))
 }
@@ -45,10 +45,16 @@ func installBinary(flag, src, dst string) (bool, error) {
 	return writeAtomic(dst, f, 0o755)
 }
 
-// RemoveConfig deletes the conflist and the dualnet plugin; missing files are fine. The
-// portmap plugin stays: it is upstream's, and other networks on the node may chain it too.
+// PortmapInstalled says whether dir holds the portmap plugin InstallPortmap installs.
+func PortmapInstalled(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, PortmapType))
+	return err == nil
+}
+
+// RemoveConfig deletes the conflist, the dualnet plugin and dualnet's copy of portmap;
+// missing files are fine. A portmap of the node's own (dir/portmap) is not dualnet's.
 func RemoveConfig(confDir, binDir string) error {
-	for _, p := range []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet")} {
+	for _, p := range []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet"), filepath.Join(binDir, PortmapType)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cniconfig
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -78,17 +79,28 @@ func TestInstallPortmapCopiesItBesideDualnetAndNamesItsFlagWhenMissing(t *testin
 	if wrote, err := InstallPortmap(src, dir); err != nil || !wrote {
 		t.Fatalf("InstallPortmap = %v, %v", wrote, err)
 	}
-	if st, err := os.Stat(filepath.Join(dir, "portmap")); err != nil || st.Mode().Perm() != 0o755 {
-		t.Fatalf("installed portmap: %v, %v; want mode 0755", st, err)
+	if st, err := os.Stat(filepath.Join(dir, "dualnet-portmap")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Fatalf("installed portmap: %v, %v; want dualnet-portmap, mode 0755", st, err)
+	}
+	if !PortmapInstalled(dir) {
+		t.Error("PortmapInstalled = false after InstallPortmap")
 	}
 	if wrote, err := InstallPortmap(src, dir); err != nil || wrote {
 		t.Errorf("second InstallPortmap = %v, %v; want left alone", wrote, err)
 	}
+	// The node's own portmap, for its other networks, is not dualnet's.
+	nodes := []byte("the node's portmap\n")
+	if err := os.WriteFile(filepath.Join(dir, "portmap"), nodes, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := RemoveConfig(t.TempDir(), dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "portmap")); err != nil {
-		t.Errorf("RemoveConfig removed portmap, which other networks may chain: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, "dualnet-portmap")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("RemoveConfig left dualnet's portmap: %v", err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, "portmap")); err != nil || !bytes.Equal(got, nodes) {
+		t.Errorf("the node's own portmap after InstallPortmap and RemoveConfig: %q, %v", got, err)
 	}
 	missing := filepath.Join(t.TempDir(), "portmap")
 	_, err := InstallPortmap(missing, dir)

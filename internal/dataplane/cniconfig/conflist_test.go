@@ -25,7 +25,7 @@ func TestMarshalChainsPortmapWithNftablesAndWithoutSNAT(t *testing.T) {
 	if len(got.Plugins) != 2 || got.Plugins[0]["type"] != "dualnet" {
 		t.Fatalf("plugins %v: want dualnet, then portmap", got.Plugins)
 	}
-	want := `{"backend":"nftables","capabilities":{"portMappings":true},"snat":false,"type":"portmap"}`
+	want := `{"backend":"nftables","capabilities":{"portMappings":true},"snat":false,"type":"dualnet-portmap"}`
 	if g := mustJSON(got.Plugins[1]); g != want {
 		t.Errorf("portmap entry = %s\nwant %s", g, want)
 	}

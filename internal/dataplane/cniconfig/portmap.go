@@ -1,7 +1,12 @@
 package cniconfig
 
-// PortmapType is the portmap plugin's "type": the file a runtime runs from its CNI bin dir.
-const PortmapType = "portmap"
+// PortmapType is the portmap plugin's "type" in the conflist: the file a runtime runs from
+// its CNI bin dir. dualnet installs upstream's portmap under a name of its own, so that it
+// never replaces (or, at clean-up, removes) a portmap the node has for its other networks.
+const PortmapType = "dualnet-portmap"
+
+// PortmapBinary is upstream's name for the binary, as `make build` and the image have it.
+const PortmapBinary = "portmap"
 
 // portmap is the entry of the upstream portmap plugin (containernetworking/plugins,
 // plugins/meta/portmap), chained after dualnet as kubenet and AKS kubenet chain it for
