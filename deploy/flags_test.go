@@ -73,11 +73,15 @@ func TestManifestArgsParseInTheBinaries(t *testing.T) {
 	}
 }
 
-// The spec lives once, in the ConfigMap dualnet-network: the controller and the agent pass
+// The spec lives once, in the ConfigMap dualnet-network-v1: the controller and the agent pass
 // --config and no spec flag, mount that ConfigMap read-only where --config points, and its
 // file is a valid spec (AKS's rules) that their flags accept.
 func TestManifestSpecLivesOnceInAConfigMapBothWorkloadsRead(t *testing.T) {
 	cm := networkConfigMap(t)
+	// Edited in place, it would reach only the pods that restart: a change is a new ConfigMap.
+	if cm.Immutable == nil || !*cm.Immutable {
+		t.Errorf("ConfigMap %s is not immutable", cm.Name)
+	}
 	var sources []configMapFile
 	for _, w := range []struct {
 		what string

@@ -99,7 +99,7 @@ func agentDaemonSet(t *testing.T) *appsv1.DaemonSet {
 
 // networkConfigMap holds the network spec that the controller and the agent share.
 func networkConfigMap(t *testing.T) *corev1.ConfigMap {
-	return typed[*corev1.ConfigMap](t, find(t, manifestObjects(t), "ConfigMap", "dualnet-network"))
+	return typed[*corev1.ConfigMap](t, find(t, manifestObjects(t), "ConfigMap", "dualnet-network-v1"))
 }
 
 // networkSpecFile writes the ConfigMap's spec file where a binary started by a test can read
@@ -109,7 +109,7 @@ func networkSpecFile(t *testing.T) string {
 	const key = "network.yaml"
 	data, ok := networkConfigMap(t).Data[key]
 	if !ok {
-		t.Fatalf("ConfigMap dualnet-network has no key %s", key)
+		t.Fatalf("ConfigMap dualnet-network-v1 has no key %s", key)
 	}
 	path := filepath.Join(t.TempDir(), key)
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
