@@ -83,6 +83,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.CNIBinDir, "cni-bin-dir", "/opt/cni/bin", "where the dualnet CNI plugin goes")
 	f.StringVar(&cfg.CNIPlugin, "cni-plugin", "", "path of the dualnet-cni binary to install into --cni-bin-dir; empty: install nothing")
 	f.StringVar(&cfg.CNIPortmapPlugin, "cni-portmap-plugin", "", "path of upstream's portmap CNI plugin to install into --cni-bin-dir and chain after dualnet, for pods' hostPort; empty: portmap beside --cni-plugin")
+	f.StringVar(&cfg.CNIBandwidthPlugin, "cni-bandwidth-plugin", "", "path of upstream's bandwidth CNI plugin to install into --cni-bin-dir and chain after dualnet, for pods' kubernetes.io/ingress-bandwidth and egress-bandwidth annotations; empty: bandwidth beside --cni-plugin")
 	f.StringVar(&cfg.CNIDataDir, "cni-data-dir", "/var/lib/dualnet/cni", "the plugin's address store (the conflist's dataDir)")
 	f.StringVar(&cfg.Uplink, "uplink", "", "the node's interface toward the other nodes (default: the one holding the node's InternalIP)")
 	f.StringVar(&netnsPath, "netns", "", "network namespace path of the node (tests and the lab); default: the agent's own")

@@ -30,8 +30,9 @@ type applied struct {
 	uplink  uplink
 	changes []string
 	offLink []hostroutes.Route
-	// noPortmap says why the conflist chains no portmap (its binary is missing), if so.
-	noPortmap error
+	// noPortmap and noBandwidth say why the conflist chains no portmap or no bandwidth
+	// plugin (its binary is missing), if so.
+	noPortmap, noBandwidth error
 }
 
 func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error) {
@@ -62,25 +63,20 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 	}
 	network := d.network
 	network.MTU = a.uplink.mtu
-	if src := dp.cfg.portmapPlugin(); src != "" {
-		did, err := cniconfig.InstallPortmap(src, dp.cfg.CNIBinDir)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			// A copy installed before still serves, and chaining it keeps DEL reaching
-			// portmap for the pods whose hostPort it mapped. Without one, pods are worth
-			// more than their hostPort: the conflist leaves portmap out (naming a missing
-			// plugin would fail every ADD), and sync warns.
-			network.Portmap = cniconfig.PortmapInstalled(dp.cfg.CNIBinDir)
-			if !network.Portmap {
-				a.noPortmap = err
-			}
-		case err != nil:
+	for _, c := range []struct {
+		plugin  cniconfig.Chained
+		src     string
+		chained *bool
+		missing *error
+	}{
+		{cniconfig.Bandwidth, dp.cfg.chainedSource(dp.cfg.CNIBandwidthPlugin, cniconfig.Bandwidth), &network.Bandwidth, &a.noBandwidth},
+		{cniconfig.Portmap, dp.cfg.chainedSource(dp.cfg.CNIPortmapPlugin, cniconfig.Portmap), &network.Portmap, &a.noPortmap},
+	} {
+		if c.src == "" {
+			continue
+		}
+		if *c.chained, *c.missing, err = dp.installChained(c.plugin, c.src, &a); err != nil {
 			return a, err
-		default:
-			network.Portmap = true
-			if did {
-				a.changes = append(a.changes, "CNI portmap plugin in "+dp.cfg.CNIBinDir)
-			}
 		}
 	}
 	if did, err := cniconfig.WriteConfig(dp.cfg.CNIConfDir, network); err != nil {
@@ -104,4 +100,26 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 	}
 	klog.FromContext(ctx).V(2).Info("Dataplane applied", "uplink", a.uplink.name, "mtu", a.uplink.mtu, "changes", a.changes)
 	return a, nil
+}
+
+// installChained installs a plugin chained after dualnet from src and says whether the
+// conflist may name it, or else why not. A copy installed before still serves when src is
+// gone, and chaining it keeps DEL reaching it for the pods it set up. Without one, pods are
+// worth more than what the plugin adds: the conflist leaves it out (naming a missing plugin
+// would fail every ADD), and sync warns.
+func (dp *dataplane) installChained(p cniconfig.Chained, src string, a *applied) (chained bool, missing, err error) {
+	did, err := p.Install(src, dp.cfg.CNIBinDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if p.Installed(dp.cfg.CNIBinDir) {
+			return true, nil, nil
+		}
+		return false, err, nil
+	case err != nil:
+		return false, nil, err
+	}
+	if did {
+		a.changes = append(a.changes, "CNI "+p.Binary+" plugin in "+dp.cfg.CNIBinDir)
+	}
+	return true, nil, nil
 }

@@ -31,6 +31,7 @@ type Config struct {
 	CNIBinDir          string
 	CNIPlugin          string // path of the dualnet-cni binary to install; empty: install nothing
 	CNIPortmapPlugin   string // upstream portmap to install beside dualnet, for hostPort; empty: portmap beside CNIPlugin
+	CNIBandwidthPlugin string // upstream bandwidth to install beside dualnet, for pods' bandwidth annotations; empty: bandwidth beside CNIPlugin
 	CNIDataDir         string // the conflist's dataDir
 	Bridge             string
 	Uplink             string // empty: the interface holding the node's InternalIP
@@ -71,11 +72,11 @@ func (c Config) antispoofSweep() time.Duration {
 	return c.AntispoofSweep
 }
 
-// portmapPlugin is the portmap binary to install, with the default; empty: none, when the
-// agent installs no plugin at all.
-func (c Config) portmapPlugin() string {
-	if c.CNIPortmapPlugin == "" && c.CNIPlugin != "" {
-		return filepath.Join(filepath.Dir(c.CNIPlugin), cniconfig.PortmapBinary)
+// chainedSource is the binary of a chained plugin to install: flag's value, or upstream's
+// name beside CNIPlugin; empty: none, when the agent installs no plugin at all.
+func (c Config) chainedSource(flag string, p cniconfig.Chained) string {
+	if flag == "" && c.CNIPlugin != "" {
+		return filepath.Join(filepath.Dir(c.CNIPlugin), p.Binary)
 	}
-	return c.CNIPortmapPlugin
+	return flag
 }

@@ -86,6 +86,12 @@ func (a *Agent) sync(ctx context.Context) error {
 			a.cfg.NodeName, done.noPortmap)
 		logger.Info("No portmap plugin to install: pods' hostPort is ignored on this node", "err", done.noPortmap)
 	}
+	if done.noBandwidth != nil && isNew("BandwidthUnsupported") {
+		a.recorder.Eventf(self, corev1.EventTypeWarning, "BandwidthUnsupported",
+			"node %s ignores pods' kubernetes.io/ingress-bandwidth and kubernetes.io/egress-bandwidth: the CNI config chains no bandwidth plugin, as there is none to install (%v): put upstream's bandwidth there (make build writes bin/bandwidth, the image has /usr/local/bin/bandwidth)",
+			a.cfg.NodeName, done.noBandwidth)
+		logger.Info("No bandwidth plugin to install: pods' bandwidth annotations are ignored on this node", "err", done.noBandwidth)
+	}
 	a.warned = warned
 	a.changes.Add(int64(len(done.changes)))
 	a.metrics.dataplaneApplied(desired, done)

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,8 +33,12 @@ import (
 // Resync is short so that drift repair is quick to observe.
 const Resync = 2 * time.Second
 
-// PortmapPackage is upstream's portmap plugin, at go.mod's version.
-const PortmapPackage = "github.com/containernetworking/plugins/plugins/meta/portmap"
+// PortmapPackage and BandwidthPackage are upstream's portmap and bandwidth plugins, at
+// go.mod's version.
+const (
+	PortmapPackage   = "github.com/containernetworking/plugins/plugins/meta/portmap"
+	BandwidthPackage = "github.com/containernetworking/plugins/plugins/meta/bandwidth"
+)
 
 // Cluster is a virtual network with a "vnet-host" VM and nodes running agents.
 type Cluster struct {
@@ -83,9 +88,15 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 	if err := cnitest.Build(c.plugin, "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
 		t.Fatal(err)
 	}
-	// Upstream's portmap beside it, as make build and the image put it: the agents' default.
-	if err := cnitest.Build(filepath.Join(filepath.Dir(c.plugin), cniconfig.PortmapBinary), PortmapPackage); err != nil {
-		t.Fatal(err)
+	// Upstream's portmap and bandwidth beside it, as make build and the image put them: the
+	// agents' default.
+	for _, p := range []struct {
+		plugin cniconfig.Chained
+		pkg    string
+	}{{cniconfig.Portmap, PortmapPackage}, {cniconfig.Bandwidth, BandwidthPackage}} {
+		if err := cnitest.Build(filepath.Join(filepath.Dir(c.plugin), p.plugin.Binary), p.pkg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	spec := netspec.Default()
 	for i := range nodes {
@@ -215,6 +226,32 @@ type PortMapping struct {
 // passes them to ADD and, again, to DEL.
 func (n *Node) AddPodWithPorts(t testing.TB, ports ...PortMapping) *Pod {
 	t.Helper()
+	var capabilities map[string]any
+	if len(ports) > 0 {
+		capabilities = map[string]any{"portMappings": ports}
+	}
+	return n.addPod(t, capabilities, capabilities)
+}
+
+// Bandwidth is a pod's bandwidth annotations as a runtime passes them to CNI (runtimeConfig
+// bandwidth): rates in bits per second, bursts in bits.
+type Bandwidth struct {
+	IngressRate  uint64 `json:"ingressRate"`
+	IngressBurst uint64 `json:"ingressBurst"`
+	EgressRate   uint64 `json:"egressRate"`
+	EgressBurst  uint64 `json:"egressBurst"`
+}
+
+// AddPodWithBandwidth is AddPod for a pod with bandwidth annotations: the runtime passes the
+// limits to ADD; DEL needs none.
+func (n *Node) AddPodWithBandwidth(t testing.TB, bw Bandwidth) *Pod {
+	t.Helper()
+	return n.addPod(t, map[string]any{"bandwidth": bw}, nil)
+}
+
+// addPod makes the pod with these capability arguments to ADD and to DEL.
+func (n *Node) addPod(t testing.TB, addCapabilities, delCapabilities map[string]any) *Pod {
+	t.Helper()
 	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
 	if err != nil {
 		t.Fatalf("the agent's CNI config: %v", err)
@@ -228,10 +265,9 @@ func (n *Node) AddPodWithPorts(t testing.TB, ports ...PortMapping) *Pod {
 		t.Fatal(err)
 	}
 	rt := cnitest.Runtime(podNS.Name, podNS.Path, "eth0")
-	if len(ports) > 0 {
-		rt.CapabilityArgs = map[string]any{"portMappings": ports}
-	}
-	del := func() error { return n.Host.NS.Do(func() error { return drv.Del(context.Background(), rt) }) }
+	delRT := *rt
+	rt.CapabilityArgs, delRT.CapabilityArgs = addCapabilities, delCapabilities
+	del := func() error { return n.Host.NS.Do(func() error { return drv.Del(context.Background(), &delRT) }) }
 	t.Cleanup(func() {
 		if err := del(); err != nil {
 			t.Errorf("CNI DEL: %v", err)
@@ -266,3 +302,33 @@ func (n *Node) AddPodWithPorts(t testing.TB, ports ...PortMapping) *Pod {
 
 // StopAgent stops the node's agent and waits for it to return; the dataplane stays.
 func (n *Node) StopAgent() { n.stop() }
+
+// WaitConflist polls the conflist the node's agent wrote until ok accepts it.
+func (n *Node) WaitConflist(t testing.TB, what string, ok func(conflist string) error) {
+	t.Helper()
+	dptest.Eventually(t, 10*time.Second, what, func() error {
+		conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
+		if err != nil {
+			return err
+		}
+		return ok(string(conflist))
+	})
+}
+
+// WaitWarning polls the events of the node's Node object until a Warning of this reason
+// whose message holds text is there.
+func (n *Node) WaitWarning(t testing.TB, reason, text string) {
+	t.Helper()
+	dptest.Eventually(t, 10*time.Second, reason+" event on the node", func() error {
+		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + n.Name})
+		if err != nil {
+			return err
+		}
+		for _, e := range events.Items {
+			if e.Reason == reason && e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, text) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%d events, none a Warning %s holding %q", len(events.Items), reason, text)
+	})
+}

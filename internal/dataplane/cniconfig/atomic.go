@@ -28,13 +28,6 @@ func InstallPlugin(src, dir string) (bool, error) {
 	return installBinary("--cni-plugin", src, filepath.Join(dir, "dualnet"))
 }
 
-// InstallPortmap copies the portmap plugin binary at src to dir/dualnet-portmap (the
-// conflist's type) unless an identical file is there, and reports whether it copied. A
-// missing src is an error that matches fs.ErrNotExist.
-func InstallPortmap(src, dir string) (bool, error) {
-	return installBinary("--cni-portmap-plugin", src, filepath.Join(dir, PortmapType))
-}
-
 // installBinary copies the executable src (given by flag) to dst.
 func installBinary(flag, src, dst string) (bool, error) {
 	f, err := os.Open(src)
@@ -45,16 +38,15 @@ func installBinary(flag, src, dst string) (bool, error) {
 	return writeAtomic(dst, f, 0o755)
 }
 
-// PortmapInstalled says whether dir holds the portmap plugin InstallPortmap installs.
-func PortmapInstalled(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, PortmapType))
-	return err == nil
-}
-
-// RemoveConfig deletes the conflist, the dualnet plugin and dualnet's copy of portmap;
-// missing files are fine. A portmap of the node's own (dir/portmap) is not dualnet's.
+// RemoveConfig deletes the conflist, the dualnet plugin and dualnet's copies of the chained
+// plugins; missing files are fine. The node's own (dir/portmap, dir/bandwidth) are not
+// dualnet's.
 func RemoveConfig(confDir, binDir string) error {
-	for _, p := range []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet"), filepath.Join(binDir, PortmapType)} {
+	paths := []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet")}
+	for _, c := range []Chained{Bandwidth, Portmap} {
+		paths = append(paths, filepath.Join(binDir, c.Type))
+	}
+	for _, p := range paths {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -72,40 +72,55 @@ func TestInstallPluginCopiesAnExecutableOnce(t *testing.T) {
 	}
 }
 
-func TestInstallPortmapCopiesItBesideDualnetAndNamesItsFlagWhenMissing(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "portmap")
-	os.WriteFile(src, []byte("#!/bin/sh\n"), 0o700)
-	dir := t.TempDir()
-	if wrote, err := InstallPortmap(src, dir); err != nil || !wrote {
-		t.Fatalf("InstallPortmap = %v, %v", wrote, err)
-	}
-	if st, err := os.Stat(filepath.Join(dir, "dualnet-portmap")); err != nil || st.Mode().Perm() != 0o755 {
-		t.Fatalf("installed portmap: %v, %v; want dualnet-portmap, mode 0755", st, err)
-	}
-	if !PortmapInstalled(dir) {
-		t.Error("PortmapInstalled = false after InstallPortmap")
-	}
-	if wrote, err := InstallPortmap(src, dir); err != nil || wrote {
-		t.Errorf("second InstallPortmap = %v, %v; want left alone", wrote, err)
-	}
-	// The node's own portmap, for its other networks, is not dualnet's.
-	nodes := []byte("the node's portmap\n")
-	if err := os.WriteFile(filepath.Join(dir, "portmap"), nodes, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := RemoveConfig(t.TempDir(), dir); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "dualnet-portmap")); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("RemoveConfig left dualnet's portmap: %v", err)
-	}
-	if got, err := os.ReadFile(filepath.Join(dir, "portmap")); err != nil || !bytes.Equal(got, nodes) {
-		t.Errorf("the node's own portmap after InstallPortmap and RemoveConfig: %q, %v", got, err)
-	}
-	missing := filepath.Join(t.TempDir(), "portmap")
-	_, err := InstallPortmap(missing, dir)
-	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "--cni-portmap-plugin "+missing) {
-		t.Errorf("InstallPortmap of a missing file: %v; want fs.ErrNotExist naming --cni-portmap-plugin and the path", err)
+// Each chained plugin lands beside dualnet under dualnet's name for it, and a missing source
+// names its own flag; RemoveConfig removes dualnet's copies and never the node's own plugins
+// of upstream's names.
+func TestChainedPluginsInstallBesideDualnetAndNameTheirFlagWhenMissing(t *testing.T) {
+	for _, c := range []struct {
+		plugin   Chained
+		file     string
+		flag     string
+		upstream string
+	}{
+		{Portmap, "dualnet-portmap", "--cni-portmap-plugin", "portmap"},
+		{Bandwidth, "dualnet-bandwidth", "--cni-bandwidth-plugin", "bandwidth"},
+	} {
+		t.Run(c.upstream, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), c.upstream)
+			os.WriteFile(src, []byte("#!/bin/sh\n"), 0o700)
+			dir := t.TempDir()
+			if wrote, err := c.plugin.Install(src, dir); err != nil || !wrote {
+				t.Fatalf("Install = %v, %v", wrote, err)
+			}
+			if st, err := os.Stat(filepath.Join(dir, c.file)); err != nil || st.Mode().Perm() != 0o755 {
+				t.Fatalf("installed %s: %v, %v; want %s, mode 0755", c.upstream, st, err, c.file)
+			}
+			if !c.plugin.Installed(dir) {
+				t.Error("Installed = false after Install")
+			}
+			if wrote, err := c.plugin.Install(src, dir); err != nil || wrote {
+				t.Errorf("second Install = %v, %v; want left alone", wrote, err)
+			}
+			// The node's own plugin, for its other networks, is not dualnet's.
+			nodes := []byte("the node's plugin\n")
+			if err := os.WriteFile(filepath.Join(dir, c.upstream), nodes, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := RemoveConfig(t.TempDir(), dir); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, c.file)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("RemoveConfig left %s: %v", c.file, err)
+			}
+			if got, err := os.ReadFile(filepath.Join(dir, c.upstream)); err != nil || !bytes.Equal(got, nodes) {
+				t.Errorf("the node's own %s after Install and RemoveConfig: %q, %v", c.upstream, got, err)
+			}
+			missing := filepath.Join(t.TempDir(), c.upstream)
+			_, err := c.plugin.Install(missing, dir)
+			if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), c.flag+" "+missing) {
+				t.Errorf("Install of a missing file: %v; want fs.ErrNotExist naming %s and the path", err, c.flag)
+			}
+		})
 	}
 }
 

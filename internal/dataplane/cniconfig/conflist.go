@@ -36,6 +36,9 @@ type Network struct {
 	// when the plugin is in the runtime's CNI bin dir, as a runtime fails every ADD whose
 	// conflist names a plugin it cannot find.
 	Portmap bool
+	// Bandwidth chains the bandwidth plugin, for pods' bandwidth annotations (bandwidth.go);
+	// only when it is in the runtime's CNI bin dir, as Portmap.
+	Bandwidth bool
 }
 
 type conflist struct {
@@ -71,6 +74,12 @@ func (n Network) Marshal() ([]byte, error) {
 		HairpinMode: true,
 		DataDir:     n.DataDir,
 	}}
+	// Shaping, then port mapping, as Calico's conflist chains them: neither reads what the
+	// other adds (bandwidth only the host veth of prevResult, portmap only its addresses), so
+	// the order is for the reader.
+	if n.Bandwidth {
+		plugins = append(plugins, bandwidthPlugin())
+	}
 	if n.Portmap {
 		plugins = append(plugins, portmapPlugin())
 	}

@@ -1,12 +1,10 @@
 package cniconfig
 
-// PortmapType is the portmap plugin's "type" in the conflist: the file a runtime runs from
-// its CNI bin dir. dualnet installs upstream's portmap under a name of its own, so that it
-// never replaces (or, at clean-up, removes) a portmap the node has for its other networks.
-const PortmapType = "dualnet-portmap"
-
-// PortmapBinary is upstream's name for the binary, as `make build` and the image have it.
-const PortmapBinary = "portmap"
+// PortmapType and PortmapBinary are Portmap's Type and Binary (chained.go), as constants.
+const (
+	PortmapType   = "dualnet-portmap"
+	PortmapBinary = "portmap"
+)
 
 // portmap is the entry of the upstream portmap plugin (containernetworking/plugins,
 // plugins/meta/portmap), chained after dualnet as kubenet and AKS kubenet chain it for
@@ -23,7 +21,7 @@ type portmap struct {
 
 func portmapPlugin() portmap {
 	return portmap{
-		Type:         PortmapType,
+		Type:         Portmap.Type,
 		Capabilities: map[string]bool{"portMappings": true},
 		// Its own tables (ip and ip6 cni_hostport) through nft, as every dualnet table, and
 		// no iptables binary needed. Without "backend", portmap v1.10.0 takes iptables
