@@ -34,7 +34,8 @@ func (c Config) podNetns(pod *corev1.Pod) string { return c.PodNetnsPrefix + str
 
 // runtimeConf is what containerd passes to CNI for a pod sandbox: the sandbox ID (here the
 // pod UID), the namespace path, eth0, the K8S_* arguments, and the pod's hostPorts as the
-// portMappings capability (portmappings.go), to ADD and to DEL alike.
+// portMappings capability (portmappings.go), to ADD and to DEL alike. addRuntimeConf adds
+// the bandwidth capability to it.
 func (c Config) runtimeConf(pod *corev1.Pod, netnsName string) *libcni.RuntimeConf {
 	rt := &libcni.RuntimeConf{
 		ContainerID: string(pod.UID),
@@ -52,6 +53,22 @@ func (c Config) runtimeConf(pod *corev1.Pod, netnsName string) *libcni.RuntimeCo
 		rt.CapabilityArgs = map[string]any{"portMappings": ports}
 	}
 	return rt
+}
+
+// addRuntimeConf is runtimeConf for ADD: with the pod's bandwidth annotations as the
+// bandwidth capability (bandwidth.go). DEL needs none: the plugin finds what it made from
+// the container ID.
+func (c Config) addRuntimeConf(pod *corev1.Pod, netnsName string) (*libcni.RuntimeConf, error) {
+	rt := c.runtimeConf(pod, netnsName)
+	bw, err := podBandwidth(pod)
+	if err != nil || bw == nil {
+		return rt, err
+	}
+	if rt.CapabilityArgs == nil {
+		rt.CapabilityArgs = map[string]any{}
+	}
+	rt.CapabilityArgs["bandwidth"] = bw
+	return rt, nil
 }
 
 // network loads the node's CNI network the way containerd does: the first config file of
@@ -91,6 +108,10 @@ func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
 		return &sandbox{netnsPath: c.NodeNetns, ips: c.NodeIPs}, nil
 	}
 	name := c.podNetns(pod)
+	rt, err := c.addRuntimeConf(pod, name)
+	if err != nil {
+		return nil, err
+	}
 	if err := lab.CreateNetns(name); err != nil {
 		return nil, err
 	}
@@ -98,9 +119,9 @@ func (c Config) setUp(ctx context.Context, pod *corev1.Pod) (*sandbox, error) {
 		return nil, errors.Join(err, lab.DeleteNetns(name))
 	}
 	var result cnitypes.Result
-	err := c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
+	err = c.cni(func(cninet *libcni.CNIConfig, list *libcni.NetworkConfigList) error {
 		var err error
-		result, err = cninet.AddNetworkList(ctx, list, c.runtimeConf(pod, name))
+		result, err = cninet.AddNetworkList(ctx, list, rt)
 		return err
 	})
 	if err != nil {
