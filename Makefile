@@ -17,11 +17,13 @@ all: build
 
 # Static binaries: the agent copies dualnet-cni onto the node, whatever its libc, and the
 # agent and controller run from a minimal image (Go's own DNS resolver is what they use).
-# Upstream's portmap plugin (a go.mod tool, at go.mod's version) goes beside dualnet-cni:
-# the agent installs both, and chains portmap for pods' hostPort.
+# Upstream's portmap and bandwidth plugins (go.mod tools, at go.mod's version) go beside
+# dualnet-cni: the agent installs them all, and chains portmap for pods' hostPort and
+# bandwidth for their bandwidth annotations.
 PORTMAP := github.com/containernetworking/plugins/plugins/meta/portmap
+BANDWIDTH := github.com/containernetworking/plugins/plugins/meta/bandwidth
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/... $(PORTMAP)
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/... $(PORTMAP) $(BANDWIDTH)
 
 ## image: the container image as a tarball, no container engine needed (cmd/dualnet-image).
 # Its tag is the one deploy/dualnet.yaml runs; load it with `ctr -n k8s.io images import`,

@@ -63,8 +63,8 @@ var dualnetRulesets = []string{
 
 // The image is enough to run dualnet: nft starts with only the libraries the image holds and
 // loads dualnet's real rulesets (sets, maps, bridge family, NAT, JSON output), and the three
-// binaries and portmap start. Each process is chrooted into the unpacked image, in a fresh
-// network namespace.
+// binaries, portmap and bandwidth start. Each process is chrooted into the unpacked image, in
+// a fresh network namespace.
 func TestImageRunsNftAndTheDualnetBinariesChrooted(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("this test chroots into the image and makes network namespaces: run it as root")
@@ -128,7 +128,7 @@ func TestImageRunsNftAndTheDualnetBinariesChrooted(t *testing.T) {
 		})
 	}
 
-	for _, plugin := range []string{"dualnet-cni", "portmap"} {
+	for _, plugin := range []string{"dualnet-cni", "portmap", "bandwidth"} {
 		t.Run(plugin+" VERSION", func(t *testing.T) {
 			out, err := inImage(t, root, "", []string{"CNI_COMMAND=VERSION"}, plugin)
 			if err != nil {

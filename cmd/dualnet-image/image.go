@@ -12,11 +12,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
-// binaries are the commands the image holds: dualnet's, and upstream's portmap CNI plugin
-// (make build builds it, at go.mod's version). deploy/dualnet.yaml runs them from
-// /usr/local/bin; the agent also copies dualnet-cni and portmap from there to the node's
-// /opt/cni/bin, portmap for pods' hostPort.
-var binaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni", "portmap"}
+// binaries are the commands the image holds: dualnet's, and upstream's portmap and bandwidth
+// CNI plugins (make build builds them, at go.mod's version). deploy/dualnet.yaml runs them
+// from /usr/local/bin; the agent also copies dualnet-cni, portmap and bandwidth from there to
+// the node's /opt/cni/bin, portmap for pods' hostPort, bandwidth for their bandwidth
+// annotations.
+var binaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni", "portmap", "bandwidth"}
 
 const (
 	binDirInImage = "/usr/local/bin"

@@ -55,8 +55,8 @@ func builtImage(t *testing.T) (binDir, tarball string) {
 
 // goPackage is the main package make build builds the binary name from.
 func goPackage(name string) string {
-	if name == "portmap" {
-		return "github.com/containernetworking/plugins/plugins/meta/portmap"
+	if name == "portmap" || name == "bandwidth" {
+		return "github.com/containernetworking/plugins/plugins/meta/" + name
 	}
 	return "github.com/dualnet/dualnet/cmd/" + name
 }

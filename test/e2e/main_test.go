@@ -45,8 +45,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	// As make build: upstream's portmap beside dualnet-cni, which the agents install from there.
-	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/...", "github.com/containernetworking/plugins/plugins/meta/portmap")
+	// As make build: upstream's portmap and bandwidth beside dualnet-cni, which the agents
+	// install from there.
+	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/...",
+		"github.com/containernetworking/plugins/plugins/meta/portmap", "github.com/containernetworking/plugins/plugins/meta/bandwidth")
 	build.Dir = filepath.Join("..", "..")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
