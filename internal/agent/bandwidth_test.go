@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net"
@@ -11,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/types"
+
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
@@ -216,4 +221,39 @@ func TestMissingBandwidthPluginLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 	})
 	n.AddPod(t)
 	n.WaitWarning(t, "BandwidthUnsupported", "--cni-bandwidth-plugin "+missing)
+}
+
+// The bandwidth plugin implements neither GC nor STATUS, which the conflist's 1.1.0 lets a
+// runtime call through the whole chain (containerd 2 asks STATUS for the node's network
+// readiness): upstream's skel answers both as done, so neither fails because of it, and the
+// pod the runtime still holds keeps its shaping.
+func TestStatusAndGCPassThroughTheBandwidthPlugin(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.WaitConflist(t, "conflist chaining bandwidth", chainsBandwidth)
+	shaped := n.AddPodWithBandwidth(t, agenttest.Bandwidth{EgressRate: 10_000_000, EgressBurst: math.MaxUint32})
+	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := cnitest.NewDriver(n.AgentConfig.CNIBinDir, t.TempDir(), conflist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Host.NS.Do(func() error {
+		if err := drv.CNI.GetStatusNetworkList(context.Background(), drv.List); err != nil {
+			return fmt.Errorf("STATUS: %w", err)
+		}
+		valid := []types.GCAttachment{{ContainerID: shaped.ContainerID, IfName: "eth0"}}
+		if err := drv.CNI.GCNetworkList(context.Background(), drv.List, &libcni.GCArgs{ValidAttachments: valid}); err != nil {
+			return fmt.Errorf("GC: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := shapingLeft(t, n); len(left) != 3 {
+		t.Errorf("the pod's shaping after GC: %v; want its ifb device, the ingress qdisc on its host veth and the tbf on the ifb", left)
+	}
 }
