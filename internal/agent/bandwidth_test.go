@@ -29,7 +29,7 @@ type stream struct {
 }
 
 // openStream starts a stream from one namespace to addr (in another), until close. A stream
-// left running would fill the tbf queue before the next stream, whose ACKs would wait there.
+// left running would fill the tbf queue, and the next stream's packets would wait there.
 func openStream(t *testing.T, from, to nodens.Namespace, addr netip.Addr) *stream {
 	t.Helper()
 	var ln net.Listener
@@ -46,6 +46,12 @@ func openStream(t *testing.T, from, to nodens.Namespace, addr netip.Addr) *strea
 		return err
 	}); err != nil {
 		t.Fatalf("connect to %s: %v", ln.Addr(), err)
+	}
+	// A small send buffer keeps what the sender has in flight, and so what a closed stream
+	// leaves in the tbf queue ahead of the next stream's handshake, to a tenth of a second
+	// at the limit.
+	if err := s.snd.(*net.TCPConn).SetWriteBuffer(128 << 10); err != nil {
+		t.Fatal(err)
 	}
 	var err error
 	if s.rcv, err = ln.Accept(); err != nil {
