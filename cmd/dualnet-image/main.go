@@ -1,8 +1,8 @@
 // Command dualnet-image writes the dualnet container image as a tarball (`docker save`
 // format) without a container engine: docker load, ctr images import and kind load
 // image-archive take it. The image holds the static dualnet binaries and upstream's portmap
-// CNI plugin from `make build`, this Debian machine's nft with exactly the loader and
-// libraries it loads, and the CA bundle.
+// and bandwidth CNI plugins from `make build`, this Debian machine's nft with exactly the
+// loader and libraries it loads, and the CA bundle.
 //
 // It must not run nft or anything else from the image: it only reads files. Times in the
 // image are fixed, so the same inputs give the same digests.
@@ -46,8 +46,9 @@ func newCommand(stdout io.Writer) *cobra.Command {
 		Use:   "dualnet-image --out FILE",
 		Short: "Write the dualnet container image as a tarball for docker load / ctr images import",
 		Long: "dualnet-image writes the image deploy/dualnet.yaml runs: dualnet-controller, dualnet-agent,\n" +
-			"dualnet-cni and upstream's portmap CNI plugin in /usr/local/bin, and nft in /usr/sbin with the\n" +
-			"loader and libraries it needs, all taken from this machine. No container engine is needed.",
+			"dualnet-cni and upstream's portmap and bandwidth CNI plugins in /usr/local/bin, and nft in\n" +
+			"/usr/sbin with the loader and libraries it needs, all taken from this machine. No container\n" +
+			"engine is needed.",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
