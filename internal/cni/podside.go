@@ -14,25 +14,18 @@ import (
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 )
 
-// configurePod runs inside the pod namespace: DAD off, link up, one address per family (and
-// the IPv6 link-local address), default routes via the gateways.
+// configurePod runs inside the pod namespace: router advertisements off, link up, one address
+// per family (and the IPv6 link-local address) without DAD, default routes via the gateways.
 func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 	hasV6 := false
 	for _, addr := range a.addrs {
 		hasV6 = hasV6 || addr.Is6()
 	}
 	if hasV6 {
-		// Before the link is up, so the link-local address skips DAD too: the pod can use
-		// IPv6 as soon as ADD returns instead of a second later.
-		path := "/proc/sys/net/ipv6/conf/" + ifName + "/accept_dad"
-		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
-			return fmt.Errorf("turn IPv6 DAD off in the pod (%s): %w", path, err)
-		}
 		// The pod's routes are the ones ADD sets; no advertisement may add others (the
 		// bridge drops those from pods, but not, say, from a router on the node).
-		path = "/proc/sys/net/ipv6/conf/" + ifName + "/accept_ra"
-		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
-			return fmt.Errorf("turn IPv6 router advertisements off in the pod (%s): %w", path, err)
+		if err := setIPv6Zero(ifName, "accept_ra", "turn IPv6 router advertisements off"); err != nil {
+			return err
 		}
 	}
 	link, err := netlink.LinkByName(ifName)
@@ -46,7 +39,8 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 	if hasV6 {
 		// The link-local address is the one the anti-spoofing rules hold the pod to
 		// (antispoof.LinkLocal), whatever address generation mode the pod's kernel has: it
-		// makes none, and the plugin adds that one.
+		// makes none, and the plugin adds that one. Every address goes on without DAD, so
+		// the pod can use IPv6 as soon as ADD returns instead of a second later.
 		if err := netlink.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
 			return fmt.Errorf("turn IPv6 address generation off for %s in the pod: %w", ifName, err)
 		}
@@ -102,10 +96,19 @@ func ipNet(p netip.Prefix) *net.IPNet {
 // thread's namespace.
 func enableIPv6(ifName string) error {
 	for _, dev := range []string{"lo", ifName} {
-		path := "/proc/sys/net/ipv6/conf/" + dev + "/disable_ipv6"
-		if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
-			return fmt.Errorf("turn IPv6 on in the pod (%s): %w", path, err)
+		if err := setIPv6Zero(dev, "disable_ipv6", "turn IPv6 on"); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// setIPv6Zero writes 0 to the IPv6 setting key of dev, in the calling thread's namespace
+// (/proc/sys/net follows the writer's namespace); doing says what that does, for the error.
+func setIPv6Zero(dev, key, doing string) error {
+	path := "/proc/sys/net/ipv6/conf/" + dev + "/" + key
+	if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
+		return fmt.Errorf("%s in the pod (%s): %w", doing, path, err)
 	}
 	return nil
 }

@@ -1,19 +1,13 @@
 package cni
 
-import (
-	"errors"
-
-	"github.com/vishvananda/netlink"
-
-	"github.com/dualnet/dualnet/internal/podipam"
-)
+import "github.com/dualnet/dualnet/internal/podipam"
 
 // hostVethGone says whether the attachment's host veth is gone from the calling thread's
 // namespace, for the address store's release of an earlier boot's records (podipam's
 // Store.Gone). Only the kernel's "no such device" counts: on any other answer the record stays.
 func hostVethGone(k podipam.Key) bool {
-	_, err := netlink.LinkByName(hostVethName(k))
-	return errors.As(err, new(netlink.LinkNotFoundError))
+	link, err := findHostVeth(hostVethName(k))
+	return link == nil && err == nil
 }
 
 // ForgetEarlierBoot releases, in the address store in storeDir, the records of an earlier
