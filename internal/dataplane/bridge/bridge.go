@@ -17,6 +17,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+	"k8s.io/utils/ptr"
 )
 
 // Ensure creates the bridge name if missing, brings it up with the given MTU, and makes its
@@ -66,7 +67,7 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 			// pods' neighbour entries for the gateway.
 			HardwareAddr: stableMAC(name),
 			Flags:        net.FlagUp,
-		}, GroupFwdMask: ptr(linkLocalForwardMask)}
+		}, GroupFwdMask: ptr.To(linkLocalForwardMask)}
 		addErr := h.LinkAdd(br)
 		if addErr != nil && !errors.Is(addErr, unix.EEXIST) {
 			return nil, fmt.Errorf("create bridge %s: %w", name, addErr)
@@ -91,7 +92,7 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 	}
 	if br.GroupFwdMask == nil || *br.GroupFwdMask != linkLocalForwardMask {
 		// A bridge an older dualnet (or anything else) made.
-		fix := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.Index, Name: name, TxQLen: -1}, GroupFwdMask: ptr(linkLocalForwardMask)}
+		fix := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.Index, Name: name, TxQLen: -1}, GroupFwdMask: ptr.To(linkLocalForwardMask)}
 		if err := h.LinkModify(fix); err != nil {
 			return nil, fmt.Errorf("bridge %s: forward link-local group frames through the checks (group_fwd_mask %#x): %w", name, linkLocalForwardMask, err)
 		}
@@ -107,8 +108,6 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 // :00 to :02 (STP, pause, LACP) cannot be forwarded; the plugin's rules drop them at the
 // input hook.
 const linkLocalForwardMask uint16 = 0xfff8
-
-func ptr[T any](v T) *T { return &v }
 
 func setUp(h *netlink.Handle, link netlink.Link, mtu int) error {
 	name := link.Attrs().Name
