@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/spf13/cobra"
 
+	"github.com/dualnet/dualnet/internal/atomicfile"
 	"github.com/dualnet/dualnet/internal/version"
 )
 
@@ -81,25 +81,9 @@ func run(o *options, stdout io.Writer) error {
 	return printSummary(stdout, o.out, tag, img)
 }
 
-// writeTarball writes img under tag to a temporary file beside out and renames it, so that
-// out is never half written.
+// writeTarball writes img under tag to out, which is never half written.
 func writeTarball(out string, tag name.Tag, img v1.Image) error {
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = tarball.Write(tag, img, tmp)
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), out)
+	return atomicfile.WriteFrom(out, 0o644, func(w io.Writer) error { return tarball.Write(tag, img, w) })
 }
 
 func printSummary(w io.Writer, out string, tag name.Tag, img v1.Image) error {
