@@ -15,7 +15,7 @@ func inFile(file string, err error) error {
 		if errors.As(e, &fe) {
 			moved := *fe
 			moved.File = file
-			moved.Field = fieldOfFlag(fe.Flag)
+			moved.Field = flagsToFields.Replace(fe.Flag)
 			moved.Msg = flagsToFields.Replace(fe.Msg)
 			moved.Hint = flagsToFields.Replace(fe.Hint)
 			e = &moved
@@ -25,8 +25,8 @@ func inFile(file string, err error) error {
 	return errors.Join(errs...)
 }
 
-// flagsToFields replaces each spec flag's name with its field's. No flag name is the start
-// of another, so a longer name is never half replaced.
+// flagsToFields replaces each spec flag's name with its field's, in a FieldError's Flag as in
+// its text. No flag name is the start of another, so a longer name is never half replaced.
 var flagsToFields = func() *strings.Replacer {
 	var pairs []string
 	for _, f := range specFields {
@@ -34,15 +34,6 @@ var flagsToFields = func() *strings.Replacer {
 	}
 	return strings.NewReplacer(pairs...)
 }()
-
-func fieldOfFlag(flag string) string {
-	for _, f := range specFields {
-		if f.flag == flag {
-			return f.field
-		}
-	}
-	return flag
-}
 
 // leaves flattens errors.Join's tree into the errors it joins.
 func leaves(err error) []error {
