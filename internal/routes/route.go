@@ -22,9 +22,8 @@ const nameSeparator = "____"
 // maxRouteName is the longest route name Azure accepts; a longer one is refused with 400
 // InvalidResourceName ("The name can be up to 80 characters long"; see
 // https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftnetwork).
-// Kubernetes node names can
-// be 253 characters, and dualnet PUTs the whole table in one call, so one node with a long name
-// would otherwise stop route sync for the whole cluster.
+// Kubernetes node names can be 253 characters, and dualnet PUTs the whole table in one call,
+// so one node with a long name would otherwise stop route sync for the whole cluster.
 const maxRouteName = 80
 
 // nodeHashLen is how many hex digits of the SHA-256 of the full node name a shortened name
@@ -43,8 +42,8 @@ var cidrPunctuation = strings.NewReplacer(".", "", ":", "", "/", "")
 // name, cut so that the whole name is exactly 80 characters. Such a name is deterministic,
 // still unique per node and CIDR (the hash covers the whole node name, the CIDR is kept whole),
 // and starts with the node name's first character and ends with the CIDR's last digit, as
-// Azure's rule wants (a word character at both ends). No AKS table
-// holds longer names to adopt: Azure never accepted them.
+// Azure's rule wants (a word character at both ends). No AKS table holds longer names to
+// adopt: Azure never accepted them.
 func RouteName(node string, podCIDR netip.Prefix) string {
 	cidr := cidrPunctuation.Replace(podCIDR.String())
 	if name := node + nameSeparator + cidr; len(name) <= maxRouteName {
