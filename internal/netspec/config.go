@@ -1,7 +1,5 @@
 package netspec
 
-import "strings"
-
 // The config file (--config) holds the whole spec once, so that the controller and every
 // agent read the same one (deploy/dualnet.yaml mounts it from one ConfigMap). It is a
 // Kubernetes-style object whose fields are the flags' names in camelCase; an omitted field
@@ -47,11 +45,11 @@ var specFields = []specField{
 		example: "[10.240.0.0/16, 2001:db8::/64]"},
 }
 
-// fieldNames lists the fields a config file may hold, for the hint of an unknown one.
-func fieldNames() string {
-	names := []string{"apiVersion", "kind"}
+// configKeys are the keys a config file may hold: its type, then the spec's fields.
+var configKeys = func() []string {
+	keys := []string{"apiVersion", "kind"}
 	for _, f := range specFields {
-		names = append(names, f.field)
+		keys = append(keys, f.field)
 	}
-	return strings.Join(names, ", ")
-}
+	return keys
+}()

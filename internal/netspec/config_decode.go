@@ -163,20 +163,16 @@ func (c configFile) decodeNumber(f specField, raw json.RawMessage, into *int) er
 // unknownFields names every key that is not a field, suggesting the field it was probably
 // meant to be (another case, or the flag's name).
 func (c configFile) unknownFields(fields map[string]json.RawMessage) []error {
-	known := map[string]bool{"apiVersion": true, "kind": true}
-	for _, f := range specFields {
-		known[f.field] = true
-	}
 	var unknown []string
 	for key := range fields {
-		if !known[key] {
+		if !slices.Contains(configKeys, key) {
 			unknown = append(unknown, key)
 		}
 	}
 	slices.Sort(unknown)
 	var errs []error
 	for _, key := range unknown {
-		hint := "the fields are " + fieldNames()
+		hint := "the fields are " + strings.Join(configKeys, ", ")
 		for _, f := range specFields {
 			if looseName(key) == looseName(f.field) {
 				hint = "did you mean " + f.field + "?"
