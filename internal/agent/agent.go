@@ -80,7 +80,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.dp = &dataplane{cfg: a.cfg, nl: nl, masq: masq}
 
-	a.forgetEarlierBoot(ctx, cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir())
+	a.forgetEarlierBoot(ctx, cniconfig.StoreDir(a.cfg.CNIDataDir))
 
 	// The sweep needs neither the API server nor a ready node, so it starts first; it ends
 	// before Run returns, whichever way Run returns.

@@ -30,7 +30,7 @@ const antispoofSweepTimeout = 30 * time.Second
 // node not ready.
 func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	logger := klog.FromContext(ctx)
-	storeDir := cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir()
+	storeDir := cniconfig.StoreDir(a.cfg.CNIDataDir)
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
 	for {

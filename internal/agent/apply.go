@@ -63,21 +63,11 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 	}
 	network := d.network
 	network.MTU = a.uplink.mtu
-	for _, c := range []struct {
-		plugin  cniconfig.Chained
-		src     string
-		chained *bool
-		missing *error
-	}{
-		{cniconfig.Bandwidth, dp.cfg.chainedSource(dp.cfg.CNIBandwidthPlugin, cniconfig.Bandwidth), &network.Bandwidth, &a.noBandwidth},
-		{cniconfig.Portmap, dp.cfg.chainedSource(dp.cfg.CNIPortmapPlugin, cniconfig.Portmap), &network.Portmap, &a.noPortmap},
-	} {
-		if c.src == "" {
-			continue
-		}
-		if *c.chained, *c.missing, err = dp.installChained(c.plugin, c.src, &a); err != nil {
-			return a, err
-		}
+	if network.Bandwidth, a.noBandwidth, err = dp.installChained(cniconfig.Bandwidth, dp.cfg.CNIBandwidthPlugin, &a); err != nil {
+		return a, err
+	}
+	if network.Portmap, a.noPortmap, err = dp.installChained(cniconfig.Portmap, dp.cfg.CNIPortmapPlugin, &a); err != nil {
+		return a, err
 	}
 	if did, err := cniconfig.WriteConfig(dp.cfg.CNIConfDir, network); err != nil {
 		return a, err
@@ -102,12 +92,17 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 	return a, nil
 }
 
-// installChained installs a plugin chained after dualnet from src and says whether the
-// conflist may name it, or else why not. A copy installed before still serves when src is
-// gone, and chaining it keeps DEL reaching it for the pods it set up. Without one, pods are
-// worth more than what the plugin adds: the conflist leaves it out (naming a missing plugin
-// would fail every ADD), and sync warns.
-func (dp *dataplane) installChained(p cniconfig.Chained, src string, a *applied) (chained bool, missing, err error) {
+// installChained installs a plugin chained after dualnet from its flag's source
+// (Config.chainedSource) and says whether the conflist may name it, or else why not. A copy
+// installed before still serves when the source is gone, and chaining it keeps DEL reaching
+// it for the pods it set up. Without one, pods are worth more than what the plugin adds: the
+// conflist leaves it out (naming a missing plugin would fail every ADD), and sync warns. An
+// agent that installs no plugin at all chains none.
+func (dp *dataplane) installChained(p cniconfig.Chained, flag string, a *applied) (chained bool, missing, err error) {
+	src := dp.cfg.chainedSource(flag, p)
+	if src == "" {
+		return false, nil, nil
+	}
 	did, err := p.Install(src, dp.cfg.CNIBinDir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

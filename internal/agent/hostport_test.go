@@ -11,14 +11,10 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
-	"github.com/dualnet/dualnet/internal/kubetest"
 )
 
 // hostNftTables lists the tables of the test process's own (the host's) namespace: portmap
@@ -42,20 +38,6 @@ func portmapRules(t *testing.T, n *agenttest.Node) string {
 	return all.String()
 }
 
-// seenThrough asks the pod's server through addr:port from ns, polling while the path settles.
-func seenThrough(t *testing.T, from nodens.Namespace, addr netip.Addr, port int) netip.Addr {
-	t.Helper()
-	var seen netip.Addr
-	dptest.Eventually(t, 15*time.Second, fmt.Sprintf("request to %s", netip.AddrPortFrom(addr, uint16(port))), func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		var err error
-		seen, err = dptest.PeerAddressSeen(ctx, from, addr, port)
-		return err
-	})
-	return seen
-}
-
 // A pod with hostPort 8080 -> containerPort 80, made through libcni with the conflist the
 // agent wrote (dualnet, then the portmap the agent installed), answers at its node's address
 // of each family on 8080: to a VM on the network, to another pod of the node and to the node
@@ -65,12 +47,8 @@ func TestHostPortReachesThePodAtTheNodeAddressOfEachFamilyUntilDEL(t *testing.T)
 	hostBefore := hostNftTables(t)
 	c := agenttest.NewCluster(t, 1)
 	n := c.Nodes[0]
-	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(conflist), `"type": "dualnet-portmap"`) {
-		t.Fatalf("the agent's conflist chains no portmap:\n%s", conflist)
+	if err := chains(cniconfig.Portmap)(string(n.Conflist(t))); err != nil {
+		t.Fatalf("the agent's conflist chains no portmap: %v", err)
 	}
 	const hostPort, containerPort = 8080, 80
 	server := n.AddPodWithPorts(t, agenttest.PortMapping{HostPort: hostPort, ContainerPort: containerPort, Protocol: "tcp"})
@@ -128,33 +106,18 @@ func TestMissingPortmapLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "portmap")
 	n.AgentConfig.CNIPortmapPlugin = missing
 	// A node that never had it: the first agent installed a copy, which would still serve.
-	if err := os.Remove(filepath.Join(n.AgentConfig.CNIBinDir, cniconfig.PortmapType)); err != nil {
+	if err := os.Remove(filepath.Join(n.AgentConfig.CNIBinDir, cniconfig.Portmap.Type)); err != nil {
 		t.Fatal(err)
 	}
 	n.Start(t)
-	dptest.Eventually(t, 10*time.Second, "conflist without portmap", func() error {
-		conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(conflist), "portmap") {
+	n.WaitConflist(t, "conflist without portmap", func(conflist string) error {
+		if strings.Contains(conflist, "portmap") {
 			return fmt.Errorf("still chains portmap:\n%s", conflist)
 		}
 		return nil
 	})
 	n.AddPod(t)
-	dptest.Eventually(t, 10*time.Second, "HostPortUnsupported event on the node", func() error {
-		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + n.Name})
-		if err != nil {
-			return err
-		}
-		for _, e := range events.Items {
-			if e.Reason == "HostPortUnsupported" && e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, "--cni-portmap-plugin "+missing) {
-				return nil
-			}
-		}
-		return fmt.Errorf("%d events, none a Warning HostPortUnsupported naming --cni-portmap-plugin %s", len(events.Items), missing)
-	})
+	n.WaitWarning(t, "HostPortUnsupported", "--cni-portmap-plugin "+missing)
 }
 
 // A copy of portmap installed before still serves when its source is gone (an image without
@@ -167,11 +130,7 @@ func TestAPortmapInstalledBeforeServesWhenItsSourceIsGone(t *testing.T) {
 	n.AgentConfig.CNIPortmapPlugin = filepath.Join(t.TempDir(), "portmap")
 	n.Start(t)
 	n.WaitReady(t)
-	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(conflist), `"type": "dualnet-portmap"`) {
-		t.Errorf("the conflist no longer chains the installed portmap:\n%s", conflist)
+	if err := chains(cniconfig.Portmap)(string(n.Conflist(t))); err != nil {
+		t.Errorf("the conflist no longer chains the installed portmap: %v", err)
 	}
 }

@@ -88,7 +88,7 @@ func newMetrics(a *Agent) *metrics {
 			Namespace: "dualnet", Subsystem: "agent", Name: "dataplane_changes_total",
 			Help: "Changes syncs made to the node (a sysctl, the masquerade table, the CNI config or plugin, a host route): drift repaired and updates applied. It stays still on a node in its desired state.",
 		}, func() float64 { return float64(a.Changes()) }),
-		&podAddressCollector{storeDir: cniconfig.Network{DataDir: a.cfg.CNIDataDir}.StoreDir(), ranges: &m.podCIDRs},
+		&podAddressCollector{storeDir: cniconfig.StoreDir(a.cfg.CNIDataDir), ranges: &m.podCIDRs},
 	)
 	if a.cfg.Routes == HostRoutes {
 		m.hostRoutes = prometheus.NewGaugeVec(prometheus.GaugeOpts{

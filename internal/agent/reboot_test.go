@@ -35,7 +35,7 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 		}
 		return nil
 	})
-	boot := filepath.Join(cniconfig.Network{DataDir: n.AgentConfig.CNIDataDir}.StoreDir(), "boot")
+	boot := filepath.Join(cniconfig.StoreDir(n.AgentConfig.CNIDataDir), "boot")
 	if err := os.WriteFile(boot, []byte("00000000-0000-4000-8000-000000000000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ type Chained struct {
 // The chained plugins, in the order of the conflist (conflist.go says why).
 var (
 	Bandwidth = Chained{Flag: "--cni-bandwidth-plugin", Binary: "bandwidth", Type: "dualnet-bandwidth"}
-	Portmap   = Chained{Flag: "--cni-portmap-plugin", Binary: PortmapBinary, Type: PortmapType}
+	Portmap   = Chained{Flag: "--cni-portmap-plugin", Binary: "portmap", Type: "dualnet-portmap"}
 )
 
 // Install copies the plugin binary at src to dir/<Type> unless an identical file is there,

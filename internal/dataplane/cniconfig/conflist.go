@@ -24,7 +24,7 @@ const cniVersion = "1.0.0"
 var cniVersions = []string{cniVersion, "1.1.0"}
 
 // StoreDir is the plugin's address store directory under the conflist's dataDir.
-func (n Network) StoreDir() string { return filepath.Join(n.DataDir, NetworkName) }
+func StoreDir(dataDir string) string { return filepath.Join(dataDir, NetworkName) }
 
 // Network is the node's dualnet network as DESIGN.md documents the conflist.
 type Network struct {

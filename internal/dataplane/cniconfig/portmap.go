@@ -1,11 +1,5 @@
 package cniconfig
 
-// PortmapType and PortmapBinary are Portmap's Type and Binary (chained.go), as constants.
-const (
-	PortmapType   = "dualnet-portmap"
-	PortmapBinary = "portmap"
-)
-
 // portmap is the entry of the upstream portmap plugin (containernetworking/plugins,
 // plugins/meta/portmap), chained after dualnet as kubenet and AKS kubenet chain it for
 // hostPort: the runtime hands a plugin that declares the portMappings capability the pod's
