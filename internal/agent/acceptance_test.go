@@ -19,16 +19,16 @@ import (
 
 const serverPort = 8080
 
-// sourceSeen polls until the server at dst answers a request from ns, and returns the source
-// address it saw. IPv6 neighbour discovery and new routes take a moment to settle.
-func sourceSeen(t *testing.T, from nodens.Namespace, dst netip.Addr) netip.Addr {
+// seenThrough polls until the server at addr:port answers a request from ns, and returns the
+// source address it saw. IPv6 neighbour discovery and new routes take a moment to settle.
+func seenThrough(t *testing.T, from nodens.Namespace, addr netip.Addr, port int) netip.Addr {
 	t.Helper()
 	var seen netip.Addr
-	dptest.Eventually(t, 15*time.Second, fmt.Sprintf("request to %s", dst), func() error {
+	dptest.Eventually(t, 15*time.Second, fmt.Sprintf("request to %s", netip.AddrPortFrom(addr, uint16(port))), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		var err error
-		seen, err = dptest.PeerAddressSeen(ctx, from, dst, serverPort)
+		seen, err = dptest.PeerAddressSeen(ctx, from, addr, port)
 		return err
 	})
 	return seen
@@ -39,7 +39,7 @@ func TestPodReachesPodOnAnotherNodeWithItsOwnAddressInBothFamilies(t *testing.T)
 	client, server := c.Nodes[0].AddPod(t), c.Nodes[1].AddPod(t)
 	dptest.ServePeerAddress(t, nodens.At(server.NS.Path), serverPort)
 	for i, family := range []string{"IPv4", "IPv6"} {
-		if got := sourceSeen(t, nodens.At(client.NS.Path), server.IPs[i]); got != client.IPs[i] {
+		if got := seenThrough(t, nodens.At(client.NS.Path), server.IPs[i], serverPort); got != client.IPs[i] {
 			t.Errorf("%s: server pod saw %s, want the client pod's own %s (no NAT between pods)", family, got, client.IPs[i])
 		}
 	}
@@ -53,7 +53,7 @@ func TestPodEgressLeavesWithTheNodeIPOfItsFamily(t *testing.T) {
 	for _, tc := range []struct {
 		dst, want netip.Addr
 	}{{c.VNetHost.IPv4, node.IPv4}, {c.VNetHost.IPv6, node.IPv6}} {
-		if got := sourceSeen(t, nodens.At(p.NS.Path), tc.dst); got != tc.want {
+		if got := seenThrough(t, nodens.At(p.NS.Path), tc.dst, serverPort); got != tc.want {
 			t.Errorf("vnet-host %s saw %s, want node 0's InternalIP %s", tc.dst, got, tc.want)
 		}
 	}

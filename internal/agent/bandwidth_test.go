@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/types"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
@@ -142,11 +141,14 @@ func shapingLeft(t *testing.T, n *agenttest.Node) []string {
 	return left
 }
 
-func chainsBandwidth(conflist string) error {
-	if !strings.Contains(conflist, `"type": "dualnet-bandwidth"`) {
-		return fmt.Errorf("no dualnet-bandwidth in the conflist:\n%s", conflist)
+// chains accepts a conflist that chains dualnet's copy of the plugin.
+func chains(p cniconfig.Chained) func(conflist string) error {
+	return func(conflist string) error {
+		if !strings.Contains(conflist, `"type": "`+p.Type+`"`) {
+			return fmt.Errorf("no %s in the conflist:\n%s", p.Type, conflist)
+		}
+		return nil
 	}
-	return nil
 }
 
 // A pod with kubernetes.io/ingress-bandwidth and egress-bandwidth of 10M, made through libcni
@@ -157,7 +159,7 @@ func chainsBandwidth(conflist string) error {
 func TestBandwidthAnnotationsShapeThePodBothWaysInBothFamiliesUntilDEL(t *testing.T) {
 	c := agenttest.NewCluster(t, 1)
 	n := c.Nodes[0]
-	n.WaitConflist(t, "conflist chaining bandwidth", chainsBandwidth)
+	n.WaitConflist(t, "conflist chaining bandwidth", chains(cniconfig.Bandwidth))
 	if left := shapingLeft(t, n); len(left) > 0 {
 		t.Fatalf("the node's namespace has shaping before any pod: %v", left)
 	}
@@ -211,7 +213,7 @@ func TestMissingBandwidthPluginLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 	n.AgentConfig.CNIBandwidthPlugin = missing
 	n.Start(t)
 	n.WaitReady(t)
-	n.WaitConflist(t, "conflist still chaining the bandwidth plugin installed before", chainsBandwidth)
+	n.WaitConflist(t, "conflist still chaining the bandwidth plugin installed before", chains(cniconfig.Bandwidth))
 
 	n.StopAgent()
 	// A node that never had it.
@@ -236,22 +238,18 @@ func TestMissingBandwidthPluginLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 func TestStatusAndGCPassThroughTheBandwidthPlugin(t *testing.T) {
 	c := agenttest.NewCluster(t, 1)
 	n := c.Nodes[0]
-	n.WaitConflist(t, "conflist chaining bandwidth", chainsBandwidth)
+	n.WaitConflist(t, "conflist chaining bandwidth", chains(cniconfig.Bandwidth))
 	shaped := n.AddPodWithBandwidth(t, agenttest.Bandwidth{EgressRate: 10_000_000, EgressBurst: math.MaxUint32})
-	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	drv, err := cnitest.NewDriver(n.AgentConfig.CNIBinDir, t.TempDir(), conflist)
+	drv, err := cnitest.NewDriver(n.AgentConfig.CNIBinDir, t.TempDir(), n.Conflist(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = n.Host.NS.Do(func() error {
-		if err := drv.CNI.GetStatusNetworkList(context.Background(), drv.List); err != nil {
+		if err := drv.Status(context.Background()); err != nil {
 			return fmt.Errorf("STATUS: %w", err)
 		}
 		valid := []types.GCAttachment{{ContainerID: shaped.ContainerID, IfName: "eth0"}}
-		if err := drv.CNI.GCNetworkList(context.Background(), drv.List, &libcni.GCArgs{ValidAttachments: valid}); err != nil {
+		if err := drv.GC(context.Background(), valid); err != nil {
 			return fmt.Errorf("GC: %w", err)
 		}
 		return nil

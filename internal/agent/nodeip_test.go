@@ -65,7 +65,7 @@ func TestNodeWithoutAnIPv6InternalIPDropsIPv6PodEgressAndSaysSo(t *testing.T) {
 	// with the pod's own source would be answered, and the leak would show as a success.
 	dptest.InNS(t, c.VNetHost.Name, "ip", "-6", "route", "add", n.PodCIDRs[1].String(), "via", n.Host.IPv6.String())
 
-	if got := sourceSeen(t, nodens.At(p.NS.Path), c.VNetHost.IPv4); got != n.Host.IPv4 {
+	if got := seenThrough(t, nodens.At(p.NS.Path), c.VNetHost.IPv4, serverPort); got != n.Host.IPv4 {
 		t.Errorf("IPv4: vnet-host saw %s, want node 0's InternalIP %s", got, n.Host.IPv4)
 	}
 	dptest.Eventually(t, 15*time.Second, "IPv6 pod egress dropped and counted", func() error {

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
-	"os"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
@@ -20,12 +18,8 @@ import (
 func TestConflistServesARuntimeThatReadsOnlyCNIVersion(t *testing.T) {
 	c := agenttest.NewCluster(t, 1)
 	n := c.Nodes[0]
-	data, err := os.ReadFile(cniconfig.ConfigPath(n.AgentConfig.CNIConfDir))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var conflist map[string]any
-	if err := json.Unmarshal(data, &conflist); err != nil {
+	if err := json.Unmarshal(n.Conflist(t), &conflist); err != nil {
 		t.Fatal(err)
 	}
 	delete(conflist, "cniVersions") // what an older libcni never reads

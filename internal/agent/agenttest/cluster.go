@@ -252,11 +252,7 @@ func (n *Node) AddPodWithBandwidth(t testing.TB, bw Bandwidth) *Pod {
 // addPod makes the pod with these capability arguments to ADD and to DEL.
 func (n *Node) addPod(t testing.TB, addCapabilities, delCapabilities map[string]any) *Pod {
 	t.Helper()
-	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
-	if err != nil {
-		t.Fatalf("the agent's CNI config: %v", err)
-	}
-	drv, err := cnitest.NewDriver(n.binDir, n.cacheDir, conflist)
+	drv, err := cnitest.NewDriver(n.binDir, n.cacheDir, n.Conflist(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,6 +298,16 @@ func (n *Node) addPod(t testing.TB, addCapabilities, delCapabilities map[string]
 
 // StopAgent stops the node's agent and waits for it to return; the dataplane stays.
 func (n *Node) StopAgent() { n.stop() }
+
+// Conflist is the conflist the node's agent wrote.
+func (n *Node) Conflist(t testing.TB) []byte {
+	t.Helper()
+	conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
+	if err != nil {
+		t.Fatalf("the agent's CNI config: %v", err)
+	}
+	return conflist
+}
 
 // WaitConflist polls the conflist the node's agent wrote until ok accepts it.
 func (n *Node) WaitConflist(t testing.TB, what string, ok func(conflist string) error) {
