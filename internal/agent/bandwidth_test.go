@@ -6,9 +6,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -141,16 +139,6 @@ func shapingLeft(t *testing.T, n *agenttest.Node) []string {
 	return left
 }
 
-// chains accepts a conflist that chains dualnet's copy of the plugin.
-func chains(p cniconfig.Chained) func(conflist string) error {
-	return func(conflist string) error {
-		if !strings.Contains(conflist, `"type": "`+p.Type+`"`) {
-			return fmt.Errorf("no %s in the conflist:\n%s", p.Type, conflist)
-		}
-		return nil
-	}
-}
-
 // A pod with kubernetes.io/ingress-bandwidth and egress-bandwidth of 10M, made through libcni
 // with the conflist the agent wrote (dualnet, then the bandwidth plugin the agent installed)
 // and the capability as containerd passes it, receives and sends at about 10 Mbit/s in both
@@ -216,19 +204,7 @@ func TestMissingBandwidthPluginLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 	n.WaitConflist(t, "conflist still chaining the bandwidth plugin installed before", chains(cniconfig.Bandwidth))
 
 	n.StopAgent()
-	// A node that never had it.
-	if err := os.Remove(filepath.Join(n.AgentConfig.CNIBinDir, cniconfig.Bandwidth.Type)); err != nil {
-		t.Fatal(err)
-	}
-	n.Start(t)
-	n.WaitConflist(t, "conflist without bandwidth", func(conflist string) error {
-		if strings.Contains(conflist, "bandwidth") {
-			return fmt.Errorf("still chains bandwidth:\n%s", conflist)
-		}
-		return nil
-	})
-	n.AddPod(t)
-	n.WaitWarning(t, "BandwidthUnsupported", "--cni-bandwidth-plugin "+missing)
+	startWithoutPlugin(t, n, cniconfig.Bandwidth, missing, "BandwidthUnsupported")
 }
 
 // The bandwidth plugin implements neither GC nor STATUS, which the conflist's 1.1.0 lets a

@@ -2,9 +2,7 @@ package agent_test
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -105,19 +103,7 @@ func TestMissingPortmapLeavesItOutOfTheConflistAndWarns(t *testing.T) {
 	n.StopAgent()
 	missing := filepath.Join(t.TempDir(), "portmap")
 	n.AgentConfig.CNIPortmapPlugin = missing
-	// A node that never had it: the first agent installed a copy, which would still serve.
-	if err := os.Remove(filepath.Join(n.AgentConfig.CNIBinDir, cniconfig.Portmap.Type)); err != nil {
-		t.Fatal(err)
-	}
-	n.Start(t)
-	n.WaitConflist(t, "conflist without portmap", func(conflist string) error {
-		if strings.Contains(conflist, "portmap") {
-			return fmt.Errorf("still chains portmap:\n%s", conflist)
-		}
-		return nil
-	})
-	n.AddPod(t)
-	n.WaitWarning(t, "HostPortUnsupported", "--cni-portmap-plugin "+missing)
+	startWithoutPlugin(t, n, cniconfig.Portmap, missing, "HostPortUnsupported")
 }
 
 // A copy of portmap installed before still serves when its source is gone (an image without
