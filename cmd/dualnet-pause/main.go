@@ -27,13 +27,14 @@ func main() {
 		fmt.Fprintf(os.Stderr, "dualnet-pause takes no arguments but -v (version), not %q\n", os.Args[1:])
 		os.Exit(1)
 	}
-	if os.Getpid() != 1 {
-		fmt.Fprintln(os.Stderr, "Warning: pause should be the first process")
-	}
 	// Buffered: a signal that arrives while a reap runs is not lost, and one reap collects
 	// every exited child, however many SIGCHLDs the kernel merged.
 	signals := make(chan os.Signal, 8)
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
+	// After Notify: once this is printed, SIGTERM and SIGINT end pause with status 0.
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "Warning: pause should be the first process")
+	}
 	reap()
 	for sig := range signals {
 		if sig == syscall.SIGCHLD {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
+	"github.com/dualnet/dualnet/internal/testutil/proc"
+	"github.com/dualnet/dualnet/internal/testutil/syncbuf"
 )
 
 // pauseBinary builds dualnet-pause as make build does (static) into the test's directory.
@@ -26,11 +27,10 @@ func pauseBinary(t *testing.T) string {
 	return bin
 }
 
-// startPause starts pause with attr and waits until it handles SIGTERM (its SigCgt mask), so
-// a signal sent after cannot hit Go's default action instead. The test kills it in cleanup.
-func startPause(t *testing.T, bin string, attr *syscall.SysProcAttr) (*exec.Cmd, *bytes.Buffer) {
+// startPause starts pause with attr; the test kills it in cleanup.
+func startPause(t *testing.T, bin string, attr *syscall.SysProcAttr) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
-	var stderr bytes.Buffer
+	var stderr syncbuf.Buffer
 	cmd := exec.Command(bin)
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = attr
@@ -43,51 +43,31 @@ func startPause(t *testing.T, bin string, attr *syscall.SysProcAttr) (*exec.Cmd,
 			_ = cmd.Wait()
 		}
 	})
-	err := poll.Until(5*time.Second, 10*time.Millisecond, func() error {
-		caught, err := signalMask(cmd.Process.Pid, "SigCgt")
-		if err != nil {
-			return err
-		}
-		if caught&(1<<(syscall.SIGTERM-1)) == 0 {
-			return fmt.Errorf("pid %d does not handle SIGTERM yet (SigCgt %#x)", cmd.Process.Pid, caught)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return cmd, &stderr
 }
 
-// signalMask is one of the signal masks in /proc/<pid>/status.
-func signalMask(pid int, field string) (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+// waitWarning waits for the warning pause prints, not being PID 1, once it handles signals:
+// a signal sent before would meet Go's default action instead.
+func waitWarning(t *testing.T, stderr *syncbuf.Buffer) {
+	t.Helper()
+	if err := poll.Until(5*time.Second, 10*time.Millisecond, func() error {
+		if !strings.Contains(stderr.String(), "Warning: pause should be the first process") {
+			return fmt.Errorf("pause printed %q, not its warning (yet)", stderr)
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
-	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }
 
-// exitedWith waits for cmd and checks it exited by itself with code 0, saying why.
-func exitedWith(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, sig syscall.Signal) {
+// stop sends sig to pause, which must exit 0 at once, saying why.
+func stop(t *testing.T, cmd *exec.Cmd, stderr *syncbuf.Buffer, sig syscall.Signal) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("after %v: %v (stderr %q), want exit 0", sig, err, stderr)
-		}
-		if want := "Shutting down, got signal: " + sig.String(); !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr %q, want %q", stderr, want)
-		}
-	case <-time.After(5 * time.Second):
-		t.Errorf("still running 5s after %v", sig)
+	if err := proc.Stop(cmd, sig, 5*time.Second); err != nil {
+		t.Errorf("%v (stderr %q)", err, stderr)
+	}
+	if want := "Shutting down, got signal: " + sig.String(); !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr %q, want %q", stderr, want)
 	}
 }
 
@@ -97,10 +77,8 @@ func TestPauseExitsZeroOnSIGTERMAndSIGINT(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd, stderr := startPause(t, bin, nil)
-			if err := cmd.Process.Signal(sig); err != nil {
-				t.Fatal(err)
-			}
-			exitedWith(t, cmd, stderr, sig)
+			waitWarning(t, stderr)
+			stop(t, cmd, stderr, sig)
 		})
 	}
 }
@@ -116,22 +94,31 @@ func TestPauseAsPID1ReapsOrphans(t *testing.T) {
 	pid := cmd.Process.Pid
 
 	// sh runs in pause's PID namespace, starts sleep and exits: sleep is orphaned to pause.
+	// (sleep must not hold nsenter's output pipe, or nsenter's caller waits for sleep.)
 	out, err := exec.Command("nsenter", "--target", strconv.Itoa(pid), "--pid", "--",
-		"sh", "-c", "sleep 1 & exit 0").CombinedOutput()
+		"sh", "-c", "sleep 60 >/dev/null 2>&1 & exit 0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("nsenter into pause's PID namespace: %v\n%s", err, out)
 	}
-	if err := poll.Until(time.Second, 10*time.Millisecond, func() error {
-		if len(children(t, pid)) == 0 {
-			return fmt.Errorf("pause (pid %d) has no child: the orphaned sleep was not reparented to it", pid)
+	var orphan []string
+	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
+		if orphan = children(t, pid); len(orphan) != 1 || !strings.Contains(orphan[0], "(sleep)") {
+			return fmt.Errorf("pause (pid %d) has children %q, want the orphaned sleep", pid, orphan)
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := poll.Until(5*time.Second, 50*time.Millisecond, func() error {
+	sleep, err := strconv.Atoi(strings.Fields(orphan[0])[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(sleep, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll.Until(10*time.Second, 20*time.Millisecond, func() error {
 		if kids := children(t, pid); len(kids) > 0 {
-			return fmt.Errorf("pause (pid %d) still has children %v after sleep 1 ended", pid, kids)
+			return fmt.Errorf("pause (pid %d) still has children %q after sleep was killed", pid, kids)
 		}
 		return nil
 	}); err != nil {
@@ -140,10 +127,7 @@ func TestPauseAsPID1ReapsOrphans(t *testing.T) {
 	if strings.Contains(stderr.String(), "Warning") {
 		t.Errorf("stderr %q: as PID 1 pause should not warn", stderr)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	exitedWith(t, cmd, stderr, syscall.SIGTERM)
+	stop(t, cmd, stderr, syscall.SIGTERM)
 }
 
 // children are "pid (comm) state" of pid's children, zombies included, over all its
