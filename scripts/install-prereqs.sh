@@ -4,12 +4,23 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps)
+# The lab's images are made of these programs (internal/lab/images): nginx, busybox, and the
+# curl and OpenBSD nc that the agnhost image holds.
+packages+=(nginx-light busybox-static netcat-openbsd)
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-prereqs: run as root (dualnet's tests and lab create network namespaces)" >&2
   exit 1
 fi
 echo "install-prereqs: apt-get install ${packages[*]}"
 apt-get update -qq
+# Installing nginx would start it on this machine's port 80; the lab only copies its files.
+# A policy-rc.d that says no keeps every package's service stopped (invoke-rc.d and
+# deb-systemd-invoke both ask it).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq "${packages[@]}" >/dev/null
 export PATH="/usr/local/go/bin:$PATH"
 if ! command -v go >/dev/null; then

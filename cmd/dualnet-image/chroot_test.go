@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/image/imagetest"
 )
 
 // inImage runs argv in a child process chrooted into root, with the image's PATH and env, in
@@ -70,7 +72,7 @@ func TestImageRunsNftAndTheDualnetBinariesChrooted(t *testing.T) {
 		t.Fatal("this test chroots into the image and makes network namespaces: run it as root")
 	}
 	_, tarPath := builtImage(t)
-	root := rootFS(t, readImage(t, tarPath))
+	root := imagetest.RootFS(t, readImage(t, tarPath))
 
 	t.Run("nft --version", func(t *testing.T) {
 		out, _ := inImage(t, root, "", nil, nftInImage, "--version")

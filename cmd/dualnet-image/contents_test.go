@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dualnet/dualnet/internal/image"
+	"github.com/dualnet/dualnet/internal/image/imagetest"
 )
 
 // layerEntries are the tar headers of each layer, by name.
@@ -54,7 +57,7 @@ func TestImageLayersHoldRootOwnedFilesWithTheirModes(t *testing.T) {
 	if len(layers) != 3 {
 		t.Fatalf("%d layers, want 3 (nft, CA bundle, binaries)", len(layers))
 	}
-	libs, err := runtimeFiles("/usr/sbin/nft")
+	libs, err := image.RuntimeFiles("/usr/sbin/nft")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +74,8 @@ func TestImageLayersHoldRootOwnedFilesWithTheirModes(t *testing.T) {
 	}
 	for i, entries := range layers {
 		for name, hdr := range entries {
-			if hdr.Uid != 0 || hdr.Gid != 0 || !hdr.ModTime.Equal(epoch) {
-				t.Errorf("layer %d: %s: uid %d gid %d time %s, want root's at %s", i, name, hdr.Uid, hdr.Gid, hdr.ModTime, epoch)
+			if hdr.Uid != 0 || hdr.Gid != 0 || !hdr.ModTime.Equal(image.Epoch) {
+				t.Errorf("layer %d: %s: uid %d gid %d time %s, want root's at %s", i, name, hdr.Uid, hdr.Gid, hdr.ModTime, image.Epoch)
 			}
 			mode, ok := want[i][name]
 			switch {
@@ -95,7 +98,7 @@ func TestImageLayersHoldRootOwnedFilesWithTheirModes(t *testing.T) {
 // Go finds the CA bundle in the unpacked image, and it holds certificates.
 func TestImageCABundleParses(t *testing.T) {
 	_, tarPath := builtImage(t)
-	root := rootFS(t, readImage(t, tarPath))
+	root := imagetest.RootFS(t, readImage(t, tarPath))
 	pem, err := os.ReadFile(filepath.Join(root, caCertsInImage))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +126,7 @@ func TestImageConfigHasPATHAndNoEntrypointOrUser(t *testing.T) {
 	if len(c.Entrypoint) != 0 || len(c.Cmd) != 0 || c.User != "" {
 		t.Errorf("Entrypoint %q, Cmd %q, User %q: want none", c.Entrypoint, c.Cmd, c.User)
 	}
-	if !cfg.Created.Equal(epoch) {
-		t.Errorf("created %s, want %s", cfg.Created, epoch)
+	if !cfg.Created.Equal(image.Epoch) {
+		t.Errorf("created %s, want %s", cfg.Created, image.Epoch)
 	}
 }

@@ -8,6 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 )
 
@@ -70,4 +74,18 @@ func writeImage(binDir, out string) (summary string, err error) {
 		return "", fmt.Errorf("dualnet-image --out %s --bin-dir %s: %w", out, binDir, err)
 	}
 	return stdout.String(), nil
+}
+
+// readImage reads the image tagged testTag back from the tarball, as docker load does.
+func readImage(t *testing.T, path string) v1.Image {
+	t.Helper()
+	tag, err := name.NewTag(testTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := tarball.ImageFromPath(path, &tag)
+	if err != nil {
+		t.Fatalf("read %s as %s: %v", path, testTag, err)
+	}
+	return img
 }

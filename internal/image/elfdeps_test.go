@@ -1,4 +1,4 @@
-package main
+package image
 
 import (
 	"debug/elf"
@@ -11,7 +11,7 @@ import (
 // nft's runtime files are its PT_INTERP loader first, then libnftables and the libraries
 // below it, each once, each an ELF object of nft's machine.
 func TestRuntimeFilesOfNftAreItsLoaderAndEachLibraryOnce(t *testing.T) {
-	files, err := runtimeFiles("/usr/sbin/nft")
+	files, err := RuntimeFiles("/usr/sbin/nft")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,32 +50,6 @@ func TestRuntimeFilesOfNftAreItsLoaderAndEachLibraryOnce(t *testing.T) {
 		}
 	}
 	t.Logf("nft loads %s", strings.Join(files, " "))
-}
-
-// A static Go binary needs nothing, and the image refuses a dynamic one in --bin-dir.
-func TestBinariesMustBeStatic(t *testing.T) {
-	binDir, _ := builtImage(t)
-	static := filepath.Join(binDir, "dualnet-cni")
-	if files, err := runtimeFiles(static); err != nil || len(files) != 0 {
-		t.Errorf("runtime files of static %s: %q, %v; want none", static, files, err)
-	}
-	if err := checkStatic(static, elfMachine(t, static)); err != nil {
-		t.Errorf("checkStatic(%s): %v", static, err)
-	}
-	err := checkStatic("/usr/sbin/nft", elfMachine(t, "/usr/sbin/nft"))
-	if err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
-		t.Errorf("checkStatic(nft) = %v, want an error that says to build with CGO_ENABLED=0", err)
-	}
-}
-
-func elfMachine(t *testing.T, path string) elf.Machine {
-	t.Helper()
-	f, err := elf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	return f.Machine
 }
 
 // ld.so.conf's include lines are globs relative to the including file, read in order.

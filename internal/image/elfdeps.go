@@ -1,4 +1,4 @@
-package main
+package image
 
 import (
 	"bufio"
@@ -10,16 +10,16 @@ import (
 )
 
 // ldSoConf is where glibc's ldconfig reads the library directories from; the loader searches
-// them (through ld.so.cache) before its built-in ones, so dualnet-image does the same.
+// them (through ld.so.cache) before its built-in ones, so RuntimeFiles does the same.
 const ldSoConf = "/etc/ld.so.conf"
 
 // defaultLibDirs are the loader's built-in directories, searched after ld.so.conf's.
 var defaultLibDirs = []string{"/lib64", "/usr/lib64", "/lib", "/usr/lib"}
 
-// runtimeFiles are the host files a dynamically linked executable needs to start: its
+// RuntimeFiles are the host files a dynamically linked executable needs to start: its
 // dynamic loader (PT_INTERP) and every shared library in the closure of DT_NEEDED, each at
 // the path where the loader finds it. A static executable needs none.
-func runtimeFiles(exe string) ([]string, error) {
+func RuntimeFiles(exe string) ([]string, error) {
 	f, err := elf.Open(exe)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,7 @@
-package main
+// Package imagetest is test support for images: it unpacks an image's file system into a
+// directory, as a container runtime prepares a container's root, so a test can look at the
+// files or chroot into them. Only tests import it.
+package imagetest
 
 import (
 	"archive/tar"
@@ -10,29 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-// readImage reads the image tagged testTag back from the tarball, as docker load does.
-func readImage(t *testing.T, path string) v1.Image {
-	t.Helper()
-	tag, err := name.NewTag(testTag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := tarball.ImageFromPath(path, &tag)
-	if err != nil {
-		t.Fatalf("read %s as %s: %v", path, testTag, err)
-	}
-	return img
-}
-
-// rootFS unpacks the image's flattened file system into a new directory, the way a container
-// runtime prepares a container's root.
-func rootFS(t *testing.T, img v1.Image) string {
+// RootFS unpacks the image's flattened file system (later layers over earlier ones) into a
+// new directory that the test removes.
+func RootFS(t testing.TB, img v1.Image) string {
 	t.Helper()
 	root := t.TempDir()
 	flat := mutate.Extract(img)
@@ -57,6 +44,9 @@ func untar(root string, tr *tar.Reader) error {
 			return fmt.Errorf("%q is outside the root", hdr.Name)
 		}
 		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
 		mode := hdr.FileInfo().Mode()
 		switch hdr.Typeflag {
 		case tar.TypeDir:
@@ -64,9 +54,6 @@ func untar(root string, tr *tar.Reader) error {
 				return err
 			}
 		case tar.TypeReg:
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return err
-			}
 			f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 			if err != nil {
 				return err
@@ -78,8 +65,17 @@ func untar(root string, tr *tar.Reader) error {
 			if err != nil {
 				return err
 			}
+		case tar.TypeSymlink:
+			// Left as written: it points into the image once the root is chrooted into.
+			if err := os.Symlink(hdr.Linkname, path); err != nil {
+				return err
+			}
+			if err := os.Lchown(path, hdr.Uid, hdr.Gid); err != nil {
+				return err
+			}
+			continue
 		default:
-			return fmt.Errorf("%s: tar entry type %q: the image has only directories and files", hdr.Name, hdr.Typeflag)
+			return fmt.Errorf("%s: tar entry type %q: images here hold only directories, files and symlinks", hdr.Name, hdr.Typeflag)
 		}
 		// Modes after creation: the umask does not apply to chmod.
 		if err := os.Chmod(path, mode.Perm()|mode&(os.ModeSticky|os.ModeSetuid|os.ModeSetgid)); err != nil {

@@ -1,0 +1,86 @@
+package images
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/dualnet/dualnet/internal/image"
+)
+
+const (
+	Busybox = "docker.io/library/busybox:latest"
+	// BusyboxE2E is the name Kubernetes' e2e suite pulls busybox by.
+	BusyboxE2E = "registry.k8s.io/e2e-test-images/busybox:1.37.0-2"
+
+	// hostBusybox is Debian's busybox-static.
+	hostBusybox = "/bin/busybox"
+	// shellPATH is the PATH of the images with a shell, as the official images set it.
+	shellPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+)
+
+// busybox is Busybox as the official image is made: busybox with a link in /bin for each of
+// its applets (sh, sleep, nslookup, wget, cat, ...), running sh.
+func (b *builder) busybox() (Image, error) {
+	base, err := b.busyboxLayer()
+	if err != nil {
+		return Image{}, err
+	}
+	img, err := image.Build(v1.Config{Env: []string{"PATH=" + shellPATH}, Cmd: []string{"sh"}}, base)
+	return Image{Tags: tags(Busybox, BusyboxE2E), Image: img}, err
+}
+
+// busyboxLayer is the file system of Busybox: busybox and its applet links in /bin, the
+// accounts of root and nobody, and the usual top directories. It is built once: agnhost's
+// image starts with it too, so both share one blob.
+func (b *builder) busyboxLayer() (mutate.Addendum, error) {
+	if b.busyboxBase != nil {
+		return *b.busyboxBase, nil
+	}
+	if err := image.CheckStatic(hostBusybox, b.machine); err != nil {
+		return mutate.Addendum{}, fmt.Errorf("%s: %w (Debian: apt-get install busybox-static; scripts/install-prereqs.sh)", hostBusybox, err)
+	}
+	// The applets are whatever this busybox was built with; it says so itself.
+	out, err := exec.Command(hostBusybox, "--list").Output()
+	if err != nil {
+		return mutate.Addendum{}, fmt.Errorf("%s --list: %w", hostBusybox, err)
+	}
+	l := image.NewLayer()
+	for _, dir := range []struct {
+		path string
+		mode int64
+	}{{"/bin", 0o755}, {"/etc", 0o755}, {"/home", 0o755}, {"/root", 0o700}, {"/tmp", 0o1777}, {"/usr", 0o755}, {"/var", 0o755}} {
+		if err := l.Dir(dir.path, dir.mode); err != nil {
+			return mutate.Addendum{}, err
+		}
+	}
+	if err := l.File("/bin/busybox", hostBusybox, 0o755); err != nil {
+		return mutate.Addendum{}, err
+	}
+	applets := strings.Fields(string(out))
+	for _, applet := range applets {
+		if applet == "busybox" {
+			continue
+		}
+		if err := l.Symlink("/bin/"+applet, "busybox"); err != nil {
+			return mutate.Addendum{}, err
+		}
+	}
+	for _, f := range []struct{ path, content string }{
+		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"},
+		{"/etc/group", "root:x:0:\nnogroup:x:65534:\n"},
+	} {
+		if err := l.Content(f.path, []byte(f.content), 0o644); err != nil {
+			return mutate.Addendum{}, err
+		}
+	}
+	base, err := b.layer(l, fmt.Sprintf("busybox and %d applet links in /bin", len(applets)))
+	if err != nil {
+		return mutate.Addendum{}, err
+	}
+	b.busyboxBase = &base
+	return base, nil
+}

@@ -1,0 +1,199 @@
+package images_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/lab/images"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
+)
+
+// podAddresses gives this test binary's network namespace a link with an IPv4 and an IPv6
+// address, as a pod's eth0 has, and returns them; the link goes when the test ends.
+func podAddresses(t *testing.T) []string {
+	t.Helper()
+	// A veth pair: this kernel has no dummy links.
+	link := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "dn-imgtest0"}, PeerName: "dn-imgtest1"}
+	if err := netlink.LinkAdd(link); err != nil {
+		t.Fatalf("add %s: %v", link.Name, err)
+	}
+	t.Cleanup(func() { _ = netlink.LinkDel(link) })
+	addrs := []string{"192.0.2.1/24", "2001:db8::1/64"}
+	for _, a := range addrs {
+		addr, err := netlink.ParseAddr(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr.Flags = unix.IFA_F_NODAD // usable at once, with no duplicate detection to wait for
+		if err := netlink.AddrAdd(link, addr); err != nil {
+			t.Fatalf("add %s to %s: %v", a, link.Name, err)
+		}
+	}
+	for _, name := range []string{link.Name, link.PeerName} {
+		if err := netlink.LinkSetUp(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: name}}); err != nil {
+			t.Fatalf("set %s up: %v", name, err)
+		}
+	}
+	return []string{"192.0.2.1", "2001:db8::1"}
+}
+
+// httpGet gets url straight from this namespace, never through a proxy.
+func httpGet(url string) (string, error) {
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 2 * time.Second}
+	resp, err := client.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(body), err
+}
+
+// uidsOfChildren are the real UIDs of pid's child processes.
+func uidsOfChildren(t *testing.T, pid int) []string {
+	t.Helper()
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var uids []string
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		for _, child := range strings.Fields(string(b)) {
+			status, _ := os.ReadFile("/proc/" + child + "/status")
+			for _, line := range strings.Split(string(status), "\n") {
+				if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+					uids = append(uids, strings.Fields(v)[0])
+				}
+			}
+		}
+	}
+	return uids
+}
+
+// nginx, started as the image says, serves the stock welcome page on port 80 of every IPv4
+// and IPv6 address, logs each request to its stdout, runs its worker as the user nginx, and
+// stops cleanly on its stop signal.
+func TestNginxServesTheWelcomePageOverIPv4AndIPv6(t *testing.T) {
+	imgs, _ := labImages(t)
+	img := byTag(t, imgs, images.Nginx).Image
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := unpack(t, img)
+	addrs := append([]string{"127.0.0.1", "::1"}, podAddresses(t)...)
+	nginx, stdout, stderr := c.start(t, "", cfg.Config.Cmd...)
+
+	for _, addr := range addrs {
+		url := "http://" + net.JoinHostPort(addr, "80") + "/"
+		err := poll.Until(10*time.Second, 50*time.Millisecond, func() error {
+			body, err := httpGet(url)
+			if err == nil && !strings.Contains(body, "<title>Welcome to nginx!</title>") {
+				err = fmt.Errorf("GET %s: %q is not the welcome page", url, body)
+			}
+			return err
+		})
+		if err != nil {
+			t.Errorf("%v\nnginx's stderr:\n%s", err, stderr)
+		}
+	}
+	if err := poll.Until(5*time.Second, 50*time.Millisecond, func() error {
+		if n := strings.Count(stdout.String(), `"GET / HTTP/1.1" 200`); n < len(addrs) {
+			return fmt.Errorf("nginx's stdout has %d request lines, want %d:\n%s", n, len(addrs), stdout)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+	if uids := uidsOfChildren(t, nginx.Process.Pid); len(uids) != 1 || uids[0] != "101" {
+		t.Errorf("nginx's workers run as UIDs %q, want one as nginx (101)", uids)
+	}
+	stop(t, nginx, syscall.Signal(unix.SignalNum(cfg.Config.StopSignal)), stderr)
+}
+
+// The agnhost image runs what the e2e suite runs in it: its shell pipelines, curl, OpenBSD
+// nc, seq and sleep, and agnhost netexec answering HTTP and UDP, reached with the image's own
+// curl and nc over IPv6 and IPv4.
+func TestAgnhostImageRunsAgnhostAndTheSuitesTools(t *testing.T) {
+	imgs, _ := labImages(t)
+	c := unpack(t, byTag(t, imgs, images.Agnhost).Image)
+	contains(t, "sh -c 'echo x | grep x'", c.run(t, "/bin/sh", "-c", "echo x | grep x"), "x\n")
+	contains(t, "curl --version", c.run(t, "curl", "--version"), "curl 7.", "http")
+	contains(t, "nc -h", c.run(t, "sh", "-c", "nc -h 2>&1"), "OpenBSD netcat")
+	contains(t, "seq 3 and sleep", c.run(t, "sh", "-c", "seq 3 && sleep 0.1"), "1\n2\n3\n")
+
+	hostname, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, stderr := c.start(t, "", "/agnhost", "netexec", "--http-port=8080", "--udp-port=8081")
+	for _, probe := range []struct{ what, script string }{
+		{"curl over IPv6", "curl -g -q -s --connect-timeout 1 http://[::1]:8080/hostname"},
+		{"curl over IPv4", "curl -g -q -s --connect-timeout 1 http://127.0.0.1:8080/hostname"},
+		{"nc -u over IPv4", "echo hostname | nc -w 1 -u 127.0.0.1 8081"},
+		{"nc -u over IPv6", "echo hostname | nc -w 1 -u ::1 8081"},
+	} {
+		err := poll.Until(10*time.Second, 100*time.Millisecond, func() error {
+			out, err := c.output("sh", "-c", probe.script)
+			if err == nil && strings.TrimSpace(out) != hostname {
+				err = fmt.Errorf("%s printed %q, want the hostname %q", probe.script, out, hostname)
+			}
+			return err
+		})
+		if err != nil {
+			t.Errorf("%s: %v\nagnhost's stderr:\n%s", probe.what, err, stderr)
+		}
+	}
+}
+
+// busybox's shell and applets run in its image, with nothing else there.
+func TestBusyboxImageRunsItsShellAndApplets(t *testing.T) {
+	imgs, _ := labImages(t)
+	for _, ref := range []string{images.Busybox, images.BusyboxE2E} {
+		c := unpack(t, byTag(t, imgs, ref).Image)
+		contains(t, ref+" sh", c.run(t, "sh", "-c", `echo "$(cat /etc/passwd | grep -c root) $(seq 2 | wc -l)"`), "1 2\n")
+		contains(t, ref+" wget", c.run(t, "sh", "-c", "wget --help 2>&1; true"), "Usage: wget")
+		contains(t, ref+" nslookup", c.run(t, "sh", "-c", "nslookup --help 2>&1; true"), "Usage: nslookup")
+	}
+}
+
+// The sandbox image's /pause runs as its user (65535) until it is told to stop.
+func TestPauseImageRunsAsItsUserUntilSIGTERM(t *testing.T) {
+	imgs, _ := labImages(t)
+	img := byTag(t, imgs, images.Pause).Image
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := unpack(t, img)
+	pause, _, stderr := c.start(t, cfg.Config.User, cfg.Config.Entrypoint...)
+	if err := poll.Until(5*time.Second, 20*time.Millisecond, func() error {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pause.Process.Pid))
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(status), "Name:\tpause") || !strings.Contains(string(status), "Uid:\t65535\t") {
+			return fmt.Errorf("process %d is not pause as 65535 (yet):\n%s", pause.Process.Pid, status)
+		}
+		// Printed once it handles SIGTERM (it is not PID 1 here).
+		if !strings.Contains(stderr.String(), "Warning: pause should be the first process") {
+			return fmt.Errorf("pause has not started yet")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop(t, pause, syscall.SIGTERM, stderr)
+}
