@@ -64,11 +64,11 @@ func (cp *ControlPlane) writePKI() error {
 	return writeFiles(map[string][]byte{
 		cp.path(kubeletClientCertFile): kubeletClient.certPEM,
 		cp.path(kubeletClientKeyFile):  kubeletClient.keyPEM,
-		cp.path(caCertFile):       ca.certPEM,
-		cp.path(servingCertFile):  serving.certPEM,
-		cp.path(servingKeyFile):   serving.keyPEM,
-		cp.path(saSigningKeyFile): saKey,
-		cp.path(saPublicKeyFile):  saPub,
+		cp.path(caCertFile):            ca.certPEM,
+		cp.path(servingCertFile):       serving.certPEM,
+		cp.path(servingKeyFile):        serving.keyPEM,
+		cp.path(saSigningKeyFile):      saKey,
+		cp.path(saPublicKeyFile):       saPub,
 	})
 }
 

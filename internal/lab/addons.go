@@ -18,7 +18,9 @@ var corednsManifest string
 
 // corednsImage is the CoreDNS image the lab's registry serves, at the version Kubernetes
 // v1.37 installs (kubeadm's constants), built by test/node.
-const corednsImage = "registry.k8s.io/coredns/coredns:v1.14.6"
+const corednsImage = "registry.k8s.io/coredns/coredns:" + corednsTag
+
+const corednsTag = "v1.14.6"
 
 // corednsObjects fills in the CoreDNS manifest: kube-dns at the tenth address of each service
 // range, and the names the lab answers outside the cluster.

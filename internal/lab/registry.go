@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/lab/images"
+	"github.com/dualnet/dualnet/internal/lab/registry"
 )
 
 // registryPort is where the lab's registry listens on its machine, plain HTTP as a registry
@@ -29,13 +34,26 @@ func startRegistry(ctx context.Context, cfg Config, st *State, topo Topology, pr
 	}); err != nil {
 		return "", fmt.Errorf("the lab's registry: listen on %s in %s: %w", addr, topo.Names.Registry(), err)
 	}
-	go func() { _ = serveRegistry(ctx, l, cfg.ImageCacheDir) }()
-	n, err := pushLabImages(ctx, cfg, topo.Names.Registry(), addr.String(), progress)
+	go func() { _ = registry.Serve(ctx, l, filepath.Join(cfg.ImageCacheDir, "registry")) }()
+	imgs, err := images.Lab(ctx, images.Sources{
+		Pause:      filepath.Join(cfg.BinDir, "dualnet-pause"),
+		Agnhost:    filepath.Join(cfg.KubeBinDir, "agnhost"),
+		CoreDNS:    filepath.Join(cfg.NodeBinDir, "coredns"),
+		CoreDNSTag: corednsTag,
+		DualnetTar: filepath.Join(cfg.BinDir, "dualnet-image.tar"),
+		CacheDir:   cfg.ImageCacheDir,
+	})
 	if err != nil {
+		return "", fmt.Errorf("build the lab's images: %w", err)
+	}
+	transport := &http.Transport{DialContext: nodens.At(NetnsPath(topo.Names.Registry())).DialContext}
+	defer transport.CloseIdleConnections()
+	if err := registry.Push(ctx, addr.String(), imgs, registry.PushOptions{Transport: transport}); err != nil {
 		return "", fmt.Errorf("fill the lab's registry: %w", err)
 	}
+	n := len(imgs)
 	certs := filepath.Join(st.Dir, "registry-hosts")
-	if err := writeRegistryMirrors(certs, addr.String()); err != nil {
+	if err := registry.WriteMirrors(certs, addr.String()); err != nil {
 		return "", err
 	}
 	progress.printf("  registry at http://%s with %d images (%.1fs)", addr, n, time.Since(started).Seconds())
