@@ -3,7 +3,8 @@
 # Go itself comes with the machine (/usr/local/go); Debian's golang package is too old.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps)
+# libseccomp-dev and pkg-config: runc is built with cgo and the seccomp tag (test/node/README.md).
+packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps libseccomp-dev pkg-config)
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-prereqs: run as root (dualnet's tests and lab create network namespaces)" >&2
   exit 1
