@@ -41,7 +41,7 @@ image: build
 	./bin/dualnet-image --out bin/dualnet-image.tar --tag '$(IMAGE)'
 
 ## lab: the main job: a 3-node dual-stack kubenet cluster on this machine (kubectl works).
-lab: build kube-bins node-bins
+lab: image kube-bins node-bins
 	./bin/dualnet lab up
 	@echo 'kubectl: export KUBECONFIG=$$(mktemp) && ./bin/dualnet lab kubeconfig > $$KUBECONFIG'
 

@@ -52,6 +52,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt"]
       bin_dirs = ["/opt/cni/bin"]
       conf_dir = "/etc/cni/net.d"
       max_conf_num = 1
+      # A pod's lo is brought up by containerd itself: the nodes have no loopback plugin
+      # (real nodes get one from their image's containernetworking-plugins).
+      use_internal_loopback = true
 
   [plugins.'io.containerd.grpc.v1.cri']
     stream_server_address = "127.0.0.1"

@@ -72,6 +72,9 @@ func preflight(cfg Config, out io.Writer) error {
 			return fmt.Errorf("%w: run `make build` (or pass --bin-dir where dualnet's binaries are)", err)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(cfg.BinDir, "dualnet-image.tar")); err != nil {
+		return fmt.Errorf("%s not found: run `make image` (the lab's registry serves dualnet's image)", filepath.Join(cfg.BinDir, "dualnet-image.tar"))
+	}
 	return nil
 }
 
@@ -215,5 +218,5 @@ var readHostRoutes = HostRoutes
 var (
 	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl", "kubelet", "agnhost"}
 	nodeBinaries    = []string{"containerd", "containerd-shim-runc-v2", "ctr", "runc", "coredns", "crictl"}
-	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni"}
+	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni", "dualnet-pause"}
 )

@@ -23,7 +23,7 @@ spec:
   nodeName: %[1]s
   containers:
   - {name: nginx, image: "nginx:latest"}
-  - {name: clientip, image: "registry.k8s.io/e2e-test-images/agnhost:2.53", args: [netexec, --http-port=8080]}
+  - {name: clientip, image: "registry.k8s.io/e2e-test-images/agnhost:2.66.1", args: [netexec, --http-port=8080]}
 ---
 apiVersion: v1
 kind: Service

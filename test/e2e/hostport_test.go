@@ -22,7 +22,7 @@ spec:
   nodeName: %s
   containers:
   - name: clientip
-    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+    image: registry.k8s.io/e2e-test-images/agnhost:2.66.1
     args: [netexec, --http-port=80]
     ports:
     - {containerPort: 80, hostPort: 8080}

@@ -133,6 +133,12 @@ func leftovers(name, stateDir string) []string {
 	if _, err := os.Stat(stateDir); err == nil {
 		left = append(left, "state directory "+stateDir)
 	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(mounts), "\n") {
+		if strings.Contains(line, stateDir+"/") {
+			left = append(left, "mount "+line)
+		}
+	}
 	procs, _ := os.ReadDir("/proc")
 	for _, p := range procs {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
@@ -229,6 +235,11 @@ func (l *testLab) showLogs() {
 		l.t.Logf("--- %s (last lines)\n%s", path, strings.Join(lines, "\n"))
 		return nil
 	})
+}
+
+// nodeDir is a node's directory in the lab's state: its machine paths are under root/.
+func (l *testLab) nodeDir(node string) string {
+	return filepath.Join(l.stateRoot, l.name, "nodes", node)
 }
 
 // processPID is the PID the lab's state records for one of its processes.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -15,6 +16,10 @@ var binDir string
 
 // kubectlPath is the kubectl the walkthrough runs.
 var kubectlPath = "kubectl"
+
+// agnhostPath is the e2e suite's agnhost binary (test/kube builds it), which vnet-host runs
+// as a server of the virtual network.
+var agnhostPath string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -33,7 +38,8 @@ func run(m *testing.M) int {
 	if _, err := os.Stat(filepath.Join(kubeDir, "kubectl")); err == nil {
 		kubectlPath = filepath.Join(kubeDir, "kubectl")
 	}
-	for _, tool := range []string{kubectlPath, "curl", "ip"} {
+	agnhostPath = filepath.Join(kubeDir, "agnhost")
+	for _, tool := range []string{kubectlPath, agnhostPath, "curl", "ip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "test/e2e needs %s in PATH: install it (kubectl: https://kubernetes.io/docs/tasks/tools/; curl, iproute2: apt-get install curl iproute2)\n", tool)
 			return 1
@@ -55,6 +61,27 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "build dualnet's binaries: %v\n", err)
 		return 1
 	}
+	// As make image: the lab's registry serves dualnet's own image too.
+	image := exec.Command(filepath.Join(dir, "dualnet-image"), "--out", filepath.Join(dir, "dualnet-image.tar"), "--tag", manifestImage())
+	image.Stdout, image.Stderr = os.Stderr, os.Stderr
+	if err := image.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "build dualnet's image: %v\n", err)
+		return 1
+	}
 	binDir = dir
 	return m.Run()
+}
+
+// manifestImage is the image deploy/dualnet.yaml runs, the tag make image writes.
+func manifestImage() string {
+	data, err := os.ReadFile(filepath.Join("..", "..", "deploy", "dualnet.yaml"))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if img, ok := strings.CutPrefix(strings.TrimSpace(line), "image: "); ok {
+			return strings.TrimSpace(img)
+		}
+	}
+	return ""
 }

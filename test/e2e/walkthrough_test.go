@@ -5,7 +5,7 @@ package e2e
 import (
 	"fmt"
 	"net/netip"
-	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,63 +153,43 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 	l.checkDualStackClusterIPService()
 	l.checkHairpinAndSameNodeService()
 	l.checkHostPortAtEachNodeAddress(nodeAddrs)
-	l.checkPodDeletionTearsDownItsNetwork(to)
+	l.checkPodDeletionTearsDownItsNetwork(to, podNode[to], podIPs[to])
 	l.checkUnknownImageWaitsWithAReason()
-	l.checkLabNodeRestartKeepsItsPodsServing(podNode[from])
+	l.checkKubeletAndContainerdRestartKeepPodsServing(podNode[from])
 }
 
-// checkLabNodeRestartKeepsItsPodsServing kills a node's lab node process (the kubelet's
-// stand-in): the supervisor restarts it, it re-registers the existing Node, and the node's
-// nginx pod serves again over both families.
-func (l *testLab) checkLabNodeRestartKeepsItsPodsServing(node string) {
+// checkKubeletAndContainerdRestartKeepPodsServing kills a node's kubelet, then its
+// containerd: the supervisor restarts each (as systemd would), the running pods keep their
+// addresses of both families and serve, and a new pod starts on the node.
+func (l *testLab) checkKubeletAndContainerdRestartKeepPodsServing(node string) {
 	t := l.t
-	name := "labnode-" + node
-	old := l.processPID(name)
-	// While the node is stopped, one of its pods is deleted for good (as a user's
-	// --force does): the restarted node must clean up that pod's sandbox by itself.
-	if err := syscall.Kill(old, syscall.SIGSTOP); err != nil {
-		t.Fatalf("stop %s (pid %d): %v", name, old, err)
-	}
-	var gone, goneUID string
-	for _, p := range l.table(podsCommand) {
-		if len(p) == 4 && p[2] == node {
-			gone = p[0]
+	before := l.table(podsCommand)
+	for _, component := range []string{"kubelet-" + node, "containerd-" + node} {
+		old := l.processPID(component)
+		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+			t.Fatalf("kill %s (pid %d): %v", component, old, err)
 		}
-	}
-	if gone != "" {
-		goneUID = strings.TrimSpace(l.kubectl("get", "pod", gone, "-o", "jsonpath={.metadata.uid}"))
-		l.kubectl("delete", "pod", gone, "--force", "--grace-period=0")
-	}
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill %s (pid %d): %v", name, old, err)
-	}
-	var restarted int
-	var since time.Time
-	eventually(t, time.Minute, name+" restarted and running for 3s", func() error {
-		pid := l.processPID(name)
-		if pid == old || syscall.Kill(pid, 0) != nil {
-			return fmt.Errorf("not running again yet (pid %d)", pid)
-		}
-		if pid != restarted {
-			restarted, since = pid, time.Now()
-		}
-		if time.Since(since) < 3*time.Second {
-			return fmt.Errorf("pid %d running for %s", pid, time.Since(since))
-		}
-		return nil
-	})
-	if goneUID != "" {
-		eventually(t, 30*time.Second, "the restarted node removes the sandbox of pod "+gone, func() error {
-			if _, err := os.Stat("/run/netns/" + l.name + "-pod-" + goneUID); err == nil {
-				return fmt.Errorf("its network namespace is still there")
+		var restarted int
+		var since time.Time
+		eventually(t, time.Minute, component+" restarted and running for 3s", func() error {
+			pid := l.processPID(component)
+			if pid == old || syscall.Kill(pid, 0) != nil {
+				return fmt.Errorf("not running again yet (pid %d)", pid)
+			}
+			if pid != restarted {
+				restarted, since = pid, time.Now()
+			}
+			if time.Since(since) < 3*time.Second {
+				return fmt.Errorf("pid %d running for %s", pid, time.Since(since))
 			}
 			return nil
 		})
 	}
-	eventually(t, time.Minute, "nginx on "+node+" Ready and serving both families again", func() error {
+	eventually(t, time.Minute, "nginx on "+node+" Ready with the same addresses and serving both families", func() error {
 		var pod, other string
 		var ips []netip.Addr
-		for _, p := range l.table(podsCommand) {
+		after := l.table(podsCommand)
+		for _, p := range after {
 			if len(p) == 4 && p[2] == node && p[3] == "True" && strings.Contains(p[1], ",") {
 				pod, ips = p[0], parseAddrs(t, p[1])
 			} else if len(p) == 4 && p[2] != node && p[3] == "True" {
@@ -219,6 +199,11 @@ func (l *testLab) checkLabNodeRestartKeepsItsPodsServing(node string) {
 		if pod == "" || other == "" {
 			return fmt.Errorf("no Ready nginx pod on %s and elsewhere yet", node)
 		}
+		for _, p := range before {
+			if len(p) == 4 && p[0] == pod && p[1] != joinAddrs(ips) {
+				t.Errorf("pod %s had %s before the restarts, %s after", pod, p[1], joinAddrs(ips))
+			}
+		}
 		for _, ip := range ips {
 			page, err := l.exec("default/"+other, "curl", "-sS", "-m", "3", "http://"+hostPort(ip, 80)+"/")
 			if err != nil || !strings.Contains(page, "Welcome to nginx!") {
@@ -227,17 +212,40 @@ func (l *testLab) checkLabNodeRestartKeepsItsPodsServing(node string) {
 		}
 		return nil
 	})
+	name := "after-restart"
+	l.kubectl("run", name, "--image=busybox", "--restart=Never", `--overrides={"spec":{"nodeName":"`+node+`"}}`, "--", "sleep", "3600")
+	eventually(t, time.Minute, "a new pod on "+node+" Running with both families", func() error {
+		ips := strings.TrimSpace(l.kubectl("get", "pod", name, "-o", "jsonpath={.status.podIPs[*].ip}"))
+		if len(strings.Fields(ips)) != 2 {
+			return fmt.Errorf("pod IPs %q", ips)
+		}
+		return nil
+	})
+	l.kubectl("delete", "pod", name, "--wait=true")
 }
 
-// checkPodDeletionTearsDownItsNetwork: kubectl delete returns once the lab node has run
-// CNI DEL and removed the pod's namespace, and the Deployment's replacement gets an address.
-func (l *testLab) checkPodDeletionTearsDownItsNetwork(pod string) {
-	t := l.t
-	uid := strings.TrimSpace(l.kubectl("get", "pod", pod, "-o", "jsonpath={.metadata.uid}"))
-	l.kubectl("delete", "pod", pod, "--wait=true")
-	if _, err := os.Stat("/run/netns/" + l.name + "-pod-" + uid); err == nil {
-		t.Errorf("pod %s is deleted but its network namespace is still there", pod)
+func joinAddrs(ips []netip.Addr) string {
+	s := make([]string, len(ips))
+	for i, ip := range ips {
+		s[i] = ip.String()
 	}
+	return strings.Join(s, ",")
+}
+
+// checkPodDeletionTearsDownItsNetwork: kubectl delete returns once containerd has run CNI
+// DEL: the pod's addresses are back in its node's address store, its veth is gone from the
+// node's bridge, and the Deployment's replacement gets addresses.
+func (l *testLab) checkPodDeletionTearsDownItsNetwork(pod string, node string, ips []netip.Addr) {
+	t := l.t
+	l.kubectl("delete", "pod", pod, "--wait=true")
+	eventually(t, 30*time.Second, "pod "+pod+"'s addresses freed and its veth gone on "+node, func() error {
+		for _, ip := range ips {
+			if held, _ := filepath.Glob(filepath.Join(l.nodeDir(node), "root/var/lib/dualnet/cni/*/ip", ip.String())); len(held) > 0 {
+				return fmt.Errorf("%s still held: %v", ip, held)
+			}
+		}
+		return l.vethsMatchPods(node)
+	})
 	eventually(t, time.Minute, "the Deployment's 3 replicas Ready again", func() error {
 		ready := 0
 		for _, p := range l.table(podsCommand) {
@@ -252,14 +260,37 @@ func (l *testLab) checkPodDeletionTearsDownItsNetwork(pod string) {
 	})
 }
 
-// checkUnknownImageWaitsWithAReason: an image the lab does not build in leaves the pod
-// waiting with a reason that says so; nothing crashes.
+// vethsMatchPods: the node's bridge has one port per running pod that is not hostNetwork.
+func (l *testLab) vethsMatchPods(node string) error {
+	out, err := l.exec(node, "ip", "-o", "link", "show", "master", "cbr0")
+	if err != nil {
+		return fmt.Errorf("ip link on %s: %v %s", node, err, out)
+	}
+	ports := len(strings.Split(strings.TrimSpace(out), "\n"))
+	if strings.TrimSpace(out) == "" {
+		ports = 0
+	}
+	pods := l.kubectl("get", "pods", "-A", "--field-selector=spec.nodeName="+node+",status.phase=Running",
+		"-o", `jsonpath={range .items[?(@.spec.hostNetwork!=true)]}{.metadata.name}{"\n"}{end}`)
+	want := len(strings.Fields(pods))
+	if ports != want {
+		return fmt.Errorf("%s: %d ports on cbr0, %d running pods", node, ports, want)
+	}
+	return nil
+}
+
+// checkUnknownImageWaitsWithAReason: an image the lab's registry does not hold leaves the pod
+// waiting with the runtime's pull error, which names the lab's registry; nothing crashes and
+// nothing is asked of the real registry.
 func (l *testLab) checkUnknownImageWaitsWithAReason() {
 	l.kubectl("run", "redis", "--image=redis:7")
-	eventually(l.t, time.Minute, "pod redis waiting with reason ImageNotBuiltIn", func() error {
+	eventually(l.t, time.Minute, "pod redis waiting with reason ErrImagePull or ImagePullBackOff", func() error {
 		out, _ := l.kubectlErr("get", "pod", "redis", "-o", "jsonpath={.status.containerStatuses[0].state.waiting.reason}: {.status.containerStatuses[0].state.waiting.message}")
-		if !strings.HasPrefix(out, "ImageNotBuiltIn: ") || !strings.Contains(out, "nginx") {
+		if !strings.HasPrefix(out, "ErrImagePull: ") && !strings.HasPrefix(out, "ImagePullBackOff: ") {
 			return fmt.Errorf("got %q", out)
+		}
+		if !strings.Contains(out, "redis") {
+			return fmt.Errorf("the message does not name the image: %q", out)
 		}
 		return nil
 	})
@@ -272,7 +303,7 @@ func (l *testLab) checkUnknownImageWaitsWithAReason() {
 func (l *testLab) checkVnetHostSeesNodeAddresses(pod, node string, nodeAddrs []netip.Addr) {
 	t := l.t
 	vnetHostAddrs := l.vnetHostAddrs()
-	server := l.background("vnet-host", "dualnet", "lab", "workload", "--image=agnhost", "--", "netexec", "--http-port=8080")
+	server := l.background("vnet-host", agnhostPath, "netexec", "--http-port=8080")
 	defer server()
 	for i, addr := range vnetHostAddrs {
 		url := "http://" + hostPort(addr, 8080) + "/clientip"
