@@ -62,7 +62,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	// As make image: the lab's registry serves dualnet's own image too.
-	image := exec.Command(filepath.Join(dir, "dualnet-image"), "--out", filepath.Join(dir, "dualnet-image.tar"), "--tag", manifestImage())
+	image := exec.Command(filepath.Join(dir, "dualnet-image"), "--bin-dir", dir, "--out", filepath.Join(dir, "dualnet-image.tar"), "--tag", manifestImage())
 	image.Stdout, image.Stderr = os.Stderr, os.Stderr
 	if err := image.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "build dualnet's image: %v\n", err)

@@ -1,0 +1,210 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// checkKubectlExecLogsPortForwardAndRun: what a user does with pods on a real cluster works
+// from the host: exec, logs, port-forward to an IPv4 and an IPv6 pod address, run -it --rm.
+func (l *testLab) checkKubectlExecLogsPortForwardAndRun(pod string) {
+	t := l.t
+	if out := l.kubectl("exec", pod, "--", "sh", "-c", "echo exec-ok"); strings.TrimSpace(out) != "exec-ok" {
+		t.Errorf("kubectl exec %s: %q", pod, out)
+	}
+	if out := l.kubectl("logs", pod); !strings.Contains(out, "nginx") {
+		t.Errorf("kubectl logs %s shows no nginx start: %q", pod, out)
+	}
+	for _, address := range []string{"127.0.0.1", "::1"} {
+		l.checkPortForward(pod, address)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kubectlPath, "run", "-i", "--rm", "e2e-it", "--image=busybox", "--restart=Never", "--", "sh")
+	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+l.kubeconfig)
+	cmd.Stdin = strings.NewReader("echo interactive-$((6*7)); exit\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "interactive-42") {
+		t.Errorf("kubectl run -i --rm --image=busybox -- sh: %v\n%s", err, out)
+	}
+}
+
+// checkPortForward forwards a local port on address to the pod's port 80 and fetches the page.
+func (l *testLab) checkPortForward(pod, address string) {
+	t := l.t
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, kubectlPath, "port-forward", "--address="+address, pod, ":80")
+	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+l.kubeconfig)
+	var out syncWriter
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = cmd.Wait() }()
+	var local string
+	eventually(t, 20*time.Second, "kubectl port-forward on "+address+" listening", func() error {
+		for _, line := range strings.Split(out.String(), "\n") {
+			if rest, ok := strings.CutPrefix(line, "Forwarding from "); ok {
+				local, _, _ = strings.Cut(rest, " -> ")
+				return nil
+			}
+		}
+		return fmt.Errorf("said %q", out.String())
+	})
+	client := http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + local + "/")
+	if err != nil {
+		t.Errorf("GET through port-forward %s: %v", local, err)
+		return
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	_, _ = body.ReadFrom(resp.Body)
+	if !strings.Contains(body.String(), "Welcome to nginx!") {
+		t.Errorf("port-forward %s to %s: %s", local, pod, body.String())
+	}
+	if host, _, _ := net.SplitHostPort(local); host != address && !(address == "::1" && host == "[::1]") {
+		t.Logf("port-forward listened on %s for --address=%s", local, address)
+	}
+}
+
+// checkClusterDNS: pods resolve Services by name through CoreDNS: a dual-stack Service to an A
+// and an AAAA record, a single-stack IPv6 Service to its AAAA record, and a name outside the
+// cluster gets its answer from inside the lab.
+func (l *testLab) checkClusterDNS() {
+	t := l.t
+	client := "dns-client"
+	l.kubectl("run", client, "--image=busybox", "--restart=Never", "--", "sleep", "3600")
+	l.kubectl("wait", "--for=condition=Ready", "pod/"+client, "--timeout=60s")
+	manifest := filepath.Join(t.TempDir(), "dns-services.yaml")
+	if err := os.WriteFile(manifest, []byte(dnsServices), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l.kubectl("apply", "-f", manifest)
+	dual := strings.Fields(l.kubectl("get", "service", "dns-dual", "-o", "jsonpath={.spec.clusterIPs[*]}"))
+	single := strings.Fields(l.kubectl("get", "service", "dns-v6", "-o", "jsonpath={.spec.clusterIPs[*]}"))
+	for name, want := range map[string][]string{
+		"dns-dual.default.svc.cluster.local": dual,
+		"dns-v6.default.svc.cluster.local":   single,
+	} {
+		eventually(t, 30*time.Second, "nslookup "+name+" in pod "+client, func() error {
+			out, err := l.kubectlErr("exec", client, "--", "nslookup", name)
+			if err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+			for _, ip := range want {
+				if !strings.Contains(out, "Address: "+ip) {
+					return fmt.Errorf("no %s in:\n%s", ip, out)
+				}
+			}
+			return nil
+		})
+	}
+	out, err := l.kubectlErr("exec", client, "--", "nslookup", "vnet-host.lab.internal")
+	if err != nil || !strings.Contains(out, "Address: 10.240.0.") {
+		t.Errorf("nslookup vnet-host.lab.internal (a name outside the cluster, answered in the lab): %v\n%s", err, out)
+	}
+	l.kubectl("delete", "service", "dns-dual", "dns-v6")
+	l.kubectl("delete", "pod", client, "--wait=false")
+}
+
+// dnsServices: a dual-stack Service and a single-stack IPv6 one.
+const dnsServices = `
+apiVersion: v1
+kind: Service
+metadata: {name: dns-dual}
+spec:
+  ipFamilyPolicy: RequireDualStack
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns-v6}
+spec:
+  ipFamilies: [IPv6]
+  ports: [{port: 80}]
+`
+
+// syncWriter is a bytes.Buffer safe for a process's output and a reader at once.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// checkPodChurnLeavesOtherPodsAndTheStoresAlone creates and deletes 30 pods, 10 at a time:
+// no other pod restarts, and afterwards each node's address store holds exactly its live
+// pods' addresses (two each) and its bridge one port per live pod (containerd's DEL ran for
+// every deleted one).
+func (l *testLab) checkPodChurnLeavesOtherPodsAndTheStoresAlone() {
+	t := l.t
+	restarts := func() string {
+		return l.kubectl("get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[*].restartCount}{"\n"}{end}`)
+	}
+	before := restarts()
+	l.kubectl("create", "deployment", "churn", "--image=busybox", "--replicas=0", "--", "sleep", "3600")
+	start := time.Now()
+	for round := 1; round <= 3; round++ {
+		l.kubectl("scale", "deployment", "churn", "--replicas=10")
+		eventually(t, 2*time.Minute, fmt.Sprintf("round %d: 10 churn pods Running with both families", round), func() error {
+			ips := l.kubectl("get", "pods", "-l", "app=churn", "--field-selector=status.phase=Running", "-o", `jsonpath={range .items[*]}{.status.podIPs[*].ip}{"\n"}{end}`)
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(ips), "\n") {
+				if len(strings.Fields(line)) == 2 {
+					n++
+				}
+			}
+			if n != 10 {
+				return fmt.Errorf("%d of 10", n)
+			}
+			return nil
+		})
+		l.kubectl("scale", "deployment", "churn", "--replicas=0")
+		eventually(t, 2*time.Minute, fmt.Sprintf("round %d: every churn pod gone", round), func() error {
+			if out := strings.TrimSpace(l.kubectl("get", "pods", "-l", "app=churn", "-o", "name")); out != "" {
+				return fmt.Errorf("left: %s", out)
+			}
+			return nil
+		})
+	}
+	t.Logf("MEASURED: 30 pods created and deleted, 10 at a time, in %.1fs", time.Since(start).Seconds())
+	l.kubectl("delete", "deployment", "churn")
+	if after := restarts(); after != before {
+		t.Errorf("restart counts changed during the churn:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	nodes := strings.Fields(l.kubectl("get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"))
+	for _, node := range nodes {
+		eventually(t, 30*time.Second, "node "+node+": its store and bridge hold exactly its live pods", func() error {
+			held, _ := filepath.Glob(filepath.Join(l.nodeDir(node), "root/var/lib/dualnet/cni/*/ip/*"))
+			live := strings.Fields(l.kubectl("get", "pods", "-A", "--field-selector=spec.nodeName="+node,
+				"-o", `jsonpath={range .items[?(@.spec.hostNetwork!=true)]}{.status.podIPs[*].ip} {end}`))
+			if len(held) != len(live) {
+				return fmt.Errorf("the store holds %d addresses, the node's live pods have %d (%v)", len(held), len(live), live)
+			}
+			return l.vethsMatchPods(node)
+		})
+	}
+}
