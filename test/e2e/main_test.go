@@ -56,6 +56,7 @@ func run(m *testing.M) int {
 	build := exec.Command("go", "build", "-o", dir+"/", "./cmd/...",
 		"github.com/containernetworking/plugins/plugins/meta/portmap", "github.com/containernetworking/plugins/plugins/meta/bandwidth")
 	build.Dir = filepath.Join("..", "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as make build: the image holds them
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "build dualnet's binaries: %v\n", err)
