@@ -19,7 +19,7 @@ export DUALNET_NODE_BIN ?= $(NODE_BIN_DIR)
 # duration -fuzztime ends mid-execution (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build image test vet unit e2e fuzz kube-bins node-bins e2e-bins lab lab-down plan bench clean
+.PHONY: all build image test vet unit e2e fuzz kube-bins node-bins e2e-bins lab lab-down plan bench clean conformance conformance-full
 
 all: build
 
@@ -88,7 +88,17 @@ fuzz:
 
 ## e2e: the AKS walkthrough, command for command, on `dualnet lab`.
 e2e: kube-bins node-bins
-	$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e
+	$(GO) test -tags e2e -count=1 -timeout 45m ./test/e2e
+
+## conformance: the upstream e2e network suite (e2e.test v1.37.2) on a lab: the dual-stack
+## and primary-family selections (CONFORMANCE_SELECTIONS), each a table and a JUnit report under
+## _artifacts/conformance/; conformance-full runs the broad one, as kind's dual-stack CI selects.
+CONFORMANCE_SELECTIONS ?= dualstack primary
+conformance: image kube-bins node-bins e2e-bins
+	@set -e; for s in $(CONFORMANCE_SELECTIONS); do SELECTION=$$s bash test/conformance/run.sh; done
+
+conformance-full: image kube-bins node-bins e2e-bins
+	SELECTION=broad bash test/conformance/run.sh
 
 ## bench: every benchmark, dualnet against its reference, figures and ratios printed.
 bench: build kube-bins
