@@ -13,16 +13,19 @@ const Agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
 
 // agnhostTools are the programs of upstream's agnhost image (alpine, with curl and
 // netcat-openbsd added) that busybox does not give: the suite runs `curl -g` and OpenBSD's
-// `nc -u -w 1` in it (busybox's nc has no -w for UDP), and sh, grep, sleep and seq, which
-// the busybox layer has, as alpine's busybox does.
+// `nc -u -w 1` in it (busybox's nc has no -u), and grep, sleep and seq, which the busybox
+// layer has, as alpine's busybox does.
 var agnhostTools = []struct{ to, from, pkg string }{
+	// Debian's busybox-static is built to run its own applets before anything on PATH, so
+	// its sh would run busybox's nc whatever /bin/nc is: the shell is dash.
+	{"/bin/sh", "/bin/dash", "dash"},
 	{"/usr/bin/curl", "/usr/bin/curl", "curl"},
 	// Over busybox's /bin/nc: nc is OpenBSD's, by name or by path.
 	{"/bin/nc", "/bin/nc.openbsd", "netcat-openbsd"},
 }
 
-// agnhost is Agnhost: the busybox layer, curl and nc with the libraries they load, and the
-// agnhost binary, which runs `pause` unless the pod says otherwise (upstream's
+// agnhost is Agnhost: the busybox layer, dash, curl and nc with the libraries they load, and
+// the agnhost binary, which runs `pause` unless the pod says otherwise (upstream's
 // ENTRYPOINT ["/agnhost"], CMD ["pause"]).
 func (b *builder) agnhost(bin string) (Image, error) {
 	base, err := b.busyboxLayer()
@@ -39,7 +42,7 @@ func (b *builder) agnhost(bin string) (Image, error) {
 	if err := tools.Content("/etc/nsswitch.conf", []byte(nsswitchConf), 0o644); err != nil {
 		return Image{}, err
 	}
-	toolsLayer, err := b.layer(tools, "curl and OpenBSD nc with their loader and libraries")
+	toolsLayer, err := b.layer(tools, "dash as /bin/sh, curl and OpenBSD nc with their loader and libraries")
 	if err != nil {
 		return Image{}, err
 	}

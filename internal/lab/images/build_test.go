@@ -100,8 +100,8 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Pause, []string{"pause"}, nil},
 		{images.Nginx, []string{"usr/sbin/nginx"}, map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx"}},
 		{images.Busybox, []string{"bin/busybox"}, nil},
-		{images.Agnhost, []string{"agnhost", "bin/busybox", "usr/bin/curl", "bin/nc"},
-			map[string]string{"usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd"}},
+		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "usr/bin/curl", "bin/nc"},
+			map[string]string{"bin/sh": "/bin/dash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd"}},
 		{coreDNS, []string{"coredns"}, nil},
 	} {
 		fs := files(t, byTag(t, imgs, c.ref).Image)
