@@ -91,15 +91,7 @@ func (c container) start(t *testing.T, user string, argv ...string) (cmd *exec.C
 	cmd = c.command(context.Background(), user, argv...)
 	stdout, stderr = &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
+	proc.Start(t, cmd)
 	return cmd, stdout, stderr
 }
 
