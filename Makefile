@@ -7,11 +7,19 @@ KUBE_VERSION := v1.37.2
 DUALNET_CACHE ?= /var/cache/dualnet
 KUBE_BIN_DIR := $(DUALNET_CACHE)/kube/$(KUBE_VERSION)
 export DUALNET_KUBE_BIN ?= $(KUBE_BIN_DIR)
+# What a lab node runs besides the kubelet, cached the same way, keyed by all their versions
+# (test/node/README.md). Each version must be the one its module under test/node pins.
+CONTAINERD_VERSION := v2.4.2
+RUNC_VERSION := v1.5.3
+COREDNS_VERSION := v1.14.6
+CRICTL_VERSION := v1.37.0
+NODE_BIN_DIR := $(DUALNET_CACHE)/node/containerd-$(CONTAINERD_VERSION)_runc-$(RUNC_VERSION)_coredns-$(COREDNS_VERSION)_crictl-$(CRICTL_VERSION)
+export DUALNET_NODE_BIN ?= $(NODE_BIN_DIR)
 # A count, not a duration: Go 1.26 can report a spurious "context deadline exceeded" when a
 # duration -fuzztime ends mid-execution (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build image test vet unit e2e fuzz kube-bins lab lab-down plan bench clean
+.PHONY: all build image test vet unit e2e fuzz kube-bins node-bins e2e-bins lab lab-down plan bench clean
 
 all: build
 
@@ -33,7 +41,7 @@ image: build
 	./bin/dualnet-image --out bin/dualnet-image.tar --tag '$(IMAGE)'
 
 ## lab: the main job: a 3-node dual-stack kubenet cluster on this machine (kubectl works).
-lab: build kube-bins
+lab: build kube-bins node-bins
 	./bin/dualnet lab up
 	@echo 'kubectl: export KUBECONFIG=$$(mktemp) && ./bin/dualnet lab kubeconfig > $$KUBECONFIG'
 
@@ -45,9 +53,19 @@ plan:
 	$(GO) build -o bin/ ./cmd/dualnet
 	./bin/dualnet plan --ip-families ipv4,ipv6 --nodes 3
 
-## kube-bins: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl.
+## kube-bins: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl,
+## kubelet, agnhost.
 kube-bins:
 	KUBE_VERSION=$(KUBE_VERSION) OUT=$(KUBE_BIN_DIR) bash test/kube/build.sh
+
+## node-bins: containerd, containerd-shim-runc-v2, ctr, runc, crictl, coredns.
+node-bins:
+	CONTAINERD_VERSION=$(CONTAINERD_VERSION) RUNC_VERSION=$(RUNC_VERSION) COREDNS_VERSION=$(COREDNS_VERSION) \
+	  CRICTL_VERSION=$(CRICTL_VERSION) OUT=$(NODE_BIN_DIR) bash test/node/build.sh
+
+## e2e-bins: Kubernetes' e2e suite (e2e.test) and the ginkgo CLI, beside the kube binaries.
+e2e-bins:
+	KUBE_VERSION=$(KUBE_VERSION) OUT=$(KUBE_BIN_DIR) bash test/kube/build-e2e.sh
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -69,7 +87,7 @@ fuzz:
 	done
 
 ## e2e: the AKS walkthrough, command for command, on `dualnet lab`.
-e2e: kube-bins
+e2e: kube-bins node-bins
 	$(GO) test -tags e2e -count=1 -timeout 20m ./test/e2e
 
 ## bench: every benchmark, dualnet against its reference, figures and ratios printed.

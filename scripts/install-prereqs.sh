@@ -3,7 +3,8 @@
 # Go itself comes with the machine (/usr/local/go); Debian's golang package is too old.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps)
+# libseccomp-dev and pkg-config: runc is built with cgo and the seccomp tag (test/node/README.md).
+packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps libseccomp-dev pkg-config)
 # The lab's images are made of these programs (internal/lab/images): nginx, busybox, and the
 # curl and OpenBSD nc that the agnhost image holds.
 packages+=(nginx-light busybox-static netcat-openbsd)

@@ -46,6 +46,6 @@ nftables rule of the host's is touched.`,
 		},
 	}
 	cmd.AddCommand(newLabUpCmd(), newLabDownCmd(), newLabStatusCmd(), newLabKubeconfigCmd(), newLabExecCmd(),
-		newLabSuperviseCmd(), newLabNodeCmd(), newLabWorkloadCmd())
+		newLabSuperviseCmd())
 	return cmd
 }

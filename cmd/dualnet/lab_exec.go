@@ -62,10 +62,10 @@ func newLabExecCmd() *cobra.Command {
 	return cmd
 }
 
-// execTarget maps a target to a namespace name: a pod by namespace/name, else a lab
+// execTarget maps a target to a namespace: a pod by namespace/name (its sandbox's, found
+// through its node's containerd), else a lab
 // namespace by its short name (vnet, vnet-host, node-0) or its full name.
 func execTarget(cmd *cobra.Command, where labFlags, target string) (string, error) {
-	names := lab.Names{Lab: where.name}
 	if ns, pod, ok := strings.Cut(target, "/"); ok {
 		path, err := kubeconfigOf(where)
 		if err != nil {
@@ -83,7 +83,10 @@ func execTarget(cmd *cobra.Command, where labFlags, target string) (string, erro
 		if err != nil {
 			return "", fmt.Errorf("pod %s: %w", target, err)
 		}
-		return names.PodPrefix() + string(p.UID), nil
+		if p.Spec.NodeName == "" {
+			return "", fmt.Errorf("pod %s is not scheduled to a node yet", target)
+		}
+		return lab.PodNetns(cmd.Context(), where.stateRoot, where.name, p.Spec.NodeName, string(p.UID))
 	}
 	for _, candidate := range []string{target, where.name + "-" + target} {
 		if _, err := os.Stat(lab.NetnsPath(candidate)); err == nil && strings.HasPrefix(candidate, where.name+"-") {

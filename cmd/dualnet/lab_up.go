@@ -20,6 +20,8 @@ func newLabUpCmd() *cobra.Command {
 		nodes      int
 		binDir     string
 		kubeBinDir string
+		nodeBinDir string
+		imageCache string
 		routes     string
 		spec       = netspec.NewFlags()
 	)
@@ -49,7 +51,7 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 				return fmt.Errorf("--routes: %q is not a route mode: use %v", routes, lab.RouteModes)
 			}
 			cfg := lab.Config{Name: where.name, StateRoot: where.stateRoot, Nodes: nodes, Spec: s,
-				BinDir: binDir, KubeBinDir: kubeBinDir, Routes: mode}
+				BinDir: binDir, KubeBinDir: kubeBinDir, NodeBinDir: nodeBinDir, ImageCacheDir: imageCache, Routes: mode}
 			start := time.Now()
 			// Ctrl-C while it starts: Up removes what it made.
 			ctx, stop := signalContext(cmd)
@@ -65,6 +67,8 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 	cmd.Flags().IntVar(&nodes, "nodes", 3, "number of nodes")
 	cmd.Flags().StringVar(&binDir, "bin-dir", "", "where dualnet-controller, dualnet-agent, dualnet-cni and dualnet-armemu are (default: beside this binary, as 'make build' puts them)")
 	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries ('make kube-bins' builds them, on first use lab up does; $"+controlplane.BinDirEnv+")")
+	cmd.Flags().StringVar(&nodeBinDir, "node-bin-dir", lab.NodeBinDir(), "containerd, runc, CoreDNS and crictl ('make node-bins' builds them, on first use lab up does; $"+lab.NodeBinDirEnv+")")
+	cmd.Flags().StringVar(&imageCache, "image-cache-dir", lab.DefaultImageCacheDir, "where the lab's images and its registry's blobs are kept across labs")
 	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
 	spec.AddTo(cmd.Flags())
 	return cmd

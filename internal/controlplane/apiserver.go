@@ -41,6 +41,13 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, path string) (*proce
 		"--allow-privileged=true",
 		"--cert-dir=" + cp.path("apiserver-certs"),
 		"--profiling=false",
+		// To a kubelet (exec, logs, port-forward) with a certificate of this CA, at the node's
+		// InternalIP and checking the kubelet's certificate against the same CA: never
+		// through a name lookup on the machine's resolver (the default prefers Hostname).
+		"--kubelet-client-certificate=" + cp.path(kubeletClientCertFile),
+		"--kubelet-client-key=" + cp.path(kubeletClientKeyFile),
+		"--kubelet-certificate-authority=" + cp.path(caCertFile),
+		"--kubelet-preferred-address-types=InternalIP",
 	}
 	if addr, ok := o.advertiseAddress(); ok {
 		args = append(args, "--advertise-address="+addr.String())
@@ -56,7 +63,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, path string) (*proce
 	}
 	args = append(args, o.APIServerFlags...)
 
-	p, err := startProcess("kube-apiserver", path, args, cp.path("kube-apiserver.log"))
+	p, err := startProcess(cp.ns(), "kube-apiserver", path, args, cp.path("kube-apiserver.log"))
 	if err != nil {
 		return nil, err
 	}

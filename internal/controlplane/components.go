@@ -83,11 +83,11 @@ func (cp *ControlPlane) startComponent(ctx context.Context, path string, c compo
 		// makes the component start working at once.
 		"--leader-elect=false",
 	}, c.flags...)
-	p, err := startProcess(c.name, path, args, cp.path(c.name+".log"))
+	p, err := startProcess(cp.ns(), c.name, path, args, cp.path(c.name+".log"))
 	if err != nil {
 		return nil, err
 	}
-	client := healthClient(cp.pki.cert)
+	client := cp.healthClient()
 	defer client.CloseIdleConnections()
 	url := "https://" + netip.AddrPortFrom(loopback, port).String() + "/healthz"
 	return p, waitReady(ctx, p, "healthy", func(ctx context.Context) error {
@@ -97,10 +97,11 @@ func (cp *ControlPlane) startComponent(ctx context.Context, path string, c compo
 
 // healthClient trusts only the control plane's CA and presents no credential: /healthz is
 // always allowed.
-func healthClient(ca *x509.Certificate) *http.Client {
+func (cp *ControlPlane) healthClient() *http.Client {
 	roots := x509.NewCertPool()
-	roots.AddCert(ca)
+	roots.AddCert(cp.pki.cert)
 	return &http.Client{Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		DialContext:     cp.ns().DialContext,
 	}}
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
 	"sync"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
 // startAttempts bounds the retries when another process takes a port between freePort and the
@@ -146,7 +149,20 @@ func (cp *ControlPlane) RestConfig() *rest.Config {
 		},
 		QPS:   1000,
 		Burst: 2000,
+		Dial:  cp.dial(),
 	}
+}
+
+// ns is the namespace the components run in.
+func (cp *ControlPlane) ns() nodens.Namespace { return nodens.At(cp.opts.Netns) }
+
+// dial reaches the components from the caller's namespace: nil (client-go's own dialer)
+// unless they run in a namespace of their own.
+func (cp *ControlPlane) dial() func(context.Context, string, string) (net.Conn, error) {
+	if cp.opts.Netns == "" {
+		return nil
+	}
+	return cp.ns().DialContext
 }
 
 // KubeconfigPath is an admin kubeconfig file for kubectl and other processes.

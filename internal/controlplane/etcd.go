@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
 // startEtcd runs a single-member etcd on loopback and waits until it answers /health.
@@ -37,22 +39,24 @@ func (cp *ControlPlane) startEtcd(ctx context.Context, path string) (*process, e
 		"--log-level=warn",
 	}
 	args = append(args, cp.opts.EtcdFlags...)
-	p, err := startProcess("etcd", path, args, cp.path("etcd.log"))
+	p, err := startProcess(cp.ns(), "etcd", path, args, cp.path("etcd.log"))
 	if err != nil {
 		return nil, err
 	}
 	cp.etcdURL = clientURL
 	return p, waitReady(ctx, p, "healthy", func(ctx context.Context) error {
-		return etcdHealthy(ctx, clientURL)
+		return etcdHealthy(ctx, cp.ns(), clientURL)
 	})
 }
 
-func etcdHealthy(ctx context.Context, url string) error {
+func etcdHealthy(ctx context.Context, netns nodens.Namespace, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/health", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{Transport: &http.Transport{DialContext: netns.DialContext}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,12 @@ type Options struct {
 	// Dir is where the control plane's temporary directory is created; empty means os.TempDir().
 	Dir string
 
+	// Netns, when set, is the path of a network namespace (e.g. /run/netns/lab-cp) that every
+	// component runs in, as on a control-plane machine of its own; this package's own clients
+	// (readiness checks, RestConfig) dial into it, so the caller need not be in it. Loopback
+	// addresses below are then the namespace's loopback.
+	Netns string
+
 	// BindAddress is where kube-apiserver listens; the zero value means 127.0.0.1. Clients dial
 	// it (or 127.0.0.1 if it is unspecified, 0.0.0.0 or ::). etcd, kube-controller-manager and
 	// kube-scheduler always listen on loopback only.

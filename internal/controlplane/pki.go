@@ -16,6 +16,9 @@ const (
 	saSigningKeyFile = "pki/sa.key"
 	saPublicKeyFile  = "pki/sa.pub"
 	adminKubeconfig  = "admin.kubeconfig"
+	// The API server's credential towards kubelets (exec, logs, port-forward, node proxy).
+	kubeletClientCertFile = "pki/apiserver-kubelet-client.crt"
+	kubeletClientKeyFile  = "pki/apiserver-kubelet-client.key"
 )
 
 // The names every in-cluster client uses for the API server.
@@ -52,12 +55,20 @@ func (cp *ControlPlane) writePKI() error {
 	if cp.admin, err = ca.clientPair("dualnet-admin", []string{"system:masters"}); err != nil {
 		return err
 	}
+	// As kubeadm's apiserver-kubelet-client, in a group every kubelet's webhook authorizer
+	// lets through.
+	kubeletClient, err := ca.clientPair("kube-apiserver-kubelet-client", []string{"system:masters"})
+	if err != nil {
+		return err
+	}
 	return writeFiles(map[string][]byte{
-		cp.path(caCertFile):       ca.certPEM,
-		cp.path(servingCertFile):  serving.certPEM,
-		cp.path(servingKeyFile):   serving.keyPEM,
-		cp.path(saSigningKeyFile): saKey,
-		cp.path(saPublicKeyFile):  saPub,
+		cp.path(kubeletClientCertFile): kubeletClient.certPEM,
+		cp.path(kubeletClientKeyFile):  kubeletClient.keyPEM,
+		cp.path(caCertFile):            ca.certPEM,
+		cp.path(servingCertFile):       serving.certPEM,
+		cp.path(servingKeyFile):        serving.keyPEM,
+		cp.path(saSigningKeyFile):      saKey,
+		cp.path(saPublicKeyFile):       saPub,
 	})
 }
 
@@ -84,4 +95,11 @@ func (cp *ControlPlane) servingNames() ([]string, []netip.Addr) {
 		}
 	}
 	return dns, ips
+}
+
+// ServingPair issues a serving certificate from the control plane's CA for the names and
+// addresses given (a kubelet's, so that the API server verifies it), PEM-encoded.
+func (cp *ControlPlane) ServingPair(dnsNames []string, ips []netip.Addr) (certPEM, keyPEM []byte, err error) {
+	pair, err := cp.pki.servingPair(dnsNames, ips)
+	return pair.certPEM, pair.keyPEM, err
 }

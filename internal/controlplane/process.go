@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
 // stopGrace is how long a component gets to shut down on SIGTERM before it is killed.
@@ -24,7 +26,7 @@ type process struct {
 	waitErr error         // valid after done is closed
 }
 
-func startProcess(name, path string, args []string, logPath string) (*process, error) {
+func startProcess(netns nodens.Namespace, name, path string, args []string, logPath string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open %s log: %w", name, err)
@@ -40,7 +42,9 @@ func startProcess(name, path string, args []string, logPath string) (*process, e
 		// component instead of leaving it holding ports and files.
 		Pdeathsig: syscall.SIGKILL,
 	}
-	if err := cmd.Start(); err != nil {
+	// Born in netns: a child starts in the namespace of the thread that forks it (which
+	// returns to the runtime afterwards and lives on, as Pdeathsig needs).
+	if err := netns.Do(cmd.Start); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, path, err)
 	}

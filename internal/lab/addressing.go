@@ -38,10 +38,10 @@ func NewAddressing(subnets []netip.Prefix, nodes int) (Addressing, error) {
 	a := Addressing{Subnets: subnets, Nodes: nodes}
 	for _, s := range subnets {
 		// Room for the reserved addresses, the nodes, vnet-host and the reserved last one.
-		need := uint64(firstNodeOffset + nodes + 2)
+		need := uint64(firstNodeOffset + nodes + 4)
 		bits := s.Addr().BitLen() - s.Bits()
 		if bits < 64 && uint64(1)<<bits < need {
-			return Addressing{}, fmt.Errorf("--node-subnets: %s holds %d addresses, %d nodes need %d (Azure reserves 5, vnet-host takes 1)",
+			return Addressing{}, fmt.Errorf("--node-subnets: %s holds %d addresses, %d nodes need %d (Azure reserves 5; vnet-host, the control plane and the registry take 3)",
 				s, uint64(1)<<bits, nodes, need)
 		}
 	}
@@ -56,6 +56,12 @@ func (a Addressing) Node(i int) []netip.Prefix { return a.at(uint64(firstNodeOff
 
 // VnetHost is the address of the VM on the virtual network, in each family.
 func (a Addressing) VnetHost() []netip.Prefix { return a.at(uint64(firstNodeOffset + a.Nodes)) }
+
+// ControlPlane is the address of the control-plane machine (the API server), after vnet-host.
+func (a Addressing) ControlPlane() []netip.Prefix { return a.at(uint64(firstNodeOffset + a.Nodes + 1)) }
+
+// Registry is the address of the lab's image registry, after the control plane.
+func (a Addressing) Registry() []netip.Prefix { return a.at(uint64(firstNodeOffset + a.Nodes + 2)) }
 
 func (a Addressing) at(offset uint64) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(a.Subnets))

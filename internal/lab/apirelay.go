@@ -8,52 +8,44 @@ import (
 	"net"
 	"net/url"
 	"sync"
+
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
-// relayAPIServer makes the kube-apiserver, which listens on the host's loopback, reachable at
-// the same address on the loopback of the named namespace: it listens there and forwards each
-// connection to the host's. A process that must run inside a node's namespace (kube-proxy,
-// whose nftables rules and conntrack entries belong there) then uses the lab's kubeconfig
-// unchanged: same URL, and TLS passes through, so the certificate's 127.0.0.1 still matches.
-// It is a socket, not a link: pods cannot reach it (127.0.0.0/8 is never routed in from
-// outside a namespace), and nothing changes in the host's network.
-//
-// The listener belongs to the namespace it was opened in (a socket keeps the namespace of its
-// creation); the dial happens on an ordinary thread, in the host's namespace. It runs until
-// ctx ends.
-func relayAPIServer(ctx context.Context, netnsName, serverURL string) error {
+// relayAPIServer makes the kube-apiserver, which runs in the control-plane namespace, reachable
+// on the host's loopback for what runs there: kubectl, dualnet-controller and the agents (which
+// keep their Kubernetes clients in the host's namespace). It listens on 127.0.0.1 in the
+// host's namespace and forwards each connection to serverAddr, dialled from inside the
+// control-plane namespace. TLS passes through, and the certificate names 127.0.0.1. It is a
+// socket, not a link: nothing changes in the host's network. It returns the relay's URL and
+// runs until ctx ends.
+func relayAPIServer(ctx context.Context, cpNetns, serverURL string) (string, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("relay the API server into %s: server URL %q has no host:port", netnsName, serverURL)
+		return "", fmt.Errorf("relay the API server: server URL %q has no host:port", serverURL)
 	}
-	addr := u.Host
-	var l net.Listener
-	err = InNetns(netnsName, func() error {
-		var err error
-		l, err = net.Listen("tcp", addr)
-		return err
-	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("relay the API server into %s: listen on %s there: %w", netnsName, addr, err)
+		return "", fmt.Errorf("relay the API server: listen on the host's loopback: %w", err)
 	}
 	context.AfterFunc(ctx, func() { l.Close() })
+	dial := nodens.At(NetnsPath(cpNetns)).DialContext
 	go func() {
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return // closed: ctx ended
 			}
-			go relayConn(ctx, c, addr)
+			go relayConn(ctx, c, dial, u.Host)
 		}
 	}()
-	return nil
+	return "https://" + l.Addr().String(), nil
 }
 
 // relayConn copies both ways between a client in the namespace and the API server until either
 // side closes or ctx ends.
-func relayConn(ctx context.Context, client net.Conn, addr string) {
-	var d net.Dialer
-	server, err := d.DialContext(ctx, "tcp", addr)
+func relayConn(ctx context.Context, client net.Conn, dial func(context.Context, string, string) (net.Conn, error), addr string) {
+	server, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		client.Close()
 		return

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -33,30 +34,42 @@ func joinCIDRs[T fmt.Stringer](ps []T) string {
 	return strings.Join(s, ",")
 }
 
-// nodeDirs are a lab node's directories inside the state directory (the same layout as
-// labnode.Config's), so Down's removal of that directory removes every CNI file of the lab.
-type nodeDirs struct{ base, conf, bin, data, cache string }
+// nodeDirs are a lab node's directories inside the state directory, so Down's removal of that
+// directory removes every file of the lab. The CNI ones are the node's /etc/cni/net.d,
+// /opt/cni/bin and /var/lib/dualnet inside its mount namespace (nodeMachine), where the agent,
+// which runs on the host, writes them.
+type nodeDirs struct{ base, conf, bin, data string }
 
 func dirsOf(st *State, node string) nodeDirs {
-	base := filepath.Join(st.Dir, "nodes", node)
+	m := nodeMachineOf(st, node)
 	return nodeDirs{
-		base:  base,
-		conf:  filepath.Join(base, "cni", "net.d"),
-		bin:   filepath.Join(base, "cni", "bin"),
-		data:  filepath.Join(base, "cni", "data"),
-		cache: filepath.Join(base, "cni", "cache"),
+		base: m.Dir,
+		conf: m.path("/etc/cni/net.d"),
+		bin:  m.path("/opt/cni/bin"),
+		data: m.path("/var/lib/dualnet/cni"),
 	}
 }
 
-// componentsOf is what the supervisor runs after the control plane, in start order: per node
-// the agent, the lab node and kube-proxy.
-func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]component, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
+func nodeMachineOf(st *State, node string) nodeMachine {
+	return nodeMachine{Name: node, Dir: filepath.Join(st.Dir, "nodes", node)}
+}
+
+// endpoints are where the lab's components reach the API server: hostKubeconfig for those on
+// the host (through the relay on the host's loopback), server for those inside the nodes.
+type endpoints struct {
+	cp             *controlplane.ControlPlane
+	hostKubeconfig string
+	server         string
+	registryCerts  string // containerd's hosts.toml directory for the lab's registry
+}
+
+// componentsOf is what the supervisor runs after the control plane, in start order: the
+// route endpoint and dualnet-controller, then per node containerd, the kubelet, the agent and
+// kube-proxy.
+func componentsOf(cfg Config, st *State, topo Topology, ep endpoints) ([]component, error) {
 	bin := func(name string) string { return filepath.Join(cfg.BinDir, name) }
 	spec := specFlags(cfg.Spec)
+	kubeconfig := ep.hostKubeconfig
 	var out []component
 	controllerArgs := append([]string{"--kubeconfig=" + kubeconfig, "--health-addr=127.0.0.1:0"}, spec...)
 	agentRoutes := "none"
@@ -76,13 +89,20 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 	out = append(out, component{Name: "dualnet-controller", Path: bin("dualnet-controller"), Args: controllerArgs})
 	for i := 0; i < cfg.Nodes; i++ {
 		node := topo.Names.Node(i)
+		m := nodeMachineOf(st, node)
 		dirs := dirsOf(st, node)
-		for _, d := range []string{dirs.conf, dirs.bin, dirs.data, dirs.cache} {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return nil, err
-			}
+		if err := os.MkdirAll(dirs.data, 0o755); err != nil {
+			return nil, err
 		}
-		out = append(out, component{
+		containerd, err := containerdComponent(cfg, m, NetnsPath(node), ep.registryCerts)
+		if err != nil {
+			return nil, err
+		}
+		kubelet, err := kubeletComponent(cfg, ep.cp, ep.server, m, NetnsPath(node), topo.Addressing.Node(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, containerd, kubelet, component{
 			Name: "dualnet-agent-" + node,
 			Path: bin("dualnet-agent"),
 			Args: append([]string{"--kubeconfig=" + kubeconfig, "--node-name=" + node,
@@ -91,21 +111,12 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 				"--cni-plugin=" + bin("dualnet-cni"), "--cni-data-dir=" + dirs.data,
 				"--routes=" + agentRoutes, "--health-addr="}, spec...),
 		})
-		addrs := topo.Addressing.Node(i)
-		ips := make([]string, len(addrs))
-		for j, a := range addrs {
-			ips[j] = a.Addr().String()
+		// After its kubelet: kube-proxy reads the Node for the node's addresses.
+		proxy, err := kubeProxy(cfg, ep.cp, ep.server, m)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, component{
-			Name: "labnode-" + node,
-			Path: self,
-			Args: []string{"lab", "node", "--kubeconfig=" + kubeconfig, "--node-name=" + node,
-				"--netns=" + NetnsPath(node), "--node-ips=" + strings.Join(ips, ","),
-				"--node-dir=" + dirs.base, "--pod-netns-prefix=" + topo.Names.PodPrefix()},
-			Node: node,
-		})
-		// After its lab node: kube-proxy reads the Node for the node's addresses.
-		out = append(out, kubeProxy(cfg.KubeBinDir, kubeconfig, node, cfg.Spec))
+		out = append(out, proxy)
 	}
 	return out, nil
 }

@@ -17,8 +17,11 @@ type Config struct {
 	Nodes      int          `json:"nodes"`
 	Spec       netspec.Spec `json:"spec"`
 	BinDir     string       `json:"binDir"`     // dualnet's binaries (make build: bin/)
-	KubeBinDir string       `json:"kubeBinDir"` // make kube-bins
-	Routes     RouteMode    `json:"routes"`
+	KubeBinDir string       `json:"kubeBinDir"` // make kube-bins: the control plane, kubelet, agnhost
+	NodeBinDir string       `json:"nodeBinDir"` // make node-bins: containerd, runc, CoreDNS, crictl
+	// ImageCacheDir holds the lab's images and its registry's blobs across labs.
+	ImageCacheDir string    `json:"imageCacheDir"`
+	Routes        RouteMode `json:"routes"`
 }
 
 // RouteMode is how pod traffic between nodes is routed in the lab.

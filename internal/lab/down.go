@@ -6,8 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -51,6 +53,26 @@ func Down(root, name string, out io.Writer) error {
 			removed++
 		}
 	}
+	// What still runs on the nodes (shims and containers whose containerd is gone), then the
+	// nodes' mount and UTS namespaces, which takes every mount made in them.
+	machines := labMachines(dir)
+	for _, pid := range nodeProcesses(machines) {
+		p := Process{Name: "process on a lab node", PID: pid}
+		if start, err := processStartTime(pid); err == nil {
+			p.StartTime = start
+			if err := p.stop(5 * time.Second); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			fmt.Fprintf(out, "stopped pid %d (it ran on a lab node)\n", pid)
+			removed++
+		}
+	}
+	for _, m := range machines {
+		if err := m.remove(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	namespaces := labNamespaces(names, st)
 	for _, pid := range processesIn(namespaces) {
 		p := Process{Name: fmt.Sprintf("process in the lab's namespaces"), PID: pid}
@@ -79,6 +101,12 @@ func Down(root, name string, out io.Writer) error {
 			fmt.Fprintf(out, "removed %s (state, certificates, etcd data, logs, CNI files)\n", dir)
 			removed++
 		}
+	}
+	if st != nil {
+		errs = append(errs, removeHostDirs(root, name, st.HostDirs, out)...)
+	}
+	if err := restoreHostSettings(root, out); err != nil {
+		errs = append(errs, err)
 	}
 	// The root too, once no lab is left in it (Remove refuses a directory that is not empty).
 	if os.Remove(root) == nil {
@@ -118,4 +146,31 @@ func labNamespaces(names Names, st *State) []string {
 	rev := slices.Clone(recorded)
 	slices.Reverse(rev)
 	return append(append(pods, others...), rev...)
+}
+
+// removeHostDirs removes the mount points the lab created on the machine for its nodes,
+// deepest first, unless another lab still runs (its nodes' mounts stand on them). Only empty
+// directories go: a file someone put there meanwhile stays, and so does its directory.
+func removeHostDirs(root, name string, dirs []string, out io.Writer) []error {
+	others, _ := os.ReadDir(root)
+	for _, e := range others {
+		if e.IsDir() && e.Name() != name {
+			if _, err := LoadState(filepath.Join(root, e.Name())); err == nil {
+				return nil
+			}
+		}
+	}
+	var errs []error
+	sorted := slices.Clone(dirs)
+	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range sorted {
+		if err := os.Remove(d); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTEMPTY) && !errors.Is(err, syscall.EEXIST) {
+				errs = append(errs, fmt.Errorf("remove %s: %w", d, err))
+			}
+			continue
+		}
+		fmt.Fprintf(out, "removed %s (a mount point for the nodes)\n", d)
+	}
+	return errs
 }

@@ -3,21 +3,31 @@ package lab
 import (
 	"path/filepath"
 
+	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // kubeProxy is one node's kube-proxy, the stock binary that test/kube builds, as a cluster
-// runs it beside the network plugin: it turns ClusterIP services into nftables DNAT rules.
-// It runs inside the node's namespace (component.Netns), because its rules, its conntrack
-// clean-up and the node addresses it looks up must all be the node's; it reaches the API
-// server through relayAPIServer with the kubeconfig every component uses.
-func kubeProxy(kubeBinDir, kubeconfig, node string, spec netspec.Spec) component {
-	return component{
-		Name:  "kube-proxy-" + node,
-		Path:  filepath.Join(kubeBinDir, "kube-proxy"),
-		Args:  append([]string{"--kubeconfig=" + kubeconfig, "--hostname-override=" + node}, kubeProxyFlags(spec)...),
-		Netns: node,
+// runs it beside the network plugin: it turns Services into nftables rules. It runs inside the
+// node's namespace (component.Netns), because its rules, its conntrack clean-up and the node
+// addresses it looks up must all be the node's, and reaches the API server on the virtual
+// network as user system:kube-proxy (bound to system:node-proxier, as kubeadm binds it).
+func kubeProxy(cfg Config, cp *controlplane.ControlPlane, server string, m nodeMachine) (component, error) {
+	client, err := cp.ClientConfig("system:kube-proxy")
+	if err != nil {
+		return component{}, err
 	}
+	client.Host, client.Dial = server, nil
+	kubeconfig := filepath.Join(m.Dir, "kube-proxy.kubeconfig")
+	if err := controlplane.WriteKubeconfig(kubeconfig, client); err != nil {
+		return component{}, err
+	}
+	return component{
+		Name:  "kube-proxy-" + m.Name,
+		Path:  filepath.Join(cfg.KubeBinDir, "kube-proxy"),
+		Args:  append([]string{"--kubeconfig=" + kubeconfig, "--hostname-override=" + m.Name}, kubeProxyFlags(cfg.Spec)...),
+		Netns: m.Name,
+	}, nil
 }
 
 // kubeProxyHealthzPort is where every lab kube-proxy serves /healthz, on every address of its

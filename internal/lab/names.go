@@ -23,6 +23,14 @@ func (n Names) VnetHost() string { return n.Lab + "-vnet-host" }
 // Internet is the namespace of a client outside the virtual network (LoadBalancer services).
 func (n Names) Internet() string { return n.Lab + "-internet" }
 
+// ControlPlane is the namespace of the control-plane machine: etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler, on the virtual network so that kubelets and pods
+// reach the API server and it reaches the kubelets, as on a real cluster.
+func (n Names) ControlPlane() string { return n.Lab + "-cp" }
+
+// Registry is the namespace of the lab's image registry, which every node pulls from.
+func (n Names) Registry() string { return n.Lab + "-registry" }
+
 // Node is both node i's namespace and its Kubernetes node name.
 func (n Names) Node(i int) string { return fmt.Sprintf("%s-node-%d", n.Lab, i) }
 
@@ -41,8 +49,10 @@ const (
 func vnetPortForNode(i int) string { return fmt.Sprintf("node%d", i) }
 
 const (
-	vnetPortForVnetHost = "vnethost"
-	vnetPortForInternet = "internet"
+	vnetPortForVnetHost     = "vnethost"
+	vnetPortForInternet     = "internet"
+	vnetPortForControlPlane = "cp"
+	vnetPortForRegistry     = "registry"
 )
 
 // Owns says whether a namespace name is one this lab gives out. Only exact shapes count, so
@@ -54,7 +64,7 @@ func (n Names) Owns(netnsName string) bool {
 }
 
 // ownedSuffix is what follows "<lab>-" in the name of a namespace the lab gives out.
-var ownedSuffix = regexp.MustCompile(`^(vnet|vnet-host|internet|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
+var ownedSuffix = regexp.MustCompile(`^(vnet|vnet-host|internet|cp|registry|node-[0-9]+|pod-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 
 // validName: the lab's name starts Kubernetes node names and namespace names, so it must be a
 // DNS label, short enough to leave room for "-node-NNN" and "-pod-<uid>".

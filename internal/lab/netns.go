@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime"
 
 	"github.com/vishvananda/netlink"
@@ -44,9 +45,13 @@ func DeleteNetns(name string) error {
 	return nil
 }
 
-// InNetns runs fn on a thread inside the named namespace: a /proc/sys file it opens or a
-// process it starts belongs to that namespace.
+// InNetns runs fn on a thread inside the named namespace (or the one at an absolute path,
+// such as a pod's /proc/<pid>/ns/net): a /proc/sys file it opens or a process it starts
+// belongs to that namespace.
 func InNetns(name string, fn func() error) error {
+	if filepath.IsAbs(name) {
+		return nodens.At(name).Do(fn)
+	}
 	return nodens.At(NetnsPath(name)).Do(fn)
 }
 

@@ -114,7 +114,7 @@ func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string, kids *chil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("node %s did not register and get its pod CIDRs within a minute (last error: %v); see the logs of labnode-%s and dualnet-controller", name, err, name)
+			return fmt.Errorf("node %s did not register and get its pod CIDRs within a minute (last error: %v); see the logs of kubelet-%s, containerd-%s and dualnet-controller", name, err, name, name)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -156,4 +156,36 @@ func agentsReady(lab Config, st *State) bool {
 		}
 	}
 	return true
+}
+
+// waitDeploymentAvailable polls until every replica of a Deployment is ready.
+func waitDeploymentAvailable(ctx context.Context, cfg *rest.Config, namespace, name string, kids *children) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	last := "not created"
+	for {
+		d, err := client.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			want := int32(1)
+			if d.Spec.Replicas != nil {
+				want = *d.Spec.Replicas
+			}
+			if d.Status.ReadyReplicas == want && d.Status.UpdatedReplicas == want {
+				return nil
+			}
+			last = fmt.Sprintf("%d/%d ready", d.Status.ReadyReplicas, want)
+		}
+		if err := kids.crashLoop(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("deployment %s/%s not ready within 2 minutes (%s): kubectl -n %s describe pods", namespace, name, last, namespace)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }

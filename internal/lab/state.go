@@ -25,7 +25,10 @@ type State struct {
 	Namespaces []string          `json:"namespaces,omitempty"`
 	Processes  []Process         `json:"processes,omitempty"`
 	Endpoints  map[string]string `json:"endpoints,omitempty"`
-	Ready      bool              `json:"ready"`
+	// HostDirs are mount points the lab created on the machine for its nodes' paths
+	// (nodeMachine); Down removes them when no other lab uses them.
+	HostDirs []string `json:"hostDirs,omitempty"`
+	Ready    bool     `json:"ready"`
 
 	mu sync.Mutex // the supervisor's goroutines record restarts while it records endpoints
 }
@@ -71,6 +74,15 @@ func (s *State) addNamespace(name string) error {
 	defer s.mu.Unlock()
 	if !slices.Contains(s.Namespaces, name) {
 		s.Namespaces = append(s.Namespaces, name)
+	}
+	return s.save()
+}
+
+func (s *State) addHostDir(dir string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !slices.Contains(s.HostDirs, dir) {
+		s.HostDirs = append(s.HostDirs, dir)
 	}
 	return s.save()
 }

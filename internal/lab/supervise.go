@@ -3,7 +3,11 @@ package lab
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controlplane"
@@ -50,10 +54,19 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		return err
 	}
 
-	progress.printf("starting the control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (%s)", cfg.KubeBinDir)
+	progress.printf("starting the control plane in %s: etcd, kube-apiserver, kube-controller-manager, kube-scheduler (%s)", topo.Names.ControlPlane(), cfg.KubeBinDir)
+	cpAddrs := topo.Addressing.ControlPlane()
+	var sans []string
+	for _, a := range cpAddrs {
+		sans = append(sans, a.Addr().String())
+	}
 	cp, err := controlplane.Start(ctx, controlplane.Options{
 		BinDir:            cfg.KubeBinDir,
 		Dir:               st.Dir,
+		Netns:             NetnsPath(topo.Names.ControlPlane()),
+		BindAddress:       netip.IPv6Unspecified(),
+		AdvertiseAddress:  cpAddrs[0].Addr(),
+		ExtraSANs:         sans,
 		ServiceCIDRs:      cfg.Spec.ServiceCIDRs,
 		ClusterCIDRs:      cfg.Spec.PodCIDRs,
 		ControllerManager: true,
@@ -63,30 +76,51 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		return fmt.Errorf("start the control plane: %w", err)
 	}
 	defer cp.Stop()
-	if err := st.setEndpoint("apiserver", cp.ServerURL()); err != nil {
-		return err
-	}
-	if err := st.setEndpoint("kubeconfig", cp.KubeconfigPath()); err != nil {
-		return err
-	}
-	progress.printf("  kube-apiserver at %s (%.1fs)", cp.ServerURL(), time.Since(started).Seconds())
-
 	kids := newChildren(st, progress)
 	childCtx, stopChildren := context.WithCancel(context.WithoutCancel(ctx))
-	// Each node's kube-proxy runs inside the node's namespace and dials the kubeconfig's
-	// 127.0.0.1 there: the relay answers for the API server.
-	for i := 0; i < cfg.Nodes; i++ {
-		if err := relayAPIServer(childCtx, topo.Names.Node(i), cp.ServerURL()); err != nil {
-			stopChildren()
-			return err
-		}
-	}
-	plan, err := componentsOf(cfg, st, topo, cp.KubeconfigPath())
+	relayURL, err := relayAPIServer(childCtx, topo.Names.ControlPlane(), cp.ServerURL())
 	if err != nil {
 		stopChildren()
 		return err
 	}
-	var order []string
+	hostKubeconfig, err := writeHostKubeconfig(st, cp, relayURL)
+	if err != nil {
+		stopChildren()
+		return err
+	}
+	if err := st.setEndpoint("apiserver", relayURL); err != nil {
+		stopChildren()
+		return err
+	}
+	if err := st.setEndpoint("kubeconfig", hostKubeconfig); err != nil {
+		stopChildren()
+		return err
+	}
+	server := serverOnVnet(cp.ServerURL(), cpAddrs[0].Addr())
+	progress.printf("  kube-apiserver at %s, on the host's loopback at %s (%.1fs)", server, relayURL, time.Since(started).Seconds())
+
+	certs, err := startRegistry(childCtx, cfg, st, topo, progress)
+	if err != nil {
+		stopChildren()
+		return err
+	}
+	plan, err := componentsOf(cfg, st, topo, endpoints{cp: cp, hostKubeconfig: hostKubeconfig, server: server, registryCerts: certs})
+	if err != nil {
+		stopChildren()
+		return err
+	}
+	if err := saveHostSettings(cfg.StateRoot); err != nil {
+		stopChildren()
+		return err
+	}
+	for i := 0; i < cfg.Nodes; i++ {
+		m := nodeMachineOf(st, topo.Names.Node(i))
+		if err := m.create(st.addHostDir); err != nil {
+			stopChildren()
+			return err
+		}
+	}
+	var order []component
 	defer func() {
 		stopChildren()
 		kids.stopAll(order)
@@ -96,7 +130,7 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		if err := kids.start(childCtx, step); err != nil {
 			return err
 		}
-		order = append(order, step.Name)
+		order = append(order, step)
 		if step.ReadyFile != "" {
 			if err := waitFile(ctx, step.ReadyFile, step.Name); err != nil {
 				return err
@@ -115,11 +149,43 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress, kids, st); err != nil {
 		return err
 	}
+	progress.printf("installing the add-ons: CoreDNS")
+	if err := applyAddons(ctx, cfg, topo, hostKubeconfig); err != nil {
+		return err
+	}
+	if err := waitDeploymentAvailable(ctx, cp.RestConfig(), "kube-system", "coredns", kids); err != nil {
+		return err
+	}
+	reportHostSettings(cfg.StateRoot, progress.printf)
 	if err := st.setReady(); err != nil {
 		return err
 	}
-	progress.printf("lab %q is ready in %.1fs: export KUBECONFIG=%s (or: dualnet lab kubeconfig)", cfg.Name, time.Since(started).Seconds(), cp.KubeconfigPath())
+	progress.printf("lab %q is ready in %.1fs: export KUBECONFIG=%s (or: dualnet lab kubeconfig)", cfg.Name, time.Since(started).Seconds(), hostKubeconfig)
 	<-ctx.Done()
 	progress.printf("stopping")
 	return nil
+}
+
+// writeHostKubeconfig writes the admin kubeconfig for the host's side (kubectl, the agents,
+// dualnet-controller): the API server through the relay on the host's loopback.
+func writeHostKubeconfig(st *State, cp *controlplane.ControlPlane, relayURL string) (string, error) {
+	rc := cp.RestConfig()
+	rc.Host, rc.Dial = relayURL, nil
+	path := filepath.Join(st.Dir, "admin.kubeconfig")
+	return path, controlplane.WriteKubeconfig(path, rc)
+}
+
+// serverOnVnet is the API server's URL at the control plane's address on the virtual network,
+// where kubelets, kube-proxy and pods (the "kubernetes" Service) reach it.
+func serverOnVnet(serverURL string, addr netip.Addr) string {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return serverURL
+	}
+	return "https://" + netip.AddrPortFrom(addr, mustPort(u.Port())).String()
+}
+
+func mustPort(s string) uint16 {
+	p, _ := strconv.ParseUint(s, 10, 16)
+	return uint16(p)
 }

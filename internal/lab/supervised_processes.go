@@ -24,8 +24,14 @@ type component struct {
 	// for it before starting the next component.
 	ReadyFile string
 	// Netns, when set, is the lab namespace the process is born in, for a program that has no
-	// --netns of its own (kube-proxy); the others run in the host's and are given --netns.
+	// --netns of its own (kube-proxy); the others run in the host's and are given --netns, or
+	// enter a node with nsenter (nodeMachine.command).
 	Netns string
+	// Env, when set, is the process's whole environment; empty means the supervisor's.
+	Env []string
+	// BeforeStop, when set, runs before the supervisor stops the component at the lab's end
+	// (a node's containerd removes its pods first); its error is reported, not fatal.
+	BeforeStop func() error
 }
 
 // children runs the lab's components, restarts one that exits (as a kubelet or systemd would,
@@ -66,6 +72,7 @@ func (cs *children) launch(c component) error {
 	cmd := exec.Command(c.Path, c.Args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Dir = cs.st.Dir
+	cmd.Env = c.Env
 	// Its own process group (a Ctrl-C reaches the supervisor only, which stops things in
 	// order); killed by the kernel if the supervisor dies without stopping it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -130,9 +137,15 @@ func (cs *children) keep(ctx context.Context, c component) {
 
 // stopAll ends every component, newest first, by PID. The caller has ended ctx so that none
 // is restarted.
-func (cs *children) stopAll(order []string) {
+func (cs *children) stopAll(order []component) {
 	for i := len(order) - 1; i >= 0; i-- {
-		if p, ok := cs.st.process(order[i]); ok {
+		c := order[i]
+		if c.BeforeStop != nil {
+			if err := c.BeforeStop(); err != nil {
+				cs.progress.printf("%v", err)
+			}
+		}
+		if p, ok := cs.st.process(c.Name); ok {
 			_ = p.stop(10 * time.Second)
 		}
 	}

@@ -33,6 +33,8 @@ func (t Topology) machines() []machine {
 		out = append(out, machine{t.Names.Node(i), vnetPortForNode(i), t.Addressing.Node(i), nil})
 	}
 	out = append(out, machine{t.Names.VnetHost(), vnetPortForVnetHost, t.Addressing.VnetHost(), nil})
+	out = append(out, machine{t.Names.ControlPlane(), vnetPortForControlPlane, t.Addressing.ControlPlane(), nil})
+	out = append(out, machine{t.Names.Registry(), vnetPortForRegistry, t.Addressing.Registry(), nil})
 	return append(out, machine{t.Names.Internet(), vnetPortForInternet, t.Internet.Client, t.Internet.Router})
 }
 

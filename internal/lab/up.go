@@ -57,7 +57,10 @@ func preflight(cfg Config, out io.Writer) error {
 	if err := CheckHostRoutes(cfg.Ranges(), routes); err != nil {
 		return err
 	}
-	if err := ensureKubeBins(cfg.KubeBinDir, out); err != nil {
+	if err := ensureBins(cfg.KubeBinDir, kubeBinaries, "test/kube/build.sh", "the Kubernetes binaries", "make kube-bins", out); err != nil {
+		return err
+	}
+	if err := ensureBins(cfg.NodeBinDir, nodeBinaries, "test/node/build.sh", "the node binaries (containerd, runc, CoreDNS, crictl)", "make node-bins", out); err != nil {
 		return err
 	}
 	needed := dualnetBinaries
@@ -154,11 +157,12 @@ func tail(path string, n int) string {
 	return "    " + strings.Join(lines, "\n    ")
 }
 
-// ensureKubeBins builds the Kubernetes binaries with test/kube/build.sh when the cache lacks
-// them, showing the build's output: a first run takes about ten minutes.
-func ensureKubeBins(dir string, out io.Writer) error {
+// ensureBins builds a cache of binaries with its script (test/kube/build.sh,
+// test/node/build.sh) when the cache lacks one of them, showing the build's output: a first
+// run takes minutes.
+func ensureBins(dir string, names []string, script, what, makeTarget string, out io.Writer) error {
 	missing := []string{}
-	for _, name := range kubeBinaries {
+	for _, name := range names {
 		if executable(filepath.Join(dir, name)) != nil {
 			missing = append(missing, name)
 		}
@@ -166,24 +170,24 @@ func ensureKubeBins(dir string, out io.Writer) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	script, err := findBuildScript()
+	path, err := findScript(script)
 	if err != nil {
 		return fmt.Errorf("%s missing in %s and %w", strings.Join(missing, ", "), dir, err)
 	}
-	fmt.Fprintf(out, "%s missing in %s: building the Kubernetes binaries once with `make kube-bins` (%s, about 10 minutes on 2 cores) ...\n",
-		strings.Join(missing, ", "), dir, script)
-	cmd := exec.Command("bash", script)
+	fmt.Fprintf(out, "%s missing in %s: building %s once with `%s` (%s; minutes on 2 cores) ...\n",
+		strings.Join(missing, ", "), dir, what, makeTarget, path)
+	cmd := exec.Command("bash", path)
 	cmd.Env = append(os.Environ(), "OUT="+dir)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("building the Kubernetes binaries failed (%v): fix the error above and run `make kube-bins`", err)
+		return fmt.Errorf("building %s failed (%v): fix the error above and run `%s`", what, err, makeTarget)
 	}
 	return nil
 }
 
-// findBuildScript looks for test/kube/build.sh in the working directory and its parents,
-// then beside the dualnet binary (bin/ in a clone).
-func findBuildScript() (string, error) {
+// findScript looks for a build script (relative to a clone's root) in the working directory
+// and its parents, then beside the dualnet binary (bin/ in a clone).
+func findScript(rel string) (string, error) {
 	var starts []string
 	if wd, err := os.Getwd(); err == nil {
 		starts = append(starts, wd)
@@ -193,7 +197,7 @@ func findBuildScript() (string, error) {
 	}
 	for _, dir := range starts {
 		for d := dir; ; d = filepath.Dir(d) {
-			candidate := filepath.Join(d, "test", "kube", "build.sh")
+			candidate := filepath.Join(d, rel)
 			if _, err := os.Stat(candidate); err == nil {
 				return candidate, nil
 			}
@@ -202,13 +206,14 @@ func findBuildScript() (string, error) {
 			}
 		}
 	}
-	return "", errors.New("test/kube/build.sh was not found to build them: run `make kube-bins` in a dualnet clone")
+	return "", fmt.Errorf("%s was not found to build them: run it in a dualnet clone", rel)
 }
 
 // readHostRoutes is HostRoutes; a test replaces it to see Up's answer to a given host.
 var readHostRoutes = HostRoutes
 
 var (
-	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"}
+	kubeBinaries    = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "kubectl", "kubelet", "agnhost"}
+	nodeBinaries    = []string{"containerd", "containerd-shim-runc-v2", "ctr", "runc", "coredns", "crictl"}
 	dualnetBinaries = []string{"dualnet-controller", "dualnet-agent", "dualnet-cni"}
 )

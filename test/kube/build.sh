@@ -1,114 +1,58 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes binaries that dualnet's tests and lab run (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kube-proxy, kubectl) into a cache outside the clone,
-# keyed by version, so the ~10-minute cold build happens once per machine.
+# kube-controller-manager, kube-scheduler, kube-proxy, kubectl, kubelet, and agnhost, the e2e
+# suite's test image's program) into a cache outside the clone, keyed by version, so the
+# ~10-minute cold build happens once per machine (test/cachedbuild.sh says how).
 #
-#   KUBE_VERSION=v1.37.2 OUT=/var/cache/dualnet/kube/v1.37.2 bash test/kube/build.sh
+#   KUBE_VERSION=v1.37.2 OUT=/var/cache/dualnet/kube/v1.37.2 bash test/kube/build.sh [name ...]
 #
-# A binary that is present and reports the wanted version is kept. Each binary is built under
-# a temporary name and renamed into place, so an interrupted build never leaves half a binary
-# where the tests look. Concurrent runs (several `make test` at once) wait for each other
-# instead of building the same thing twice.
+# With names, only those binaries are built.
 set -euo pipefail
 
+script=test/kube/build.sh
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-GO="${GO:-go}"
+# shellcheck source=../cachedbuild.sh
+source "$here/../cachedbuild.sh"
 KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
 OUT="${OUT:-/var/cache/dualnet/kube/${KUBE_VERSION}}"
 
-die() { echo "test/kube/build.sh: $*" >&2; exit 1; }
-
-command -v "$GO" >/dev/null 2>&1 ||
-	die "'$GO' not found in PATH: install Go 1.26 or newer (https://go.dev/dl/) or set GO=/path/to/go"
-
-# The stamped version must be the one the modules are pinned to, or the binaries would lie.
-# required_version module go.mod: the version go.mod requires, in a require block or not.
-required_version() {
-	awk -v m="$1" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "$2"
-}
-pinned="$(required_version k8s.io/kubernetes "$here/go.mod")"
-[[ "$pinned" == "$KUBE_VERSION" ]] ||
-	die "KUBE_VERSION=$KUBE_VERSION but test/kube/go.mod pins k8s.io/kubernetes $pinned; change both together"
+want_version k8s.io/kubernetes "$here/go.mod" "$KUBE_VERSION"
 etcd_version="$(required_version go.etcd.io/etcd/server/v3 "$here/etcd/go.mod")"
 [[ -n "$etcd_version" ]] || die "test/kube/etcd/go.mod does not require go.etcd.io/etcd/server/v3"
 
-mkdir -p "$OUT" || die "cannot create OUT=$OUT (run as a user that can write there, or set DUALNET_CACHE)"
-exec 9>"$OUT/.build.lock"
-if ! flock -n 9; then
-	echo "another build of $OUT is running; waiting for it ..."
-	flock 9
-fi
+names=(etcd kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubectl kubelet agnhost)
+cache_select "$@"
 
-minor="${KUBE_VERSION#v*.}"
-minor="${minor%%.*}"
-major="${KUBE_VERSION#v}"
-major="${major%%.*}"
-# Both version packages, as Kubernetes' hack/lib/version.sh stamps them: component-base for
-# servers' --version, client-go for kubectl and every client's User-Agent.
-kube_ldflags="-s -w"
-for vpkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-	kube_ldflags+=" -X $vpkg.gitVersion=$KUBE_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
-done
+cache_init
 
-# name, module directory, package, ldflags, the arguments that print the version, the line
-# they must print.
-targets=(
-	"etcd|$here/etcd|.|-s -w|--version|etcd Version: ${etcd_version#v}"
-	"kube-apiserver|$here|./cmd/kube-apiserver|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
-	"kube-controller-manager|$here|./cmd/kube-controller-manager|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
-	"kube-scheduler|$here|./cmd/kube-scheduler|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
-	"kube-proxy|$here|./cmd/kube-proxy|$kube_ldflags|--version|Kubernetes $KUBE_VERSION"
-	"kubectl|$here|./cmd/kubectl|$kube_ldflags|version --client|Client Version: $KUBE_VERSION"
-)
+# shellcheck source=ldflags.sh
+source "$here/ldflags.sh"
 
-tmp=""
-ticker=""
-cleanup() {
-	if [[ -n "$ticker" ]]; then kill "$ticker" 2>/dev/null || true; fi
-	if [[ -n "$tmp" ]]; then rm -f "$tmp"; fi
-}
-trap cleanup EXIT
-
-stamped() { # binary, version arguments, wanted version line
-	local args
-	read -ra args <<<"$2"
-	[[ -x "$1" ]] || return 1
-	# Captured first: with pipefail, `grep -q` closing the pipe early would fail the check.
-	local out
-	out="$("$1" "${args[@]}" 2>/dev/null)" || return 1
-	grep -qxF "$3" <<<"$out"
-}
-
-total=${#targets[@]}
-i=0
-built=0
-all_start=$SECONDS
-for t in "${targets[@]}"; do
-	IFS='|' read -r name dir pkg ldflags version_args want <<<"$t"
-	i=$((i + 1))
-	if stamped "$OUT/$name" "$version_args" "$want"; then
-		echo "$name ($i/$total) is up to date ($want)"
-		continue
-	fi
-	echo "building $name ($i/$total) ..."
-	start=$SECONDS
-	tmp="$OUT/.$name.tmp.$$"
+for name in "${names[@]}"; do
 	# CGO off as in Kubernetes' release builds: static binaries that run in any namespace.
-	(cd "$dir" && CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=readonly" \
-		"$GO" build -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg") &
-	pid=$!
-	(while sleep 30; do echo "  ... $name still building, $((SECONDS - start))s"; done) &
-	ticker=$!
-	status=0
-	wait "$pid" || status=$?
-	kill "$ticker" 2>/dev/null || true
-	wait "$ticker" 2>/dev/null || true
-	ticker=""
-	((status == 0)) || die "go build of $name failed (see the errors above)"
-	stamped "$tmp" "$version_args" "$want" || die "$name was built but \`$name $version_args\` does not print \"$want\""
-	mv -f "$tmp" "$OUT/$name"
-	tmp=""
-	built=$((built + 1))
-	echo "built $name ($i/$total) in $((SECONDS - start))s"
+	case "$name" in
+	etcd)
+		cache_build etcd "$here/etcd" --version "etcd Version: ${etcd_version#v}" \
+			CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" -o @OUT@ .
+		;;
+	kubectl)
+		cache_build kubectl "$here" "version --client" "Client Version: $KUBE_VERSION" \
+			CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$kube_ldflags" -o @OUT@ ./cmd/kubectl
+		;;
+	agnhost)
+		# The version the e2e suite expects of registry.k8s.io/e2e-test-images/agnhost is the
+		# one beside its source.
+		agnhost_dir="$(cd "$here" && GOFLAGS=-mod=readonly "$GO" list -f '{{.Dir}}' k8s.io/kubernetes/test/images/agnhost)" ||
+			die "cannot find k8s.io/kubernetes/test/images/agnhost in test/kube's modules"
+		agnhost_version="$(<"$agnhost_dir/VERSION")"
+		cache_build agnhost "$here" --version "app version $agnhost_version" \
+			CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w -X main.Version=$agnhost_version" \
+			-o @OUT@ k8s.io/kubernetes/test/images/agnhost
+		;;
+	*)
+		cache_build "$name" "$here" --version "Kubernetes $KUBE_VERSION" \
+			CGO_ENABLED=0 "$GO" build -trimpath -ldflags "$kube_ldflags" -o @OUT@ "./cmd/$name"
+		;;
+	esac
 done
-echo "kube binaries for $KUBE_VERSION in $OUT ($built built, $((total - built)) up to date, $((SECONDS - all_start))s)"
+cache_summary "kube binaries for $KUBE_VERSION"
