@@ -34,15 +34,7 @@ func startPause(t *testing.T, bin string, attr *syscall.SysProcAttr) (*exec.Cmd,
 	cmd := exec.Command(bin)
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = attr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
+	proc.Start(t, cmd)
 	return cmd, &stderr
 }
 

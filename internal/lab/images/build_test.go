@@ -98,10 +98,11 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		dynamic  map[string]string // in the image: on the host
 	}{
 		{images.Pause, []string{"pause"}, nil},
-		{images.Nginx, []string{"usr/sbin/nginx"}, map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx"}},
+		{images.Nginx, []string{"usr/sbin/nginx", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl"},
+			map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx", "bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl"}},
 		{images.Busybox, []string{"bin/busybox"}, nil},
-		{images.Agnhost, []string{"agnhost", "bin/busybox", "usr/bin/curl", "bin/nc"},
-			map[string]string{"usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd"}},
+		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc"},
+			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd"}},
 		{coreDNS, []string{"coredns"}, nil},
 	} {
 		fs := files(t, byTag(t, imgs, c.ref).Image)
@@ -130,11 +131,54 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 			}
 		}
 	}
-	busybox := files(t, byTag(t, imgs, images.Busybox).Image)
-	for _, applet := range []string{"sh", "sleep", "nslookup", "wget", "cat", "grep", "seq"} {
-		if hdr := busybox["bin/"+applet]; hdr == nil || hdr.Typeflag != tar.TypeSymlink || hdr.Linkname != "busybox" {
-			t.Errorf("busybox: /bin/%s is %+v, want a link to busybox", applet, hdr)
+	// What users reach for in a pod; sh is busybox's only in the busybox image.
+	applets := []string{"sleep", "nslookup", "wget", "cat", "grep", "seq", "ls", "ps", "env", "hostname"}
+	for _, ref := range []string{images.Busybox, images.Nginx, images.Agnhost} {
+		fs := files(t, byTag(t, imgs, ref).Image)
+		for _, applet := range applets {
+			if hdr := fs["bin/"+applet]; hdr == nil || hdr.Typeflag != tar.TypeSymlink || hdr.Linkname != "busybox" {
+				t.Errorf("%s: /bin/%s is %+v, want a link to busybox", ref, applet, hdr)
+			}
 		}
+	}
+	if hdr := files(t, byTag(t, imgs, images.Busybox).Image)["bin/sh"]; hdr == nil || hdr.Linkname != "busybox" {
+		t.Errorf("busybox: /bin/sh is %+v, want a link to busybox", hdr)
+	}
+	// bash's prompt and line editing on `kubectl exec -it`'s terminal (TERM=xterm).
+	for _, ref := range []string{images.Nginx, images.Agnhost} {
+		fs := files(t, byTag(t, imgs, ref).Image)
+		for _, p := range []string{"etc/bash.bashrc", "lib/terminfo/x/xterm"} {
+			if hdr := fs[p]; hdr == nil || hdr.Typeflag != tar.TypeReg {
+				t.Errorf("%s: /%s is %+v, want a file", ref, p, hdr)
+			}
+		}
+	}
+}
+
+// The images with bash share one shell layer, and it is on the busybox image's one layer:
+// the registry stores each once.
+func TestLabImagesShareTheBusyboxAndShellLayers(t *testing.T) {
+	imgs, _ := labImages(t)
+	layers := map[string][]v1.Hash{}
+	for _, ref := range []string{images.Busybox, images.Nginx, images.Agnhost} {
+		ls, err := byTag(t, imgs, ref).Image.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range ls {
+			d, err := l.Digest()
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers[ref] = append(layers[ref], d)
+		}
+	}
+	busybox, nginx, agnhost := layers[images.Busybox], layers[images.Nginx], layers[images.Agnhost]
+	if len(busybox) != 1 || len(nginx) < 2 || len(agnhost) < 2 {
+		t.Fatalf("layers: busybox %v, nginx %v, agnhost %v", busybox, nginx, agnhost)
+	}
+	if nginx[0] != busybox[0] || agnhost[0] != busybox[0] || nginx[1] != agnhost[1] {
+		t.Errorf("nginx's layers %v and agnhost's %v do not start with busybox's %v and one shell layer", nginx, agnhost, busybox)
 	}
 }
 

@@ -34,12 +34,14 @@ func (b *builder) busybox() (Image, error) {
 }
 
 // busyboxLayer is the file system of Busybox: busybox and its applet links in /bin, the
-// accounts of root and nobody, and the usual top directories. It is built once: agnhost's
-// image starts with it too, so both share one blob.
+// accounts of root and nobody, and the usual top directories. It is built once: the images
+// with a shell start with it too (shellLayers), so all share one blob.
 func (b *builder) busyboxLayer() (mutate.Addendum, error) {
-	if b.busyboxBase != nil {
-		return *b.busyboxBase, nil
-	}
+	return b.shared("busybox", b.newBusyboxLayer)
+}
+
+// newBusyboxLayer builds busyboxLayer.
+func (b *builder) newBusyboxLayer() (mutate.Addendum, error) {
 	if err := image.CheckStatic(hostBusybox, b.machine); err != nil {
 		return mutate.Addendum{}, fmt.Errorf("%s: %w (Debian: apt-get install busybox-static; scripts/install-prereqs.sh)", hostBusybox, err)
 	}
@@ -77,10 +79,5 @@ func (b *builder) busyboxLayer() (mutate.Addendum, error) {
 			return mutate.Addendum{}, err
 		}
 	}
-	base, err := b.layer(l, fmt.Sprintf("busybox and %d applet links in /bin", len(applets)))
-	if err != nil {
-		return mutate.Addendum{}, err
-	}
-	b.busyboxBase = &base
-	return base, nil
+	return b.layer(l, fmt.Sprintf("busybox and %d applet links in /bin", len(applets)))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/image/imagetest"
 	"github.com/dualnet/dualnet/internal/testutil/proc"
@@ -91,16 +93,66 @@ func (c container) start(t *testing.T, user string, argv ...string) (cmd *exec.C
 	cmd = c.command(context.Background(), user, argv...)
 	stdout, stderr = &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
+	proc.Start(t, cmd)
+	return cmd, stdout, stderr
+}
+
+// onTerminal runs argv in the container as root on a terminal of its own, as `kubectl exec
+// -it` does (the terminal is its controlling one, TERM=xterm), types input on it, and returns
+// what the terminal showed until argv ended.
+func (c container) onTerminal(t *testing.T, input string, argv ...string) string {
+	t.Helper()
+	ptmx, pts := openPTY(t)
+	defer ptmx.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := c.command(ctx, "", argv...)
+	cmd.Env = append(cmd.Env, "TERM=xterm")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = pts, pts, pts
+	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty = true, true // the terminal is stdin
+	err := cmd.Start()
+	pts.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	return cmd, stdout, stderr
+	var shown bytes.Buffer
+	copied := make(chan struct{})
+	go func() {
+		// Ends with EIO once no process has the terminal open.
+		_, _ = io.Copy(&shown, ptmx)
+		close(copied)
+	}()
+	if _, err := ptmx.WriteString(input); err != nil {
+		t.Error(err)
+	}
+	err = cmd.Wait()
+	<-copied
+	if err != nil {
+		t.Errorf("%q on a terminal: %v; it showed:\n%s", argv, err, &shown)
+	}
+	return shown.String()
+}
+
+// openPTY opens a new pseudo-terminal: its master, and the terminal a process runs on.
+func openPTY(t *testing.T) (ptmx, pts *os.File) {
+	t.Helper()
+	ptmx, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd := int(ptmx.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlock %s: %v", ptmx.Name(), err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("number of %s: %v", ptmx.Name(), err)
+	}
+	pts, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ptmx, pts
 }
 
 // stop sends sig to cmd, which must exit 0 by itself soon after.

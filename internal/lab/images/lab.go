@@ -115,8 +115,25 @@ func (src Sources) check(machine elf.Machine) error {
 type builder struct {
 	cache   image.Cache
 	machine elf.Machine
-	// busyboxBase is the busybox layer, built once: agnhost's image is on it too.
-	busyboxBase *mutate.Addendum
+	// built are the layers that several images share, by name (shared).
+	built map[string]mutate.Addendum
+}
+
+// shared is the layer named key, built by build the first time it is asked for: the images
+// that have it share one blob, and its inputs are read once.
+func (b *builder) shared(key string, build func() (mutate.Addendum, error)) (mutate.Addendum, error) {
+	if layer, ok := b.built[key]; ok {
+		return layer, nil
+	}
+	layer, err := build()
+	if err != nil {
+		return mutate.Addendum{}, err
+	}
+	if b.built == nil {
+		b.built = map[string]mutate.Addendum{}
+	}
+	b.built[key] = layer
+	return layer, nil
 }
 
 // layer is l as a cached layer with its history.

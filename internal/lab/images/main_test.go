@@ -1,27 +1,15 @@
 package images_test
 
 import (
-	"fmt"
-	"os"
 	"testing"
 
-	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/lab/images"
 	"github.com/dualnet/dualnet/internal/lab/images/imagestest"
 )
 
-// The whole test binary runs in a network namespace of its own: the servers the tests start
-// from the images (nginx, agnhost) listen only there, and the kernel removes it all when the
-// binary ends.
-func TestMain(m *testing.M) {
-	if err := cnitest.RunInNodeNamespace(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	imagestest.RemoveLab()
-	os.Exit(code)
-}
+// The servers the tests start from the images (nginx, agnhost) listen only in the test
+// binary's own network namespace.
+func TestMain(m *testing.M) { imagestest.Main(m) }
 
 func labImages(t *testing.T) ([]images.Image, images.Sources) {
 	t.Helper()

@@ -29,8 +29,14 @@ var (
 
 // nginx is Nginx as the official image behaves: nginx on port 80 of IPv4 and IPv6 serving the
 // stock "Welcome to nginx!" page, logging to the container's stdout and stderr, its master
-// as root and its worker as the user nginx (101), started with `nginx -g 'daemon off;'`.
+// as root and its worker as the user nginx (101), started with `nginx -g 'daemon off;'`. It
+// is on the shell layers, as the official image is on Debian with curl: `kubectl exec` of
+// sh, bash, curl, ls, ps, hostname and the like works in it.
 func (b *builder) nginx() (Image, error) {
+	layers, err := b.shellLayers()
+	if err != nil {
+		return Image{}, err
+	}
 	bin := image.NewLayer()
 	if _, err := bin.Executable(hostNginx, hostNginx, b.machine); err != nil {
 		return Image{}, fmt.Errorf("%w (Debian: apt-get install nginx-light; scripts/install-prereqs.sh)", err)
@@ -51,7 +57,6 @@ func (b *builder) nginx() (Image, error) {
 		{"/var/lib/nginx", 0o755},
 		{"/var/log/nginx", 0o755},
 		{"/run", 0o755}, // nginx.pid
-		{"/tmp", 0o1777},
 	} {
 		if err := conf.Dir(dir.path, dir.mode); err != nil {
 			return Image{}, err
@@ -71,9 +76,8 @@ func (b *builder) nginx() (Image, error) {
 	}{
 		{"/etc/nginx/nginx.conf", nginxConf},
 		{"/etc/nginx/conf.d/default.conf", nginxDefaultConf},
-		{"/etc/passwd", []byte("root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx user:/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
+		{"/etc/passwd", []byte("root:x:0:0:root:/root:/bin/bash\nnginx:x:101:101:nginx user:/nonexistent:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")},
 		{"/etc/group", []byte("root:x:0:\nnginx:x:101:\nnogroup:x:65534:\n")},
-		{"/etc/nsswitch.conf", []byte(nsswitchConf)},
 	} {
 		if err := conf.Content(f.path, f.content, 0o644); err != nil {
 			return Image{}, err
@@ -96,6 +100,6 @@ func (b *builder) nginx() (Image, error) {
 		ExposedPorts: map[string]struct{}{"80/tcp": {}},
 		// nginx finishes the requests it serves on SIGQUIT, and stops at once on SIGTERM.
 		StopSignal: "SIGQUIT",
-	}, binLayer, confLayer)
+	}, append(layers, binLayer, confLayer)...)
 	return Image{Tags: tags(Nginx, NginxE2E), Image: img}, err
 }

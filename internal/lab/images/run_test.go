@@ -83,8 +83,9 @@ func uidsOfChildren(t *testing.T, pid int) []string {
 }
 
 // nginx, started as the image says, serves the stock welcome page on port 80 of every IPv4
-// and IPv6 address, logs each request to its stdout, runs its worker as the user nginx, and
-// stops cleanly on its stop signal.
+// and IPv6 address, to clients outside and to the image's own curl (`kubectl exec <pod> --
+// curl`) and busybox's wget, logs each request to its stdout, runs its worker as the user
+// nginx, and stops cleanly on its stop signal.
 func TestNginxServesTheWelcomePageOverIPv4AndIPv6(t *testing.T) {
 	imgs, _ := labImages(t)
 	img := byTag(t, imgs, images.Nginx).Image
@@ -93,25 +94,30 @@ func TestNginxServesTheWelcomePageOverIPv4AndIPv6(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := unpack(t, img)
+	busybox := unpack(t, byTag(t, imgs, images.Busybox).Image)
 	addrs := append([]string{"127.0.0.1", "::1"}, podAddresses(t)...)
 	nginx, stdout, stderr := c.start(t, "", cfg.Config.Cmd...)
 
+	const welcome = "<title>Welcome to nginx!</title>"
 	for _, addr := range addrs {
 		url := "http://" + net.JoinHostPort(addr, "80") + "/"
 		err := poll.Until(10*time.Second, 50*time.Millisecond, func() error {
 			body, err := httpGet(url)
-			if err == nil && !strings.Contains(body, "<title>Welcome to nginx!</title>") {
+			if err == nil && !strings.Contains(body, welcome) {
 				err = fmt.Errorf("GET %s: %q is not the welcome page", url, body)
 			}
 			return err
 		})
 		if err != nil {
 			t.Errorf("%v\nnginx's stderr:\n%s", err, stderr)
+			continue
 		}
+		contains(t, "nginx's curl -s "+url, c.run(t, "curl", "-g", "-s", url), welcome)
+		contains(t, "busybox's wget -qO- "+url, busybox.run(t, "wget", "-q", "-O-", url), welcome)
 	}
 	if err := poll.Until(5*time.Second, 50*time.Millisecond, func() error {
-		if n := strings.Count(stdout.String(), `"GET / HTTP/1.1" 200`); n < len(addrs) {
-			return fmt.Errorf("nginx's stdout has %d request lines, want %d:\n%s", n, len(addrs), stdout)
+		if n := strings.Count(stdout.String(), `"GET / HTTP/1.1" 200`); n < 3*len(addrs) {
+			return fmt.Errorf("nginx's stdout has %d request lines, want %d:\n%s", n, 3*len(addrs), stdout)
 		}
 		return nil
 	}); err != nil {
@@ -121,6 +127,24 @@ func TestNginxServesTheWelcomePageOverIPv4AndIPv6(t *testing.T) {
 		t.Errorf("nginx's workers run as UIDs %q, want one as nginx (101)", uids)
 	}
 	stop(t, nginx, syscall.Signal(unix.SignalNum(cfg.Config.StopSignal)), stderr)
+}
+
+// What users run with `kubectl exec` in an nginx pod runs in the image, as in upstream's
+// Debian one: sh, real bash (on a terminal too, with Debian's prompt), and the usual tools.
+func TestNginxImageRunsAShellBashAndTheUsualTools(t *testing.T) {
+	imgs, _ := labImages(t)
+	c := unpack(t, byTag(t, imgs, images.Nginx).Image)
+	hostname, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "sh -c 'echo x'", c.run(t, "sh", "-c", "echo x"), "x\n")
+	contains(t, "bash -c", c.run(t, "bash", "-c", `echo "bash $BASH_VERSION"; [[ -x /bin/sh ]] && echo ok`), "bash 5.", "ok\n")
+	contains(t, "the usual tools",
+		c.run(t, "sh", "-c", "ls /usr/sbin; env; hostname; ps; sleep 0.1; grep -c nginx /etc/passwd; curl --version"),
+		"nginx\n", "PATH=/usr/local/sbin:", hostname+"\n", "PID", "1\n", "curl ")
+	shown := c.onTerminal(t, "echo $((6 * 7)) on $(tty)\nexit\n", "bash")
+	contains(t, "bash on a terminal", shown, "root@"+hostname+":/# ", "42 on /dev/pts/")
 }
 
 // The agnhost image runs what the e2e suite runs in it: its shell pipelines, curl, OpenBSD
@@ -163,7 +187,9 @@ func TestBusyboxImageRunsItsShellAndApplets(t *testing.T) {
 	imgs, _ := labImages(t)
 	for _, ref := range []string{images.Busybox, images.BusyboxE2E} {
 		c := unpack(t, byTag(t, imgs, ref).Image)
+		contains(t, ref+" sh -c 'echo x'", c.run(t, "sh", "-c", "echo x"), "x\n")
 		contains(t, ref+" sh", c.run(t, "sh", "-c", `echo "$(cat /etc/passwd | grep -c root) $(seq 2 | wc -l)"`), "1 2\n")
+		contains(t, ref+" ls, env, hostname, ps", c.run(t, "sh", "-c", "ls /bin/sh; env; hostname; ps"), "/bin/sh\n", "PATH=/usr/local/sbin:", "PID")
 		contains(t, ref+" wget", c.run(t, "sh", "-c", "wget --help 2>&1; true"), "Usage: wget")
 		contains(t, ref+" nslookup", c.run(t, "sh", "-c", "nslookup --help 2>&1; true"), "Usage: nslookup")
 	}

@@ -7,7 +7,10 @@
 //	l, _ := net.Listen("tcp", "10.x.y.z:5000")           // in the registry's namespace
 //	go registry.Serve(ctx, l, "/var/cache/dualnet/images/registry")
 //	imgs, _ := images.Lab(ctx, sources)                   // internal/lab/images
-//	registry.Push(ctx, "10.x.y.z:5000", imgs, registry.PushOptions{Transport: ..., Progress: ...})
+//	registry.Push(ctx, "10.x.y.z:5000", imgs, registry.PushOptions{
+//		Transport: &http.Transport{DialContext: nodens.At(netnsPath).DialContext}, // dial in the namespace
+//		Progress:  func(line string) { ... },
+//	})
 //	registry.WriteMirrors(nodeDir+"/certs.d", "10.x.y.z:5000")
 //
 // and points each node's containerd at the mirrors with

@@ -1,11 +1,12 @@
-// Package proc is test support for processes a test starts: stopping one with a signal it
-// must exit 0 on. Only tests import it.
+// Package proc is test support for processes a test starts: starting one that the test's end
+// kills, and stopping one with a signal it must exit 0 on. Only tests import it.
 package proc
 
 import (
 	"fmt"
 	"os/exec"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -26,4 +27,18 @@ func Stop(cmd *exec.Cmd, sig syscall.Signal, within time.Duration) error {
 	case <-time.After(within):
 		return fmt.Errorf("still running %s after %v", within, sig)
 	}
+}
+
+// Start starts cmd, and kills it when the test ends if it still runs.
+func Start(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
 }

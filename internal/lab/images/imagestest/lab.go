@@ -2,12 +2,14 @@ package imagestest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/lab/images"
 )
 
@@ -22,7 +24,7 @@ var built struct {
 }
 
 // Lab is the lab's images, built once per test binary from Sources into an empty cache, with
-// those sources and how long that build took. TestMain calls RemoveLab after the tests.
+// those sources and how long that build took. Main removes it after the tests.
 func Lab(t testing.TB) ([]images.Image, images.Sources, time.Duration) {
 	t.Helper()
 	built.once.Do(func() {
@@ -40,13 +42,6 @@ func Lab(t testing.TB) ([]images.Image, images.Sources, time.Duration) {
 		t.Fatalf("build the lab's images: %v", built.err)
 	}
 	return built.images, built.src, built.took
-}
-
-// RemoveLab removes what Lab made.
-func RemoveLab() {
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
 }
 
 // ByTag is the image of imgs named ref.
@@ -82,4 +77,19 @@ func FileTimes(t testing.TB, dir string) map[string]time.Time {
 		t.Fatal(err)
 	}
 	return found
+}
+
+// Main runs a test binary's tests in a network namespace of its own (the servers they start
+// listen only there, and the kernel removes it when the binary ends), removes what Lab made,
+// and exits with the tests' status. TestMain calls it.
+func Main(m *testing.M) {
+	if err := cnitest.RunInNodeNamespace(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
