@@ -56,36 +56,28 @@ func Down(root, name string, out io.Writer) error {
 	// What still runs on the nodes (shims and containers whose containerd is gone), then the
 	// nodes' mount and UTS namespaces, which takes every mount made in them.
 	machines := labMachines(dir)
-	for _, pid := range nodeProcesses(machines) {
-		p := Process{Name: "process on a lab node", PID: pid}
-		if start, err := processStartTime(pid); err == nil {
-			p.StartTime = start
-			if err := p.stop(5 * time.Second); err != nil {
+	stopStrays := func(pids []int, where string) {
+		for _, pid := range pids {
+			start, err := processStartTime(pid)
+			if err != nil {
+				continue // gone meanwhile
+			}
+			if err := (Process{Name: "process " + where, PID: pid, StartTime: start}).stop(5 * time.Second); err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			fmt.Fprintf(out, "stopped pid %d (it ran on a lab node)\n", pid)
+			fmt.Fprintf(out, "stopped pid %d (it ran %s)\n", pid, where)
 			removed++
 		}
 	}
+	stopStrays(nodeProcesses(machines), "on a lab node")
 	for _, m := range machines {
 		if err := m.remove(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	namespaces := labNamespaces(names, st)
-	for _, pid := range processesIn(namespaces) {
-		p := Process{Name: fmt.Sprintf("process in the lab's namespaces"), PID: pid}
-		if start, err := processStartTime(pid); err == nil {
-			p.StartTime = start
-			if err := p.stop(5 * time.Second); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			fmt.Fprintf(out, "stopped pid %d (it ran inside the lab's namespaces)\n", pid)
-			removed++
-		}
-	}
+	stopStrays(processesIn(namespaces), "inside the lab's namespaces")
 	for _, ns := range namespaces {
 		if err := DeleteNetns(ns); err != nil {
 			errs = append(errs, err)

@@ -84,13 +84,8 @@ func nodeProcesses(machines []nodeMachine) []int {
 }
 
 func parentOf(pid int) (int, bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, false
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 2 {
+	fields, err := procStat(pid)
+	if err != nil || len(fields) < 2 {
 		return 0, false
 	}
 	ppid, err := strconv.Atoi(fields[1])

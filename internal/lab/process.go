@@ -45,17 +45,25 @@ func startProcess(st *State, name, path string, args []string) (Process, error) 
 // processStartTime is field 22 of /proc/<pid>/stat: the start time in clock ticks since boot,
 // which together with the PID names one process for the machine's uptime.
 func processStartTime(pid int) (uint64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	fields, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(fields) < 20 {
 		return 0, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
 	return strconv.ParseUint(fields[19], 10, 64)
+}
+
+// procStat is /proc/<pid>/stat from field 3 (the state) on. The command name (field 2) may
+// hold spaces and parentheses; fields resume after the last ')'.
+func procStat(pid int) ([]string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	s := string(data)
+	return strings.Fields(s[strings.LastIndexByte(s, ')')+1:]), nil
 }
 
 // alive says whether the recorded process still runs (and is not a zombie).
@@ -64,13 +72,8 @@ func (p Process) alive() bool {
 	if err != nil || start != p.StartTime {
 		return false
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID))
-	if err != nil {
-		return false
-	}
-	s := string(data)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(fields) > 0 && fields[0] != "Z"
+	fields, err := procStat(p.PID)
+	return err == nil && len(fields) > 0 && fields[0] != "Z"
 }
 
 // stop ends the recorded process, politely first: SIGTERM, then SIGKILL after the grace

@@ -12,8 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/testutil/syncbuf"
 )
 
 // checkKubectlExecLogsPortForwardAndRun: what a user does with pods on a real cluster works
@@ -47,7 +48,7 @@ func (l *testLab) checkPortForward(pod, address string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kubectlPath, "port-forward", "--address="+address, pod, ":80")
 	cmd.Env = append(cmd.Environ(), "KUBECONFIG="+l.kubeconfig)
-	var out syncWriter
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -136,24 +137,6 @@ spec:
   ipFamilies: [IPv6]
   ports: [{port: 80}]
 `
-
-// syncWriter is a bytes.Buffer safe for a process's output and a reader at once.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
 
 // checkPodChurnLeavesOtherPodsAndTheStoresAlone creates and deletes 30 pods, 10 at a time:
 // no other pod restarts, and afterwards each node's address store holds exactly its live
