@@ -19,7 +19,11 @@ func cmdDel(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	return teardown(conf, podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName})
+	key, err := attachmentOf(args)
+	if err != nil {
+		return err
+	}
+	return teardown(conf, key)
 }
 
 // teardown removes one attachment: the port's registration and the veth first, the address

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/containernetworking/plugins/pkg/ns"
@@ -112,6 +113,33 @@ func (nw *network) reload(cniVersion string) {
 }
 
 func (nw *network) gateway(i int) netip.Addr { return nw.cidrs[i].Addr().Next() }
+
+// pluginConf is the config a runtime gives the plugin: conf with the list's name and
+// version, as libcni injects them.
+func (nw *network) pluginConf() []byte {
+	nw.t.Helper()
+	conf := map[string]any{"cniVersion": "1.1.0", "name": "dualnet"}
+	for k, v := range nw.conf {
+		conf[k] = v
+	}
+	data, err := json.Marshal(conf)
+	if err != nil {
+		nw.t.Fatal(err)
+	}
+	return data
+}
+
+// exec runs the plugin binary for one verb directly, without libcni (whose result cache
+// names files after the container ID, so it cannot take IDs as long as the plugin does).
+func (nw *network) exec(command, containerID, netns string) error {
+	args := &invoke.Args{Command: command, ContainerID: containerID, NetNS: netns, IfName: "eth0", Path: nw.bin}
+	plugin := filepath.Join(nw.bin, "dualnet")
+	if command == "ADD" {
+		_, err := invoke.ExecPluginWithResult(context.Background(), plugin, nw.pluginConf(), args, nil)
+		return err
+	}
+	return invoke.ExecPluginWithoutResult(context.Background(), plugin, nw.pluginConf(), args, nil)
+}
 
 // pod is one sandbox attached to a network.
 type pod struct {
