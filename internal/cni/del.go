@@ -13,9 +13,10 @@ import (
 )
 
 // cmdDel succeeds whatever is already gone: the namespace, the veth, the rules or the
-// allocation (CNI spec: DEL must be idempotent).
+// allocation (CNI spec: DEL must be idempotent), and whatever changed in the config since
+// the ADD but the store's place (config.ParseForDel).
 func cmdDel(args *skel.CmdArgs) error {
-	conf, err := config.Parse(args.StdinData)
+	conf, err := config.ParseForDel(args.StdinData)
 	if err != nil {
 		return err
 	}

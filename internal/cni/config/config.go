@@ -65,31 +65,13 @@ type Config struct {
 // Parse decodes and checks the plugin's stdin config. A config without podCIDRs parses
 // (the node may not have a pod CIDR yet); callers that allocate use RequireRanges.
 func Parse(data []byte) (*Config, error) {
-	if !json.Valid(data) {
-		return nil, types.NewError(types.ErrDecodingFailure, "network config: not valid JSON", "")
-	}
-	var pc types.PluginConf
-	if err := json.Unmarshal(data, &pc); err != nil {
-		return nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("network config: %v", err), "")
-	}
-	if !supported(pc.CNIVersion) {
-		return nil, types.NewError(types.ErrIncompatibleCNIVersion,
-			fmt.Sprintf("cniVersion: %q is not supported; dualnet speaks %s", pc.CNIVersion, strings.Join(SupportedVersions, ", ")), "")
-	}
-	fields, err := topLevelKeys(data)
+	c, all, err := parseCommon(data)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkName(pc.Name); err != nil {
+	fields, err := strictFields(all)
+	if err != nil {
 		return nil, err
-	}
-	c := &Config{
-		PluginConf:       pc,
-		Bridge:           DefaultBridge,
-		MTU:              DefaultMTU,
-		Hairpin:          true,
-		DataDir:          DefaultDataDir,
-		ValidAttachments: pc.ValidAttachments,
 	}
 	var rawCIDRs []string
 	for _, f := range []struct {
@@ -103,19 +85,16 @@ func Parse(data []byte) (*Config, error) {
 		{"hairpinMode", &c.Hairpin, "true or false"},
 		{"dataDir", &c.DataDir, "a string"},
 	} {
-		if raw, ok := fields[f.key]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, f.into); err != nil {
-				return nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("%s: %.60s is not %s", f.key, raw, f.what), "")
-			}
+		if err := decodeField(fields, f.key, f.into, f.what); err != nil {
+			return nil, err
 		}
 	}
 	if err := checkIfName(c.Bridge); err != nil {
 		return nil, invalid(fmt.Sprintf("bridge: %q %v", c.Bridge, err))
 	}
-	if !filepath.IsAbs(c.DataDir) {
-		return nil, invalid(fmt.Sprintf("dataDir: %q is not an absolute path", c.DataDir))
+	if err := c.checkDataDir(); err != nil {
+		return nil, err
 	}
-	c.DataDir = filepath.Clean(c.DataDir)
 	if c.PodCIDRs, err = netspec.ParseNodeCIDRs("podCIDRs", rawCIDRs); err != nil {
 		return nil, invalid(err.Error())
 	}
@@ -123,6 +102,81 @@ func Parse(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// ParseForDel reads what DEL needs, where the address store is (cniVersion, name and
+// dataDir), and ignores the rest of the config: a DEL must remove what an ADD made even when
+// the conflist changed in between, or holds what this plugin would refuse for an ADD (a key
+// an older agent wrote, pod CIDRs that moved), since a runtime retries a failing DEL forever
+// and keeps the pod's sandbox meanwhile. Only the store's place must be readable.
+func ParseForDel(data []byte) (*Config, error) {
+	c, all, err := parseCommon(data)
+	if err != nil {
+		return nil, err
+	}
+	fields := make(map[string]json.RawMessage, len(all))
+	for _, f := range all {
+		fields[f.key] = f.raw // the last wins, as json.Unmarshal has it
+	}
+	if err := decodeField(fields, "dataDir", &c.DataDir, "a string"); err != nil {
+		return nil, err
+	}
+	if err := c.checkDataDir(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseCommon checks what every verb needs (a JSON object, a supported cniVersion, a usable
+// name) and returns the config with the defaults, and its fields.
+func parseCommon(data []byte) (*Config, []field, error) {
+	if !json.Valid(data) {
+		return nil, nil, types.NewError(types.ErrDecodingFailure, "network config: not valid JSON", "")
+	}
+	var pc types.PluginConf
+	if err := json.Unmarshal(data, &pc); err != nil {
+		return nil, nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("network config: %v", err), "")
+	}
+	if !supported(pc.CNIVersion) {
+		return nil, nil, types.NewError(types.ErrIncompatibleCNIVersion,
+			fmt.Sprintf("cniVersion: %q is not supported; dualnet speaks %s", pc.CNIVersion, strings.Join(SupportedVersions, ", ")), "")
+	}
+	fields, err := scanFields(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkName(pc.Name); err != nil {
+		return nil, nil, err
+	}
+	return &Config{
+		PluginConf:       pc,
+		Bridge:           DefaultBridge,
+		MTU:              DefaultMTU,
+		Hairpin:          true,
+		DataDir:          DefaultDataDir,
+		ValidAttachments: pc.ValidAttachments,
+	}, fields, nil
+}
+
+// decodeField decodes the field key, if the config gives it a value, into into; what says
+// what the value must be.
+func decodeField(fields map[string]json.RawMessage, key string, into any, what string) error {
+	raw, ok := fields[key]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return types.NewError(types.ErrDecodingFailure, fmt.Sprintf("%s: %.60s is not %s", key, raw, what), "")
+	}
+	return nil
+}
+
+func (c *Config) checkDataDir() error {
+	if !filepath.IsAbs(c.DataDir) {
+		return invalid(fmt.Sprintf("dataDir: %q is not an absolute path", c.DataDir))
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	return nil
 }
 
 // RequireRanges fails with a config error when the node has no pod CIDR: ADD, CHECK and

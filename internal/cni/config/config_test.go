@@ -95,6 +95,29 @@ func TestParseAcceptsWhatRuntimesAddToTheConfig(t *testing.T) {
 	}
 }
 
+// DEL needs only where the store is: the rest may have changed since the ADD.
+func TestParseForDelReadsOnlyWhereTheStoreIs(t *testing.T) {
+	c, err := ParseForDel([]byte(`{"cniVersion":"1.0.0","name":"dualnet","dataDir":"/var/lib/x","podCIDRs":["fd00::/80"],
+	 "mtu":"x","podCIDR":1,"bridge":"a/b","dataDir":"/var/lib/y"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.StoreDir() != "/var/lib/y/dualnet" || c.PodCIDRs != nil {
+		t.Errorf("ParseForDel = store %s, podCIDRs %v; want the last dataDir's store and no ranges", c.StoreDir(), c.PodCIDRs)
+	}
+	for _, bad := range []struct{ conf, says string }{
+		{`{"cniVersion":"1.0.0","name":"dualnet","dataDir":"x"}`, "dataDir"},
+		{`{"cniVersion":"1.0.0","name":"dualnet","dataDir":5}`, "dataDir"},
+		{`{"cniVersion":"1.0.0","name":"a/b"}`, "name"},
+		{`{"cniVersion":"0.1.0","name":"dualnet"}`, "cniVersion"},
+		{`{"cniVersion":"1.0.0",`, "JSON"},
+	} {
+		if _, err := ParseForDel([]byte(bad.conf)); err == nil || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("ParseForDel(%s) = %v, want an error naming %s", bad.conf, err, bad.says)
+		}
+	}
+}
+
 func TestRequireRangesFailsWithoutPodCIDRs(t *testing.T) {
 	c, err := Parse([]byte(`{"cniVersion":"1.1.0","name":"n"}`))
 	if err != nil {

@@ -24,16 +24,20 @@ var cniKeys = []string{"cniVersion", "cniVersions", "name", "type", "capabilitie
 // reservedPrefix is the CNI spec's namespace of keys a runtime may add.
 const reservedPrefix = "cni.dev/"
 
-// topLevelKeys returns the config object's fields. A key given twice is an error (which
-// value counts would be a guess), and so is one that is neither dualnet's nor CNI's: a
-// typo (podCIDR) would otherwise leave the field at its default without a word. Unknown keys
-// are the CNI spec's "unsupported field" (code 2), whose message names the key and value.
-func topLevelKeys(data []byte) (map[string]json.RawMessage, error) {
+// field is one key of the config object and its value, in the order the config gives them.
+type field struct {
+	key string
+	raw json.RawMessage
+}
+
+// scanFields lists the config object's fields, a key given twice as often as it is given
+// (json.Unmarshal would keep the last, silently).
+func scanFields(data []byte) ([]field, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, types.NewError(types.ErrDecodingFailure, "network config: not a JSON object", "")
 	}
-	fields := map[string]json.RawMessage{}
+	var fields []field
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -44,16 +48,28 @@ func topLevelKeys(data []byte) (map[string]json.RawMessage, error) {
 		if err := dec.Decode(&raw); err != nil {
 			return nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("%s: %v", key, err), "")
 		}
-		if _, twice := fields[key]; twice {
-			return nil, invalid(fmt.Sprintf("%s: given twice; give each field once", key))
-		}
-		if !known(key) {
-			return nil, types.NewError(types.ErrUnsupportedField,
-				fmt.Sprintf("%s: %.60s: not a field of the dualnet plugin: %s", key, raw, suggest(key)), "")
-		}
-		fields[key] = raw
+		fields = append(fields, field{key, raw})
 	}
 	return fields, nil
+}
+
+// strictFields checks the fields and returns them by key. A key given twice is an error
+// (which value counts would be a guess), and so is one that is neither dualnet's nor CNI's:
+// a typo (podCIDR) would otherwise leave the field at its default without a word. Unknown
+// keys are the CNI spec's "unsupported field" (code 2), whose message names key and value.
+func strictFields(fields []field) (map[string]json.RawMessage, error) {
+	byKey := make(map[string]json.RawMessage, len(fields))
+	for _, f := range fields {
+		if _, twice := byKey[f.key]; twice {
+			return nil, invalid(fmt.Sprintf("%s: given twice; give each field once", f.key))
+		}
+		if !known(f.key) {
+			return nil, types.NewError(types.ErrUnsupportedField,
+				fmt.Sprintf("%s: %.60s: not a field of the dualnet plugin: %s", f.key, f.raw, suggest(f.key)), "")
+		}
+		byKey[f.key] = f.raw
+	}
+	return byKey, nil
 }
 
 func known(key string) bool {
