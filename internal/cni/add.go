@@ -118,39 +118,20 @@ func NodePods(storeDir string) ([]antispoof.Pod, error) {
 // whose host veth exists.
 func livePods(store *podipam.Store) func() ([]antispoof.Pod, error) {
 	return func() ([]antispoof.Pod, error) {
-		live, err := liveAttachments(store)
+		allocs, err := store.List()
 		if err != nil {
 			return nil, err
 		}
-		pods := make([]antispoof.Pod, 0, len(live))
-		for _, l := range live {
-			pods = append(pods, antispoof.Pod{Index: l.index, MAC: podVethMAC(l.Key), Addrs: l.Addrs})
+		var pods []antispoof.Pod
+		for _, al := range allocs {
+			link, err := findHostVeth(hostVethName(al.Key))
+			if err != nil {
+				return nil, err
+			}
+			if link != nil {
+				pods = append(pods, antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(al.Key), Addrs: al.Addrs})
+			}
 		}
 		return pods, nil
 	}
-}
-
-// liveAttachment is an attachment of the store whose host veth exists.
-type liveAttachment struct {
-	podipam.Allocation
-	index int // the host veth's
-}
-
-// liveAttachments lists the store's attachments whose host veth exists: the node's pods.
-func liveAttachments(store *podipam.Store) ([]liveAttachment, error) {
-	allocs, err := store.List()
-	if err != nil {
-		return nil, err
-	}
-	var live []liveAttachment
-	for _, al := range allocs {
-		link, err := findHostVeth(hostVethName(al.Key))
-		if err != nil {
-			return nil, err
-		}
-		if link != nil {
-			live = append(live, liveAttachment{Allocation: al, index: link.Attrs().Index})
-		}
-	}
-	return live, nil
 }

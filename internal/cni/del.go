@@ -13,8 +13,8 @@ import (
 )
 
 // cmdDel succeeds whatever is already gone: the namespace, the veth, the rules or the
-// allocation (CNI spec: DEL must be idempotent), and whatever changed in the config since
-// the ADD but the store's place (config.ParseForDel).
+// allocation (CNI spec: DEL must be idempotent), whatever changed in the config since the
+// ADD but the store's place (config.ParseForDel), and for attachments ADD never makes.
 func cmdDel(args *skel.CmdArgs) error {
 	conf, err := config.ParseForDel(args.StdinData)
 	if err != nil {
@@ -22,7 +22,7 @@ func cmdDel(args *skel.CmdArgs) error {
 	}
 	key, err := attachmentOf(args)
 	if err != nil {
-		return err
+		return nil // ADD refuses such an attachment, so there is nothing of it to delete
 	}
 	return teardown(conf, key)
 }

@@ -18,13 +18,14 @@ import (
 )
 
 // keepGateways refuses an ADD whose podCIDRs would take off the bridge a gateway address
-// that running pods route through: a stale conflist, or a Node given new pod CIDRs while its
+// while pods are attached to it: a stale conflist, or a Node given new pod CIDRs while its
 // pods run. bridge.Ensure makes the bridge's global addresses exactly the config's gateways,
-// so without this check the ADD would readdress the bridge and cut every running pod off in
+// so without this check the ADD would readdress the bridge and cut the running pods off in
 // that family. A pod CIDR change is the agent's to make (it drains, then readdresses); the
-// plugin only adds gateways that are missing. br is the bridge, nil when there is none (no
-// pod on it either). It costs an ADD a netlink round trip, and the store's list only when the
-// addresses differ.
+// plugin only adds gateways that are missing. The bridge's ports are the running pods, of
+// whichever network's store: a config with another network name must not readdress them
+// either. br is the bridge, nil when there is none (no pod on it either). This costs an ADD
+// a netlink round trip, and a dump of the links only when the addresses differ.
 func keepGateways(conf *config.Config, store *podipam.Store, br netlink.Link) error {
 	if br == nil {
 		return nil
@@ -34,34 +35,33 @@ func keepGateways(conf *config.Config, store *podipam.Store, br netlink.Link) er
 		return fmt.Errorf("list addresses of bridge %s: %w", conf.Bridge, err)
 	}
 	want := bridge.Gateways(conf.PodCIDRs)
-	var have, dropped []netip.Prefix
+	var have []netip.Prefix
+	dropped := false
 	for _, a := range addrs {
 		p, err := netip.ParsePrefix(a.IPNet.String())
 		if err != nil || p.Addr().IsLinkLocalUnicast() {
 			continue // Ensure leaves link-local addresses alone
 		}
 		have = append(have, p)
-		if !slices.Contains(want, p) {
-			dropped = append(dropped, p)
-		}
+		dropped = dropped || !slices.Contains(want, p)
 	}
-	if len(dropped) == 0 {
+	if !dropped {
 		return nil
 	}
-	users, err := podsRoutingThrough(store, dropped)
-	if err != nil || len(users) == 0 {
+	pods, err := attachedPods(store, br)
+	if err != nil || len(pods) == 0 {
 		return err
 	}
-	named := users
+	named := pods
 	if len(named) > 3 {
 		named = append(named[:3:3], "...")
 	}
 	return types.NewError(types.ErrInvalidNetworkConfig, fmt.Sprintf(
-		"podCIDRs: %s differ from bridge %s's gateways %s, which %d running pod(s) route through (%s): "+
+		"podCIDRs: %s differ from bridge %s's gateways %s, which %d running pod(s) on it use (%s): "+
 			"the plugin does not readdress a bridge under running pods; a pod CIDR change is the agent's to make "+
 			"(drain the node, then dualnet-agent readdresses %s and rewrites the conflist), and a stale conflist "+
 			"is rewritten by dualnet-agent from the Node's spec.podCIDRs",
-		netspec.JoinCIDRs(conf.PodCIDRs), conf.Bridge, netspec.JoinCIDRs(have), len(users), strings.Join(named, ", "), conf.Bridge), "")
+		netspec.JoinCIDRs(conf.PodCIDRs), conf.Bridge, netspec.JoinCIDRs(have), len(pods), strings.Join(named, ", "), conf.Bridge), "")
 }
 
 // findBridge returns the bridge, or nil and no error when there is none.
@@ -76,20 +76,31 @@ func findBridge(name string) (netlink.Link, error) {
 	return br, nil
 }
 
-// podsRoutingThrough names the store's live attachments with an address inside one of the
-// gateways' ranges.
-func podsRoutingThrough(store *podipam.Store, gateways []netip.Prefix) ([]string, error) {
-	live, err := liveAttachments(store)
+// attachedPods names the bridge's ports: by the attachment the store knows for the port, or
+// else by the port's name.
+func attachedPods(store *podipam.Store, br netlink.Link) ([]string, error) {
+	links, err := netlinksafe.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	allocs, err := store.List()
 	if err != nil {
 		return nil, err
 	}
-	var users []string
-	for _, l := range live {
-		if slices.ContainsFunc(l.Addrs, func(a netip.Addr) bool {
-			return slices.ContainsFunc(gateways, func(gw netip.Prefix) bool { return gw.Masked().Contains(a) })
-		}) {
-			users = append(users, l.Key.String())
-		}
+	known := make(map[string]string, len(allocs))
+	for _, al := range allocs {
+		known[hostVethName(al.Key)] = al.Key.String()
 	}
-	return users, nil
+	var pods []string
+	for _, l := range links {
+		if l.Attrs().MasterIndex != br.Attrs().Index {
+			continue
+		}
+		name := l.Attrs().Name
+		if key, ok := known[name]; ok {
+			name = key
+		}
+		pods = append(pods, name)
+	}
+	return pods, nil
 }

@@ -3,6 +3,7 @@ package cni_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -43,9 +44,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	if err := cnitest.Build(filepath.Join(binDir, "dualnet"), "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	// A fuzz worker runs only FuzzAddThenDel, which calls the plugin in this process.
+	flag.Parse()
+	if worker := flag.Lookup("test.fuzzworker"); worker == nil || worker.Value.String() != "true" {
+		if err := cnitest.Build(filepath.Join(binDir, "dualnet"), "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	if _, err := exec.LookPath("nft"); err != nil {
 		fmt.Fprintln(os.Stderr, "the plugin needs nft: install nftables")

@@ -2,6 +2,7 @@ package cni
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
@@ -20,8 +21,15 @@ func attachmentOf(args *skel.CmdArgs) (podipam.Key, error) {
 	if err := utils.ValidateContainerID(args.ContainerID); err != nil {
 		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_CONTAINERID %q: %s; the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit", args.ContainerID, err.Msg), "")
 	}
+	const ifNameRule = "an interface name has 1 to 15 bytes, is not . or .., and holds no '/', ':', whitespace or NUL"
 	if err := utils.ValidateInterfaceName(args.IfName); err != nil {
-		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_IFNAME %q: %s; an interface name has 1 to 15 bytes, is not . or .., and holds no '/', ':' or whitespace", args.IfName, err.Msg), "")
+		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_IFNAME %q: %s; %s", args.IfName, err.Msg, ifNameRule), "")
+	}
+	if strings.ContainsRune(args.IfName, 0) {
+		// The kernel reads the name up to a NUL (dev_valid_name); skel's check lets it pass,
+		// and the environment of a plugin process cannot hold one, but a caller in this
+		// process can.
+		return podipam.Key{}, types.NewError(types.ErrInvalidEnvironmentVariables, fmt.Sprintf("CNI_IFNAME %q: holds a NUL; %s", args.IfName, ifNameRule), "")
 	}
 	return podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}, nil
 }

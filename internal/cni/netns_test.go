@@ -18,7 +18,8 @@ func TestAttachmentOfNamesTheVariableAndTheRule(t *testing.T) {
 		{"", "eth0", types.ErrUnknownContainer, []string{"CNI_CONTAINERID", "missing containerID"}},
 		{"../etc", "eth0", types.ErrInvalidEnvironmentVariables, []string{`CNI_CONTAINERID "../etc"`, "letters, digits"}},
 		{"c1", "", types.ErrInvalidEnvironmentVariables, []string{`CNI_IFNAME ""`, "1 to 15 bytes"}},
-		{"c1", "eth0:1", types.ErrInvalidEnvironmentVariables, []string{`CNI_IFNAME "eth0:1"`, "no '/', ':' or whitespace"}},
+		{"c1", "eth0:1", types.ErrInvalidEnvironmentVariables, []string{`CNI_IFNAME "eth0:1"`, "no '/', ':', whitespace or NUL"}},
+		{"c1", "n\x001", types.ErrInvalidEnvironmentVariables, []string{"CNI_IFNAME", "holds a NUL"}},
 		{"c1", strings.Repeat("e", 16), types.ErrInvalidEnvironmentVariables, []string{"CNI_IFNAME", "too long"}},
 	} {
 		_, err := attachmentOf(&skel.CmdArgs{ContainerID: tc.id, IfName: tc.ifName})

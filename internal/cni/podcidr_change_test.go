@@ -61,7 +61,7 @@ func TestAddWithOtherPodCIDRsFailsAndLeavesTheBridgeAndPodsAlone(t *testing.T) {
 			if code != types.ErrInvalidNetworkConfig {
 				t.Fatalf("ADD with podCIDRs %v = %v (code %d), want code %d", tc.cidrs, err, code, types.ErrInvalidNetworkConfig)
 			}
-			for _, want := range append([]string{"podCIDRs: " + strings.Join(tc.cidrs, ","), "bridge dnbr24's gateways", "1 running pod(s)", "running:eth0", "drain the node"}, tc.dropped...) {
+			for _, want := range append([]string{"podCIDRs: " + strings.Join(tc.cidrs, ","), "bridge dnbr24's gateways", "1 running pod(s) on it use", "running:eth0", "drain the node"}, tc.dropped...) {
 				if !strings.Contains(msg, want) {
 					t.Errorf("ADD error %q does not say %q", msg, want)
 				}
@@ -115,4 +115,42 @@ func TestAddAndDelWithAnotherMTULeaveTheBridgesMTUAsItWas(t *testing.T) {
 	if got := mtu(); got != before {
 		t.Errorf("bridge MTU after ADD and DEL with mtu 1400 = %d, want %d as before", got, before)
 	}
+}
+
+// A DEL needs only where the store is: a conflist rewritten since the ADD, even into one the
+// plugin would refuse for an ADD, still removes the pod.
+func TestDelAfterTheConflistChangedRemovesThePod(t *testing.T) {
+	nw := newNetwork(t, 33, "dnbr33")
+	p := nw.addPod("changed")
+	nw.conf["podCIDRs"] = []string{"fd12:3456:789a:0:99::/80"}
+	nw.conf["mtu"] = "1500"
+	nw.conf["podCIDR"] = "a typo"
+	nw.reload("1.1.0")
+	if err := nw.drv.Del(context.Background(), p.rt); err != nil {
+		t.Fatalf("DEL with a changed conflist: %v", err)
+	}
+	if left := nw.leftovers(); len(left) != 0 {
+		t.Errorf("after DEL: %v", left)
+	}
+}
+
+// The bridge's pods are its ports, whichever network's store holds them: a config with
+// another network name (another store) must not readdress them either. Found by
+// FuzzAddThenDel.
+func TestAddOfAnotherNetworkOnTheBridgeKeepsItsPodsGateways(t *testing.T) {
+	nw := newNetwork(t, 34, "dnbr34")
+	running := nw.addPod("running")
+	before := bridgeAddrs(t, "dnbr34")
+	nw.conf["podCIDRs"] = []string{"10.244.35.0/24", "fd12:3456:789a:0:35::/80"}
+	nw.conf["name"] = "other"
+	sandbox := newSandbox(t)
+	err := nw.exec("ADD", "other-network", sandbox.Path)
+	t.Cleanup(func() { _ = nw.exec("DEL", "other-network", sandbox.Path) })
+	if code, msg := cniCode(err); code != types.ErrInvalidNetworkConfig || !strings.Contains(msg, "1 running pod(s) on it use") {
+		t.Errorf("ADD of another network = %v (code %d), want code %d naming the running pod", err, code, types.ErrInvalidNetworkConfig)
+	}
+	if got := bridgeAddrs(t, "dnbr34"); !slices.Equal(got, before) {
+		t.Errorf("the failed ADD changed the bridge's addresses from %v to %v", before, got)
+	}
+	mustReach(t, running, running.addr(0), nw.gateway(0))
 }

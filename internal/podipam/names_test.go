@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/containernetworking/cni/pkg/utils"
 )
 
 // keyOfLength is an attachment whose readable record name, "<cid>:eth0", is n bytes long.
@@ -136,4 +138,41 @@ func write(t *testing.T, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzStoreReleasesWhatItAllocated: for any attachment the CNI spec allows (any length),
+// allocating, listing and releasing leave the store as it was, and a second release (a DEL
+// repeated) succeeds.
+func FuzzStoreReleasesWhatItAllocated(f *testing.F) {
+	f.Add("c1", "eth0")
+	f.Add(strings.Repeat("a", 246), "eth0") // a record name of 251 bytes
+	f.Add(strings.Repeat("a", 250), "net1") // 255
+	f.Add(strings.Repeat("b", 300), "eth0")
+	f.Add("x.y_z-1", "e")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, cid, ifName string) {
+		if utils.ValidateContainerID(cid) != nil || utils.ValidateInterfaceName(ifName) != nil || strings.ContainsRune(ifName, 0) {
+			return // the plugin refuses these (cni.attachmentOf) before the store sees them
+		}
+		s, err := Open(dir, dual)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := Key{cid, ifName}
+		got := mustAllocate(t, s, k)
+		if len(got) != 2 {
+			t.Fatalf("allocation of %q = %v, want one address per range", k, got)
+		}
+		if keys := keys(t, s); len(keys) != 1 || keys[0] != k {
+			t.Fatalf("List after allocating %q = %q", k, keys)
+		}
+		for i := 0; i < 2; i++ {
+			if err := s.Release(k); err != nil {
+				t.Fatalf("Release #%d of %q: %v", i+1, k, err)
+			}
+		}
+		if left := storeFiles(t, s); len(left) != 0 {
+			t.Fatalf("after allocating and releasing %q the store holds %v", k, left)
+		}
+	})
 }
