@@ -53,7 +53,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 		return err
 	}
 	store.Gone = hostVethGone
-	existing, err := findBridge(conf.Bridge)
+	existing, err := findLink("bridge", conf.Bridge)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cni
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -24,8 +23,9 @@ import (
 // that family. A pod CIDR change is the agent's to make (it drains, then readdresses); the
 // plugin only adds gateways that are missing. The bridge's ports are the running pods, of
 // whichever network's store: a config with another network name must not readdress them
-// either. br is the bridge, nil when there is none (no pod on it either). This costs an ADD
-// a netlink round trip, and a dump of the links only when the addresses differ.
+// either. br is the bridge, nil when there is none (no pod on it either). With finding the
+// bridge, this costs an ADD two netlink round trips, and a dump of the links and the store's
+// list only when the addresses differ.
 func keepGateways(conf *config.Config, store *podipam.Store, br netlink.Link) error {
 	if br == nil {
 		return nil
@@ -62,18 +62,6 @@ func keepGateways(conf *config.Config, store *podipam.Store, br netlink.Link) er
 			"(drain the node, then dualnet-agent readdresses %s and rewrites the conflist), and a stale conflist "+
 			"is rewritten by dualnet-agent from the Node's spec.podCIDRs",
 		netspec.JoinCIDRs(conf.PodCIDRs), conf.Bridge, netspec.JoinCIDRs(have), len(pods), strings.Join(named, ", "), conf.Bridge), "")
-}
-
-// findBridge returns the bridge, or nil and no error when there is none.
-func findBridge(name string) (netlink.Link, error) {
-	br, err := netlinksafe.LinkByName(name)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bridge %s: %w", name, err)
-	}
-	return br, nil
 }
 
 // attachedPods names the bridge's ports: by the attachment the store knows for the port, or
