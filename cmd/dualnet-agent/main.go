@@ -23,6 +23,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/health"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -51,6 +52,8 @@ func newCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Every flag is checked before anything is contacted (the API server, the
+			// node's namespace): a bad flag is named, not hidden behind a missing kubeconfig.
 			s, err := spec.Spec()
 			if err != nil {
 				return err
@@ -64,6 +67,14 @@ func newCommand() *cobra.Command {
 					return fmt.Errorf("--non-masquerade-cidrs: %q is not a CIDR: %w", c, err)
 				}
 				cfg.NonMasqueradeCIDRs = append(cfg.NonMasqueradeCIDRs, p)
+			}
+			if err := checkConfig(cfg, cleanup); err != nil {
+				return err
+			}
+			if healthAddr != "" && !cleanup {
+				if err := health.CheckAddr("--health-addr", healthAddr); err != nil {
+					return err
+				}
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -95,6 +106,20 @@ func newCommand() *cobra.Command {
 	klog.InitFlags(klogFlags)
 	f.AddGoFlagSet(klogFlags)
 	return cmd
+}
+
+// checkConfig applies the agent's rules (agent.Config.Validate), the flags a user typed
+// before the node's name, which usually comes from $NODE_NAME; --cleanup needs no name: it
+// removes what any agent made on the node.
+func checkConfig(cfg agent.Config, cleanup bool) error {
+	named := cfg
+	if named.NodeName == "" {
+		named.NodeName = "(unset)"
+	}
+	if err := named.Validate(); err != nil || cleanup {
+		return err
+	}
+	return cfg.Validate() // only the node's name is left to break a rule
 }
 
 func run(ctx context.Context, cfg agent.Config, kubeconfig, healthAddr string) error {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/health"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 )
@@ -78,7 +79,11 @@ func newCommand() *cobra.Command {
 	return cmd
 }
 
+// check names the flag of anything wrong before the endpoint starts.
 func (o *options) check() ([]netip.Prefix, error) {
+	if err := health.CheckAddr("--listen", o.listen); err != nil {
+		return nil, err
+	}
 	if len(o.routeTables) > 0 && o.resourceGroup == "" {
 		return nil, fmt.Errorf("--route-table %v needs --resource-group", o.routeTables)
 	}
@@ -94,7 +99,10 @@ func (o *options) check() ([]netip.Prefix, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--pod-cidrs: %q is not a CIDR: %w", s, err)
 		}
-		cidrs = append(cidrs, p.Masked())
+		if p.Masked() != p {
+			return nil, fmt.Errorf("--pod-cidrs: %s has host bits set: did you mean %s?", p, p.Masked())
+		}
+		cidrs = append(cidrs, p)
 	}
 	return cidrs, nil
 }

@@ -88,3 +88,30 @@ func clientFor(t *testing.T, url, caFile string) *armnetwork.RouteTablesClient {
 	}
 	return c
 }
+
+// Every flag is checked before the endpoint starts: the command fails naming the flag and
+// the rule, and serves nothing (no --url-file written).
+func TestBadFlagsAreNamedBeforeTheEndpointStarts(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "8443"}, `--listen: "8443" is not a listen address`},
+		{[]string{"--route-limit", "0"}, "--route-limit: 0, want a positive number of routes"},
+		{[]string{"--route-table", "rt"}, "--route-table [rt] needs --resource-group"},
+		{[]string{"--resource-group", "g", "--apply-netns", "x"}, "--apply-netns x: needs exactly one --route-table"},
+		{[]string{"--pod-cidrs", "10.244.0.0/33"}, `--pod-cidrs: "10.244.0.0/33" is not a CIDR`},
+		{[]string{"--pod-cidrs", "10.244.1.0/16"}, "--pod-cidrs: 10.244.1.0/16 has host bits set: did you mean 10.244.0.0/16?"},
+	} {
+		urlFile := filepath.Join(t.TempDir(), "url")
+		cmd := newCommand()
+		cmd.SetArgs(append([]string{"--url-file", urlFile}, tc.args...))
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("dualnet-armemu %v = %v, want an error saying %q", tc.args, err, tc.want)
+		}
+		if _, err := os.Stat(urlFile); err == nil {
+			t.Errorf("dualnet-armemu %v started serving", tc.args)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/trap"
 )
 
 func TestBadFlagsExitNonZeroWithTheSpecsError(t *testing.T) {
@@ -32,7 +34,31 @@ func TestBadFlagsExitNonZeroWithTheSpecsError(t *testing.T) {
 		{name: "renew deadline not shorter than the lease",
 			args: []string{"--leader-elect-lease-duration", "5s", "--leader-elect-renew-deadline", "5s"},
 			want: "--leader-elect-lease-duration: 5s must be longer than --leader-elect-renew-deadline 5s"},
+		{name: "no API queries allowed",
+			args: []string{"--kube-api-qps", "0"},
+			want: "--kube-api-qps: 0 must be positive"},
+		{name: "no API burst",
+			args: []string{"--kube-api-burst", "0"},
+			want: "--kube-api-burst: 0 must be at least 1"},
+		{name: "health address without a port",
+			args: []string{"--health-addr", "10265"},
+			want: `--health-addr: "10265" is not a listen address`},
+		{name: "ARM endpoint not a URL",
+			args: []string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-endpoint", "127.0.0.1:8443"},
+			want: `--azure-endpoint: "127.0.0.1:8443" is not an http(s) URL`},
+		{name: "CA file without a certificate",
+			args: []string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-ca-file", "/dev/null"},
+			want: "--azure-ca-file /dev/null: no PEM certificate in it"},
 	}
+	// The API server and the ARM endpoint only count connections: a bad flag must be named
+	// before either is contacted.
+	trapped := trap.Listen(t)
+	kubeconfig := trapped.Kubeconfig(t)
+	defer func() {
+		if n := trapped.Contacts(); n != 0 {
+			t.Errorf("the controller connected %d time(s) with bad flags", n)
+		}
+	}()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			want := tt.want
@@ -45,8 +71,11 @@ func TestBadFlagsExitNonZeroWithTheSpecsError(t *testing.T) {
 				}
 				want = err.Error()
 			}
-			// No --kubeconfig and no cluster: the flags must fail before anything connects.
-			code, out := runToExit(t, tt.args...)
+			args := append([]string{"--kubeconfig", kubeconfig}, tt.args...)
+			if slices.Contains(tt.args, "--routes=azure") && !slices.Contains(tt.args, "--azure-endpoint") {
+				args = append(args, "--azure-endpoint", trapped.URL())
+			}
+			code, out := runToExit(t, args...)
 			if code == 0 {
 				t.Fatalf("exit code 0 for %v; output:\n%s", tt.args, out)
 			}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/controller/leader"
+	"github.com/dualnet/dualnet/internal/health"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -99,6 +100,15 @@ func (o *options) check() (netspec.Spec, error) {
 	}
 	if o.holdDown < 0 {
 		return netspec.Spec{}, fmt.Errorf("--released-cidr-hold-down: %v must not be negative", o.holdDown)
+	}
+	if o.apiQPS <= 0 {
+		return netspec.Spec{}, fmt.Errorf("--kube-api-qps: %v must be positive", o.apiQPS)
+	}
+	if o.apiBurst < 1 {
+		return netspec.Spec{}, fmt.Errorf("--kube-api-burst: %d must be at least 1", o.apiBurst)
+	}
+	if err := health.CheckAddr("--health-addr", o.healthAddr); err != nil {
+		return netspec.Spec{}, err
 	}
 	if err := o.leader.Check(); err != nil {
 		return netspec.Spec{}, err

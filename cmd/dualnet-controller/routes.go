@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -39,6 +40,8 @@ type routeOptions struct {
 	endpoint, caFile, credential              string
 	netns                                     string
 	resync                                    time.Duration
+
+	caPool *x509.CertPool // --azure-ca-file's certificates, read by check
 }
 
 func (o *routeOptions) addFlags(fs *pflag.FlagSet) {
@@ -77,6 +80,21 @@ func (o *routeOptions) check() error {
 		if o.credential == credentialNone && o.endpoint == "" {
 			return fmt.Errorf("--azure-credential=none: only with --azure-endpoint (a local endpoint); Azure needs a real credential")
 		}
+		if o.endpoint != "" {
+			if u, err := url.Parse(o.endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return fmt.Errorf("--azure-endpoint: %q is not an http(s) URL like https://127.0.0.1:8443", o.endpoint)
+			}
+		}
+		if o.caFile != "" {
+			pem, err := os.ReadFile(o.caFile)
+			if err != nil {
+				return fmt.Errorf("--azure-ca-file: %w", err)
+			}
+			o.caPool = x509.NewCertPool()
+			if !o.caPool.AppendCertsFromPEM(pem) {
+				return fmt.Errorf("--azure-ca-file %s: no PEM certificate in it", o.caFile)
+			}
+		}
 	default:
 		return fmt.Errorf("--routes: %q is not a route backend: use %s, %s or %s", o.backend, routesAzure, routesKernel, routesNone)
 	}
@@ -106,16 +124,8 @@ func (o *routeOptions) open(spec netspec.Spec) (b routes.Backend, close func(), 
 	}
 	cfg := azure.Config{SubscriptionID: o.subscriptionID, ResourceGroup: o.resourceGroup, RouteTable: o.routeTable,
 		Endpoint: o.endpoint, Credential: cred, PodCIDRs: spec.PodCIDRs, MaxRoutes: spec.MaxRoutes}
-	if o.caFile != "" {
-		pem, err := os.ReadFile(o.caFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--azure-ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, nil, fmt.Errorf("--azure-ca-file %s: no PEM certificate in it", o.caFile)
-		}
-		cfg.Transport = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	if o.caPool != nil {
+		cfg.Transport = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: o.caPool}}}
 	}
 	a, err := azure.New(cfg)
 	if err != nil {

@@ -13,9 +13,13 @@ type labFlags struct {
 	stateRoot string
 }
 
+// addTo registers the flags on cmd and checks --name before cmd runs: the name is a path
+// under --state-root and a prefix of namespace names, so no lab command may read, enter or
+// contact anything by a name that lab up would refuse.
 func (f *labFlags) addTo(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.name, "name", "dualnet", "the lab's name: prefix of its namespaces and nodes, and its state directory")
 	cmd.Flags().StringVar(&f.stateRoot, "state-root", lab.DefaultStateRoot, "where labs keep their state")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return lab.CheckName(f.name) }
 }
 
 func (f *labFlags) dir() string { return f.stateRoot + "/" + f.name }

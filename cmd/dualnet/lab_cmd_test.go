@@ -14,3 +14,20 @@ func TestMistypedLabSubcommandFails(t *testing.T) {
 		t.Errorf("dualnet lab: exit %d; want the help text and success", code)
 	}
 }
+
+// --name is a path under --state-root and a namespace prefix: every lab command refuses one
+// that lab up would refuse, before it reads or contacts anything.
+func TestEveryLabCommandChecksTheNameFirst(t *testing.T) {
+	for _, args := range [][]string{
+		{"lab", "status", "--name", "../etc"},
+		{"lab", "kubeconfig", "--name", "../etc"},
+		{"lab", "down", "--name", "Bad_Name"},
+		{"lab", "up", "--name", "../etc", "--routes", "host"},
+		{"lab", "exec", "--name", "../etc", "default/pod", "--", "true"},
+	} {
+		_, errOut, code := dualnet(t, args...)
+		if code == 0 || !strings.Contains(errOut, "--name: ") || !strings.Contains(errOut, "must be 1-24 lower-case letters") {
+			t.Errorf("dualnet %v: exit %d, stderr %q; want a failure naming --name and its rule", args, code, errOut)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
-	"github.com/containernetworking/plugins/pkg/ns"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/config"
@@ -38,10 +37,14 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	if err := conf.RequireRanges(); err != nil {
 		return err
 	}
-	hook := newPauseHook(args.Args)
-	podNS, err := ns.GetNS(args.Netns)
+	key, err := attachmentOf(args)
 	if err != nil {
-		return types.NewError(types.ErrInvalidNetNS, fmt.Sprintf("CNI_NETNS %q: %v", args.Netns, err), "")
+		return err
+	}
+	hook := newPauseHook(args.Args)
+	podNS, err := openPodNS(args.Netns)
+	if err != nil {
+		return err
 	}
 	defer podNS.Close()
 
@@ -50,7 +53,13 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 		return err
 	}
 	store.Gone = hostVethGone
-	key := podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}
+	existing, err := findLink("bridge", conf.Bridge)
+	if err != nil {
+		return err
+	}
+	if err := keepGateways(conf, store, existing); err != nil {
+		return err
+	}
 	addrs, err := store.Allocate(key)
 	if err != nil {
 		return allocationError(err)
@@ -64,7 +73,13 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 
 	gateways := bridge.Gateways(conf.PodCIDRs)
 	a := &attachment{key: key, hostVeth: hostVethName(key), addrs: addrs, cidrs: conf.PodCIDRs}
-	br, err := bridge.Ensure(nil, conf.Bridge, gateways, conf.MTU)
+	// An existing bridge keeps its MTU: the agent sets it (the uplink's), and running pods'
+	// traffic crosses it. The config's MTU makes a missing bridge, and the pod's veth.
+	bridgeMTU := conf.MTU
+	if existing != nil {
+		bridgeMTU = 0
+	}
+	br, err := bridge.Ensure(nil, conf.Bridge, gateways, bridgeMTU)
 	if err != nil {
 		return err
 	}
@@ -79,7 +94,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 		return fmt.Errorf("anti-spoofing rules for %s: %w", a.hostVeth, err)
 	}
 	hook.reached("registered")
-	if err := podNS.Do(func(ns.NetNS) error { return configurePod(a, args.IfName, gateways) }); err != nil {
+	if err := inPodNS(podNS, "configuring "+args.IfName, func() error { return configurePod(a, args.IfName, gateways) }); err != nil {
 		return err
 	}
 	hook.reached("configured")

@@ -13,7 +13,6 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
 	"github.com/containernetworking/plugins/pkg/ip"
-	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
@@ -40,7 +39,15 @@ func cmdCheck(args *skel.CmdArgs) error {
 	if err != nil {
 		return types.NewError(types.ErrDecodingFailure, fmt.Sprintf("prevResult: %v", err), "")
 	}
-	key := podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}
+	key, err := attachmentOf(args)
+	if err != nil {
+		return err
+	}
+	podNS, err := openPodNS(args.Netns)
+	if err != nil {
+		return err
+	}
+	defer podNS.Close()
 	if err := checkStore(conf, key, prev); err != nil {
 		return err
 	}
@@ -51,7 +58,7 @@ func cmdCheck(args *skel.CmdArgs) error {
 	if err := checkRules(hostVethName(key), index, prev); err != nil {
 		return err
 	}
-	return ns.WithNetNSPath(args.Netns, func(ns.NetNS) error {
+	return inPodNS(podNS, "checking "+args.IfName+" and the routes against prevResult", func() error {
 		if err := ip.ValidateExpectedInterfaceIPs(args.IfName, prev.IPs); err != nil {
 			return fmt.Errorf("pod interface %s: %w", args.IfName, err)
 		}

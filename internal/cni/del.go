@@ -13,13 +13,18 @@ import (
 )
 
 // cmdDel succeeds whatever is already gone: the namespace, the veth, the rules or the
-// allocation (CNI spec: DEL must be idempotent).
+// allocation (CNI spec: DEL must be idempotent), whatever changed in the config since the
+// ADD but the store's place (config.ParseForDel), and for attachments ADD never makes.
 func cmdDel(args *skel.CmdArgs) error {
-	conf, err := config.Parse(args.StdinData)
+	conf, err := config.ParseForDel(args.StdinData)
 	if err != nil {
 		return err
 	}
-	return teardown(conf, podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName})
+	key, err := attachmentOf(args)
+	if err != nil {
+		return nil // ADD refuses such an attachment, so there is nothing of it to delete
+	}
+	return teardown(conf, key)
 }
 
 // teardown removes one attachment: the port's registration and the veth first, the address

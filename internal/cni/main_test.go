@@ -3,6 +3,7 @@ package cni_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/invoke"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/containernetworking/plugins/pkg/ns"
@@ -42,9 +44,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	if err := cnitest.Build(filepath.Join(binDir, "dualnet"), "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+	// A fuzz worker runs only FuzzAddThenDel, which calls the plugin in this process.
+	flag.Parse()
+	if worker := flag.Lookup("test.fuzzworker"); worker == nil || worker.Value.String() != "true" {
+		if err := cnitest.Build(filepath.Join(binDir, "dualnet"), "github.com/dualnet/dualnet/cmd/dualnet-cni"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	if _, err := exec.LookPath("nft"); err != nil {
 		fmt.Fprintln(os.Stderr, "the plugin needs nft: install nftables")
@@ -112,6 +118,33 @@ func (nw *network) reload(cniVersion string) {
 }
 
 func (nw *network) gateway(i int) netip.Addr { return nw.cidrs[i].Addr().Next() }
+
+// pluginConf is the config a runtime gives the plugin: conf with the list's name and
+// version, as libcni injects them.
+func (nw *network) pluginConf() []byte {
+	nw.t.Helper()
+	conf := map[string]any{"cniVersion": "1.1.0", "name": "dualnet"}
+	for k, v := range nw.conf {
+		conf[k] = v
+	}
+	data, err := json.Marshal(conf)
+	if err != nil {
+		nw.t.Fatal(err)
+	}
+	return data
+}
+
+// exec runs the plugin binary for one verb directly, without libcni (whose result cache
+// names files after the container ID, so it cannot take IDs as long as the plugin does).
+func (nw *network) exec(command, containerID, netns string) error {
+	args := &invoke.Args{Command: command, ContainerID: containerID, NetNS: netns, IfName: "eth0", Path: nw.bin}
+	plugin := filepath.Join(nw.bin, "dualnet")
+	if command == "ADD" {
+		_, err := invoke.ExecPluginWithResult(context.Background(), plugin, nw.pluginConf(), args, nil)
+		return err
+	}
+	return invoke.ExecPluginWithoutResult(context.Background(), plugin, nw.pluginConf(), args, nil)
+}
 
 // pod is one sandbox attached to a network.
 type pod struct {

@@ -1,10 +1,9 @@
 package cni_test
 
 import (
-	"encoding/json"
+	"bytes"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -16,17 +15,9 @@ func TestDelWithoutPATHAfterTheNamespaceWentReleasesEverything(t *testing.T) {
 	p := nw.addPod("no-path")
 	namespacesGone(t, p)
 
-	conf := map[string]any{"cniVersion": "1.1.0", "name": "dualnet"}
-	for k, v := range nw.conf {
-		conf[k] = v
-	}
-	stdin, err := json.Marshal(conf)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(filepath.Join(nw.bin, "dualnet"))
 	cmd.Env = []string{"CNI_COMMAND=DEL", "CNI_CONTAINERID=" + p.rt.ContainerID, "CNI_NETNS=" + p.ns.Path, "CNI_IFNAME=eth0", "CNI_PATH=" + nw.bin}
-	cmd.Stdin = strings.NewReader(string(stdin))
+	cmd.Stdin = bytes.NewReader(nw.pluginConf())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("DEL without PATH: %v: %s", err, out)
 	}

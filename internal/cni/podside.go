@@ -30,7 +30,7 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 	}
 	link, err := netlink.LinkByName(ifName)
 	if err != nil {
-		return fmt.Errorf("find %s in the pod: %w", ifName, err)
+		return fmt.Errorf("find %s: %w", ifName, err)
 	}
 	prefixes := make([]netip.Prefix, 0, len(a.addrs)+1)
 	for i, addr := range a.addrs {
@@ -42,14 +42,14 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 		// makes none, and the plugin adds that one. Every address goes on without DAD, so
 		// the pod can use IPv6 as soon as ADD returns instead of a second later.
 		if err := netlink.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
-			return fmt.Errorf("turn IPv6 address generation off for %s in the pod: %w", ifName, err)
+			return fmt.Errorf("turn IPv6 address generation off for %s: %w", ifName, err)
 		}
 		prefixes = append(prefixes, netip.PrefixFrom(antispoof.LinkLocal(podVethMAC(a.key)), 64))
 	}
 	// Up first: IPv6 adds the prefix route of an address at once only on an up link, and the
 	// default route needs it to reach the gateway.
 	if err := netlink.LinkSetUp(link); err != nil {
-		return fmt.Errorf("bring %s up in the pod: %w", ifName, err)
+		return fmt.Errorf("bring %s up: %w", ifName, err)
 	}
 	for _, p := range prefixes {
 		addr := &netlink.Addr{IPNet: ipNet(p)}
@@ -65,13 +65,13 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 			}
 		}
 		if err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("add %s to %s in the pod: %w", p, ifName, err)
+			return fmt.Errorf("add %s to %s: %w", p, ifName, err)
 		}
 	}
 	for _, gw := range gateways {
 		route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: defaultDst(gw.Addr()), Gw: gw.Addr().AsSlice()}
 		if err := netlink.RouteReplace(route); err != nil {
-			return fmt.Errorf("default route via %s in the pod: %w", gw.Addr(), err)
+			return fmt.Errorf("add the default route via %s: %w", gw.Addr(), err)
 		}
 	}
 	return nil
@@ -108,7 +108,7 @@ func enableIPv6(ifName string) error {
 func setIPv6Zero(dev, key, doing string) error {
 	path := "/proc/sys/net/ipv6/conf/" + dev + "/" + key
 	if err := os.WriteFile(path, []byte("0"), 0o644); err != nil {
-		return fmt.Errorf("%s in the pod (%s): %w", doing, path, err)
+		return fmt.Errorf("%s (%s): %w", doing, path, err)
 	}
 	return nil
 }

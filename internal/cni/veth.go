@@ -81,13 +81,17 @@ func deleteHostVeth(name string) error {
 }
 
 // findHostVeth returns the host end, or nil and no error if there is none.
-func findHostVeth(name string) (netlink.Link, error) {
+func findHostVeth(name string) (netlink.Link, error) { return findLink("veth", name) }
+
+// findLink returns the link, or nil and no error if there is none; what names its kind in
+// an error.
+func findLink(what, name string) (netlink.Link, error) {
 	link, err := netlink.LinkByName(name)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find veth %s: %w", name, err)
+		return nil, fmt.Errorf("find %s %s: %w", what, name, err)
 	}
 	return link, nil
 }

@@ -7,7 +7,7 @@ package netspec
 //	--service-cidrs: fd12:3456:789a:1::/100 is larger than /108, the largest IPv6 service range: use a /108 or smaller
 //	network.yaml: serviceCIDRs: fd12:3456:789a:1::/100 is larger than /108, the largest IPv6 service range: use a /108 or smaller
 type FieldError struct {
-	Flag  string // the flag, as a user types it: "--pod-cidrs"
+	Flag  string // the flag, as a user types it: "--pod-cidrs"; or the field ParseNodeCIDRs was given
 	File  string // the config file the value came from, if it did: "network.yaml"
 	Field string // the field of File: "podCIDRs", "podCIDRs[1]"; empty for the file as a whole
 	Msg   string // what is wrong, naming the value and the rule

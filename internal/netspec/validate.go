@@ -30,16 +30,14 @@ func (s Spec) validate() error {
 func (s Spec) checkNodeMask(f Family) error {
 	flag := "--node-cidr-mask-size-" + string(f)
 	pod, _ := s.PodCIDR(f)
-	mask, largest := s.NodeMaskSize(f), f.Bits()-2
-	switch {
-	case mask <= pod.Bits():
+	mask := s.NodeMaskSize(f)
+	if mask <= pod.Bits() {
 		return &FieldError{Flag: flag,
 			Msg:  fmt.Sprintf("/%d is not longer than the %s pod CIDR %s, so a node's range would not fit inside it more than once", mask, f, pod),
 			Hint: fmt.Sprintf("use a mask longer than %d (the default is /%d)", pod.Bits(), defaultNodeMask(f))}
-	case mask > largest:
-		return &FieldError{Flag: flag,
-			Msg:  fmt.Sprintf("/%d leaves no room for the bridge gateway and a pod", mask),
-			Hint: fmt.Sprintf("use /%d or shorter (the default is /%d)", largest, defaultNodeMask(f))}
+	}
+	if err := nodeMaskRoom(flag, fmt.Sprintf("/%d", mask), f, mask); err != nil {
+		return err
 	}
 	return nil
 }

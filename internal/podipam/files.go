@@ -36,22 +36,28 @@ func readOwner(path string) (Key, bool) {
 	return parseKey(strings.TrimSpace(string(data)))
 }
 
-func parseAddrs(data []byte) []netip.Addr {
-	var out []netip.Addr
-	for _, line := range strings.Fields(string(data)) {
-		if a, err := netip.ParseAddr(line); err == nil {
-			out = append(out, a)
+// parseRecord reads a record: its addresses, and the attachment its last line names (a
+// record written before that line existed has none; its name says it).
+func parseRecord(data []byte) (addrs []netip.Addr, k Key, named bool) {
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, attachmentLine); ok {
+			k, named = parseKey(rest)
+		} else if a, err := netip.ParseAddr(strings.TrimSpace(line)); err == nil {
+			addrs = append(addrs, a)
 		}
 	}
-	return out
+	return addrs, k, named
 }
 
-func formatAddrs(addrs []netip.Addr) []byte {
+// formatRecord writes k's record: its addresses one a line, then the attachment line. An
+// older dualnet reading it skips the line, which is no address.
+func formatRecord(k Key, addrs []netip.Addr) []byte {
 	var b strings.Builder
 	for _, a := range addrs {
 		b.WriteString(a.String())
 		b.WriteByte('\n')
 	}
+	b.WriteString(attachmentLine + k.String() + "\n")
 	return []byte(b.String())
 }
 

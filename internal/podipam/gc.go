@@ -29,7 +29,7 @@ func (s *Store) list() ([]Allocation, error) {
 	seen := map[Key]bool{}
 	var out []Allocation
 	for _, n := range names {
-		k, ok := parseKey(n)
+		k, ok := s.recordKey(n)
 		if !ok {
 			continue
 		}

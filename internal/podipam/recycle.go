@@ -72,8 +72,14 @@ func (s *Store) retire(path string) error {
 		return fmt.Errorf("release %s: %w", path, err)
 	}
 	// "ip/10.244.1.2" becomes "spare/ip-10.244.1.2": unique among live files, and if an
-	// older spare has the name, replacing it only drops one spare.
-	err = os.Rename(path, filepath.Join(s.spareDir(), filepath.Dir(rel)+"-"+filepath.Base(rel)))
+	// older spare has the name, replacing it only drops one spare. A record name of 252 to
+	// 255 bytes (names.go) has no room for the "pod-": that file is deleted instead.
+	spare := filepath.Dir(rel) + "-" + filepath.Base(rel)
+	if len(spare) > maxName {
+		err = os.Remove(path)
+	} else {
+		err = os.Rename(path, filepath.Join(s.spareDir(), spare))
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("release %s: %w", path, err)
 	}

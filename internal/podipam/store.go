@@ -5,7 +5,8 @@
 // Layout under the store directory:
 //
 //	lock                 flock(2) held while allocations change
-//	pod/<cid>:<ifname>   the attachment's addresses, one a line (written first)
+//	pod/<cid>:<ifname>   the attachment's addresses, one a line, and a line naming it
+//	                     (written first); a hash when the name would be too long (names.go)
 //	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
 //	spare/               released files, kept for reuse (recycle.go)
 //	boot                 the kernel's boot ID when the records were written (boot.go)
@@ -69,7 +70,7 @@ func Open(dir string, ranges []netip.Prefix) (*Store, error) {
 	return &Store{dir: dir, ranges: ranges}, nil
 }
 
-func (s *Store) podPath(k Key) string           { return filepath.Join(s.dir, "pod", k.String()) }
+func (s *Store) podPath(k Key) string           { return filepath.Join(s.dir, "pod", k.fileName()) }
 func (s *Store) ipPath(a netip.Addr) string     { return filepath.Join(s.dir, "ip", a.String()) }
 func (s *Store) lockPath() string               { return filepath.Join(s.dir, "lock") }
 func (s *Store) owner(a netip.Addr) (Key, bool) { return readOwner(s.ipPath(a)) }
@@ -84,7 +85,8 @@ func (s *Store) Lookup(k Key) ([]netip.Addr, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("read address record of %s: %w", k, err)
 	}
-	return parseAddrs(data), true, nil
+	addrs, _, _ := parseRecord(data)
+	return addrs, true, nil
 }
 
 // Allocate returns one address per range for k, IPv4 first. It is idempotent: an
@@ -126,7 +128,7 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 		addrs = append(addrs, a)
 	}
 	// The record first: whatever happens next, Release and GC can find these addresses.
-	if err := s.writeNew(s.podPath(k), formatAddrs(addrs)); err != nil {
+	if err := s.writeNew(s.podPath(k), formatRecord(k, addrs)); err != nil {
 		return nil, fmt.Errorf("write address record of %s: %w", k, err)
 	}
 	for _, a := range addrs {

@@ -1,6 +1,12 @@
 // Package config parses the dualnet CNI network configuration (the conflist entry of
 // `"type": "dualnet"` that the agent writes) into checked netip values.
 //
+// It is strict, as the rest of dualnet's input is (netspec's --config file): a key that is
+// neither dualnet's (bridge, podCIDRs, mtu, hairpinMode, dataDir) nor one the CNI spec and
+// libcni give every plugin (keys.go) is an error, and so is a key given twice, a value of
+// the wrong type, and pod CIDRs that break a rule of netspec.ParseNodeCIDRs (IPv4 first,
+// never IPv6 alone, one range per family, room for the gateway and a pod).
+//
 // It is pure: it reads no files and touches no network state, so a bad config can never
 // change anything. Every error is a CNI error whose message names the field, the value and
 // the rule it breaks.
@@ -14,6 +20,9 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/pkg/utils"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // Defaults for the optional fields, as DESIGN.md documents them.
@@ -29,6 +38,10 @@ var SupportedVersions = []string{"0.4.0", "1.0.0", "1.1.0"}
 // ErrRangeExhausted is the CNI error code (plugin-specific range, >= 100) for a pod CIDR
 // with no free address left.
 const ErrRangeExhausted uint = 100
+
+// maxName is the longest file name Linux takes (NAME_MAX): the network's name is the
+// address store's directory.
+const maxName = 255
 
 // Config is one parsed and checked dualnet network configuration.
 type Config struct {
@@ -49,69 +62,121 @@ type Config struct {
 	ValidAttachments []types.GCAttachment
 }
 
-// wire is the JSON shape; pointers tell a missing field from a zero one.
-type wire struct {
-	types.PluginConf
-	Bridge           *string              `json:"bridge"`
-	PodCIDRs         []string             `json:"podCIDRs"`
-	MTU              *int                 `json:"mtu"`
-	HairpinMode      *bool                `json:"hairpinMode"`
-	DataDir          *string              `json:"dataDir"`
-	ValidAttachments []types.GCAttachment `json:"cni.dev/valid-attachments"`
-}
-
 // Parse decodes and checks the plugin's stdin config. A config without podCIDRs parses
 // (the node may not have a pod CIDR yet); callers that allocate use RequireRanges.
 func Parse(data []byte) (*Config, error) {
-	var w wire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("network config: not valid JSON: %v", err), "")
-	}
-	if !supported(w.CNIVersion) {
-		return nil, types.NewError(types.ErrIncompatibleCNIVersion,
-			fmt.Sprintf("cniVersion: %q is not supported; dualnet speaks %s", w.CNIVersion, strings.Join(SupportedVersions, ", ")), "")
-	}
-	if w.Name == "" {
-		return nil, invalid("name: missing; the network needs a name (it keys the address store)")
-	}
-	if strings.ContainsAny(w.Name, "/\x00") || w.Name == "." || w.Name == ".." {
-		return nil, invalid(fmt.Sprintf("name: %q is not usable as a directory name", w.Name))
-	}
-	c := &Config{
-		PluginConf:       w.PluginConf,
-		Bridge:           DefaultBridge,
-		MTU:              DefaultMTU,
-		Hairpin:          true,
-		DataDir:          DefaultDataDir,
-		ValidAttachments: w.ValidAttachments,
-	}
-	if w.Bridge != nil {
-		if err := checkIfName(*w.Bridge); err != nil {
-			return nil, invalid(fmt.Sprintf("bridge: %q %v", *w.Bridge, err))
-		}
-		c.Bridge = *w.Bridge
-	}
-	if w.HairpinMode != nil {
-		c.Hairpin = *w.HairpinMode
-	}
-	if w.DataDir != nil {
-		if !filepath.IsAbs(*w.DataDir) {
-			return nil, invalid(fmt.Sprintf("dataDir: %q is not an absolute path", *w.DataDir))
-		}
-		c.DataDir = filepath.Clean(*w.DataDir)
-	}
-	cidrs, err := parsePodCIDRs(w.PodCIDRs)
+	c, all, err := parseCommon(data)
 	if err != nil {
 		return nil, err
 	}
-	c.PodCIDRs = cidrs
-	if w.MTU != nil {
-		c.MTU = *w.MTU
+	fields, err := strictFields(all)
+	if err != nil {
+		return nil, err
+	}
+	var rawCIDRs []string
+	for _, f := range []struct {
+		key  string
+		into any
+		what string
+	}{
+		{"bridge", &c.Bridge, "a string"},
+		{"podCIDRs", &rawCIDRs, "a list of strings"},
+		{"mtu", &c.MTU, "a whole number"},
+		{"hairpinMode", &c.Hairpin, "true or false"},
+		{"dataDir", &c.DataDir, "a string"},
+	} {
+		if err := decodeField(fields, f.key, f.into, f.what); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkIfName(c.Bridge); err != nil {
+		return nil, invalid(fmt.Sprintf("bridge: %q %v", c.Bridge, err))
+	}
+	if err := c.checkDataDir(); err != nil {
+		return nil, err
+	}
+	if c.PodCIDRs, err = netspec.ParseNodeCIDRs("podCIDRs", rawCIDRs); err != nil {
+		return nil, invalid(err.Error())
 	}
 	if err := checkMTU(c.MTU, c.PodCIDRs); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// ParseForDel reads what DEL needs, where the address store is (cniVersion, name and
+// dataDir), and ignores the rest of the config: a DEL must remove what an ADD made even when
+// the conflist changed in between, or holds what this plugin would refuse for an ADD (a key
+// an older agent wrote, pod CIDRs that moved), since a runtime retries a failing DEL forever
+// and keeps the pod's sandbox meanwhile. Only the store's place must be readable.
+func ParseForDel(data []byte) (*Config, error) {
+	c, all, err := parseCommon(data)
+	if err != nil {
+		return nil, err
+	}
+	fields := make(map[string]json.RawMessage, len(all))
+	for _, f := range all {
+		fields[f.key] = f.raw // the last wins, as json.Unmarshal has it
+	}
+	if err := decodeField(fields, "dataDir", &c.DataDir, "a string"); err != nil {
+		return nil, err
+	}
+	if err := c.checkDataDir(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseCommon checks what every verb needs (a JSON object, a supported cniVersion, a usable
+// name) and returns the config with the defaults, and its fields.
+func parseCommon(data []byte) (*Config, []field, error) {
+	if !json.Valid(data) {
+		return nil, nil, types.NewError(types.ErrDecodingFailure, "network config: not valid JSON", "")
+	}
+	var pc types.PluginConf
+	if err := json.Unmarshal(data, &pc); err != nil {
+		return nil, nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("network config: %v", err), "")
+	}
+	if !supported(pc.CNIVersion) {
+		return nil, nil, types.NewError(types.ErrIncompatibleCNIVersion,
+			fmt.Sprintf("cniVersion: %q is not supported; dualnet speaks %s", pc.CNIVersion, strings.Join(SupportedVersions, ", ")), "")
+	}
+	fields, err := scanFields(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkName(pc.Name); err != nil {
+		return nil, nil, err
+	}
+	return &Config{
+		PluginConf:       pc,
+		Bridge:           DefaultBridge,
+		MTU:              DefaultMTU,
+		Hairpin:          true,
+		DataDir:          DefaultDataDir,
+		ValidAttachments: pc.ValidAttachments,
+	}, fields, nil
+}
+
+// decodeField decodes the field key, if the config gives it a value, into into; what says
+// what the value must be.
+func decodeField(fields map[string]json.RawMessage, key string, into any, what string) error {
+	raw, ok := fields[key]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return types.NewError(types.ErrDecodingFailure, fmt.Sprintf("%s: %.60s is not %s", key, raw, what), "")
+	}
+	return nil
+}
+
+func (c *Config) checkDataDir() error {
+	if !filepath.IsAbs(c.DataDir) {
+		return invalid(fmt.Sprintf("dataDir: %q is not an absolute path", c.DataDir))
+	}
+	c.DataDir = filepath.Clean(c.DataDir)
+	return nil
 }
 
 // RequireRanges fails with a config error when the node has no pod CIDR: ADD, CHECK and
@@ -126,6 +191,21 @@ func (c *Config) RequireRanges() error {
 // StoreDir is the address store directory of this network.
 func (c *Config) StoreDir() string {
 	return filepath.Join(c.DataDir, c.Name)
+}
+
+// checkName applies the CNI spec's rule for network names (what libcni and skel check), and
+// keeps the name usable as the store's directory name.
+func checkName(name string) error {
+	if name == "" {
+		return invalid("name: missing; the network needs a name (it keys the address store)")
+	}
+	if err := utils.ValidateNetworkName(name); err != nil {
+		return invalid(fmt.Sprintf("name: %q: %s; the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit", name, err.Msg))
+	}
+	if len(name) > maxName {
+		return invalid(fmt.Sprintf("name: %d bytes, longer than %d, the longest directory name (it names the address store)", len(name), maxName))
+	}
+	return nil
 }
 
 func supported(v string) bool {

@@ -1,0 +1,65 @@
+package cni
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/pkg/utils"
+	"github.com/containernetworking/plugins/pkg/ns"
+	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/podipam"
+)
+
+// attachmentOf checks CNI_CONTAINERID and CNI_IFNAME by the CNI spec's rules (what skel
+// checks before a verb runs) and returns the attachment they name. The store's file names
+// and the pod's interface come from them, so a caller that bypasses skel gets the same
+// checks.
+func attachmentOf(args *skel.CmdArgs) (podipam.Key, error) {
+	if err := utils.ValidateContainerID(args.ContainerID); err != nil {
+		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_CONTAINERID %q: %s; the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit", args.ContainerID, err.Msg), "")
+	}
+	const ifNameRule = "an interface name has 1 to 15 bytes, is not . or .., and holds no '/', ':', whitespace or NUL"
+	if err := utils.ValidateInterfaceName(args.IfName); err != nil {
+		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_IFNAME %q: %s; %s", args.IfName, err.Msg, ifNameRule), "")
+	}
+	if strings.ContainsRune(args.IfName, 0) {
+		// The kernel reads the name up to a NUL (dev_valid_name); skel's check lets it pass,
+		// and the environment of a plugin process cannot hold one, but a caller in this
+		// process can.
+		return podipam.Key{}, types.NewError(types.ErrInvalidEnvironmentVariables, fmt.Sprintf("CNI_IFNAME %q: holds a NUL; %s", args.IfName, ifNameRule), "")
+	}
+	return podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}, nil
+}
+
+// openPodNS opens CNI_NETNS, refusing the plugin's own network namespace: that is the
+// node's, and configuring a pod's interface there would put the node's gateway route on it
+// (skel checks this too, but only after ADD has run).
+func openPodNS(path string) (ns.NetNS, error) {
+	podNS, err := ns.GetNS(path)
+	if err != nil {
+		return nil, types.NewError(types.ErrInvalidNetNS, fmt.Sprintf("CNI_NETNS %q: %v", path, err), "")
+	}
+	var pod, own unix.Stat_t
+	if err := unix.Fstat(int(podNS.Fd()), &pod); err != nil {
+		podNS.Close()
+		return nil, types.NewError(types.ErrInvalidNetNS, fmt.Sprintf("CNI_NETNS %q: %v", path, err), "")
+	}
+	if err := unix.Stat("/proc/thread-self/ns/net", &own); err == nil && pod.Dev == own.Dev && pod.Ino == own.Ino {
+		podNS.Close()
+		return nil, types.NewError(types.ErrInvalidNetNS,
+			fmt.Sprintf("CNI_NETNS %q is the plugin's own network namespace, the node's: a pod needs a namespace of its own (the runtime passed the wrong path)", path), "")
+	}
+	return podNS, nil
+}
+
+// inPodNS runs f in the pod's namespace; an error says which namespace and what was being
+// done there.
+func inPodNS(podNS ns.NetNS, doing string, f func() error) error {
+	if err := podNS.Do(func(ns.NetNS) error { return f() }); err != nil {
+		return fmt.Errorf("in the pod's network namespace %s (CNI_NETNS), %s: %w", podNS.Path(), doing, err)
+	}
+	return nil
+}
