@@ -57,12 +57,6 @@ func preflight(cfg Config, out io.Writer) error {
 	if err := CheckHostRoutes(cfg.Ranges(), routes); err != nil {
 		return err
 	}
-	if err := ensureBins(cfg.KubeBinDir, kubeBinaries, "test/kube/build.sh", "the Kubernetes binaries", "make kube-bins", out); err != nil {
-		return err
-	}
-	if err := ensureBins(cfg.NodeBinDir, nodeBinaries, "test/node/build.sh", "the node binaries (containerd, runc, CoreDNS, crictl)", "make node-bins", out); err != nil {
-		return err
-	}
 	needed := dualnetBinaries
 	if cfg.Routes == RoutesAzure {
 		needed = append(needed, "dualnet-armemu")
@@ -74,6 +68,13 @@ func preflight(cfg Config, out io.Writer) error {
 	}
 	if _, err := os.Stat(filepath.Join(cfg.BinDir, "dualnet-image.tar")); err != nil {
 		return fmt.Errorf("%s not found: run `make image` (the lab's registry serves dualnet's image)", filepath.Join(cfg.BinDir, "dualnet-image.tar"))
+	}
+	// Last: the first run builds these for minutes, so whatever else is wrong is said first.
+	if err := ensureBins(cfg.KubeBinDir, kubeBinaries, "test/kube/build.sh", "the Kubernetes binaries", "make kube-bins", out); err != nil {
+		return err
+	}
+	if err := ensureBins(cfg.NodeBinDir, nodeBinaries, "test/node/build.sh", "the node binaries (containerd, runc, CoreDNS, crictl)", "make node-bins", out); err != nil {
+		return err
 	}
 	return nil
 }
