@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dualnet/dualnet/internal/netspec"
@@ -89,7 +90,7 @@ func componentsOf(cfg Config, st *State, topo Topology, kubeconfig string) ([]co
 				"--netns=" + NetnsPath(node),
 				"--cni-conf-dir=" + dirs.conf, "--cni-bin-dir=" + dirs.bin,
 				"--cni-plugin=" + bin("dualnet-cni"), "--cni-data-dir=" + dirs.data,
-				"--routes=" + agentRoutes, "--health-addr="}, spec...),
+				"--routes=" + agentRoutes, "--health-addr="}, slices.Concat(spec, cfg.LoadBalancer.agentFlags())...),
 		})
 		addrs := topo.Addressing.Node(i)
 		ips := make([]string, len(addrs))

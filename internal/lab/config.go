@@ -19,6 +19,8 @@ type Config struct {
 	BinDir     string       `json:"binDir"`     // dualnet's binaries (make build: bin/)
 	KubeBinDir string       `json:"kubeBinDir"` // make kube-bins
 	Routes     RouteMode    `json:"routes"`
+	// LoadBalancer is the load balancer's flags (lbstart.go).
+	LoadBalancer LoadBalancerOptions `json:"loadBalancer"`
 }
 
 // RouteMode is how pod traffic between nodes is routed in the lab.
