@@ -1,12 +1,18 @@
 // Package lbprobe lets Azure Load Balancer's IPv6 health probes be forwarded into pods.
 //
 // Azure probes IPv6 backends from the link-local address fe80::1234:5678:9abc. A probe of an
-// externalTrafficPolicy: Cluster Service goes to its NodePort, which kube-proxy DNATs to a pod:
-// the node must then forward a packet with a link-local source, and a router must not
-// (RFC 4291 section 2.5.6; Linux's ip6_forward drops it and answers ICMPv6 "beyond scope of
-// source address"), so every node fails the probe and the Service gets no traffic. That is
-// why AKS's dual-stack kubenet preview required externalTrafficPolicy: Local for IPv6, where
-// kube-proxy answers the probe on the node itself.
+// externalTrafficPolicy: Cluster Service goes to its NodePort, which kube-proxy DNATs to any
+// endpoint. When that is a pod on the node, the node must forward a packet with a link-local
+// source to another link, which a router must not do (RFC 4291 section 2.5.6): Linux's
+// ip6_forward drops it and answers ICMPv6 "beyond scope of source address", and the probe's
+// connect fails ("no route to host", about a second later, at the SYN's retransmission).
+// When the endpoint is on another node, the packet leaves by the link it came in on, where
+// ip6_forward does not make that check, and kube-proxy masquerades it: that probe succeeds.
+// So a node fails the probes that land on its own pods: the node of a Service's only pod is
+// always down, nodes sharing the endpoints flap, and a Service whose endpoints are all on
+// the nodes in its pool has no healthy backend. That is why AKS's dual-stack kubenet preview
+// required externalTrafficPolicy: Local for IPv6, where kube-proxy answers the probe on the
+// node itself (its healthCheckNodePort).
 //
 // AKS nodes later got an nftables table (Azure/AgentBaker pull requests 2334 and 2393) that
 // rewrites the probe's source, on the way in, to the global address

@@ -17,14 +17,19 @@ import (
 // probeLab is a node on a virtual network with a pod behind it, and the vnet's router, which
 // sends probes as Azure's load balancer does: from 168.63.129.16 and fe80::1234:5678:9abc. A
 // DNAT rule in the node plays kube-proxy's NodePort of an externalTrafficPolicy: Cluster
-// Service whose endpoint is the pod.
+// Service whose endpoint is the pod; another, remoteNodePort, one whose endpoint is on
+// another machine of the virtual network (the router's global address stands for it), which
+// kube-proxy masquerades.
 type probeLab struct {
 	router, node dptest.Host
 	pod          nodens.Namespace
 	podIPs       []netip.Addr
 }
 
-const nodePort = 30080
+const (
+	nodePort       = 30080
+	remoteNodePort = 30081
+)
 
 var (
 	probeSourceIPv4 = netip.MustParseAddr("168.63.129.16")
@@ -60,15 +65,24 @@ func newProbeLab(t *testing.T) probeLab {
 		chain nodeports { type nat hook prerouting priority dstnat;
 			ip daddr %s tcp dport %d dnat ip to %s:80
 			ip6 daddr %s tcp dport %d dnat ip6 to [%s]:80
+			ip6 daddr %s tcp dport %d dnat ip6 to [%s]:8081
 		}
-	}`, node.IPv4, nodePort, l.podIPs[0], node.IPv6, nodePort, l.podIPs[1]))
+		chain postrouting { type nat hook postrouting priority srcnat;
+			ip6 daddr %[9]s masquerade
+		}
+	}`, node.IPv4, nodePort, l.podIPs[0], node.IPv6, nodePort, l.podIPs[1], node.IPv6, remoteNodePort, gateways[1]))
 	dptest.ServePeerAddress(t, pod, 80)
+	dptest.ServePeerAddress(t, router.NS, 8081)
 	return l
 }
 
 // probe connects from the router to the node's NodePort from the probe source of the family
 // and says what the pod saw as the probe's source.
 func (l probeLab) probe(ctx context.Context, family int) (netip.Addr, error) {
+	return l.probePort(ctx, family, nodePort)
+}
+
+func (l probeLab) probePort(ctx context.Context, family, port int) (netip.Addr, error) {
 	src := &net.TCPAddr{IP: probeSourceIPv4.AsSlice()}
 	dst := l.node.IPv4
 	if family == 6 {
@@ -79,7 +93,7 @@ func (l probeLab) probe(ctx context.Context, family int) (netip.Addr, error) {
 	var conn net.Conn
 	err := l.router.NS.Do(func() error {
 		var err error
-		conn, err = (&net.Dialer{LocalAddr: src}).DialContext(ctx, "tcp", netip.AddrPortFrom(dst, nodePort).String())
+		conn, err = (&net.Dialer{LocalAddr: src}).DialContext(ctx, "tcp", netip.AddrPortFrom(dst, uint16(port)).String())
 		return err
 	})
 	if err != nil {
@@ -95,10 +109,11 @@ func (l probeLab) probe(ctx context.Context, family int) (netip.Addr, error) {
 }
 
 // TestNodeForwardsTheIPv6ProbeToAPodOnlyWithTheRewrite reproduces the article's limitation on
-// a real kernel and removes it: a probe from fe80::1234:5678:9abc, DNATed to a pod, is not
-// forwarded (ip6_forward answers "beyond scope of source address"); with the table, the pod
-// sees the global source 2603:1062:0:1:fe80:1234:5678:9abc and its answer reaches the prober;
-// without the table again, it fails again. The IPv4 probe is forwarded all along.
+// a real kernel and removes it: a probe from fe80::1234:5678:9abc, DNATed to a pod on the
+// node, is not forwarded (ip6_forward answers "beyond scope of source address"), while one
+// DNATed to another machine on the same link is; with the table, the pod sees the global
+// source 2603:1062:0:1:fe80:1234:5678:9abc and its answer reaches the prober; without the
+// table again, it fails again. The IPv4 probe is forwarded all along.
 func TestNodeForwardsTheIPv6ProbeToAPodOnlyWithTheRewrite(t *testing.T) {
 	l := newProbeLab(t)
 	ctx := t.Context()
@@ -118,6 +133,11 @@ func TestNodeForwardsTheIPv6ProbeToAPodOnlyWithTheRewrite(t *testing.T) {
 		}
 	}
 	check("no table", false)
+	// Sent on to another machine by the link it came in on, the probe is forwarded all the
+	// same: ip6_forward makes its link-local check only for a packet that changes links.
+	if seen, err := l.probePort(ctx, 6, remoteNodePort); err != nil || seen != l.node.IPv6 {
+		t.Errorf("no table: IPv6 probe to an endpoint on another machine: it saw %v (%v), want the node's masquerade %s", seen, err, l.node.IPv6)
+	}
 
 	changed, err := lbprobe.Sync(ctx, l.node.NS, "eth0", true)
 	if err != nil || !changed {
