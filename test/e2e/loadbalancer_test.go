@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -169,35 +170,46 @@ func (l *testLab) healthyExactly(fe netip.Addr, want []string, within time.Durat
 	})
 }
 
-// clientIP asks the frontend's /clientip from the internet: the address the server saw, and
-// the client's own address and port (curl's).
-func (l *testLab) clientIP(fe netip.Addr) (seen, own netip.AddrPort, err error) {
-	out, err := l.exec("internet", "curl", "-sS", "-m", "3", "-w", " %{local_ip} %{local_port}", "http://"+hostPort(fe, 80)+"/clientip")
-	f := strings.Fields(out)
-	if err != nil || len(f) != 3 {
-		return seen, own, fmt.Errorf("curl %s/clientip from the internet: %v: %s", fe, err, out)
+// clientIPs asks the frontend's /clientip n times from the internet, in one curl, each on a
+// new connection (so a new 5-tuple): for each, the address the server saw, and the client's
+// own address and port (curl's).
+func (l *testLab) clientIPs(fe netip.Addr, n int) (seen, own []netip.AddrPort, err error) {
+	args := []string{"curl", "-sS", "-m", "3", "-H", "Connection: close", "-w", ` %{local_ip} %{local_port}\n`}
+	for range n {
+		args = append(args, "http://"+hostPort(fe, 80)+"/clientip")
 	}
-	if seen, err = netip.ParseAddrPort(f[0]); err != nil {
-		return seen, own, err
+	out, err := l.exec("internet", args...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || len(lines) != n {
+		return nil, nil, fmt.Errorf("curl %s/clientip x%d from the internet: %v: %s", fe, n, err, out)
 	}
-	addr, err := netip.ParseAddr(f[1])
-	if err != nil {
-		return seen, own, err
+	for _, line := range lines {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, nil, fmt.Errorf("curl %s/clientip from the internet: %q", fe, line)
+		}
+		s, err1 := netip.ParseAddrPort(f[0])
+		addr, err2 := netip.ParseAddr(f[1])
+		port, err3 := strconv.ParseUint(f[2], 10, 16)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, nil, fmt.Errorf("curl %s/clientip from the internet: %q: %w", fe, line, err)
+		}
+		seen = append(seen, netip.AddrPortFrom(s.Addr().Unmap(), s.Port()))
+		own = append(own, netip.AddrPortFrom(addr, uint16(port)))
 	}
-	port, err := strconv.ParseUint(f[2], 10, 16)
-	return netip.AddrPortFrom(seen.Addr().Unmap(), seen.Port()), netip.AddrPortFrom(addr, uint16(port)), err
+	return seen, own, nil
 }
 
 // answers sends n requests to the frontend from the internet (each a new flow); all must be
 // answered, and with Local the server must see the client's own address and port.
 func (l *testLab) answers(svc lbService, fe netip.Addr, n int) error {
-	for i := range n {
-		seen, own, err := l.clientIP(fe)
-		if err != nil {
-			return fmt.Errorf("request %d: %w", i+1, err)
-		}
-		if svc.policy == "Local" && seen != own {
-			return fmt.Errorf("request %d: the server saw %s, want the internet client's %s", i+1, seen, own)
+	seen, own, err := l.clientIPs(fe, n)
+	if err != nil {
+		return err
+	}
+	for i := range seen {
+		if svc.policy == "Local" && seen[i] != own[i] {
+			return fmt.Errorf("request %d: the server saw %s, want the internet client's %s", i+1, seen[i], own[i])
 		}
 	}
 	return nil
@@ -260,21 +272,23 @@ func TestLoadBalancerAsAzureStandardLoadBalancer(t *testing.T) {
 			}
 		}
 	}
-	checkMatrix := func(localNodes []string, requests int) {
+	// Every frontend has exactly the healthy backends wanted (all nodes for Cluster, those
+	// with a pod for Local) and answers every request.
+	checkMatrix := func(when string, all, withPods []string, requests int) {
 		for _, s := range matrix {
-			healthy := nodes
+			healthy := all
 			if s.policy == "Local" {
-				healthy = localNodes
+				healthy = withPods
 			}
 			for _, fe := range frontends[s.name] {
 				l.healthyExactly(fe, healthy, 20*time.Second)
 				if err := l.answers(s, fe, requests); err != nil {
-					t.Errorf("%s on %s: %v", s.name, fe, err)
+					t.Errorf("%s: %s on %s: %v", when, s.name, fe, err)
 				}
 			}
 		}
 	}
-	checkMatrix(withPods, 3)
+	checkMatrix("2 replicas", nodes, withPods, 3)
 	t.Logf("MEASURED: %d matrix Services (%d frontends) healthy and answering %.1fs after kubectl apply (lbweb on %v)",
 		len(matrix), countFrontends(frontends), time.Since(step).Seconds(), withPods)
 
@@ -310,7 +324,7 @@ func TestLoadBalancerAsAzureStandardLoadBalancer(t *testing.T) {
 	}
 	t.Logf("MEASURED: scaled to 1 replica: pods gone after %.1fs, only %v healthy for every Local frontend after %.1fs (probes every %s, %d in a row)",
 		gone.Seconds(), left, time.Since(step).Seconds(), lbProbeInterval, lbProbeThreshold)
-	checkMatrix(left, 2)
+	checkMatrix("1 replica", nodes, left, 2)
 
 	// A node deleted from the cluster leaves the backend pools; nothing else changes.
 	var deleted string
@@ -335,18 +349,7 @@ func TestLoadBalancerAsAzureStandardLoadBalancer(t *testing.T) {
 	})
 	t.Logf("MEASURED: node %s out of every backend pool %.1fs after kubectl delete node", deleted, time.Since(step).Seconds())
 	remaining := slices.DeleteFunc(slices.Clone(nodes), func(n string) bool { return n == deleted })
-	for _, s := range matrix {
-		healthy := remaining
-		if s.policy == "Local" {
-			healthy = left
-		}
-		for _, fe := range frontends[s.name] {
-			l.healthyExactly(fe, healthy, 10*time.Second)
-			if err := l.answers(s, fe, 2); err != nil {
-				t.Errorf("%s on %s after deleting %s: %v", s.name, fe, deleted, err)
-			}
-		}
-	}
+	checkMatrix("node "+deleted+" deleted", remaining, left, 2)
 	t.Logf("MEASURED: load balancer test %.1fs after lab up", time.Since(start).Seconds())
 }
 
@@ -410,7 +413,7 @@ func TestLoadBalancerIPv6ClusterLimitationWithoutTheAgentsProbeFix(t *testing.T)
 		}
 		return nil
 	})
-	if seen, _, err := l.clientIP(v6fe); err == nil {
+	if seen, _, err := l.clientIPs(v6fe, 1); err == nil {
 		t.Errorf("%s with no healthy backend answered (the server saw %s); want no answer", v6fe, seen)
 	}
 	l.healthyExactly(v4fe, []string{podNode}, 10*time.Second)
