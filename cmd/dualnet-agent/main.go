@@ -101,6 +101,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&healthAddr, "health-addr", ":10267", "address of /healthz, /readyz and Prometheus /metrics; empty: none")
 	f.DurationVar(&cfg.Resync, "resync", time.Minute, "how often to resync the whole dataplane, repairing drift")
 	f.DurationVar(&cfg.AntispoofSweep, "antispoof-sweep", agent.DefaultAntispoofSweep, "how often to repair the CNI plugin's anti-spoofing table and remove deleted pods' entries from it")
+	f.BoolVar(&cfg.FixAzureLBIPv6Probe, "fix-azure-lb-ipv6-probe", true, "rewrite the link-local source of Azure Load Balancer's IPv6 health probes (fe80::1234:5678:9abc) to a global address on the way in, and back on the way out, as AKS nodes do, so that the node may forward them to pods and IPv6 externalTrafficPolicy: Cluster Services work (nftables table ip6 dualnet-lb-probe)")
 	f.BoolVar(&cleanup, "cleanup", false, "remove everything the agent created on the node and exit")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)

@@ -31,3 +31,15 @@ func TestEveryLabCommandChecksTheNameFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestLabUpRefusesAZeroProbeIntervalOrThreshold(t *testing.T) {
+	for _, tc := range []struct{ flag, want string }{
+		{"--lb-probe-interval=0s", "--lb-probe-interval=0s: want 100ms or more"},
+		{"--lb-probe-threshold=0", "--lb-probe-threshold=0: want 1 or more"},
+	} {
+		_, errOut, code := dualnet(t, "lab", "up", "--name=dn-flagtest", tc.flag)
+		if code == 0 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("lab up %s: exit %d, stderr %q; want a failure saying %q", tc.flag, code, errOut, tc.want)
+		}
+	}
+}

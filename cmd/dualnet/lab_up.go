@@ -11,6 +11,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/lab"
+	"github.com/dualnet/dualnet/internal/lab/loadbalancer"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -23,6 +24,8 @@ func newLabUpCmd() *cobra.Command {
 		nodeBinDir string
 		imageCache string
 		routes     string
+		lb         lab.LoadBalancerOptions
+		ipv6Fix    bool
 		spec       = netspec.NewFlags()
 	)
 	cmd := &cobra.Command{
@@ -50,8 +53,12 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 			if !slices.Contains(lab.RouteModes, mode) {
 				return fmt.Errorf("--routes: %q is not a route mode: use %v", routes, lab.RouteModes)
 			}
+			if err := loadbalancer.ValidateProbes(lb.ProbeInterval, lb.ProbeThreshold); err != nil {
+				return err
+			}
+			lb.NoIPv6ProbeFix = !ipv6Fix
 			cfg := lab.Config{Name: where.name, StateRoot: where.stateRoot, Nodes: nodes, Spec: s,
-				BinDir: binDir, KubeBinDir: kubeBinDir, NodeBinDir: nodeBinDir, ImageCacheDir: imageCache, Routes: mode}
+				BinDir: binDir, KubeBinDir: kubeBinDir, NodeBinDir: nodeBinDir, ImageCacheDir: imageCache, Routes: mode, LoadBalancer: lb}
 			start := time.Now()
 			// Ctrl-C while it starts: Up removes what it made.
 			ctx, stop := signalContext(cmd)
@@ -70,6 +77,10 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 	cmd.Flags().StringVar(&nodeBinDir, "node-bin-dir", lab.NodeBinDir(), "containerd, runc, CoreDNS and crictl ('make node-bins' builds them, on first use lab up does; $"+lab.NodeBinDirEnv+")")
 	cmd.Flags().StringVar(&imageCache, "image-cache-dir", lab.DefaultImageCacheDir, "where the lab's images and its registry's blobs are kept across labs")
 	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
+	cmd.Flags().DurationVar(&lb.ProbeInterval, "lb-probe-interval", loadbalancer.DefaultProbeInterval, "how often the load balancer probes each backend (Azure's default; shorter for tests)")
+	cmd.Flags().IntVar(&lb.ProbeThreshold, "lb-probe-threshold", loadbalancer.DefaultProbeThreshold, "consecutive probes with the same answer that change a backend's state (Azure's default)")
+	cmd.Flags().BoolVar(&lb.FirstFamilyOnly, "lb-first-family-only", false, "give a dual-stack LoadBalancer Service a frontend of its first family only, as AKS's dual-stack preview does")
+	cmd.Flags().BoolVar(&ipv6Fix, "fix-azure-lb-ipv6-probe", true, "the agents' flag of that name: false shows the article's limitation (IPv6 externalTrafficPolicy: Cluster Services get no healthy backend)")
 	spec.AddTo(cmd.Flags())
 	return cmd
 }

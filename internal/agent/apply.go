@@ -12,6 +12,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
+	"github.com/dualnet/dualnet/internal/dataplane/lbprobe"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
 	"github.com/dualnet/dualnet/internal/dataplane/sysctl"
 )
@@ -53,6 +54,11 @@ func (dp *dataplane) apply(ctx context.Context, d desiredState) (applied, error)
 		return a, err
 	} else if did {
 		a.changes = append(a.changes, "nftables table inet "+masquerade.TableName)
+	}
+	if did, err := lbprobe.Sync(ctx, dp.cfg.Namespace, a.uplink.name, dp.cfg.FixAzureLBIPv6Probe && d.ipv6); err != nil {
+		return a, err
+	} else if did {
+		a.changes = append(a.changes, "nftables table ip6 "+lbprobe.TableName)
 	}
 	if dp.cfg.CNIPlugin != "" {
 		if did, err := cniconfig.InstallPlugin(dp.cfg.CNIPlugin, dp.cfg.CNIBinDir); err != nil {

@@ -12,10 +12,11 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
+	"github.com/dualnet/dualnet/internal/dataplane/lbprobe"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
 )
 
-// Cleanup removes everything the agent creates on the node: the nftables table, the dualnet
+// Cleanup removes everything the agent creates on the node: the nftables tables, the dualnet
 // routes, the CNI config and plugin, and the bridge if dualnet created it (bridge.Owned): a
 // bridge of that name that other software made may carry the node's own address, so it is
 // left and the log says why. With the plugin and the bridge gone, the plugin's anti-spoofing
@@ -27,6 +28,9 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	if masq, err := masquerade.NewIn(cfg.Namespace); err != nil {
 		errs = append(errs, err)
 	} else if err := masq.Cleanup(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := lbprobe.Sync(ctx, cfg.Namespace, "", false); err != nil {
 		errs = append(errs, err)
 	}
 	nl, err := cfg.Namespace.Netlink()

@@ -41,6 +41,9 @@ type Config struct {
 	// the registrations of deleted pods are deleted from it (antispoofsweep.go); zero:
 	// DefaultAntispoofSweep.
 	AntispoofSweep time.Duration
+	// FixAzureLBIPv6Probe keeps the node's rewrite of Azure Load Balancer's link-local IPv6
+	// probe source (package lbprobe), so that IPv6 externalTrafficPolicy: Cluster Services work.
+	FixAzureLBIPv6Probe bool
 }
 
 // Validate names the flag and the rule a value breaks.

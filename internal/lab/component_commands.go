@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dualnet/dualnet/internal/controlplane"
@@ -109,7 +110,7 @@ func componentsOf(cfg Config, st *State, topo Topology, ep endpoints) ([]compone
 				"--netns=" + NetnsPath(node),
 				"--cni-conf-dir=" + dirs.conf, "--cni-bin-dir=" + dirs.bin,
 				"--cni-plugin=" + bin("dualnet-cni"), "--cni-data-dir=" + dirs.data,
-				"--routes=" + agentRoutes, "--health-addr="}, spec...),
+				"--routes=" + agentRoutes, "--health-addr="}, slices.Concat(spec, cfg.LoadBalancer.agentFlags())...),
 		})
 		// After its kubelet: kube-proxy reads the Node for the node's addresses.
 		proxy, err := kubeProxy(cfg, ep.cp, ep.server, m)

@@ -22,6 +22,8 @@ type Config struct {
 	// ImageCacheDir holds the lab's images and its registry's blobs across labs.
 	ImageCacheDir string    `json:"imageCacheDir"`
 	Routes        RouteMode `json:"routes"`
+	// LoadBalancer is the load balancer's flags (lbstart.go).
+	LoadBalancer LoadBalancerOptions `json:"loadBalancer"`
 }
 
 // RouteMode is how pod traffic between nodes is routed in the lab.

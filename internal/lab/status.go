@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/dualnet/dualnet/internal/lab/loadbalancer"
 )
 
 // Status prints what the lab's state records and whether each piece is still there.
@@ -43,6 +45,9 @@ func Status(ctx context.Context, dir string, out io.Writer) error {
 			state = "NOT RUNNING"
 		}
 		fmt.Fprintf(out, "  %-40s pid %-8d %-12s %s\n", p.Name, p.PID, state, p.Log)
+	}
+	if report, err := loadbalancer.ReadReport(loadBalancerReport(st.Dir)); err == nil {
+		report.Print(out)
 	}
 	if path := st.Endpoints["kubeconfig"]; path != "" {
 		return nodeStatus(ctx, path, out)

@@ -143,7 +143,7 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		}
 	}
 
-	if err := startLoadBalancer(childCtx, cp.RestConfig(), topo, progress); err != nil {
+	if err := startLoadBalancer(childCtx, cp.RestConfig(), cfg, topo, progress); err != nil {
 		return err
 	}
 	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress, kids, st); err != nil {

@@ -41,14 +41,15 @@ func (l *testLab) labArgs(sub string, args ...string) []string {
 	return append([]string{"lab", sub, "--name=" + l.name, "--state-root=" + l.stateRoot}, args...)
 }
 
-// startLab runs `dualnet lab up` and registers `dualnet lab down` and the leftovers check.
-func startLab(t *testing.T, routes string) *testLab {
+// startLab runs `dualnet lab up` (3 nodes; flags may change that and add others) and
+// registers `dualnet lab down` and the leftovers check.
+func startLab(t *testing.T, routes string, flags ...string) *testLab {
 	l := &testLab{t: t, name: fmt.Sprintf("dn-e2e%d", os.Getpid()), stateRoot: "/run/dualnet-lab"}
 	t.Cleanup(func() { l.down() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	out, err := l.dualnet(ctx, l.labArgs("up", "--nodes=3", "--routes="+routes, "--bin-dir="+binDir)...)
+	out, err := l.dualnet(ctx, l.labArgs("up", append([]string{"--nodes=3", "--routes=" + routes, "--bin-dir=" + binDir}, flags...)...)...)
 	l.upTime = time.Since(start)
 	t.Logf("dualnet lab up (%.1fs):\n%s", l.upTime.Seconds(), out)
 	if err != nil {

@@ -112,6 +112,7 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 			NodeName: n.Name, Spec: spec, Routes: agent.HostRoutes,
 			CNIConfDir: n.confDir, CNIBinDir: n.binDir, CNIPlugin: c.plugin, CNIDataDir: n.dataDir,
 			Bridge: "cbr0", Namespace: n.Host.NS, Resync: Resync,
+			FixAzureLBIPv6Probe: true, // as the binary's flag
 		}
 		CreateNode(t, n.Name, n.PodCIDRs, internalIPs(i)...)
 		c.Nodes = append(c.Nodes, n)

@@ -1,118 +1,130 @@
 package loadbalancer
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	"sigs.k8s.io/knftables"
 )
 
-// Table is the lab load balancer's nftables table in the vnet namespace.
-const Table = "dualnet-lab-lb"
-
-// forward is one frontend port and where it goes.
-type forward struct {
-	service   string
-	frontend  netip.Addr
-	protocol  string // tcp, udp
-	port      int32
-	endpoints []netip.AddrPort
+// Frontend is one frontend IP configuration: a Service's public address of one family and the
+// load-balancing rules on it. Its backend pool is every node's address of that family.
+type Frontend struct {
+	Service string // namespace/name
+	IP      netip.Addr
+	Rules   []Rule
 }
 
-// forwards lists what each Service's frontend forwards: every port, to the ready endpoints of
-// the frontend's family, on the endpoint port of the same name.
-func forwards(services []*corev1.Service, front map[string]netip.Addr, slices_ []*discoveryv1.EndpointSlice) []forward {
-	var out []forward
-	for _, svc := range services {
-		fe, ok := front[key(svc)]
-		if !ok {
+// Rule is one load-balancing rule: a Service port on the frontend, to the backend pool.
+type Rule struct {
+	Protocol corev1.Protocol // TCP or UDP
+	Port     int32           // the frontend's port, and the backend's with floating IP
+	NodePort int32           // the backend's port without floating IP
+	// FloatingIP: the packet reaches the node addressed to the frontend; without it, to
+	// NodeIP:NodePort.
+	FloatingIP bool
+	// SourceIPAffinity is Azure's SourceIP load distribution (a hash of the source and
+	// destination addresses), which cloud-provider-azure sets for sessionAffinity: ClientIP;
+	// otherwise Default, a 5-tuple hash.
+	SourceIPAffinity bool
+	// Probe decides which backends take new flows; nil: every backend does.
+	Probe *Probe
+}
+
+func (r Rule) String() string {
+	s := fmt.Sprintf("%s %d", r.Protocol, r.Port)
+	if r.FloatingIP {
+		return s + " (floating IP)"
+	}
+	return fmt.Sprintf("%s -> NodePort %d (floating IP disabled)", s, r.NodePort)
+}
+
+// ProbeProtocol is a health probe's protocol, as Azure names them.
+type ProbeProtocol string
+
+const (
+	ProbeTCP   ProbeProtocol = "Tcp"
+	ProbeHTTP  ProbeProtocol = "Http"
+	ProbeHTTPS ProbeProtocol = "Https"
+)
+
+// Probe is a health probe: a TCP connect, or an HTTP(S) GET that must answer 200, to a port of
+// each backend.
+type Probe struct {
+	Protocol ProbeProtocol
+	Port     int32
+	Path     string // HTTP(S) only
+}
+
+func (p Probe) String() string {
+	if p.Protocol == ProbeTCP {
+		return fmt.Sprintf("TCP :%d", p.Port)
+	}
+	return fmt.Sprintf("%s :%d%s", strings.ToUpper(string(p.Protocol)), p.Port, p.Path)
+}
+
+// The annotations of cloud-provider-azure (pkg/consts) this load balancer reads.
+const (
+	AnnotationDisableFloatingIP = "service.beta.kubernetes.io/azure-disable-load-balancer-floating-ip"
+	annotationProbeProtocol     = "service.beta.kubernetes.io/azure-load-balancer-health-probe-protocol"
+	annotationProbePath         = "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path"
+)
+
+// healthzPath is kube-proxy's health check path for externalTrafficPolicy: Local
+// (k8s.io/cloud-provider/service/helpers GetServiceHealthCheckPathPort).
+const healthzPath = "/healthz"
+
+// rulesOf is the Service's rules as cloud-provider-azure's getExpectedLBRules builds them: one
+// per port, each with the port's probe, or else the Service's node-endpoint probe (Local).
+// SCTP ports have none: Azure refuses SCTP on a public load balancer.
+func rulesOf(svc *corev1.Service) []Rule {
+	var nodeEndpoints *Probe
+	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal && svc.Spec.HealthCheckNodePort != 0 {
+		nodeEndpoints = &Probe{Protocol: ProbeHTTP, Port: svc.Spec.HealthCheckNodePort, Path: healthzPath}
+	}
+	floating := !strings.EqualFold(svc.Annotations[AnnotationDisableFloatingIP], "true")
+	var out []Rule
+	for _, port := range svc.Spec.Ports {
+		if port.Protocol != corev1.ProtocolTCP && port.Protocol != corev1.ProtocolUDP {
 			continue
 		}
-		for _, sp := range svc.Spec.Ports {
-			f := forward{service: key(svc), frontend: fe, protocol: strings.ToLower(string(sp.Protocol)), port: sp.Port}
-			if f.protocol == "" {
-				f.protocol = "tcp"
-			}
-			for _, es := range slices_ {
-				if es.Namespace != svc.Namespace || es.Labels[discoveryv1.LabelServiceName] != svc.Name {
-					continue
-				}
-				port, ok := endpointPort(es, sp)
-				if !ok {
-					continue
-				}
-				for _, ep := range es.Endpoints {
-					if ep.Conditions.Ready != nil && !*ep.Conditions.Ready {
-						continue
-					}
-					for _, s := range ep.Addresses {
-						a, err := netip.ParseAddr(s)
-						if err == nil && a.Is4() == fe.Is4() {
-							f.endpoints = append(f.endpoints, netip.AddrPortFrom(a, uint16(port)))
-						}
-					}
-				}
-			}
-			slices.SortFunc(f.endpoints, func(a, b netip.AddrPort) int { return a.Compare(b) })
-			out = append(out, f)
+		if !floating && port.NodePort == 0 {
+			continue // allocateLoadBalancerNodePorts: false leaves nothing to DNAT to
 		}
+		r := Rule{Protocol: port.Protocol, Port: port.Port, NodePort: port.NodePort, FloatingIP: floating,
+			SourceIPAffinity: svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP, Probe: nodeEndpoints}
+		if nodeEndpoints == nil {
+			r.Probe = portProbe(svc, port)
+		}
+		out = append(out, r)
 	}
 	return out
 }
 
-func endpointPort(es *discoveryv1.EndpointSlice, sp corev1.ServicePort) (int32, bool) {
-	for _, p := range es.Ports {
-		if p.Port != nil && (p.Name == nil && sp.Name == "" || p.Name != nil && *p.Name == sp.Name) {
-			return *p.Port, true
-		}
+// portProbe is a Cluster Service port's probe (buildHealthProbeRulesForPort): none for UDP,
+// else on the NodePort, by the port's appProtocol, the Service's probe-protocol annotation,
+// or TCP.
+func portProbe(svc *corev1.Service, port corev1.ServicePort) *Probe {
+	if port.Protocol == corev1.ProtocolUDP || port.NodePort == 0 {
+		return nil
 	}
-	return 0, false
-}
-
-// transaction rebuilds the whole table: one prerouting DNAT chain with a rule per frontend
-// port, a chain per frontend port that picks an endpoint at random, a chain per endpoint.
-func transaction(tx *knftables.Transaction, fwds []forward) {
-	tx.Add(&knftables.Table{})
-	tx.Delete(&knftables.Table{})
-	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet lab: LoadBalancer frontends")})
-	tx.Add(&knftables.Chain{Name: "prerouting", Type: knftables.PtrTo(knftables.NATType),
-		Hook: knftables.PtrTo(knftables.PreroutingHook), Priority: knftables.PtrTo(knftables.DNATPriority)})
-	for _, f := range fwds {
-		ipv := "ip"
-		if f.frontend.Is6() {
-			ipv = "ip6"
-		}
-		chain := chainName("fe", fmt.Sprintf("%s/%s/%d", f.service, f.protocol, f.port))
-		tx.Add(&knftables.Chain{Name: chain})
-		tx.Add(&knftables.Rule{Chain: "prerouting", Rule: knftables.Concat(
-			ipv, "daddr", f.frontend, f.protocol, "dport", f.port, "goto", chain)})
-		if len(f.endpoints) == 0 {
-			// As Azure's load balancer with no healthy backend: the connection is refused.
-			tx.Add(&knftables.Rule{Chain: chain, Rule: knftables.Concat("reject")})
-			continue
-		}
-		var targets []string
-		for i, ep := range f.endpoints {
-			epChain := chainName("ep", fmt.Sprintf("%s/%s/%d/%s", f.service, f.protocol, f.port, ep))
-			tx.Add(&knftables.Chain{Name: epChain})
-			tx.Add(&knftables.Rule{Chain: epChain, Rule: knftables.Concat(
-				"meta l4proto", f.protocol, "dnat", ipv, "to", ep.String())})
-			targets = append(targets, fmt.Sprintf("%d : goto %s", i, epChain))
-		}
-		tx.Add(&knftables.Rule{Chain: chain, Rule: knftables.Concat(
-			"numgen random mod", len(f.endpoints), "vmap", "{", strings.Join(targets, ", "), "}")})
+	protocol := svc.Annotations[annotationProbeProtocol]
+	if port.AppProtocol != nil {
+		protocol = *port.AppProtocol
 	}
-}
-
-// chainName is a short stable name for a chain (nft limits names to 256 bytes, and frontend
-// keys hold characters chain names should not).
-func chainName(prefix, key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return prefix + "-" + strings.ToLower(base32.StdEncoding.EncodeToString(sum[:])[:16])
+	p := &Probe{Protocol: ProbeTCP, Port: port.NodePort}
+	switch strings.ToLower(strings.TrimSpace(protocol)) {
+	case "http":
+		p.Protocol = ProbeHTTP
+	case "https":
+		p.Protocol = ProbeHTTPS
+	default:
+		return p
+	}
+	p.Path = "/"
+	if path := svc.Annotations[annotationProbePath]; path != "" {
+		p.Path = path
+	}
+	return p
 }
