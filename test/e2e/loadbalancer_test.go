@@ -38,7 +38,7 @@ spec:
     metadata: {labels: {app: lbweb}}
     spec:
       containers:
-      - {name: netexec, image: "registry.k8s.io/e2e-test-images/agnhost:2.53", args: [netexec, --http-port=8080]}
+      - {name: netexec, image: "registry.k8s.io/e2e-test-images/agnhost:2.66.1", args: [netexec, --http-port=8080]}
 `
 
 // lbService is one Service of the matrix.
