@@ -225,7 +225,12 @@ func (l *testLab) background(target string, args ...string) func() {
 // showLogs prints the end of every log of the lab, before down removes them.
 func (l *testLab) showLogs() {
 	_ = filepath.WalkDir(filepath.Join(l.stateRoot, l.name), func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".log") {
+		// A node's machine paths hold containerd's state (FIFOs among it) and images: only
+		// its pods' logs are worth showing there.
+		if err == nil && d.IsDir() && strings.HasSuffix(filepath.Dir(path), "/root") && d.Name() != "var" {
+			return filepath.SkipDir
+		}
+		if err != nil || !d.Type().IsRegular() || !strings.HasSuffix(path, ".log") {
 			return nil
 		}
 		data, _ := os.ReadFile(path)
