@@ -73,12 +73,12 @@ e2e_flags=(--provider=skeleton --kubeconfig="$kubeconfig" --kubectl-path="$KUBE_
 start=$SECONDS
 status=0
 echo "conformance: $SELECTION: focus '$focus', skip '$skip', $NODES parallel"
-"$KUBE_BIN/ginkgo" --nodes="$NODES" --timeout=90m --focus="$focus" --skip="$skip" \
+"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes="$NODES" --timeout=90m --focus="$focus" --skip="$skip" \
 	--junit-report=junit_parallel.xml --output-dir="$ARTIFACTS" \
 	"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
 if [[ -n "$serial_focus" ]]; then
 	echo "conformance: $SELECTION: the hostNetwork spec alone, 15 minutes at most"
-	"$KUBE_BIN/ginkgo" --nodes=1 --timeout=15m --focus="$serial_focus" --skip="$(IFS='|'; echo "${common_skip[*]}")" \
+	"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes=1 --timeout=15m --focus="$serial_focus" --skip="$(IFS='|'; echo "${common_skip[*]}")" \
 		--junit-report=junit_serial.xml --output-dir="$ARTIFACTS" \
 		"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
 fi

@@ -137,7 +137,7 @@ func (l *testLab) checkHairpinAndSameNodeService() {
 	}
 	t.Logf("MEASURED: hairpin Service objects Ready in %.1fs; %d callers x %d ClusterIPs x (%d page requests + 1 clientip) in %.1fs",
 		ready.Seconds(), len(clients), len(ips), requests, time.Since(measure).Seconds())
-	l.kubectl("delete", "-f", manifest, "--wait=true")
+	l.kubectl("delete", "-f", manifest, "--wait=true", "--grace-period=1") // busybox sleep ignores SIGTERM as PID 1
 	t.Logf("MEASURED: hairpin check %.1fs in all", time.Since(start).Seconds())
 }
 

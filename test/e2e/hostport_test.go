@@ -62,7 +62,7 @@ func (l *testLab) checkHostPortAtEachNodeAddress(nodeAddrs map[string][]netip.Ad
 			t.Errorf("vnet-host -> hostPort %s on %s: the pod saw the caller as %q, want vnet-host's %s", url, node, strings.TrimSpace(out), vm[i])
 		}
 	}
-	l.kubectl("delete", "-f", manifest, "--wait=true")
+	l.kubectl("delete", "-f", manifest, "--wait=true", "--grace-period=1")
 	for _, addr := range nodeAddrs[node] {
 		url := "http://" + hostPort(addr, 8080) + "/clientip"
 		if out, err := l.exec("vnet-host", "curl", "-sS", "-m", "2", url); err == nil {

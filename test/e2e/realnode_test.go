@@ -148,7 +148,8 @@ func (l *testLab) checkPodChurnLeavesOtherPodsAndTheStoresAlone() {
 		return l.kubectl("get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[*].restartCount}{"\n"}{end}`)
 	}
 	before := restarts()
-	l.kubectl("create", "deployment", "churn", "--image=busybox", "--replicas=0", "--", "sleep", "3600")
+	// agnhost pause ends on SIGTERM: a scale-down does not wait out a grace period.
+	l.kubectl("create", "deployment", "churn", "--image=registry.k8s.io/e2e-test-images/agnhost:2.66.1", "--replicas=0", "--", "/agnhost", "pause")
 	start := time.Now()
 	for round := 1; round <= 3; round++ {
 		l.kubectl("scale", "deployment", "churn", "--replicas=10")

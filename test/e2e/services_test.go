@@ -50,5 +50,5 @@ func (l *testLab) checkDualStackClusterIPService() {
 		}
 	}
 	t.Logf("MEASURED: %d pods x %d ClusterIPs x %d requests answered by nginx in %.1fs", len(clients), len(ips), requests, time.Since(start).Seconds())
-	l.kubectl("delete", "pod", "-l", "app=clusterip-client", "--wait=true")
+	l.kubectl("delete", "pod", "-l", "app=clusterip-client", "--wait=true", "--grace-period=1") // sleep ignores SIGTERM as PID 1
 }

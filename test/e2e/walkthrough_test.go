@@ -224,7 +224,7 @@ func (l *testLab) checkKubeletAndContainerdRestartKeepPodsServing(node string) {
 		}
 		return nil
 	})
-	l.kubectl("delete", "pod", name, "--wait=true")
+	l.kubectl("delete", "pod", name, "--wait=true", "--grace-period=1")
 }
 
 func joinAddrs(ips []netip.Addr) string {
