@@ -84,7 +84,7 @@ cache_build() {
 		flock "$lock"
 	fi
 	if stamped "$OUT/$name" "$version_args" "$want"; then
-		echo "$name is up to date ($want)"
+		echo "$name is up to date (${want//;/, })"
 		cache_kept=$((cache_kept + 1))
 		exec {lock}>&-
 		return
@@ -107,7 +107,7 @@ cache_build() {
 	cache_ticker=""
 	((status == 0)) || die "building $name failed (see the errors above)"
 	stamped "$cache_tmp" "$version_args" "$want" ||
-		die "$name was built but \`$name $version_args\` does not print \"$want\""
+		die "$name was built but \`$name $version_args\` does not print \"${want//;/\" and \"}\""
 	mv -f "$cache_tmp" "$OUT/$name"
 	cache_tmp=""
 	exec {lock}>&-

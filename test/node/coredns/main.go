@@ -28,12 +28,14 @@ import (
 	_ "github.com/coredns/coredns/plugin/template"
 )
 
-// directives is plugin.cfg's order restricted to the plugins imported above; a query meets
-// them top to bottom.
+// directives is plugin.cfg's order restricted to the plugins imported above, and prometheus
+// (plugin/metrics, linked anyway: cache imports it), so kubeadm's default Corefile loads
+// unchanged. A query meets them top to bottom.
 var directives = []string{
 	"reload",
 	"ready",
 	"health",
+	"prometheus",
 	"errors",
 	"log",
 	"loadbalance",
