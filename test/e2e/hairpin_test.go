@@ -119,8 +119,13 @@ func (l *testLab) checkHairpinAndSameNodeService() {
 			eventually(t, 30*time.Second, fmt.Sprintf("%s (pod %s): %d requests in a row for %s answered by hairpin-backend's nginx", c.what, c.pod, requests, web), func() error {
 				for n := 0; n < requests; n++ {
 					page, err := l.exec("default/"+c.pod, "curl", "-sS", "-m", "3", web)
-					if err != nil || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "<p>Pod: hairpin-backend</p>") {
+					if err != nil || !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, "<title>Welcome to nginx!</title>") {
 						return fmt.Errorf("request %d: %v: %s", n+1, err, page)
+					}
+					// The pod's other container (agnhost netexec) names the pod that answered.
+					name, err := l.exec("default/"+c.pod, "curl", "-sS", "-m", "3", "http://"+hostPort(ip, 8080)+"/hostname")
+					if err != nil || strings.TrimSpace(name) != "hairpin-backend" {
+						return fmt.Errorf("request %d: /hostname answered %q (%v), want hairpin-backend", n+1, name, err)
 					}
 				}
 				return nil
