@@ -22,12 +22,19 @@ all: build
 # bandwidth for their bandwidth annotations.
 PORTMAP := github.com/containernetworking/plugins/plugins/meta/portmap
 BANDWIDTH := github.com/containernetworking/plugins/plugins/meta/bandwidth
+# The version every binary prints (internal/version): the nearest tag, or v0.0.0-<short sha>
+# while the repository has none; "-dirty" when the tree has uncommitted changes. Outside a git
+# clone it stays unstamped ("dev").
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || \
+	{ sha=$$(git describe --always --dirty 2>/dev/null) && echo "v0.0.0-$$sha"; })
+LDFLAGS := $(if $(VERSION),-X github.com/dualnet/dualnet/internal/version.Version=$(VERSION))
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/... $(PORTMAP) $(BANDWIDTH)
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/... $(PORTMAP) $(BANDWIDTH)
 
 ## image: the container image as a tarball, no container engine needed (cmd/dualnet-image).
-# Its tag is the one deploy/dualnet.yaml runs; load it with `ctr -n k8s.io images import`,
-# `kind load image-archive` or `docker load -i` (deploy/README.md).
+# Its tag is the one deploy/dualnet.yaml runs, not $(VERSION): the manifest names a fixed tag,
+# and the binaries inside carry $(VERSION) from `build`. Load it with `ctr -n k8s.io images
+# import`, `kind load image-archive` or `docker load -i` (deploy/README.md).
 IMAGE ?= $(shell sed -n 's/^ *image: *//p' deploy/dualnet.yaml | sort -u)
 image: build
 	./bin/dualnet-image --out bin/dualnet-image.tar --tag '$(IMAGE)'
@@ -42,7 +49,7 @@ lab-down: build
 
 ## plan: check the default spec and show three nodes' allocation (no lab needed).
 plan:
-	$(GO) build -o bin/ ./cmd/dualnet
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/dualnet
 	./bin/dualnet plan --ip-families ipv4,ipv6 --nodes 3
 
 ## kube-bins: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl.
