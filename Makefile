@@ -11,7 +11,7 @@ export DUALNET_KUBE_BIN ?= $(KUBE_BIN_DIR)
 # duration -fuzztime ends mid-execution (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build image test vet unit e2e fuzz kube-bins lab lab-down plan bench clean
+.PHONY: all build image test vet quick unit e2e fuzz kube-bins lab lab-down plan bench clean
 
 all: build
 
@@ -61,6 +61,15 @@ vet:
 	$(GO) vet -tags e2e ./...
 	$(GO) vet -tags dualnet_testhooks ./internal/cni/...
 	$(GO) mod tidy -diff
+
+## quick: the pure core's tests, in seconds: no root, no network namespace, no Kubernetes
+# binaries. A package is listed only if its whole test suite passes as an unprivileged user
+# without $(DUALNET_KUBE_BIN); the rest need `make unit`.
+QUICK_PKGS := ./internal/netspec ./internal/plan ./internal/ipam ./internal/routes \
+	./internal/routes/azure ./internal/armemu ./internal/cni/config ./internal/dataplane/cniconfig \
+	./internal/podipam ./internal/health ./internal/lab/loadbalancer ./internal/labnode/workload
+quick:
+	$(GO) test -count=1 -timeout 5m $(QUICK_PKGS)
 
 ## unit: every Go test in the module; namespace and control-plane tests need root.
 unit: kube-bins
