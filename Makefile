@@ -56,10 +56,18 @@ plan:
 kube-bins:
 	KUBE_VERSION=$(KUBE_VERSION) OUT=$(KUBE_BIN_DIR) bash test/kube/build.sh
 
+## vet: gofmt, goimports (dualnet's imports in a group of their own), go vet and staticcheck
+# (its default checks), each over the e2e files and the plugin's test hooks too; go.mod tidy.
+# goimports and staticcheck are go.mod tools, so they run at go.mod's version from the module
+# cache (or the module proxy, once).
+GOIMPORTS := $(GO) tool goimports -local github.com/dualnet/dualnet
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -z "$$($(GOIMPORTS) -l $$(git ls-files '*.go'))" || { echo "goimports needed:"; $(GOIMPORTS) -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet -tags e2e ./...
 	$(GO) vet -tags dualnet_testhooks ./internal/cni/...
+	$(GO) tool staticcheck -tags e2e ./...
+	$(GO) tool staticcheck -tags dualnet_testhooks ./internal/cni/...
 	$(GO) mod tidy -diff
 
 ## quick: the pure core's tests, in seconds: no root, no network namespace, no Kubernetes
