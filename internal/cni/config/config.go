@@ -16,7 +16,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 )
 
-// Defaults for the optional fields, as DESIGN.md documents them.
+// Defaults for the optional fields, as docs/cni-contract.md documents them.
 const (
 	DefaultBridge  = "cbr0"
 	DefaultMTU     = 1500
