@@ -72,7 +72,7 @@ vet:
 
 ## quick: the pure core's tests, in seconds: no root, no network namespace, no Kubernetes
 # binaries. A package is listed only if its whole test suite passes as an unprivileged user
-# without $(DUALNET_KUBE_BIN); the rest need `make unit`.
+# without the Kubernetes binaries; the rest need `make unit`.
 QUICK_PKGS := ./internal/netspec ./internal/plan ./internal/ipam ./internal/routes \
 	./internal/routes/azure ./internal/armemu ./internal/cni/config ./internal/dataplane/cniconfig \
 	./internal/podipam ./internal/health ./internal/lab/loadbalancer ./internal/labnode/workload
