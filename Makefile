@@ -19,7 +19,7 @@ export DUALNET_NODE_BIN ?= $(NODE_BIN_DIR)
 # duration -fuzztime ends mid-execution (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
 
-.PHONY: all build image test vet unit e2e fuzz kube-bins node-bins e2e-bins lab lab-down plan bench clean conformance conformance-full
+.PHONY: all build image test vet quick unit e2e fuzz kube-bins node-bins e2e-bins lab lab-down plan bench clean conformance conformance-full
 
 all: build
 
@@ -30,12 +30,19 @@ all: build
 # bandwidth for their bandwidth annotations.
 PORTMAP := github.com/containernetworking/plugins/plugins/meta/portmap
 BANDWIDTH := github.com/containernetworking/plugins/plugins/meta/bandwidth
+# The version every binary prints (internal/version): the nearest tag, or v0.0.0-<short sha>
+# while the repository has none; "-dirty" when the tree has uncommitted changes. Outside a git
+# clone it stays unstamped ("dev").
+VERSION ?= $(shell git describe --tags --dirty 2>/dev/null || \
+	{ sha=$$(git describe --always --dirty 2>/dev/null) && echo "v0.0.0-$$sha"; })
+LDFLAGS := $(if $(VERSION),-X github.com/dualnet/dualnet/internal/version.Version=$(VERSION))
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/... $(PORTMAP) $(BANDWIDTH)
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/... $(PORTMAP) $(BANDWIDTH)
 
 ## image: the container image as a tarball, no container engine needed (cmd/dualnet-image).
-# Its tag is the one deploy/dualnet.yaml runs; load it with `ctr -n k8s.io images import`,
-# `kind load image-archive` or `docker load -i` (deploy/README.md).
+# Its tag is the one deploy/dualnet.yaml runs, not $(VERSION): the manifest names a fixed tag,
+# and the binaries inside carry $(VERSION) from `build`. Load it with `ctr -n k8s.io images
+# import`, `kind load image-archive` or `docker load -i` (deploy/README.md).
 IMAGE ?= $(shell sed -n 's/^ *image: *//p' deploy/dualnet.yaml | sort -u)
 image: build
 	./bin/dualnet-image --out bin/dualnet-image.tar --tag '$(IMAGE)'
@@ -50,7 +57,7 @@ lab-down: build
 
 ## plan: check the default spec and show three nodes' allocation (no lab needed).
 plan:
-	$(GO) build -o bin/ ./cmd/dualnet
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ ./cmd/dualnet
 	./bin/dualnet plan --ip-families ipv4,ipv6 --nodes 3
 
 ## kube-bins: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy, kubectl,
@@ -67,11 +74,28 @@ node-bins:
 e2e-bins:
 	KUBE_VERSION=$(KUBE_VERSION) OUT=$(KUBE_BIN_DIR) bash test/kube/build-e2e.sh
 
+## vet: gofmt, goimports (dualnet's imports in a group of their own), go vet and staticcheck
+# (its default checks), each over the e2e files and the plugin's test hooks too; go.mod tidy.
+# goimports and staticcheck are go.mod tools, so they run at go.mod's version from the module
+# cache (or the module proxy, once).
+GOIMPORTS := $(GO) tool goimports -local github.com/dualnet/dualnet
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -z "$$($(GOIMPORTS) -l $$(git ls-files '*.go'))" || { echo "goimports needed:"; $(GOIMPORTS) -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet -tags e2e ./...
 	$(GO) vet -tags dualnet_testhooks ./internal/cni/...
+	$(GO) tool staticcheck -tags e2e ./...
+	$(GO) tool staticcheck -tags dualnet_testhooks ./internal/cni/...
 	$(GO) mod tidy -diff
+
+## quick: the pure core's tests, in seconds: no root, no network namespace, no Kubernetes
+# binaries. A package is listed only if its whole test suite passes as an unprivileged user
+# without the Kubernetes binaries; the rest need `make unit`.
+QUICK_PKGS := ./internal/netspec ./internal/plan ./internal/ipam ./internal/routes \
+	./internal/routes/azure ./internal/armemu ./internal/cni/config ./internal/dataplane/cniconfig \
+	./internal/podipam ./internal/health
+quick:
+	$(GO) test -count=1 -timeout 5m $(QUICK_PKGS)
 
 ## unit: every Go test in the module; namespace and control-plane tests need root.
 unit: kube-bins

@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/armemu"
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
@@ -63,7 +63,7 @@ func start(b *testing.B, run int) *cluster {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	factory := informers.NewSharedInformerFactory(client, 0)
-	c, err := routesctl.New(client, factory.Core().V1().Nodes(), routesctl.Options{Backend: backend, PodCIDRs: podCIDRs, MaxRoutes: 400})
+	c, err := routecontroller.New(client, factory.Core().V1().Nodes(), routecontroller.Options{Backend: backend, PodCIDRs: podCIDRs, MaxRoutes: 400})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,13 +1,15 @@
 // Command dualnet-cni is the dualnet CNI plugin (`"type": "dualnet"`); container runtimes
-// execute it once per verb with the network config on stdin.
+// execute it once per verb with the network config on stdin. Run without CNI_COMMAND, it
+// prints its version.
 package main
 
 import (
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/dualnet/dualnet/internal/cni"
+	"github.com/dualnet/dualnet/internal/version"
 )
 
 func main() {
-	skel.PluginMainFuncs(cni.Funcs(), cni.VersionInfo(), "dualnet-cni: dual-stack kubenet pod networking")
+	skel.PluginMainFuncs(cni.Funcs(), cni.VersionInfo(), "dualnet-cni "+version.Version+": dual-stack kubenet pod networking")
 }

@@ -1,6 +1,7 @@
-// Command dualnet-controller runs dualnet's cluster controllers (node IPAM; route table
-// reconciliation joins it) in one leader-elected process, with /healthz, /readyz and
-// Prometheus /metrics.
+// Command dualnet-controller runs dualnet's cluster controllers in one leader-elected
+// process, with /healthz, /readyz and Prometheus /metrics: the route controller (routes to
+// every node's pod CIDRs in the --routes backend, NetworkUnavailable) and node IPAM
+// (spec.podCIDRs, unless --ipam=kubernetes leaves it to kube-controller-manager).
 package main
 
 import (

@@ -13,7 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/pflag"
 
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
@@ -144,7 +144,7 @@ var routeController = controller{
 		if err != nil {
 			return started{}, err
 		}
-		c, err := routesctl.New(cc.Client, cc.Informers.Core().V1().Nodes(), routesctl.Options{
+		c, err := routecontroller.New(cc.Client, cc.Informers.Core().V1().Nodes(), routecontroller.Options{
 			Backend: backend, PodCIDRs: cc.Spec.PodCIDRs, MaxRoutes: cc.Spec.MaxRoutes,
 			Recorder: cc.Recorder, Resync: cc.Options.routes.resync, Metrics: cc.Metrics,
 		})

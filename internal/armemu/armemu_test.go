@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
@@ -84,7 +85,7 @@ func TestPutNewTableIsALongRunningCreateWithRoutes(t *testing.T) {
 	e := start(t, armemu.Options{})
 	c := ctx(t)
 	var raw *http.Response
-	poller, err := e.tables.BeginCreateOrUpdate(runtime.WithCaptureResponse(c, &raw), group, "rt",
+	poller, err := e.tables.BeginCreateOrUpdate(policy.WithCaptureResponse(c, &raw), group, "rt",
 		table(route("n1____102441024", "10.244.1.0/24", "10.240.0.5")), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +112,7 @@ func TestGetTableCarriesWeakEtagThatChangesOnEachWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw *http.Response
-	first, err := e.tables.Get(runtime.WithCaptureResponse(c, &raw), group, "rt", nil)
+	first, err := e.tables.Get(policy.WithCaptureResponse(c, &raw), group, "rt", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestPutWithStaleIfMatchFailsWithAzures412(t *testing.T) {
 		t.Fatal(err)
 	}
 	stale := `W/"11111111-1111-1111-1111-111111111111"`
-	c2 := runtime.WithHTTPHeader(c, http.Header{"If-Match": {stale}})
+	c2 := policy.WithHTTPHeader(c, http.Header{"If-Match": {stale}})
 	_, err := put(t, e, table(route("a", "10.244.1.0/24", "10.240.0.5")), c2)
 	re := responseError(t, err)
 	if re.StatusCode != http.StatusPreconditionFailed || re.ErrorCode != "PreconditionFailed" {
@@ -166,7 +167,7 @@ func TestPutWithCurrentIfMatchSucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2 := runtime.WithHTTPHeader(c, http.Header{"If-Match": {*cur.Etag}})
+	c2 := policy.WithHTTPHeader(c, http.Header{"If-Match": {*cur.Etag}})
 	if _, err := put(t, e, table(route("a", "10.244.1.0/24", "10.240.0.5")), c2); err != nil {
 		t.Fatalf("PUT with the current etag: %v", err)
 	}
@@ -284,7 +285,7 @@ func TestServerErrorsAnswerUntilTheFaultIsUsedUp(t *testing.T) {
 	e := start(t, armemu.Options{})
 	c := ctx(t)
 	e.srv.AddFault(armemu.Fault{Status: http.StatusInternalServerError, Times: -1})
-	_, err := e.tables.Get(runtime.WithRetryOptions(c, policyNoRetry()), group, "rt", nil)
+	_, err := e.tables.Get(policy.WithRetryOptions(c, policyNoRetry()), group, "rt", nil)
 	if re := responseError(t, err); re.StatusCode != 500 {
 		t.Errorf("got %d, want 500", re.StatusCode)
 	}

@@ -16,7 +16,7 @@ import (
 
 // cmdGC releases every allocation, host veth and anti-spoofing registration of an attachment that is not in
 // cni.dev/valid-attachments: what a plugin killed in the middle of ADD leaves behind.
-// Host veths and rules are node-wide, so a node runs one dualnet network (DESIGN.md).
+// Host veths and rules are node-wide, so a node runs one dualnet network (docs/cni-contract.md).
 func cmdGC(args *skel.CmdArgs) error {
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {

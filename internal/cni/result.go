@@ -10,7 +10,7 @@ import (
 )
 
 // result is the ADD result: the bridge, the host end and the pod end, the pod's addresses
-// (IPv4 first, as DESIGN.md promises) and its default routes.
+// (IPv4 first, as docs/cni-contract.md promises) and its default routes.
 func (a *attachment) result(conf *config.Config, bridgeMAC, ifName, netns string, gateways []netip.Prefix) *current.Result {
 	r := &current.Result{
 		CNIVersion: current.ImplementedSpecVersion,

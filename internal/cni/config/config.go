@@ -25,7 +25,7 @@ import (
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
-// Defaults for the optional fields, as DESIGN.md documents them.
+// Defaults for the optional fields, as docs/cni-contract.md documents them.
 const (
 	DefaultBridge  = "cbr0"
 	DefaultMTU     = 1500

@@ -26,7 +26,7 @@ var cniVersions = []string{cniVersion, "1.1.0"}
 // StoreDir is the plugin's address store directory under the conflist's dataDir.
 func StoreDir(dataDir string) string { return filepath.Join(dataDir, NetworkName) }
 
-// Network is the node's dualnet network as DESIGN.md documents the conflist.
+// Network is the node's dualnet network as docs/cni-contract.md documents the conflist.
 type Network struct {
 	Bridge   string
 	PodCIDRs []netip.Prefix // this node's, IPv4 first

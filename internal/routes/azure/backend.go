@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
@@ -117,7 +118,7 @@ func (b *Backend) Write(ctx context.Context, read routes.Table, plan routes.Plan
 	props.Routes = list
 	table.Properties = &props
 
-	ctx = runtime.WithHTTPHeader(ctx, http.Header{"If-Match": {read.Version}})
+	ctx = policy.WithHTTPHeader(ctx, http.Header{"If-Match": {read.Version}})
 	poller, err := b.client.BeginCreateOrUpdate(ctx, b.cfg.ResourceGroup, b.cfg.RouteTable, table, nil)
 	if err != nil {
 		return b.wrap("write", err)

@@ -1,4 +1,4 @@
-package routes_test
+package routecontroller_test
 
 import (
 	"testing"

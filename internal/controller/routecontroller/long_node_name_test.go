@@ -1,4 +1,4 @@
-package routes_test
+package routecontroller_test
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 )
 
 // Azure refuses route names over 80 characters and dualnet writes the table in one PUT, so
@@ -14,7 +14,7 @@ import (
 func TestNodesWithNamesOver100CharactersGetRoutesWithNamesAzureAccepts(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 3)
 	// Nodes 1 and 2 differ only in their last character, far past what a route name can hold.
 	domain := "." + strings.Repeat("k", 63) + "." + strings.Repeat("z", 40)

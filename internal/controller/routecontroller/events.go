@@ -1,4 +1,4 @@
-package routes
+package routecontroller
 
 import (
 	corev1 "k8s.io/api/core/v1"

@@ -1,4 +1,4 @@
-package routes_test
+package routecontroller_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
@@ -68,7 +68,7 @@ func TestKernelBackendScenariosCheckedWithIPRoute(t *testing.T) {
 	// A stale route of dualnet's protocol from before a restart, for a node that is gone.
 	kerneltest.IP(t, "-n", ns, "route", "add", "10.244.99.0/24", "via", "10.240.0.99", "proto", fmt.Sprint(routes.KernelProtocol))
 	client := nodeipamtest.FastClient(t)
-	first := startController(t, routesctl.Options{Backend: kernelBackend(t, ns), Resync: 300 * time.Millisecond})
+	first := startController(t, routecontroller.Options{Backend: kernelBackend(t, ns), Resync: 300 * time.Millisecond})
 	nodes := nodesFor(t, 0, 3)
 	createNodes(t, client, nodes)
 
@@ -94,7 +94,7 @@ func TestKernelBackendScenariosCheckedWithIPRoute(t *testing.T) {
 
 	first.stop()
 	again := kernelBackend(t, ns)
-	second := startController(t, routesctl.Options{Backend: again})
+	second := startController(t, routecontroller.Options{Backend: again})
 	nodeipamtest.Eventually(t, 20*time.Second, "restarted controller synced", func() (bool, string) { return second.Ready() == nil, "" })
 	if w := again.Writes(); w != 0 {
 		t.Errorf("restart with nothing changed made %d route writes", w)

@@ -1,4 +1,4 @@
-package routes_test
+package routecontroller_test
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 )
 
 // networkUnavailableMessage returns the node's NetworkUnavailable condition as
@@ -27,7 +27,7 @@ func networkUnavailableMessage(t testing.TB, client kubernetes.Interface, name s
 func TestNodeWhosePodCIDRIsTakenOrOutsideTheClusterStaysNetworkUnavailable(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodes := nodesFor(t, 0, 3)
 	owner, twin, outside := nodes[0], nodes[1], nodes[2]
 	twin.podCIDRs = owner.podCIDRs

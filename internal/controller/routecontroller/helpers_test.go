@@ -1,4 +1,4 @@
-package routes_test
+package routecontroller_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
 )
@@ -54,11 +54,11 @@ func azureBackend(t testing.TB, srv *armemu.Server, maxRoutes int) routes.Backen
 
 // running is a controller started by a test; stop ends it as a crash would, any time.
 type running struct {
-	*routesctl.Controller
+	*routecontroller.Controller
 	stop func()
 }
 
-func startController(t testing.TB, opts routesctl.Options) *running {
+func startController(t testing.TB, opts routecontroller.Options) *running {
 	t.Helper()
 	client := nodeipamtest.FastClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +72,7 @@ func startController(t testing.TB, opts routesctl.Options) *running {
 		opts.MaxRoutes = 400
 	}
 	factory := informers.NewSharedInformerFactory(client, 0)
-	c, err := routesctl.New(client, factory.Core().V1().Nodes(), opts)
+	c, err := routecontroller.New(client, factory.Core().V1().Nodes(), opts)
 	if err != nil {
 		cancel()
 		t.Fatalf("new controller: %v", err)

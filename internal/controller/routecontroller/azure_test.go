@@ -1,4 +1,4 @@
-package routes_test
+package routecontroller_test
 
 import (
 	"fmt"
@@ -10,13 +10,13 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
-	routesctl "github.com/dualnet/dualnet/internal/controller/routes"
+	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 )
 
 func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 1, 4)
 	createNodes(t, client, nodes)
 
@@ -44,7 +44,7 @@ func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) 
 func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400})
 	nodeipamtest.Eventually(t, 20*time.Second, "first (empty) sync", func() (bool, string) { return srv.Stats().Reads > 0, "no read yet" })
 	srv.ResetStats()
 
@@ -65,7 +65,7 @@ func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *t
 	extra := nodesFor(t, 200, 201)
 	createNodes(t, client, extra)
 	nodeipamtest.Eventually(t, 20*time.Second, "RouteTableFull event on the 201st node", func() (bool, string) {
-		ev := eventsFor(t, client, routesctl.ReasonRouteTableFull)
+		ev := eventsFor(t, client, routecontroller.ReasonRouteTableFull)
 		e, ok := ev[extra[0].name]
 		return ok && strings.HasPrefix(e, "Warning: "), "events: " + e
 	})
@@ -84,7 +84,7 @@ func TestFirewallRouteSurvivesEverySync(t *testing.T) {
 	srv := emulator(t)
 	addFirewallRoute(t, srv)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodes := nodesFor(t, 0, 4)
 	createNodes(t, client, nodes)
 	nodeipamtest.Eventually(t, 20*time.Second, "routes of 4 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
@@ -103,7 +103,7 @@ func TestFirewallRouteSurvivesEverySync(t *testing.T) {
 func TestDeletedNodeLosesItsRoutesAndReleasesItsCIDRs(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	c := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	c := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 3)
 	createNodes(t, client, nodes)
 	nodeipamtest.Eventually(t, 20*time.Second, "six routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
@@ -121,7 +121,7 @@ func TestDeletedNodeLosesItsRoutesAndReleasesItsCIDRs(t *testing.T) {
 func TestRouteDeletedBehindDualnetsBackIsRestored(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 300 * time.Millisecond})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 300 * time.Millisecond})
 	nodes := nodesFor(t, 0, 2)
 	createNodes(t, client, nodes)
 	want := wantRoutes(nodes)
@@ -134,7 +134,7 @@ func TestRouteDeletedBehindDualnetsBackIsRestored(t *testing.T) {
 func TestThrottlingAndServerErrorStormsConvergeWithNothingLost(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodeipamtest.Eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
 	// More 429s than the SDK retries on its own, then a run of 500s on reads and writes.
 	srv.AddFault(armemu.Fault{Method: "PUT", Status: http.StatusTooManyRequests, RetryAfter: time.Second, Times: 5})
@@ -154,7 +154,7 @@ func TestControllerKilledMidBatchConvergesAfterRestart(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
 	backend := azureBackend(t, srv, 400)
-	first := startController(t, routesctl.Options{Backend: backend})
+	first := startController(t, routecontroller.Options{Backend: backend})
 	nodeipamtest.Eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
 	// The next write hangs for 3s; the controller dies while it is on the wire. ARM still
 	// applies it, and the replacement finds the table as that write left it.
@@ -165,7 +165,7 @@ func TestControllerKilledMidBatchConvergesAfterRestart(t *testing.T) {
 	first.stop()
 	createNodes(t, client, nodes[20:])
 
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodeipamtest.Eventually(t, 30*time.Second, "routes of all 30 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
 	nodeipamtest.Eventually(t, 20*time.Second, "every node NetworkUnavailable=False", func() (bool, string) {
 		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
@@ -176,7 +176,7 @@ func TestRestartWithNothingChangedWritesNothing(t *testing.T) {
 	srv := emulator(t)
 	addFirewallRoute(t, srv)
 	client := nodeipamtest.FastClient(t)
-	first := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	first := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 5)
 	createNodes(t, client, nodes)
 	nodeipamtest.Eventually(t, 20*time.Second, "routes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
@@ -186,7 +186,7 @@ func TestRestartWithNothingChangedWritesNothing(t *testing.T) {
 	first.stop()
 	srv.ResetStats()
 
-	second := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
+	second := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodeipamtest.Eventually(t, 20*time.Second, "restarted controller synced", func() (bool, string) {
 		return second.Ready() == nil && srv.Stats().Reads > 0, ""
 	})
@@ -216,7 +216,7 @@ func keys(m map[string]string) []string {
 func TestControllerKilledWhileItsWriteLandsConvergesAfterRestart(t *testing.T) {
 	srv := emulator(t)
 	client := nodeipamtest.FastClient(t)
-	first := startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	first := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodeipamtest.Eventually(t, 20*time.Second, "first sync", func() (bool, string) { return srv.Stats().Reads > 0, "" })
 	// This time the dead controller's write lands before the replacement starts: it must
 	// adopt those routes (no duplicates, no rewrite of them) and add the rest.
@@ -231,7 +231,7 @@ func TestControllerKilledWhileItsWriteLandsConvergesAfterRestart(t *testing.T) {
 	createNodes(t, client, nodes[20:])
 	srv.ResetStats()
 
-	startController(t, routesctl.Options{Backend: azureBackend(t, srv, 400)})
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodeipamtest.Eventually(t, 30*time.Second, "routes of all 30 nodes", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
 	if got := len(routeMap(t, srv)); got != 60 {
 		t.Errorf("table has %d routes, want 60", got)

@@ -1,4 +1,4 @@
-package routes
+package routecontroller
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
