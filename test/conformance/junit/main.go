@@ -38,7 +38,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: junit REPORT.xml...")
 		os.Exit(2)
 	}
-	var rows []testcase
+	// Each report lists every spec of the suite; a spec counts by its most telling entry in
+	// any of them (it ran, or was skipped by itself with a reason), and specs no report ran
+	// (left out by the focus or the skips) are not listed.
+	byName := map[string]testcase{}
 	for _, path := range os.Args[1:] {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -52,16 +55,19 @@ func main() {
 		}
 		for _, su := range s.Suites {
 			for _, c := range su.Cases {
-				// Specs left out by focus or skip are reported as skipped with this status.
-				if c.Skipped != nil && (c.Status == "skipped" && strings.Contains(c.Skipped.Message, "skipped - ")) {
-					continue
+				if c.Skipped != nil && strings.TrimSpace(c.Skipped.Message) == "skipped" {
+					continue // not selected
 				}
-				if c.Skipped != nil && c.Status == "" {
-					continue
+				if old, ok := byName[c.Name]; ok && old.Skipped == nil {
+					continue // it ran in an earlier report
 				}
-				rows = append(rows, c)
+				byName[c.Name] = c
 			}
 		}
+	}
+	var rows []testcase
+	for _, c := range byName {
+		rows = append(rows, c)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	counts := map[string]int{}
