@@ -2,7 +2,6 @@ package lab
 
 import (
 	"fmt"
-	"github.com/dualnet/dualnet/internal/netspec"
 	"io"
 	"net"
 	"net/netip"
@@ -10,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // testLab builds a topology under a name unique to this test run and removes it at the end.

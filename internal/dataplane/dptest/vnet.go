@@ -16,11 +16,10 @@ type VNet struct {
 
 // Host is a namespace on the VNet with eth0 holding one address of each family.
 type Host struct {
-	Name      string
-	NS        nodens.Namespace
-	IPv4      netip.Addr
-	IPv6      netip.Addr
-	prefixLen [2]int
+	Name string
+	NS   nodens.Namespace
+	IPv4 netip.Addr
+	IPv6 netip.Addr
 }
 
 // NewVNet creates the VNet namespace and its bridge.
