@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dualnet/dualnet/internal/testutil/syncbuf"
@@ -190,5 +191,90 @@ func (l *testLab) checkPodChurnLeavesOtherPodsAndTheStoresAlone() {
 			}
 			return l.vethsMatchPods(node)
 		})
+	}
+}
+
+// checkNodeNotReadyWithoutTheConflist: containerd reports the network not ready (CNI STATUS
+// finds no conflist) and the kubelet the node NotReady, and no pod sandbox starts there, until
+// dualnet-agent writes the conflist again; then the node is Ready and the pod runs.
+func (l *testLab) checkNodeNotReadyWithoutTheConflist(node string) {
+	t := l.t
+	agent := l.processPID("dualnet-agent-" + node)
+	// Stopped, not killed: it must not write the conflist back until the test says so.
+	if err := syscall.Kill(agent, syscall.SIGSTOP); err != nil {
+		t.Fatalf("stop dualnet-agent-%s: %v", node, err)
+	}
+	defer syscall.Kill(agent, syscall.SIGCONT)
+	confs, _ := filepath.Glob(filepath.Join(l.nodeDir(node), "root/etc/cni/net.d/*"))
+	for _, c := range confs {
+		if err := os.Remove(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readyIs := func(want string) func() error {
+		return func() error {
+			out := l.kubectl("get", "node", node, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}`)
+			if !strings.HasPrefix(out, want+" ") {
+				return fmt.Errorf("Ready: %s", out)
+			}
+			return nil
+		}
+	}
+	eventually(t, time.Minute, node+" NotReady once its conflist is gone", readyIs("False"))
+	msg := l.kubectl("get", "node", node, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].message}`)
+	if !strings.Contains(msg, "NetworkReady=false") {
+		t.Errorf("%s is NotReady for another reason than the runtime's network: %s", node, msg)
+	}
+	name := "waits-for-cni"
+	// Bound to the node by name (no scheduler: a NotReady node is tainted), tolerating that.
+	l.kubectl("run", name, "--image=busybox", "--restart=Never",
+		`--overrides={"spec":{"nodeName":"`+node+`","tolerations":[{"operator":"Exists"}]}}`, "--", "sleep", "3600")
+	time.Sleep(5 * time.Second) // long enough for the kubelet to try the sandbox
+	if ips := strings.TrimSpace(l.kubectl("get", "pod", name, "-o", "jsonpath={.status.podIPs[*].ip}")); ips != "" {
+		t.Errorf("pod %s got addresses %s on %s while it had no conflist", name, ips, node)
+	}
+	if err := syscall.Kill(agent, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Minute, node+" Ready again once the agent wrote its conflist", readyIs("True"))
+	eventually(t, time.Minute, "pod "+name+" running with both families", func() error {
+		if ips := strings.Fields(l.kubectl("get", "pod", name, "-o", "jsonpath={.status.podIPs[*].ip}")); len(ips) != 2 {
+			return fmt.Errorf("pod IPs %v", ips)
+		}
+		return nil
+	})
+	l.kubectl("delete", "pod", name, "--grace-period=1")
+}
+
+// checkBandwidthAnnotationReachesThePlugin: a pod's kubernetes.io/ingress-bandwidth and
+// egress-bandwidth reach the chained bandwidth plugin through containerd's capability
+// arguments: its host veth gets a token bucket filter, and an ifb device its egress one.
+func (l *testLab) checkBandwidthAnnotationReachesThePlugin(node string) {
+	t := l.t
+	name := "shaped"
+	l.kubectl("run", name, "--image=busybox", "--restart=Never",
+		`--annotations=kubernetes.io/ingress-bandwidth=10M`, `--annotations=kubernetes.io/egress-bandwidth=10M`,
+		`--overrides={"spec":{"nodeName":"`+node+`"}}`, "--", "sleep", "3600")
+	l.kubectl("wait", "--for=condition=Ready", "pod/"+name, "--timeout=60s")
+	out, err := l.exec(node, "tc", "qdisc", "show")
+	if err != nil || strings.Count(out, "qdisc tbf") < 2 {
+		t.Errorf("tc qdisc on %s after a pod with both bandwidth annotations: want two tbf qdiscs (ingress on its veth, egress on an ifb): %v\n%s", node, err, out)
+	}
+	l.kubectl("delete", "pod", name, "--grace-period=1")
+	eventually(t, 30*time.Second, "the shaping gone with the pod", func() error {
+		if out, _ := l.exec(node, "tc", "qdisc", "show"); strings.Contains(out, "qdisc tbf") {
+			return fmt.Errorf("still:\n%s", out)
+		}
+		return nil
+	})
+}
+
+// checkNodesRunTheRealKubeletAndContainerd: kubectl get nodes -o wide shows what runs them.
+func (l *testLab) checkNodesRunTheRealKubeletAndContainerd() {
+	out := l.kubectl("get", "nodes", "-o", `jsonpath={range .items[*]}{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}{"\n"}{end}`)
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if line != "v1.37.2 containerd://2.4.2" {
+			l.t.Errorf("a node runs %q, want kubelet v1.37.2 and containerd://2.4.2", line)
+		}
 	}
 }
