@@ -93,8 +93,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer broadcaster.Shutdown()
 	a.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-agent", Host: a.cfg.NodeName})
 
-	// The sweep needs neither the API server nor a ready node, so it starts first; it ends
-	// before Run returns, whichever way Run returns.
+	// The sweep and the netlink watch need neither the API server nor a ready node, so they
+	// start first; they end before Run returns, whichever way Run returns.
 	var background sync.WaitGroup
 	defer background.Wait()
 	backgroundCtx, stopBackground := context.WithCancel(ctx)
@@ -105,6 +105,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, a.cfg.Resync),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-agent"})
 	defer queue.ShutDown()
+	if !a.cfg.DisableNetlinkWatch {
+		background.Go(func() { a.watchNetlink(backgroundCtx, func() { queue.Add(syncKey) }) })
+	}
 
 	factory := informers.NewSharedInformerFactory(a.client, 0)
 	informer := factory.Core().V1().Nodes()
@@ -128,7 +131,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
 		return fmt.Errorf("node informer did not sync: %w", context.Cause(ctx))
 	}
-	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep())
+	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "netlinkWatch", !a.cfg.DisableNetlinkWatch)
 
 	go func() {
 		ticker := time.NewTicker(a.cfg.Resync)

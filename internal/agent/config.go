@@ -36,7 +36,12 @@ type Config struct {
 	Bridge             string
 	Uplink             string // empty: the interface holding the node's InternalIP
 	Namespace          nodens.Namespace
-	Resync             time.Duration
+	// Resync is how often a sync runs without any change seen (--resync): the backstop of
+	// the repairs the Node watch and the netlink watch (watch.go) start at once.
+	Resync time.Duration
+	// DisableNetlinkWatch leaves drift of the bridge and the routes to the periodic resync;
+	// there is no flag for it: the tests measure repair times without the watch with it.
+	DisableNetlinkWatch bool
 	// AntispoofSweep is how often the CNI plugin's anti-spoofing table is repaired and
 	// the registrations of deleted pods are deleted from it (antispoofsweep.go); zero:
 	// DefaultAntispoofSweep.
