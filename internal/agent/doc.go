@@ -1,13 +1,34 @@
 // Package agent is dualnet-agent's control loop on one node: it watches its own Node and all
 // the others, and one sync computes the node's whole desired dataplane (bridge, sysctls,
 // masquerade, CNI config, host routes) from them and applies the difference through the
-// dataplane packages. A periodic resync repairs drift; readiness turns true once the node's
-// dataplane and CNI config are in place; cleanup removes what the agent created. Apart from
-// the sync, a periodic sweep writes the CNI plugin's anti-spoofing table again when it is
-// missing or damaged, and deletes from it the registrations of deleted pods, which older
-// kernels keep (antispoofsweep.go). Its health listener serves /healthz, /readyz and
-// Prometheus /metrics: syncs, drift repaired, the sweep, and how full the node's pod CIDRs
-// are in the plugin's address store (metrics.go).
+// dataplane packages. Readiness turns true once the node's dataplane and CNI config are in
+// place; cleanup removes what the agent created. Apart from the sync, a periodic sweep writes
+// the CNI plugin's anti-spoofing table again when it is missing or damaged, and deletes from
+// it the registrations of deleted pods, which older kernels keep (antispoofsweep.go). Its
+// health listener serves /healthz, /readyz and Prometheus /metrics: syncs, repairs, the
+// sweep, and how full the node's pod CIDRs are in the plugin's address store (metrics.go).
+//
+// # Repairs
+//
+// Nothing the node can lose stays lost: every sync also puts back what it finds missing or
+// changed of what it put in place. That is the bridge (created again when deleted, with its
+// gateways, and the host veths of the running pods, which the plugin's address store knows,
+// attached again with hairpin mode on and their anti-spoofing registrations checked at
+// once), the bridge's gateway addresses and the routes of the pod CIDRs through it in both
+// families (the kernel does not add a deleted one again), sysctls, the masquerade table,
+// host routes, the conflist and the plugin binaries; the sweep does the same for the
+// anti-spoofing table. Each repair is a log line ("Repaired node state", with what was
+// missing and what was done), a Warning event DataplaneRepaired on the Node, and
+// dualnet_agent_repairs_total{what}; repair.go tells a repair from an update (a change that
+// follows the Node objects).
+//
+// A sync runs on every change of the Node objects' pod CIDRs and InternalIPs, at least every
+// --resync (a minute by default), and at once when a netlink watch of the node's namespace
+// sees the bridge deleted, created or set down, an address of the bridge or a route through
+// it change, a host route change, or a running pod's veth leave the bridge (watch.go). The
+// bridge and its routes are thus back within one sync, tens of milliseconds, and the pods
+// answer again within about half a second (the neighbour entries are learnt again); the
+// rest (sysctls, masquerade, the conflist and plugins) within one --resync.
 //
 // It must not write Kubernetes objects other than events, and must not hold dataplane
 // details: those belong to internal/dataplane.
