@@ -4,9 +4,9 @@
 // from many processes at once, and costs two netlink round trips when nothing is missing.
 //
 // For the agent, it also puts back what the kernel loses or never restores on its own: the
-// routes of the pod CIDRs through the bridge (routes.go), and the host veths of running pods,
-// which a deleted bridge leaves detached (ports.go); Apply says what it changed, so that each
-// repair can be reported.
+// host veths of running pods, which a deleted bridge leaves detached (ports.go), and the
+// routes of the pod CIDRs through the bridge (routes.go); Apply says what it changed, so that
+// each repair can be reported.
 //
 // It must not create pods' veths, set sysctls or write firewall rules: those belong to the
 // plugin and to the agent. It must never take over a link it did not create that may carry the
@@ -33,7 +33,7 @@ import (
 // node off (see removable): otherwise Ensure changes nothing and says which address is in
 // the way.
 func Ensure(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (netlink.Link, error) {
-	link, _, err := Apply(h, name, gateways, mtu)
+	link, _, err := Apply(h, name, gateways, mtu, nil)
 	return link, err
 }
 
@@ -42,16 +42,20 @@ type Changes struct {
 	Created        bool           // the bridge was missing
 	SetUp          bool           // it was down
 	MTU            int            // the MTU it set (the bridge had another); 0: none set
+	Attached       []string       // ports attached again (ports.go)
 	Added, Removed []netip.Prefix // gateways added, stale addresses removed
 }
 
 // Any says whether Apply changed anything.
 func (c Changes) Any() bool {
-	return c.Created || c.SetUp || c.MTU != 0 || len(c.Added)+len(c.Removed) > 0
+	return c.Created || c.SetUp || c.MTU != 0 || len(c.Attached)+len(c.Added)+len(c.Removed) > 0
 }
 
-// Apply is Ensure that also says what it changed, for the agent's repair reports.
-func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (netlink.Link, Changes, error) {
+// Apply is Ensure for the agent: it also attaches the links of ports that are off the bridge
+// (see attachPorts), and says what it changed, for the agent's repair reports. The ports go
+// on before the gateways, which bring the routes: a packet routed to a bridge without its
+// ports would leave a neighbour entry failing, and its pod unreachable, for a second.
+func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
 	var c Changes
 	if h == nil {
 		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
@@ -71,6 +75,9 @@ func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (ne
 		return nil, c, err
 	}
 	if c.MTU, c.SetUp, err = setUp(h, link, mtu); err != nil {
+		return nil, c, err
+	}
+	if c.Attached, err = attachPorts(h, link, ports); err != nil {
 		return nil, c, err
 	}
 	if c.Added, c.Removed, err = replaceAddrs(h, link, have, stale, gateways); err != nil {

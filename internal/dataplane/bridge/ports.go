@@ -8,15 +8,15 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
-// AttachPorts attaches again, with hairpin mode on, the links of ports (interface indexes:
-// the host veths of the node's live pods, which the caller knows) that are not on the
+// attachPorts attaches again, with hairpin mode on, the links of ports (interface indexes:
+// the host veths of the node's live pods, which the agent knows) that are not on the
 // bridge, brings them up, and returns the names of those it attached. Deleting a bridge
 // leaves its ports in place, detached: a bridge created again has none, and the node's pods
 // stay cut off until their veths are on it again. A port whose link is gone (its pod was
 // deleted meanwhile) is skipped. Hairpin mode is a setting of the bridge port, so it is lost
 // with the bridge; the CNI plugin turns it on for every port (the conflist's hairpinMode),
 // so that a pod reaches itself through a service address.
-func AttachPorts(h *netlink.Handle, br netlink.Link, ports []int) ([]string, error) {
+func attachPorts(h *netlink.Handle, br netlink.Link, ports []int) ([]string, error) {
 	var attached []string
 	for _, index := range ports {
 		link, err := h.LinkByIndex(index)

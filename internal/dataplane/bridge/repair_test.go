@@ -12,19 +12,19 @@ func TestApplySaysWhatItChanged(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "br")
 	h := netlinkIn(t, name)
 	gws := Gateways(podCIDRs)
-	_, first, err := Apply(h, "cbr0", gws, 1450)
+	_, first, err := Apply(h, "cbr0", gws, 1450, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !first.Created || !slices.Equal(first.Added, gws) {
 		t.Errorf("first Apply = %+v, want the bridge created and both gateways added", first)
 	}
-	if _, again, err := Apply(h, "cbr0", gws, 1450); err != nil || again.Any() {
+	if _, again, err := Apply(h, "cbr0", gws, 1450, nil); err != nil || again.Any() {
 		t.Errorf("second Apply = %+v, %v: want no change", again, err)
 	}
 	dptest.InNS(t, name, "ip", "addr", "del", gws[1].String(), "dev", "cbr0")
 	dptest.InNS(t, name, "ip", "link", "set", "cbr0", "down")
-	_, repaired, err := Apply(h, "cbr0", gws, 1450)
+	_, repaired, err := Apply(h, "cbr0", gws, 1450, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,12 +68,11 @@ func TestEnsureSubnetRoutesPutsBackDeletedRoutesOfBothFamilies(t *testing.T) {
 	}
 }
 
-func TestAttachPortsPutsDetachedPortsOnABridgeCreatedAgainWithHairpin(t *testing.T) {
+func TestApplyPutsDetachedPortsOnABridgeCreatedAgainWithHairpin(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "br")
 	h := netlinkIn(t, name)
 	gws := Gateways(podCIDRs)
-	br, err := Ensure(h, "cbr0", gws, 1500)
-	if err != nil {
+	if _, err := Ensure(h, "cbr0", gws, 1500); err != nil {
 		t.Fatal(err)
 	}
 	var ports []int
@@ -85,21 +84,17 @@ func TestAttachPortsPutsDetachedPortsOnABridgeCreatedAgainWithHairpin(t *testing
 		}
 		ports = append(ports, link.Attrs().Index)
 	}
-	if attached, err := AttachPorts(h, br, ports); err != nil || len(attached) != 0 {
-		t.Fatalf("AttachPorts with the ports on the bridge = %v, %v: want nothing attached", attached, err)
+	if _, c, err := Apply(h, "cbr0", gws, 1500, ports); err != nil || c.Any() {
+		t.Fatalf("Apply with the ports on the bridge = %+v, %v: want no change", c, err)
 	}
 	dptest.InNS(t, name, "ip", "link", "del", "cbr0")
 	dptest.InNS(t, name, "ip", "link", "del", "dnport2") // a pod deleted meanwhile
-	br, err = Ensure(h, "cbr0", gws, 1500)
+	br, c, err := Apply(h, "cbr0", gws, 1500, ports)
 	if err != nil {
 		t.Fatal(err)
 	}
-	attached, err := AttachPorts(h, br, ports)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(attached, []string{"dnport1"}) {
-		t.Errorf("attached %v, want [dnport1] (dnport2 is gone)", attached)
+	if !c.Created || !slices.Equal(c.Attached, []string{"dnport1"}) {
+		t.Errorf("Apply after cbr0 was deleted = %+v, want it created and dnport1 attached (dnport2 is gone)", c)
 	}
 	link, err := h.LinkByName("dnport1")
 	if err != nil {
