@@ -39,8 +39,8 @@ type Agent struct {
 	recorder record.EventRecorder
 	// self is the Node as the last sync saw it, for events from outside the sync loop.
 	self atomic.Pointer[corev1.Node]
-	// sweepNow asks the anti-spoofing sweep to run at once (a sync attached pods' veths
-	// again); it holds one request at most.
+	// sweepNow asks the anti-spoofing sweep to run at once (requestSweep); it holds one
+	// request at most.
 	sweepNow chan struct{}
 	// warned holds when each warning of the last sync was last reported (only the sync loop
 	// touches it): a sync reports a warning (event and log line) when it is new, or again
@@ -93,8 +93,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer broadcaster.Shutdown()
 	a.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-agent", Host: a.cfg.NodeName})
 
-	// The sweep and the netlink watch need neither the API server nor a ready node, so they
-	// start first; they end before Run returns, whichever way Run returns.
+	// The sweep and the watches (watch.go) need neither the API server nor a ready node, so
+	// they start before the node informer; they end before Run returns, whichever way Run
+	// returns.
 	var background sync.WaitGroup
 	defer background.Wait()
 	backgroundCtx, stopBackground := context.WithCancel(ctx)
@@ -105,8 +106,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, a.cfg.Resync),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-agent"})
 	defer queue.ShutDown()
-	if !a.cfg.DisableNetlinkWatch {
-		background.Go(func() { a.watchNetlink(backgroundCtx, func() { queue.Add(syncKey) }) })
+	if !a.cfg.DisableWatches {
+		resync := func() { queue.Add(syncKey) }
+		background.Go(func() { a.watchNetlink(backgroundCtx, resync) })
+		background.Go(func() { a.watchTables(backgroundCtx, resync, a.requestSweep) })
+		background.Go(func() { a.watchFiles(backgroundCtx, resync) })
 	}
 
 	factory := informers.NewSharedInformerFactory(a.client, 0)
@@ -131,7 +135,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
 		return fmt.Errorf("node informer did not sync: %w", context.Cause(ctx))
 	}
-	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "netlinkWatch", !a.cfg.DisableNetlinkWatch)
+	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "watches", !a.cfg.DisableWatches)
 
 	go func() {
 		ticker := time.NewTicker(a.cfg.Resync)
@@ -162,5 +166,14 @@ func (a *Agent) Run(ctx context.Context) error {
 			queue.Forget(key)
 		}
 		queue.Done(key)
+	}
+}
+
+// requestSweep has the anti-spoofing sweep run at once: pods' veths are back on the bridge,
+// or the table lost a part.
+func (a *Agent) requestSweep() {
+	select {
+	case a.sweepNow <- struct{}{}:
+	default:
 	}
 }

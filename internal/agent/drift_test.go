@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,8 +27,6 @@ type drift struct {
 	repairs map[string]float64
 	// event is a part of the DataplaneRepaired event's message.
 	event string
-	// watched: the netlink watch sees it, so it is repaired at once, not at the next resync.
-	watched bool
 }
 
 func drifts(n *agenttest.Node) []drift {
@@ -38,7 +37,6 @@ func drifts(n *agenttest.Node) []drift {
 		do:      func(t *testing.T, n *agenttest.Node) { dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0") },
 		repairs: map[string]float64{"bridge": 1, "bridge_port": 2},
 		event:   "bridge cbr0 missing",
-		watched: true,
 	}, {
 		name: "subnet routes of both families deleted",
 		do: func(t *testing.T, n *agenttest.Node) {
@@ -47,7 +45,6 @@ func drifts(n *agenttest.Node) []drift {
 		},
 		repairs: map[string]float64{"bridge_route": 2},
 		event:   "through bridge cbr0 missing",
-		watched: true,
 	}, {
 		name: "IPv4 gateway removed",
 		do: func(t *testing.T, n *agenttest.Node) {
@@ -55,7 +52,6 @@ func drifts(n *agenttest.Node) []drift {
 		},
 		repairs: map[string]float64{"bridge_address": 1},
 		event:   "gateway addresses [" + gateways[0].String() + "] missing",
-		watched: true,
 	}, {
 		name: "IPv6 gateway removed",
 		do: func(t *testing.T, n *agenttest.Node) {
@@ -63,7 +59,6 @@ func drifts(n *agenttest.Node) []drift {
 		},
 		repairs: map[string]float64{"bridge_address": 1},
 		event:   "gateway addresses [" + gateways[1].String() + "] missing",
-		watched: true,
 	}, {
 		name: "masquerade table flushed",
 		do: func(t *testing.T, n *agenttest.Node) {
@@ -80,18 +75,32 @@ func drifts(n *agenttest.Node) []drift {
 		},
 		repairs: map[string]float64{"cni_config": 1},
 		event:   cniconfig.FileName + " missing",
+	}, {
+		name: "plugin binary deleted",
+		do: func(t *testing.T, n *agenttest.Node) {
+			if err := os.Remove(filepath.Join(n.AgentConfig.CNIBinDir, "dualnet")); err != nil {
+				t.Fatal(err)
+			}
+		},
+		repairs: map[string]float64{"cni_plugin": 1},
+		event:   "CNI plugin dualnet in " + n.AgentConfig.CNIBinDir + " missing",
+	}, {
+		name:    "firewall reload (nft flush ruleset)",
+		do:      func(t *testing.T, n *agenttest.Node) { dptest.InNS(t, n.Host.Name, "nft", "flush", "ruleset") },
+		repairs: map[string]float64{"masquerade": 1, "antispoof": 1},
+		event:   "anti-spoofing table bridge " + antispoof.Table,
 	}}
 }
 
 // The acceptance of issue 17: each drift on a node with two pods is repaired, counted and
 // reported, both pods answer the node again in both families, and neither pod was touched.
-// The repair times are logged ("repair time"); the test holds them to 2s for what the
-// netlink watch sees, and to one resync otherwise.
-func TestEachDriftIsRepairedWithTheNetlinkWatch(t *testing.T) {
+// The repair times are logged ("repair time"); the test holds them to 2s with the watches
+// (watch.go), and to one resync (and sweep) without them.
+func TestEachDriftIsRepairedAtOnceWithTheWatches(t *testing.T) {
 	testDriftRepairs(t, true)
 }
 
-func TestEachDriftIsRepairedByTheResyncWithoutTheNetlinkWatch(t *testing.T) {
+func TestEachDriftIsRepairedWithinAResyncWithoutTheWatches(t *testing.T) {
 	testDriftRepairs(t, false)
 }
 
@@ -100,7 +109,8 @@ func testDriftRepairs(t *testing.T, watch bool) {
 	n := c.Nodes[0]
 	if !watch {
 		n.StopAgent()
-		n.AgentConfig.DisableNetlinkWatch = true
+		n.AgentConfig.DisableWatches = true
+		n.AgentConfig.AntispoofSweep = agenttest.Resync
 		n.Start(t)
 		n.WaitReady(t)
 	}
@@ -114,13 +124,13 @@ func testDriftRepairs(t *testing.T, watch bool) {
 			before := podState(t, n, pods)
 			counts := repairCounts(t, n, d.repairs)
 			deadline := agenttest.Resync + 2*time.Second
-			if watch && d.watched {
+			if watch {
 				deadline = 2 * time.Second
 			}
 			start := time.Now()
 			d.do(t, n)
 			counted, answered := waitRepaired(t, n, pods, counts, d.repairs, start, deadline)
-			t.Logf("repair time (watch %v, resync %s): %-40s counted after %4dms, both families answering after %4dms",
+			t.Logf("repair time (watches %-5v, resync %s): %-36s counted after %4dms, both families answering after %4dms",
 				watch, agenttest.Resync, d.name, counted.Milliseconds(), answered.Milliseconds())
 			n.WaitWarning(t, "DataplaneRepaired", d.event)
 			if after := podState(t, n, pods); after != before {

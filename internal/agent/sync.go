@@ -53,11 +53,7 @@ func (a *Agent) sync(ctx context.Context) error {
 	// Repairs made before a part failed are reported all the same.
 	a.reportRepairs(ctx, done.repairs)
 	if slices.ContainsFunc(done.repairs, func(r repair) bool { return r.what == repairBridgePort }) {
-		// Pods' veths back on the bridge: their anti-spoofing registrations checked at once.
-		select {
-		case a.sweepNow <- struct{}{}:
-		default:
-		}
+		a.requestSweep() // the registrations of the pods back on the bridge checked at once
 	}
 	if err != nil {
 		a.ready.Store(false)

@@ -17,23 +17,24 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
 )
 
-// watchRetry is the pause before subscribing again after a subscription failed or ended (a
-// socket buffer overrun, ENOBUFS, ends it).
+// watchRetry is the pause before a watch starts again after it failed or ended (a socket
+// buffer overrun, ENOBUFS, ends a netlink subscription).
 const watchRetry = time.Second
 
-// watchNetlink calls resync at once when something the sync puts in place changes in the
-// node's namespace (see bridgeWatch), so that it is repaired within one sync, tens of
-// milliseconds, instead of at the next --resync. It runs until ctx ends. A lost subscription
-// is made again after watchRetry, with a resync, as updates may have been missed meanwhile;
-// the periodic resync stays the backstop.
-func (a *Agent) watchNetlink(ctx context.Context, resync func()) {
+// keepWatching runs watch until ctx ends, starting it again after watchRetry whenever it
+// returns, with a resync, as changes may have been missed meanwhile. The watches make
+// repairs prompt; the periodic resync stays the backstop.
+func keepWatching(ctx context.Context, what string, watch func(context.Context) error, resync func()) {
 	logger := klog.FromContext(ctx)
 	for {
-		err := a.watchOnce(ctx, resync)
+		err := watch(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		logger.Error(err, "Netlink watch of the bridge and routes ended; subscribing again", "after", watchRetry)
+		if errors.Is(err, errNoDirYet) {
+			continue
+		}
+		logger.Error(err, "Watch ended; starting it again", "watch", what, "after", watchRetry)
 		resync()
 		select {
 		case <-ctx.Done():
@@ -43,9 +44,16 @@ func (a *Agent) watchNetlink(ctx context.Context, resync func()) {
 	}
 }
 
-// watchOnce subscribes to the namespace's link, address and route updates and calls resync
-// for those that concern the sync, until ctx ends (nil) or a subscription fails.
-func (a *Agent) watchOnce(ctx context.Context, resync func()) error {
+// watchNetlink calls resync at once when something the sync puts in place changes in the
+// node's namespace (see bridgeWatch), so that it is repaired within one sync, tens of
+// milliseconds, instead of at the next --resync; it runs until ctx ends.
+func (a *Agent) watchNetlink(ctx context.Context, resync func()) {
+	keepWatching(ctx, "bridge and routes", func(ctx context.Context) error { return a.watchBridgeAndRoutes(ctx, resync) }, resync)
+}
+
+// watchBridgeAndRoutes subscribes to the namespace's link, address and route updates and
+// calls resync for those that concern the sync, until ctx ends (nil) or a subscription fails.
+func (a *Agent) watchBridgeAndRoutes(ctx context.Context, resync func()) error {
 	nsh, err := a.cfg.Namespace.Handle()
 	if err != nil {
 		return err
