@@ -23,12 +23,15 @@
 // follows the Node objects).
 //
 // A sync runs on every change of the Node objects' pod CIDRs and InternalIPs, at least every
-// --resync (a minute by default), and at once when a netlink watch of the node's namespace
-// sees the bridge deleted, created or set down, an address of the bridge or a route through
-// it change, a host route change, or a running pod's veth leave the bridge (watch.go). The
-// bridge and its routes are thus back within one sync, tens of milliseconds, and the pods
-// answer again within about half a second (the neighbour entries are learnt again); the
-// rest (sysctls, masquerade, the conflist and plugins) within one --resync.
+// --resync (a minute by default), and at once when a watch sees drift (watch.go): netlink
+// updates of the node's namespace (the bridge deleted, created or set down, an address of
+// the bridge or a route through it changed, a host route changed, a running pod's veth off
+// the bridge), nftables notifications (table inet dualnet changed; a part of the
+// anti-spoofing table deleted, which runs the sweep at once), and inotify events of the CNI
+// conf and bin directories (the conflist or a plugin written, renamed or removed). What
+// comes and goes with pods wakes nothing. So a repair takes one sync, a few hundred
+// milliseconds, and the bridge is back within its first milliseconds; the periodic resync
+// and sweep are the backstop, for sysctls and for what a lost watch missed.
 //
 // It must not write Kubernetes objects other than events, and must not hold dataplane
 // details: those belong to internal/dataplane.

@@ -279,3 +279,43 @@ func podState(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod) string {
 	}
 	return b.String()
 }
+
+// The watches wake the sync for drift, not for pods: pods started and deleted leave the sync
+// count as it was, while a deleted bridge is repaired without any resync (an hour away).
+func TestWatchesWakeTheSyncForDriftNotForPods(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.StopAgent()
+	n.AgentConfig.Resync = time.Hour
+	n.Start(t)
+	n.WaitReady(t)
+	// The first sync's own changes wake one more sync, which finds nothing to do.
+	settled := func() int64 {
+		last := n.Agent.Syncs()
+		for {
+			time.Sleep(time.Second)
+			now := n.Agent.Syncs()
+			if now == last {
+				return now
+			}
+			last = now
+		}
+	}
+	before := settled()
+	pods := []*agenttest.Pod{n.AddPod(t), n.AddPod(t), n.AddPod(t)}
+	if err := pods[2].Del(); err != nil {
+		t.Fatal(err)
+	}
+	pods = pods[:2]
+	if after := settled(); after != before {
+		t.Errorf("syncs went from %d to %d while pods started and one was deleted, want none", before, after)
+	}
+	for _, p := range pods {
+		dptest.ServePeerAddress(t, nodens.At(p.NS.Path), serverPort)
+	}
+	dptest.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
+	want := map[string]float64{"bridge": 1, "bridge_port": 2}
+	counts := repairCounts(t, n, want)
+	dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0")
+	waitRepaired(t, n, pods, counts, want, time.Now(), 2*time.Second)
+}

@@ -122,7 +122,7 @@ func (a *Agent) watchBridgeAndRoutes(ctx context.Context, resync func()) error {
 			if !ok {
 				return ended("address")
 			}
-			concerns = w.addr(u.LinkIndex)
+			concerns = w.addr(u.LinkIndex, u.LinkAddress.IP)
 		case u, ok := <-routes:
 			if !ok {
 				return ended("route")
@@ -136,12 +136,12 @@ func (a *Agent) watchBridgeAndRoutes(ctx context.Context, resync func()) error {
 }
 
 // bridgeWatch picks, from the namespace's netlink updates, those that may be drift the sync
-// repairs: the bridge deleted, created, set down or given another MTU; an address of the
-// bridge added or removed; a route through the bridge in the main table, or one of dualnet's
-// host routes, added, changed or deleted; a running pod's host veth taken off the bridge. It
-// ignores what comes and goes with pods, which would otherwise cost a whole sync per pod
-// start: a veth created (its first update has no master yet), attached or deleted, and the
-// bridge's carrier following its ports.
+// repairs: the bridge deleted, created, set down or given another MTU; a global address of
+// the bridge added or removed; a route through the bridge in the main table, or one of
+// dualnet's host routes, added, changed or deleted; a running pod's host veth taken off the
+// bridge. It ignores what comes and goes with pods, which would otherwise cost a whole sync
+// per pod start: a veth created (its first update has no master yet), attached or deleted,
+// and the bridge's carrier following its ports.
 type bridgeWatch struct {
 	name string
 	// index, up and mtu are the bridge as last seen; index 0: there is none.
@@ -190,13 +190,17 @@ func (w *bridgeWatch) link(u netlink.LinkUpdate) bool {
 	return wasOn
 }
 
-func (w *bridgeWatch) addr(linkIndex int) bool {
-	return w.index != 0 && linkIndex == w.index
+// addr and route leave out the bridge's IPv6 link-local address and its route, which the
+// kernel adds when the first pod's veth gives the bridge a carrier, and which dualnet leaves
+// alone.
+func (w *bridgeWatch) addr(linkIndex int, ip net.IP) bool {
+	return w.index != 0 && linkIndex == w.index && !ip.IsLinkLocalUnicast()
 }
 
 func (w *bridgeWatch) route(r netlink.Route) bool {
 	if r.Protocol == hostroutes.Protocol {
 		return true
 	}
-	return w.index != 0 && r.LinkIndex == w.index && r.Table == unix.RT_TABLE_MAIN
+	return w.index != 0 && r.LinkIndex == w.index && r.Table == unix.RT_TABLE_MAIN &&
+		(r.Dst == nil || !r.Dst.IP.IsLinkLocalUnicast())
 }
