@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"syscall"
 
@@ -104,23 +103,4 @@ func tableChange(m syscall.NetlinkMessage) tableEffect {
 		}
 	}
 	return otherTable
-}
-
-// readUntilDone reads fd (non-blocking: the reads wait in Go's poller) and hands each read to
-// handle until ctx ends (nil) or handle returns an error; it closes fd.
-func readUntilDone(ctx context.Context, fd int, name string, handle func([]byte, error) error) error {
-	f := os.NewFile(uintptr(fd), name)
-	defer f.Close()
-	stop := context.AfterFunc(ctx, func() { f.Close() }) // wakes the read
-	defer stop()
-	buf := make([]byte, 1<<16)
-	for {
-		n, err := f.Read(buf)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err := handle(buf[:n], err); err != nil {
-			return fmt.Errorf("read %s: %w", name, err)
-		}
-	}
 }
