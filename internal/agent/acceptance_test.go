@@ -75,6 +75,14 @@ func TestAgentRestartLeavesTablesAndRoutesIdentical(t *testing.T) {
 	golden.Compare(t, "node0.nft", table)
 	golden.Compare(t, "node0.routes", routes)
 	handles := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
+	// The kernel adds the local routes of an IPv6 address when its duplicate address detection
+	// ends, a second or two after the link came up: the tables compared are those after it.
+	dptest.Eventually(t, 10*time.Second, "IPv6 duplicate address detection done on "+n.Name, func() error {
+		if out := dptest.InNS(t, n.Host.Name, "ip", "-6", "addr", "show", "tentative"); out != "" {
+			return fmt.Errorf("tentative addresses:\n%s", out)
+		}
+		return nil
+	})
 	fullTables := func() string {
 		return dptest.InNS(t, n.Host.Name, "ip", "route", "show", "table", "all") +
 			dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "show", "table", "all")

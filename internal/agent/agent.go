@@ -37,6 +37,11 @@ type Agent struct {
 	nodes    corelisters.NodeLister
 	dp       *dataplane
 	recorder record.EventRecorder
+	// self is the Node as the last sync saw it, for events from outside the sync loop.
+	self atomic.Pointer[corev1.Node]
+	// sweepNow asks the anti-spoofing sweep to run at once (requestSweep); it holds one
+	// request at most.
+	sweepNow chan struct{}
 	// warned holds when each warning of the last sync was last reported (only the sync loop
 	// touches it): a sync reports a warning (event and log line) when it is new, or again
 	// after warnAgain, so a lasting problem neither repeats every resync nor vanishes from
@@ -49,7 +54,7 @@ func New(cfg Config, client kubernetes.Interface) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, client: client}
+	a := &Agent{cfg: cfg, client: client, sweepNow: make(chan struct{}, 1)}
 	a.metrics = newMetrics(a)
 	return a, nil
 }
@@ -82,23 +87,31 @@ func (a *Agent) Run(ctx context.Context) error {
 
 	a.forgetEarlierBoot(ctx, cniconfig.StoreDir(a.cfg.CNIDataDir))
 
-	// The sweep needs neither the API server nor a ready node, so it starts first; it ends
-	// before Run returns, whichever way Run returns.
-	sweepCtx, stopSweep := context.WithCancel(ctx)
-	var sweeper sync.WaitGroup
-	defer sweeper.Wait()
-	defer stopSweep()
-	sweeper.Go(func() { a.sweepAntispoofEvery(sweepCtx, a.cfg.antispoofSweep()) })
-
+	// Events are sent in the background: recording one needs no API server.
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: a.client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 	a.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-agent", Host: a.cfg.NodeName})
 
+	// The sweep and the watches (watch.go) need neither the API server nor a ready node, so
+	// they start before the node informer; they end before Run returns, whichever way Run
+	// returns.
+	var background sync.WaitGroup
+	defer background.Wait()
+	backgroundCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	background.Go(func() { a.sweepAntispoofEvery(backgroundCtx, a.cfg.antispoofSweep()) })
+
 	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, a.cfg.Resync),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-agent"})
 	defer queue.ShutDown()
+	if !a.cfg.DisableWatches {
+		resync := func() { queue.Add(syncKey) }
+		background.Go(func() { a.watchNetlink(backgroundCtx, resync) })
+		background.Go(func() { a.watchTables(backgroundCtx, resync, a.requestSweep) })
+		background.Go(func() { a.watchFiles(backgroundCtx, resync) })
+	}
 
 	factory := informers.NewSharedInformerFactory(a.client, 0)
 	informer := factory.Core().V1().Nodes()
@@ -122,7 +135,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
 		return fmt.Errorf("node informer did not sync: %w", context.Cause(ctx))
 	}
-	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep())
+	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "watches", !a.cfg.DisableWatches)
 
 	go func() {
 		ticker := time.NewTicker(a.cfg.Resync)
@@ -153,5 +166,14 @@ func (a *Agent) Run(ctx context.Context) error {
 			queue.Forget(key)
 		}
 		queue.Done(key)
+	}
+}
+
+// requestSweep has the anti-spoofing sweep run at once: pods' veths are back on the bridge,
+// or the table lost a part.
+func (a *Agent) requestSweep() {
+	select {
+	case a.sweepNow <- struct{}{}:
+	default:
 	}
 }

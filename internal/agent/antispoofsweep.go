@@ -25,9 +25,9 @@ const DefaultAntispoofSweep = time.Minute
 // sweep, not all of them.
 const antispoofSweepTimeout = 30 * time.Second
 
-// sweepAntispoofEvery sweeps at once and then every period until ctx ends. A failed sweep is
-// logged and tried again next period: the leftovers are inert, so they never make the
-// node not ready.
+// sweepAntispoofEvery sweeps at once and then every period, or sooner when a sync asks
+// (sweepNow), until ctx ends. A failed sweep is logged and tried again next period: the
+// leftovers are inert, so they never make the node not ready.
 func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	logger := klog.FromContext(ctx)
 	storeDir := cniconfig.StoreDir(a.cfg.CNIDataDir)
@@ -37,7 +37,9 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 		repaired, removed, err := sweepAntispoof(ctx, a.cfg.Namespace, storeDir)
 		a.metrics.observeSweep(repaired, len(removed), err != nil && ctx.Err() == nil)
 		if repaired {
-			logger.Info("Wrote the anti-spoofing table or pods' registrations in it again: they were missing or damaged (a firewall reload?)", "table", "bridge "+antispoof.Table)
+			a.reportRepairs(ctx, []repair{{repairAntispoof, 1,
+				"anti-spoofing table bridge " + antispoof.Table + " or pods' registrations in it missing or damaged (a firewall reload?)",
+				"wrote them again from the CNI plugin's address store"}})
 		}
 		if len(removed) > 0 {
 			logger.Info("Removed the anti-spoofing registrations of deleted pods", "table", "bridge "+antispoof.Table, "ports", len(removed))
@@ -49,6 +51,7 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		case <-a.sweepNow:
 		}
 	}
 }

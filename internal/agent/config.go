@@ -36,7 +36,12 @@ type Config struct {
 	Bridge             string
 	Uplink             string // empty: the interface holding the node's InternalIP
 	Namespace          nodens.Namespace
-	Resync             time.Duration
+	// Resync is how often a sync runs without any change seen (--resync): the backstop of
+	// the syncs the Node informer and the watches (watch.go) start at once.
+	Resync time.Duration
+	// DisableWatches leaves all drift to the periodic resync and sweep; there is no flag
+	// for it: the tests measure repair times without the watches with it.
+	DisableWatches bool
 	// AntispoofSweep is how often the CNI plugin's anti-spoofing table is repaired and
 	// the registrations of deleted pods are deleted from it (antispoofsweep.go); zero:
 	// DefaultAntispoofSweep.

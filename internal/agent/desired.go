@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"slices"
@@ -62,4 +63,17 @@ func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error)
 		d.routes = hostroutes.Desired(peers)
 	}
 	return d, nil
+}
+
+// sameMasquerade says whether two masquerade configs are equal.
+func sameMasquerade(a, b masquerade.Config) bool {
+	return slices.Equal(a.ClusterPodCIDRs, b.ClusterPodCIDRs) && slices.Equal(a.NonMasqueradeCIDRs, b.NonMasqueradeCIDRs) &&
+		slices.Equal(a.NodeIPs, b.NodeIPs)
+}
+
+// sameNetwork says whether two networks give the same conflist.
+func sameNetwork(a, b cniconfig.Network) bool {
+	x, errA := a.Marshal()
+	y, errB := b.Marshal()
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }

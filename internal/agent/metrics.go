@@ -23,7 +23,8 @@ type metrics struct {
 	lastSync     prometheus.Gauge
 	hostRoutes   *prometheus.GaugeVec // nil unless --routes=host
 
-	sweeps, repairs, staleRemoved, sweepErrors prometheus.Counter
+	sweeps, antispoofRepairs, staleRemoved, sweepErrors prometheus.Counter
+	repairs                                             *prometheus.CounterVec
 
 	// podCIDRs are the node's pod CIDRs as of the last sync that applied them: the ranges
 	// whose address usage a scrape reports.
@@ -60,12 +61,21 @@ func newMetrics(a *Agent) *metrics {
 		}),
 		sweeps: counter("antispoof_sweeps_total",
 			"Sweeps of the CNI plugin's anti-spoofing table (every --antispoof-sweep)."),
-		repairs: counter("antispoof_repairs_total",
+		antispoofRepairs: counter("antispoof_repairs_total",
 			"Times a sweep wrote the anti-spoofing table again, with the pods of the address store, because it was missing or damaged (a firewall reload flushed it?)."),
 		staleRemoved: counter("antispoof_stale_registrations_removed_total",
 			"Registrations of deleted pods (host veths that are gone) that sweeps removed from the anti-spoofing table."),
 		sweepErrors: counter("antispoof_sweep_errors_total",
 			"Sweeps that failed to repair the anti-spoofing table or to remove deleted pods' registrations (the agent log says why)."),
+		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dualnet", Subsystem: "agent", Name: "repairs_total",
+			Help: "Pieces of node state the agent had put in place, found missing or changed, and put back (each also a log line and a DataplaneRepaired event on the Node), by what: " +
+				"bridge (created again, or set up), bridge_address (a gateway), bridge_route (a pod CIDR's route through the bridge), bridge_port (a running pod's host veth attached again), " +
+				"sysctl, masquerade (table inet dualnet), host_route, cni_config, cni_plugin, antispoof (the anti-spoofing table).",
+		}, []string{"what"}),
+	}
+	for _, what := range repairKinds {
+		m.repairs.WithLabelValues(what)
 	}
 	for _, result := range []string{syncOK, syncError, syncWaiting} {
 		m.syncs.WithLabelValues(result) // every result from the start, so that rate() sees the first one
@@ -74,7 +84,7 @@ func newMetrics(a *Agent) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.syncs, m.syncDuration, m.lastSync,
-		m.sweeps, m.repairs, m.staleRemoved, m.sweepErrors,
+		m.sweeps, m.antispoofRepairs, m.staleRemoved, m.sweepErrors, m.repairs,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: "dualnet", Subsystem: "agent", Name: "ready",
 			Help: "1 when the last sync put the node's dataplane and CNI config in place (what /readyz answers), else 0.",
@@ -86,7 +96,7 @@ func newMetrics(a *Agent) *metrics {
 		}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: "dualnet", Subsystem: "agent", Name: "dataplane_changes_total",
-			Help: "Changes syncs made to the node (a sysctl, the masquerade table, the CNI config or plugin, a host route): drift repaired and updates applied. It stays still on a node in its desired state.",
+			Help: "Changes syncs made to the node (the bridge, a sysctl, the masquerade table, the CNI config or plugin, a host route): drift repaired and updates applied. It stays still on a node in its desired state.",
 		}, func() float64 { return float64(a.Changes()) }),
 		&podAddressCollector{storeDir: cniconfig.StoreDir(a.cfg.CNIDataDir), ranges: &m.podCIDRs},
 	)
@@ -141,7 +151,7 @@ func (m *metrics) dataplaneApplied(d desiredState, done applied) {
 func (m *metrics) observeSweep(repaired bool, removed int, failed bool) {
 	m.sweeps.Inc()
 	if repaired {
-		m.repairs.Inc()
+		m.antispoofRepairs.Inc()
 	}
 	m.staleRemoved.Add(float64(removed))
 	if failed {

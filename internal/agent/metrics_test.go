@@ -30,18 +30,27 @@ type exposition struct {
 // parses the text exposition.
 func scrape(t *testing.T, a *agent.Agent) exposition {
 	t.Helper()
+	e, err := scrapeOnce(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// scrapeOnce is scrape for a goroutine other than the test's.
+func scrapeOnce(a *agent.Agent) (exposition, error) {
 	rec := httptest.NewRecorder()
 	a.HealthHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if rec.Code != http.StatusOK {
-		t.Fatalf("/metrics = %d: %s", rec.Code, rec.Body)
+		return exposition{}, fmt.Errorf("/metrics = %d: %s", rec.Code, rec.Body)
 	}
 	text := rec.Body.Bytes()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(bytes.NewReader(text))
 	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, text)
+		return exposition{}, fmt.Errorf("parse /metrics: %w\n%s", err, text)
 	}
-	return exposition{text: text, families: families}
+	return exposition{text: text, families: families}, nil
 }
 
 // value is the sample of metric name whose labels include labels (name, value pairs).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +29,7 @@ func (a *Agent) sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.self.Store(self)
 	nodes, err := a.nodes.List(labels.Everything())
 	if err != nil {
 		return err
@@ -48,6 +50,11 @@ func (a *Agent) sync(ctx context.Context) error {
 		return err
 	}
 	done, err := a.dp.apply(ctx, desired)
+	// Repairs made before a part failed are reported all the same.
+	a.reportRepairs(ctx, done.repairs)
+	if slices.ContainsFunc(done.repairs, func(r repair) bool { return r.what == repairBridgePort }) {
+		a.requestSweep() // the registrations of the pods back on the bridge checked at once
+	}
 	if err != nil {
 		a.ready.Store(false)
 		return err
@@ -93,7 +100,7 @@ func (a *Agent) sync(ctx context.Context) error {
 		logger.Info("No bandwidth plugin to install: pods' bandwidth annotations are ignored on this node", "err", done.noBandwidth)
 	}
 	a.warned = warned
-	a.changes.Add(int64(len(done.changes)))
+	a.changes.Add(int64(len(done.changes) + len(done.repairs)))
 	a.metrics.dataplaneApplied(desired, done)
 	if len(done.changes) > 0 {
 		logger.Info("Dataplane changed", "changes", done.changes)

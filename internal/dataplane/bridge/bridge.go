@@ -3,8 +3,13 @@
 // its pod CIDRs and the CNI plugin calls it on every ADD, so it is idempotent, safe to run
 // from many processes at once, and costs two netlink round trips when nothing is missing.
 //
-// It must not attach pods, set sysctls or write firewall rules: those belong to the plugin
-// and to the agent. It must never take over a link it did not create that may carry the
+// For the agent, it also puts back what the kernel loses or never restores on its own: the
+// host veths of running pods, which a deleted bridge leaves detached (ports.go), and the
+// routes of the pod CIDRs through the bridge (routes.go); Apply says what it changed, so that
+// each repair can be reported.
+//
+// It must not create pods' veths, set sysctls or write firewall rules: those belong to the
+// plugin and to the agent. It must never take over a link it did not create that may carry the
 // node's own address: bridges it creates carry the alias "dualnet" (see Owned).
 package bridge
 
@@ -28,35 +33,64 @@ import (
 // node off (see removable): otherwise Ensure changes nothing and says which address is in
 // the way.
 func Ensure(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (netlink.Link, error) {
+	link, _, err := Apply(h, name, gateways, mtu, nil)
+	return link, err
+}
+
+// Changes says what Apply found missing or different, and changed.
+type Changes struct {
+	Created        bool           // the bridge was missing
+	SetUp          bool           // it was down
+	MTU            int            // the MTU it set (the bridge had another); 0: none set
+	Attached       []string       // ports attached again (ports.go)
+	Added, Removed []netip.Prefix // gateways added, stale addresses removed
+}
+
+// Any says whether Apply changed anything.
+func (c Changes) Any() bool {
+	return c.Created || c.SetUp || c.MTU != 0 || len(c.Attached)+len(c.Added)+len(c.Removed) > 0
+}
+
+// Apply is Ensure for the agent: it also attaches the links of ports that are off the bridge
+// (see attachPorts), and says what it changed, for the agent's repair reports. The ports go
+// on before the gateways, which bring the routes: a packet routed to a bridge without its
+// ports would leave a neighbour entry failing, and its pod unreachable, for a second.
+func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
+	var c Changes
 	if h == nil {
 		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
 	}
-	link, err := findOrCreate(h, name, mtu)
+	link, created, err := findOrCreate(h, name, mtu)
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
+	c.Created = created
 	have, err := addrList(h, link)
 	if err != nil {
-		return nil, fmt.Errorf("list addresses of bridge %s: %w", name, err)
+		return nil, c, fmt.Errorf("list addresses of bridge %s: %w", name, err)
 	}
 	// Decide before changing anything, so a refused link is left exactly as it was.
 	stale, err := staleAddrs(name, globalPrefixes(have), gateways, Owned(link))
 	if err != nil {
-		return nil, err
+		return nil, c, err
 	}
-	if err := setUp(h, link, mtu); err != nil {
-		return nil, err
+	if c.MTU, c.SetUp, err = setUp(h, link, mtu); err != nil {
+		return nil, c, err
 	}
-	if err := replaceAddrs(h, link, have, stale, gateways); err != nil {
-		return nil, err
+	if c.Attached, err = attachPorts(h, link, ports); err != nil {
+		return nil, c, err
 	}
-	return link, nil
+	if c.Added, c.Removed, err = replaceAddrs(h, link, have, stale, gateways); err != nil {
+		return nil, c, err
+	}
+	return link, c, nil
 }
 
-// findOrCreate returns the bridge, creating it (marked as dualnet's) when missing; an
-// existing link that is not a bridge is refused.
-func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error) {
+// findOrCreate returns the bridge, creating it (marked as dualnet's) when missing, and says
+// whether it created it; an existing link that is not a bridge is refused.
+func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, bool, error) {
 	link, err := h.LinkByName(name)
+	created := false
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
 		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{
 			Name:   name,
@@ -70,34 +104,34 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 		}, GroupFwdMask: ptr.To(linkLocalForwardMask)}
 		addErr := h.LinkAdd(br)
 		if addErr != nil && !errors.Is(addErr, unix.EEXIST) {
-			return nil, fmt.Errorf("create bridge %s: %w", name, addErr)
+			return nil, false, fmt.Errorf("create bridge %s: %w", name, addErr)
 		}
-		if addErr == nil {
+		if created = addErr == nil; created {
 			// Only the process that created the bridge marks it. The kernel ignores
 			// IFLA_IFALIAS in a creating request (rtnl_create_link does not read it), so
 			// the mark takes a second one; until it lands, the bridge has no address for
 			// staleAddrs to weigh.
 			if err := h.LinkSetAlias(br, ownerAlias); err != nil {
-				return nil, fmt.Errorf("mark bridge %s as dualnet's: %w", name, err)
+				return nil, false, fmt.Errorf("mark bridge %s as dualnet's: %w", name, err)
 			}
 		}
 		link, err = h.LinkByName(name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bridge %s: %w", name, err)
+		return nil, false, fmt.Errorf("bridge %s: %w", name, err)
 	}
 	br, ok := link.(*netlink.Bridge)
 	if !ok {
-		return nil, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge; dualnet will not take it over (choose another bridge name)", name, link.Type())
+		return nil, false, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge; dualnet will not take it over (choose another bridge name)", name, link.Type())
 	}
 	if br.GroupFwdMask == nil || *br.GroupFwdMask != linkLocalForwardMask {
 		// A bridge an older dualnet (or anything else) made.
 		fix := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.Index, Name: name, TxQLen: -1}, GroupFwdMask: ptr.To(linkLocalForwardMask)}
 		if err := h.LinkModify(fix); err != nil {
-			return nil, fmt.Errorf("bridge %s: forward link-local group frames through the checks (group_fwd_mask %#x): %w", name, linkLocalForwardMask, err)
+			return nil, false, fmt.Errorf("bridge %s: forward link-local group frames through the checks (group_fwd_mask %#x): %w", name, linkLocalForwardMask, err)
 		}
 	}
-	return link, nil
+	return link, created, nil
 }
 
 // linkLocalForwardMask makes the bridge forward frames to the reserved link-local groups
@@ -109,22 +143,28 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, error)
 // input hook.
 const linkLocalForwardMask uint16 = 0xfff8
 
-func setUp(h *netlink.Handle, link netlink.Link, mtu int) error {
+// setUp sets the MTU and brings the bridge up, and says what it changed: the MTU it set
+// (0: none) and whether the bridge was down.
+func setUp(h *netlink.Handle, link netlink.Link, mtu int) (mtuSet int, wasDown bool, err error) {
 	name := link.Attrs().Name
 	if mtu > 0 && link.Attrs().MTU != mtu {
 		if err := h.LinkSetMTU(link, mtu); err != nil {
-			return fmt.Errorf("set bridge %s MTU to %d: %w", name, mtu, err)
+			return 0, false, fmt.Errorf("set bridge %s MTU to %d: %w", name, mtu, err)
 		}
+		mtuSet = mtu
 	}
 	if link.Attrs().Flags&net.FlagUp == 0 {
 		if err := h.LinkSetUp(link); err != nil {
-			return fmt.Errorf("bring bridge %s up: %w", name, err)
+			return mtuSet, false, fmt.Errorf("bring bridge %s up: %w", name, err)
 		}
+		wasDown = true
 	}
-	return nil
+	return mtuSet, wasDown, nil
 }
 
-func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, stale map[netip.Prefix]bool, gateways []netip.Prefix) error {
+// replaceAddrs removes the stale addresses and adds the missing gateways, and returns what
+// it added and removed.
+func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, stale map[netip.Prefix]bool, gateways []netip.Prefix) (added, removed []netip.Prefix, err error) {
 	present := make(map[netip.Prefix]bool, len(have))
 	for _, a := range have {
 		p := toPrefix(a.IPNet)
@@ -133,8 +173,9 @@ func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, sta
 			continue
 		}
 		if err := h.AddrDel(link, &a); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
-			return fmt.Errorf("remove stale address %s from bridge %s: %w", p, link.Attrs().Name, err)
+			return added, removed, fmt.Errorf("remove stale address %s from bridge %s: %w", p, link.Attrs().Name, err)
 		}
+		removed = append(removed, p)
 	}
 	for _, g := range gateways {
 		if present[g] {
@@ -146,10 +187,11 @@ func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, sta
 			addr.Flags = unix.IFA_F_NODAD
 		}
 		if err := h.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("add gateway %s to bridge %s: %w", g, link.Attrs().Name, err)
+			return added, removed, fmt.Errorf("add gateway %s to bridge %s: %w", g, link.Attrs().Name, err)
 		}
+		added = append(added, g)
 	}
-	return nil
+	return added, removed, nil
 }
 
 func globalPrefixes(addrs []netlink.Addr) []netip.Prefix {

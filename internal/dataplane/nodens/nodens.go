@@ -68,9 +68,9 @@ func (n Namespace) Netlink() (*netlink.Handle, error) {
 	if n.path == "" {
 		return netlink.NewHandle()
 	}
-	h, err := netns.GetFromPath(n.path)
+	h, err := n.Handle()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", n, err)
+		return nil, err
 	}
 	defer h.Close()
 	handle, err := netlink.NewHandleAt(h)
@@ -78,4 +78,17 @@ func (n Namespace) Netlink() (*netlink.Handle, error) {
 		return nil, fmt.Errorf("netlink handle in %s: %w", n, err)
 	}
 	return handle, nil
+}
+
+// Handle opens the namespace, for netlink subscriptions (netlink.LinkSubscribeOptions'
+// Namespace); the caller closes it.
+func (n Namespace) Handle() (netns.NsHandle, error) {
+	if n.path == "" {
+		return netns.Get()
+	}
+	h, err := netns.GetFromPath(n.path)
+	if err != nil {
+		return netns.None(), fmt.Errorf("open %s: %w", n, err)
+	}
+	return h, nil
 }
