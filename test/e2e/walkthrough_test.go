@@ -276,9 +276,7 @@ func (l *testLab) vethsMatchPods(node string) error {
 	if strings.TrimSpace(out) == "" {
 		ports = 0
 	}
-	pods := l.kubectl("get", "pods", "-A", "--field-selector=spec.nodeName="+node+",status.phase=Running",
-		"-o", `jsonpath={range .items[?(@.spec.hostNetwork!=true)]}{.metadata.name}{"\n"}{end}`)
-	want := len(strings.Fields(pods))
+	want := len(l.podNetworkIPs(node)) / 2 // one address of each family per pod
 	if ports != want {
 		return fmt.Errorf("%s: %d ports on cbr0, %d running pods", node, ports, want)
 	}
