@@ -58,6 +58,9 @@ func main() {
 				if c.Skipped != nil && strings.TrimSpace(c.Skipped.Message) == "skipped" {
 					continue // not selected
 				}
+				if !strings.HasPrefix(c.Name, "[It] ") {
+					continue // the suite's own setup and reports, not specs
+				}
 				if old, ok := byName[c.Name]; ok && old.Skipped == nil {
 					continue // it ran in an earlier report
 				}
