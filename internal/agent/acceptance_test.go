@@ -156,7 +156,8 @@ func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dptest.Eventually(t, 10*time.Second, "NodeNotOnLink event", func() error {
+	// 30 s: client-go retries a failed event write after about 10 s.
+	dptest.Eventually(t, 30*time.Second, "NodeNotOnLink event", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
 		if err != nil {
 			return err

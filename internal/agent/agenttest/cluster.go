@@ -326,7 +326,9 @@ func (n *Node) WaitConflist(t testing.TB, what string, ok func(conflist string) 
 // whose message holds text is there.
 func (n *Node) WaitWarning(t testing.TB, reason, text string) {
 	t.Helper()
-	dptest.Eventually(t, 10*time.Second, reason+" event on the node", func() error {
+	// 30 s: client-go retries a failed event write after about 10 s, which a loaded
+	// apiserver causes now and then.
+	dptest.Eventually(t, 30*time.Second, reason+" event on the node", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + n.Name})
 		if err != nil {
 			return err
@@ -336,6 +338,10 @@ func (n *Node) WaitWarning(t testing.TB, reason, text string) {
 				return nil
 			}
 		}
-		return fmt.Errorf("%d events, none a Warning %s holding %q", len(events.Items), reason, text)
+		var seen []string
+		for _, e := range events.Items {
+			seen = append(seen, fmt.Sprintf("%s %s x%d: %s", e.Type, e.Reason, e.Count, e.Message))
+		}
+		return fmt.Errorf("%d events, none a Warning %s holding %q: %s", len(events.Items), reason, text, strings.Join(seen, "; "))
 	})
 }
