@@ -69,7 +69,7 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries ('make kube-bins' builds them, on first use lab up does; $"+controlplane.BinDirEnv+")")
 	cmd.Flags().StringVar(&nodeBinDir, "node-bin-dir", lab.NodeBinDir(), "containerd, runc, CoreDNS and crictl ('make node-bins' builds them, on first use lab up does; $"+lab.NodeBinDirEnv+")")
 	cmd.Flags().StringVar(&imageCache, "image-cache-dir", lab.DefaultImageCacheDir, "where the lab's images and its registry's blobs are kept across labs")
-	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
+	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), host (each agent routes)")
 	spec.AddTo(cmd.Flags())
 	return cmd
 }

@@ -9,6 +9,7 @@
 //	registry.k8s.io/e2e-test-images/agnhost:2.66.1   busybox's layer, curl and OpenBSD nc, /agnhost;
 //	                                                   ENTRYPOINT ["/agnhost"], CMD ["pause"]
 //	registry.k8s.io/coredns/coredns:<tag>            /coredns, user 65532
+//	registry.k8s.io/kube-proxy:<version>             /usr/local/bin/kube-proxy and nft (the nftables mode)
 //	ghcr.io/dualnet/dualnet:<version>                make image's tarball, as it is
 //
 // Each follows its upstream image's config (entrypoint, command, user, PATH). The programs come
@@ -18,7 +19,8 @@
 //
 //	imgs, err := images.Lab(ctx, images.Sources{
 //		Pause: "bin/dualnet-pause", Agnhost: kubeBin + "/agnhost",
-//		CoreDNS: coreDNSBin, CoreDNSTag: "v1.12.1", DualnetTar: "bin/dualnet-image.tar",
+//		CoreDNS: coreDNSBin, CoreDNSTag: "v1.12.1", KubeProxy: kubeBin + "/kube-proxy",
+//		KubeProxyTag: "v1.37.2", DualnetTar: "bin/dualnet-image.tar",
 //		Progress: func(line string) { ... },
 //	})
 //
