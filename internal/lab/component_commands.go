@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -51,6 +52,9 @@ func componentsOf(cfg Config, st *State, topo Topology, ep endpoints) ([]compone
 	for i := 0; i < cfg.Nodes; i++ {
 		node := topo.Names.Node(i)
 		m := nodeMachineOf(st, node)
+		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
+			return nil, err
+		}
 		containerd, err := containerdComponent(cfg, m, NetnsPath(node), ep.registryCerts)
 		if err != nil {
 			return nil, err
