@@ -129,11 +129,17 @@ func (w *podWatch) crashLoop() error {
 	return nil
 }
 
+// previousLog is the end of the log of the container's last run, or, when the kubelet has
+// removed that one already, of the run it has now (which fails the same way).
 func (w *podWatch) previousLog(ctx context.Context, p corev1.Pod, container string) string {
 	lines := int64(15)
-	data, err := w.client.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: container, Previous: true, TailLines: &lines}).DoRaw(ctx)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
+	var errs []string
+	for _, previous := range []bool{true, false} {
+		data, err := w.client.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &lines}).DoRaw(ctx)
+		if err == nil && len(data) > 0 {
+			return strings.TrimRight(string(data), "\n")
+		}
+		errs = append(errs, fmt.Sprint(err))
 	}
-	return strings.TrimRight(string(data), "\n")
+	return "(no log: " + strings.Join(errs, "; ") + ")"
 }

@@ -6,12 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/lab"
 	"github.com/dualnet/dualnet/internal/lab/images"
 	"github.com/dualnet/dualnet/internal/lab/registry"
 )
@@ -227,38 +230,52 @@ func (l *testLab) podURLs(pod string, port int, path string) []string {
 	return urls
 }
 
-// prober polls every target from a pod every 50 ms until stopped, each request with a 1 s
-// timeout, and counts answers and failures per target.
+// prober sends a request to every target every 50 ms from inside a pod's network namespace
+// (its sandbox's, which the pod's containers share), each on a new connection with a 1 s
+// timeout, as a client in the pod would, and counts answers and failures per target.
 type prober struct {
 	l      *testLab
-	pod    string
-	done   chan struct{}
-	out    syncWriter
-	err    error
 	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	ok     map[string]int
+	failed map[string][]string // when and why
 }
 
-const probeStopFile = "/tmp/e2e-probe-stop"
+const probeInterval = 50 * time.Millisecond
 
 func (l *testLab) startProber(pod string, targets []string) *prober {
-	script := fmt.Sprintf(`rm -f %[1]s; while [ ! -e %[1]s ]; do for u in %[2]s; do if curl -gsf -m 1 -o /dev/null "$u"; then echo "ok $u"; else echo "fail $u $(date +%%s)"; fi; done; sleep 0.05; done`,
-		probeStopFile, strings.Join(targets, " "))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	p := &prober{l: l, pod: pod, done: make(chan struct{}), cancel: cancel}
-	cmd := exec.CommandContext(ctx, kubectlPath, "exec", pod, "--", "sh", "-c", script)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+l.kubeconfig)
-	cmd.Stdout, cmd.Stderr = &p.out, &p.out
-	if err := cmd.Start(); err != nil {
-		l.t.Fatal(err)
+	t := l.t
+	var p0 struct {
+		Metadata struct{ UID string }
+		Spec     struct{ NodeName string }
 	}
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	// Until the first answers, the loop is not running yet.
-	eventually(l.t, 30*time.Second, "the prober in "+pod+" answering", func() error {
-		select {
-		case <-p.done:
-			return fmt.Errorf("ended: %v", p.err)
-		default:
+	l.kubectlInto(&p0, "get", "pod", pod)
+	netns, err := lab.PodNetns(context.Background(), l.stateRoot, l.name, p0.Spec.NodeName, p0.Metadata.UID)
+	if err != nil {
+		t.Fatalf("the network namespace of pod %s: %v", pod, err)
+	}
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true, DialContext: nodens.At(netns).DialContext,
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &prober{l: l, cancel: cancel, done: make(chan struct{}), ok: map[string]int{}, failed: map[string][]string{}}
+	go func() {
+		defer close(p.done)
+		tick := time.NewTicker(probeInterval)
+		defer tick.Stop()
+		for {
+			for _, u := range targets {
+				go p.probe(ctx, client, u)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
+	}()
+	eventually(t, 30*time.Second, "answers from "+pod+" to "+strings.Join(targets, " "), func() error {
 		ok, _ := p.counts()
 		for _, u := range targets {
 			if ok[u] == 0 {
@@ -270,37 +287,47 @@ func (l *testLab) startProber(pod string, targets []string) *prober {
 	return p
 }
 
-// counts are the answers and failures so far, by target.
-func (p *prober) counts() (ok, failed map[string]int) {
-	ok, failed = map[string]int{}, map[string]int{}
-	for _, line := range strings.Split(p.out.String(), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "ok" {
-			ok[f[1]]++
-		} else if len(f) >= 2 && f[0] == "fail" {
-			failed[f[1]]++
+func (p *prober) probe(ctx context.Context, client *http.Client, url string) {
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, url, nil)
+	if err != nil {
+		panic(err)
+	}
+	resp, err := client.Do(req)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %s", resp.Status)
 		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		p.failed[url] = append(p.failed[url], time.Now().Format("15:04:05.000")+" "+err.Error())
+	} else {
+		p.ok[url]++
+	}
+}
+
+// counts are the answers and the failures so far, by target.
+func (p *prober) counts() (ok map[string]int, failed map[string][]string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ok, failed = map[string]int{}, map[string][]string{}
+	for u, n := range p.ok {
+		ok[u] = n
+	}
+	for u, f := range p.failed {
+		failed[u] = append([]string(nil), f...)
 	}
 	return ok, failed
 }
 
-// stop ends the loop, waits for it and returns the counts.
-func (p *prober) stop() (ok, failed map[string]int) {
-	t := p.l.t
-	defer p.cancel()
-	if out, err := p.l.kubectlErr("exec", p.pod, "--", "touch", probeStopFile); err != nil {
-		t.Errorf("stop the prober: %v\n%s", err, out)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Errorf("the prober in %s did not stop", p.pod)
-		p.cancel()
-		<-p.done
-	}
-	if p.err != nil {
-		t.Errorf("the prober in %s: %v", p.pod, p.err)
-	}
+// stop ends the polling, lets the last requests finish (their timeout) and returns the counts.
+func (p *prober) stop() (ok map[string]int, failed map[string][]string) {
+	p.cancel()
+	<-p.done
+	time.Sleep(1500 * time.Millisecond)
 	return p.counts()
 }
 
@@ -383,10 +410,10 @@ func (l *testLab) checkAgentCrashChangesNothing(node, client string, targets []s
 	// A full sync of the restarted agent has run (it is Ready); one more second for good measure.
 	time.Sleep(time.Second)
 	ok, failed := probe.stop()
-	t.Logf("MEASURED: requests during the agent crash: answered %v, failed %v", ok, failed)
+	t.Logf("MEASURED: requests every %s during the agent crash: answered %v, failed %v", probeInterval, ok, failed)
 	for _, u := range targets {
-		if failed[u] > 0 || ok[u] == 0 {
-			t.Errorf("agent crash on %s: %s answered %d, failed %d, want no failure", node, u, ok[u], failed[u])
+		if len(failed[u]) > 0 || ok[u] == 0 {
+			t.Errorf("agent crash on %s: %s answered %d, failed %d, want no failure: %q", node, u, ok[u], len(failed[u]), failed[u])
 		}
 	}
 	if after := l.nodeNetwork(node); after != before {
@@ -493,10 +520,10 @@ func (l *testLab) checkUpgradeLosesNothing(client string, targets []string) {
 	}
 	t.Logf("MEASURED: rollout of %s to the agents and controllers took %.1fs", image, time.Since(start).Seconds())
 	ok, failed := probe.stop()
-	t.Logf("MEASURED: requests during the upgrade: answered %v, failed %v", ok, failed)
+	t.Logf("MEASURED: requests every %s during the upgrade: answered %v, failed %v", probeInterval, ok, failed)
 	for _, u := range targets {
-		if failed[u] > 0 || ok[u] == 0 {
-			t.Errorf("upgrade: %s answered %d, failed %d, want no failure", u, ok[u], failed[u])
+		if len(failed[u]) > 0 || ok[u] == 0 {
+			t.Errorf("upgrade: %s answered %d, failed %d, want no failure: %q", u, ok[u], len(failed[u]), failed[u])
 		}
 	}
 	w := l.workloads()
