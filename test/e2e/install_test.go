@@ -244,6 +244,9 @@ type prober struct {
 	ok      map[string]int
 	failed  map[string][]string // when and why
 	slowest time.Duration
+	// slow are the answers that took over a second, when sent and how long: a SYN dropped
+	// once shows as an answer after 1 s, so a cluster of them in time is a short break.
+	slow []string
 }
 
 const (
@@ -314,7 +317,11 @@ func (p *prober) probe(ctx context.Context, client *http.Client, url string) {
 		p.failed[url] = append(p.failed[url], start.Format("15:04:05.000")+" "+err.Error())
 	} else {
 		p.ok[url]++
-		p.slowest = max(p.slowest, time.Since(start))
+		took := time.Since(start)
+		p.slowest = max(p.slowest, took)
+		if took > time.Second {
+			p.slow = append(p.slow, fmt.Sprintf("%s %s %s", start.Format("15:04:05.000"), url, took.Round(time.Millisecond)))
+		}
 	}
 }
 
@@ -340,9 +347,13 @@ func (p *prober) stop(what string) (ok map[string]int, failed map[string][]strin
 	time.Sleep(probeTimeout + 500*time.Millisecond)
 	ok, failed = p.counts()
 	p.mu.Lock()
-	slowest := p.slowest
+	slowest, slow := p.slowest, p.slow
 	p.mu.Unlock()
-	p.l.t.Logf("MEASURED: requests every %s during %s: answered %v, failed %v; slowest answer %s", probeInterval, what, ok, failed, slowest.Round(time.Millisecond))
+	p.l.t.Logf("MEASURED: requests every %s during %s: answered %v, failed %v; slowest answer %s, %d answers over 1s",
+		probeInterval, what, ok, failed, slowest.Round(time.Millisecond), len(slow))
+	if len(slow) > 0 {
+		p.l.t.Logf("answers over 1s (sent, target, took):\n%s", strings.Join(slow, "\n"))
+	}
 	return ok, failed
 }
 
