@@ -137,4 +137,3 @@ func freePortIn(netns string, addr netip.Addr) (uint16, error) {
 	}
 	return port, nil
 }
-
