@@ -12,3 +12,9 @@ import _ "embed"
 //
 //go:embed dualnet.yaml
 var Manifest []byte
+
+// Kustomization is deploy/kustomization.yaml, which makes deploy/ a kustomize base
+// (`kubectl apply -k deploy/`, and overlays with deploy/ among their resources).
+//
+//go:embed kustomization.yaml
+var Kustomization []byte

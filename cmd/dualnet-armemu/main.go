@@ -61,7 +61,7 @@ func newCommand() *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.listen, "listen", o.listen, "address to serve on")
+	fs.StringVar(&o.listen, "listen", o.listen, "address to serve on; the certificate is valid for its host too (besides 127.0.0.1, ::1 and localhost)")
 	fs.StringVar(&o.certFile, "cert-file", "", "write the self-signed certificate (PEM) here, for clients to trust (dualnet-controller --azure-ca-file); its key goes beside it (<cert-file>.key) and both are reused on restart, so clients keep trusting the endpoint")
 	fs.StringVar(&o.urlFile, "url-file", "", "write the endpoint URL here once serving")
 	fs.StringVar(&o.stateFile, "state-file", "", "keep resource groups and route tables in this file across restarts, as Azure keeps them; empty: memory only")
@@ -112,9 +112,9 @@ func run(ctx context.Context, o *options) error {
 	if err != nil {
 		return err
 	}
-	srvOpts := armemu.Options{Addr: o.listen, RouteLimit: o.routeLimit, PlainHTTP: o.plainHTTP, StateFile: o.stateFile}
+	srvOpts := armemu.Options{Addr: o.listen, RouteLimit: o.routeLimit, PlainHTTP: o.plainHTTP, StateFile: o.stateFile, Hosts: listenHosts(o.listen)}
 	if o.certFile != "" && !o.plainHTTP {
-		if srvOpts.CertPEM, srvOpts.KeyPEM, err = keptCertificate(o.certFile); err != nil {
+		if srvOpts.CertPEM, srvOpts.KeyPEM, err = keptCertificate(o.certFile, srvOpts.Hosts); err != nil {
 			return err
 		}
 	}

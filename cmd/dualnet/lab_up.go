@@ -76,7 +76,7 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 	cmd.Flags().StringVar(&kubeBinDir, "kube-bin-dir", controlplane.BinDir(), "the Kubernetes binaries ('make kube-bins' builds them, on first use lab up does; $"+controlplane.BinDirEnv+")")
 	cmd.Flags().StringVar(&nodeBinDir, "node-bin-dir", lab.NodeBinDir(), "containerd, runc, CoreDNS and crictl ('make node-bins' builds them, on first use lab up does; $"+lab.NodeBinDirEnv+")")
 	cmd.Flags().StringVar(&imageCache, "image-cache-dir", lab.DefaultImageCacheDir, "where the lab's images and its registry's blobs are kept across labs")
-	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), kernel (dualnet-controller -> vnet route table), host (each agent routes)")
+	cmd.Flags().StringVar(&routes, "routes", string(lab.RoutesAzure), "how pod traffic between nodes is routed: azure (dualnet-controller -> local ARM endpoint -> vnet route table), host (each agent routes)")
 	cmd.Flags().DurationVar(&lb.ProbeInterval, "lb-probe-interval", loadbalancer.DefaultProbeInterval, "how often the load balancer probes each backend (Azure's default; shorter for tests)")
 	cmd.Flags().IntVar(&lb.ProbeThreshold, "lb-probe-threshold", loadbalancer.DefaultProbeThreshold, "consecutive probes with the same answer that change a backend's state (Azure's default)")
 	cmd.Flags().BoolVar(&lb.FirstFamilyOnly, "lb-first-family-only", false, "give a dual-stack LoadBalancer Service a frontend of its first family only, as AKS's dual-stack preview does")

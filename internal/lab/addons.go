@@ -4,13 +4,8 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"fmt"
 	"net/netip"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"text/template"
-	"time"
 )
 
 //go:embed addons/coredns.yaml
@@ -61,12 +56,5 @@ func applyAddons(ctx context.Context, cfg Config, topo Topology, kubeconfig stri
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(cfg.KubeBinDir, "kubectl"), "--kubeconfig="+kubeconfig, "apply", "-f", "-")
-	cmd.Stdin = strings.NewReader(manifest)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("kubectl apply of the CoreDNS add-on: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	return nil
+	return kubectlApply(ctx, cfg, kubeconfig, "the CoreDNS add-on", []byte(manifest), "-f", "-")
 }

@@ -3,9 +3,15 @@ package lab
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/dualnet/dualnet/internal/armemu"
 )
 
 // The lab's Azure: one subscription, resource group and route table, as AKS makes them for a
@@ -16,14 +22,19 @@ const (
 	armLocation      = "westeurope"
 )
 
+// armConfigMap is the ConfigMap the lab's dualnet overlay (addons/dualnet) points
+// dualnet-controller's --routes=azure flags at.
+const armConfigMap = "dualnet-lab-arm"
+
 // arm is the lab's local ARM endpoint (dualnet-armemu): dualnet-controller writes the route
 // table there through the Azure SDK, and armemu mirrors the table into the vnet namespace, as
-// Azure's fabric applies a subnet's route table. Its port is fixed at the start so that a
-// restarted armemu keeps the URL the controller was given.
+// Azure's fabric applies a subnet's route table. It runs on the control plane's machine and
+// listens on its first address on the virtual network, where the controller's pods, on the
+// nodes' network, reach it as they would reach Azure Resource Manager. Its port is fixed at
+// the start so that a restarted armemu keeps the URL the controller was given.
 type arm struct {
-	url, certFile, urlFile, stateFile, table, vnet string
-	port                                           int
-	cfg                                            Config
+	url, listen, netns, certFile, urlFile, stateFile, table, vnet string
+	cfg                                                           Config
 }
 
 func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
@@ -31,19 +42,35 @@ func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	port, err := freeLoopbackPort()
+	netns := topo.Names.ControlPlane()
+	addr := topo.Addressing.ControlPlane()[0].Addr()
+	port, err := freePortIn(netns, addr)
 	if err != nil {
 		return nil, err
 	}
+	listen := netip.AddrPortFrom(addr, port).String()
 	a := &arm{
-		port:      port,
-		url:       "https://127.0.0.1:" + strconv.Itoa(port),
+		listen:    listen,
+		url:       "https://" + listen,
+		netns:     netns,
 		certFile:  filepath.Join(dir, "armemu.pem"),
 		urlFile:   filepath.Join(dir, "url"),
 		stateFile: filepath.Join(dir, "state.json"),
 		table:     cfg.Name + "-routetable",
 		vnet:      NetnsPath(topo.Names.Vnet()),
 		cfg:       cfg,
+	}
+	// armemu's certificate, for its address, made here so that the ConfigMap can carry it
+	// before armemu runs; armemu serves it (--cert-file keeps a certificate it finds).
+	certPEM, keyPEM, err := armemu.GenerateCertificate([]string{addr.String()})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(a.certFile+".key", keyPEM, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(a.certFile, certPEM, 0o644); err != nil {
+		return nil, err
 	}
 	return a, st.setEndpoint("arm", a.url)
 }
@@ -53,7 +80,7 @@ func (a *arm) component(path string) component {
 		Name: "dualnet-armemu",
 		Path: path,
 		Args: []string{
-			"--listen=127.0.0.1:" + strconv.Itoa(a.port),
+			"--listen=" + a.listen,
 			"--cert-file=" + a.certFile,
 			"--url-file=" + a.urlFile,
 			// The table outlives an armemu restart, as an Azure route table would.
@@ -66,31 +93,47 @@ func (a *arm) component(path string) component {
 			"--apply-netns=" + a.vnet,
 			"--pod-cidrs=" + joinCIDRs(a.cfg.Spec.PodCIDRs),
 		},
-		// Written once it listens (the certificate is written before).
+		Netns: a.netns,
+		// Written once it listens.
 		ReadyFile: a.urlFile,
 	}
 }
 
-func (a *arm) controllerArgs() []string {
-	return []string{
-		"--routes=azure",
-		"--azure-endpoint=" + a.url,
-		"--azure-ca-file=" + a.certFile,
-		"--azure-subscription-id=" + armSubscription,
-		"--azure-resource-group=" + armResourceGroup,
-		"--azure-route-table=" + a.table,
-		"--azure-credential=none",
-		// Repair drift (someone editing the table) quickly, as a lab should show it.
-		"--routes-resync=10s",
+// configMap is the ConfigMap dualnet-lab-arm: what dualnet-controller's --routes=azure flags
+// need (addons/dualnet/controller-azure.yaml), and the certificate to trust (ca.crt).
+func (a *arm) configMap() ([]byte, error) {
+	certPEM, err := os.ReadFile(a.certFile)
+	if err != nil {
+		return nil, err
 	}
+	return yaml.Marshal(corev1.ConfigMap{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		ObjectMeta: metav1.ObjectMeta{Name: armConfigMap, Namespace: metav1.NamespaceSystem,
+			Labels: map[string]string{"app.kubernetes.io/part-of": "dualnet-lab"}},
+		Data: map[string]string{
+			"endpoint":       a.url,
+			"subscriptionID": armSubscription,
+			"resourceGroup":  armResourceGroup,
+			"routeTable":     a.table,
+			"ca.crt":         string(certPEM),
+		},
+	})
 }
 
-// freeLoopbackPort asks the kernel for a free port on 127.0.0.1.
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// freePortIn asks the kernel for a TCP port free on addr in the named namespace.
+func freePortIn(netns string, addr netip.Addr) (uint16, error) {
+	var port uint16
+	err := InNetns(netns, func() error {
+		l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		port = uint16(l.Addr().(*net.TCPAddr).Port)
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("find a free port for armemu: %w", err)
+		return 0, fmt.Errorf("find a free port for armemu on %s in %s: %w", addr, netns, err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return port, nil
 }

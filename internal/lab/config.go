@@ -33,15 +33,13 @@ const (
 	// RoutesAzure: dualnet-controller programs the route table through the local ARM
 	// endpoint (armemu), and the table is applied to the vnet namespace: the Azure code path.
 	RoutesAzure RouteMode = "azure"
-	// RoutesKernel: dualnet-controller programs the vnet namespace's routes directly.
-	RoutesKernel RouteMode = "kernel"
 	// RoutesHost: no route table; every agent routes to the other nodes' pod CIDRs itself
 	// (nodes share the subnet), and nothing sets NetworkUnavailable.
 	RoutesHost RouteMode = "host"
 )
 
 // RouteModes lists the modes for --routes.
-var RouteModes = []RouteMode{RoutesAzure, RoutesKernel, RoutesHost}
+var RouteModes = []RouteMode{RoutesAzure, RoutesHost}
 
 // routeTable says whether a controller keeps a route table (and so NetworkUnavailable).
 func (m RouteMode) routeTable() bool { return m != RoutesHost }

@@ -1,40 +1,14 @@
 package lab
 
-import (
-	"path/filepath"
-
-	"github.com/dualnet/dualnet/internal/controlplane"
-	"github.com/dualnet/dualnet/internal/netspec"
-)
-
-// kubeProxy is one node's kube-proxy, the stock binary that test/kube builds, as a cluster
-// runs it beside the network plugin: it turns Services into nftables rules. It runs inside the
-// node's namespace (component.Netns), because its rules, its conntrack clean-up and the node
-// addresses it looks up must all be the node's, and reaches the API server on the virtual
-// network as user system:kube-proxy (bound to system:node-proxier, as kubeadm binds it).
-func kubeProxy(cfg Config, cp *controlplane.ControlPlane, server string, m nodeMachine) (component, error) {
-	client, err := cp.ClientConfig("system:kube-proxy")
-	if err != nil {
-		return component{}, err
-	}
-	client.Host, client.Dial = server, nil
-	kubeconfig := filepath.Join(m.Dir, "kube-proxy.kubeconfig")
-	if err := controlplane.WriteKubeconfig(kubeconfig, client); err != nil {
-		return component{}, err
-	}
-	return component{
-		Name:  "kube-proxy-" + m.Name,
-		Path:  filepath.Join(cfg.KubeBinDir, "kube-proxy"),
-		Args:  append([]string{"--kubeconfig=" + kubeconfig, "--hostname-override=" + m.Name}, kubeProxyFlags(cfg.Spec)...),
-		Netns: m.Name,
-	}, nil
-}
+import "github.com/dualnet/dualnet/internal/netspec"
 
 // kubeProxyHealthzPort is where every lab kube-proxy serves /healthz, on every address of its
 // node's namespace; kubeProxiesSynced asks it there.
 const kubeProxyHealthzPort = "10256"
 
-// kubeProxyFlags are the flags of every lab kube-proxy besides its node and kubeconfig.
+// kubeProxyFlags are the flags of every lab kube-proxy besides its node and kubeconfig. It runs
+// as the DaemonSet kube-proxy (addons/kube-proxy.yaml), a pod on each node's network, so its
+// rules, its conntrack clean-up and the node addresses it looks up are all the node's.
 func kubeProxyFlags(spec netspec.Spec) []string {
 	return []string{
 		"--proxy-mode=nftables",

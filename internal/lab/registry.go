@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/lab/images"
 	"github.com/dualnet/dualnet/internal/lab/registry"
@@ -36,12 +37,14 @@ func startRegistry(ctx context.Context, cfg Config, st *State, topo Topology, pr
 	}
 	go func() { _ = registry.Serve(ctx, l, filepath.Join(cfg.ImageCacheDir, "registry")) }()
 	imgs, err := images.Lab(ctx, images.Sources{
-		Pause:      filepath.Join(cfg.BinDir, "dualnet-pause"),
-		Agnhost:    filepath.Join(cfg.KubeBinDir, "agnhost"),
-		CoreDNS:    filepath.Join(cfg.NodeBinDir, "coredns"),
-		CoreDNSTag: corednsTag,
-		DualnetTar: filepath.Join(cfg.BinDir, "dualnet-image.tar"),
-		CacheDir:   cfg.ImageCacheDir,
+		Pause:        filepath.Join(cfg.BinDir, "dualnet-pause"),
+		Agnhost:      filepath.Join(cfg.KubeBinDir, "agnhost"),
+		CoreDNS:      filepath.Join(cfg.NodeBinDir, "coredns"),
+		CoreDNSTag:   corednsTag,
+		KubeProxy:    filepath.Join(cfg.KubeBinDir, "kube-proxy"),
+		KubeProxyTag: controlplane.KubeVersion,
+		DualnetTar:   filepath.Join(cfg.BinDir, "dualnet-image.tar"),
+		CacheDir:     cfg.ImageCacheDir,
 	})
 	if err != nil {
 		return "", fmt.Errorf("build the lab's images: %w", err)

@@ -104,8 +104,24 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		stopChildren()
 		return err
 	}
-	plan, err := componentsOf(cfg, st, topo, endpoints{cp: cp, hostKubeconfig: hostKubeconfig, server: server, registryCerts: certs})
+	var arm *arm
+	if cfg.Routes == RoutesAzure {
+		if arm, err = newARM(st, cfg, topo); err != nil {
+			stopChildren()
+			return err
+		}
+	}
+	plan, err := componentsOf(cfg, st, topo, endpoints{cp: cp, hostKubeconfig: hostKubeconfig, server: server, registryCerts: certs, arm: arm})
 	if err != nil {
+		stopChildren()
+		return err
+	}
+	progress.printf("installing the pod network as users do: kube-proxy, then dualnet with kubectl apply -k")
+	if err := installNetwork(ctx, cfg, st, hostKubeconfig, server, arm); err != nil {
+		stopChildren()
+		return err
+	}
+	if kids.pods, err = newPodWatch(cp.RestConfig()); err != nil {
 		stopChildren()
 		return err
 	}
@@ -147,6 +163,9 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		return err
 	}
 	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress, kids, st); err != nil {
+		return err
+	}
+	if err := waitNetworkPods(ctx, cp.RestConfig(), cfg, progress, kids); err != nil {
 		return err
 	}
 	progress.printf("installing the add-ons: CoreDNS")

@@ -43,6 +43,8 @@ type children struct {
 	running  map[string]*exec.Cmd
 	exits    map[string]int // how often each component exited, for crash-loop detection
 	wg       sync.WaitGroup
+	// pods, once set, also finds the cluster's own pods (dualnet, kube-proxy) crash-looping.
+	pods *podWatch
 }
 
 func newChildren(st *State, progress *progressLog) *children {
@@ -155,6 +157,9 @@ func (cs *children) stopAll(order []component) {
 // crashLoop names a component that keeps exiting, with the end of its log, so that `lab up`
 // fails with the reason instead of waiting out its timeout.
 func (cs *children) crashLoop() error {
+	if err := cs.pods.crashLoop(); err != nil {
+		return err
+	}
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	for name, n := range cs.exits {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,11 +53,24 @@ func TestLabUpWithACrashingAgentFailsWithItsLogAndLeavesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The agent runs from dualnet's image: an image whose agent fails at once, built as
+	// make image builds it (static binaries only).
 	agent := filepath.Join(bin, "dualnet-agent")
 	os.Remove(agent)
-	script := "#!/bin/sh\necho 'dualnet-agent: simulated failure: nft not found' >&2\nexit 1\n"
-	if err := os.WriteFile(agent, []byte(script), 0o755); err != nil {
+	src := filepath.Join(t.TempDir(), "crash.go")
+	crash := "package main\n\nimport \"os\"\n\nfunc main() {\n\tos.Stderr.WriteString(\"dualnet-agent: simulated failure: nft not found\\n\")\n\tos.Exit(1)\n}\n"
+	if err := os.WriteFile(src, []byte(crash), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", agent, src)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the crashing agent: %v\n%s", err, out)
+	}
+	tar := filepath.Join(bin, "dualnet-image.tar")
+	os.Remove(tar)
+	if out, err := exec.Command(filepath.Join(binDir, "dualnet-image"), "--bin-dir", bin, "--out", tar, "--tag", manifestImage()).CombinedOutput(); err != nil {
+		t.Fatalf("dualnet-image with the crashing agent: %v\n%s", err, out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -67,8 +81,9 @@ func TestLabUpWithACrashingAgentFailsWithItsLogAndLeavesNothing(t *testing.T) {
 		t.Fatalf("lab up with a crashing agent succeeded:\n%s", out)
 	}
 	t.Logf("lab up failed after %.1fs:\n%s", time.Since(start).Seconds(), out)
-	if !strings.Contains(out, "exited 3 times") || !strings.Contains(out, "simulated failure: nft not found") {
-		t.Errorf("lab up should name the crashing component and show its log")
+	if !strings.Contains(out, "container dualnet-agent of pod kube-system/dualnet-agent-") || !strings.Contains(out, "restarted 3 times") ||
+		!strings.Contains(out, "simulated failure: nft not found") {
+		t.Errorf("lab up should name the crashing container and show its log")
 	}
 	if !strings.Contains(out, "nothing of it is left") {
 		t.Errorf("lab up should say it removed what it made")

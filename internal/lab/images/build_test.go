@@ -22,7 +22,10 @@ import (
 
 const shellPATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-var coreDNS = images.CoreDNSRepository + ":" + imagestest.CoreDNSTag
+var (
+	coreDNS   = images.CoreDNSRepository + ":" + imagestest.CoreDNSTag
+	kubeProxy = images.KubeProxyRepository + ":" + imagestest.KubeProxyTag
+)
 
 // Each image has its names and the config of its upstream counterpart: what runs, as whom,
 // with which PATH, for linux on this machine's architecture.
@@ -39,6 +42,7 @@ func TestLabBuildsEachImageUnderItsNamesWithItsConfig(t *testing.T) {
 		{[]string{images.Busybox, images.BusyboxE2E}, nil, []string{"sh"}, "", []string{shellPATH}},
 		{[]string{images.Agnhost}, []string{"/agnhost"}, []string{"pause"}, "", []string{shellPATH}},
 		{[]string{coreDNS}, []string{"/coredns"}, nil, "65532:65532", nil},
+		{[]string{kubeProxy}, []string{"/usr/local/bin/kube-proxy"}, nil, "", []string{"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
 		{[]string{imagestest.DualnetTag}, nil, nil, "", nil},
 	}
 	if len(imgs) != len(want) {
@@ -104,6 +108,7 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc"},
 			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd"}},
 		{coreDNS, []string{"coredns"}, nil},
+		{kubeProxy, []string{"usr/local/bin/kube-proxy", "usr/sbin/nft"}, map[string]string{"usr/sbin/nft": "/usr/sbin/nft"}},
 	} {
 		fs := files(t, byTag(t, imgs, c.ref).Image)
 		for _, p := range c.programs {
@@ -259,6 +264,8 @@ func TestLabRefusesBadSourcesNamingTheField(t *testing.T) {
 		{"a missing coredns", func(s *images.Sources) { s.CoreDNS = "/nonexistent/coredns" }, []string{"images.Sources.CoreDNS", "/nonexistent/coredns"}},
 		{"a bad CoreDNS tag", func(s *images.Sources) { s.CoreDNSTag = "v1 2" }, []string{"images.Sources.CoreDNSTag", `"v1 2"`}},
 		{"no CoreDNS tag", func(s *images.Sources) { s.CoreDNSTag = "" }, []string{"images.Sources.CoreDNSTag"}},
+		{"a dynamic kube-proxy", func(s *images.Sources) { s.KubeProxy = "/usr/sbin/nginx" }, []string{"images.Sources.KubeProxy", "dynamically linked"}},
+		{"no kube-proxy tag", func(s *images.Sources) { s.KubeProxyTag = "" }, []string{"images.Sources.KubeProxyTag"}},
 		{"a missing tarball", func(s *images.Sources) { s.DualnetTar = "/nonexistent.tar" }, []string{"images.Sources.DualnetTar", "make image"}},
 	} {
 		t.Run(c.what, func(t *testing.T) {

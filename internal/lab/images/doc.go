@@ -10,6 +10,7 @@
 //	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, /agnhost;
 //	                                                   ENTRYPOINT ["/agnhost"], CMD ["pause"]
 //	registry.k8s.io/coredns/coredns:<tag>            /coredns, user 65532
+//	registry.k8s.io/kube-proxy:<version>             /usr/local/bin/kube-proxy and nft (the nftables mode)
 //	ghcr.io/dualnet/dualnet:<version>                make image's tarball, as it is
 //
 // The shell layers are busybox's layer (ls, cat, ps, env, hostname, sleep, grep, wget, ...)
@@ -25,7 +26,8 @@
 //
 //	imgs, err := images.Lab(ctx, images.Sources{
 //		Pause: "bin/dualnet-pause", Agnhost: kubeBin + "/agnhost",
-//		CoreDNS: coreDNSBin, CoreDNSTag: "v1.12.1", DualnetTar: "bin/dualnet-image.tar",
+//		CoreDNS: coreDNSBin, CoreDNSTag: "v1.12.1", KubeProxy: kubeBin + "/kube-proxy",
+//		KubeProxyTag: "v1.37.2", DualnetTar: "bin/dualnet-image.tar",
 //		Progress: func(line string) { ... },
 //	})
 //

@@ -26,6 +26,8 @@ type Sources struct {
 	Agnhost string
 	// CoreDNS is a static coredns binary, and CoreDNSTag its image tag (e.g. v1.12.1).
 	CoreDNS, CoreDNSTag string
+	// KubeProxy is a static kube-proxy binary, and KubeProxyTag its version (e.g. v1.37.2).
+	KubeProxy, KubeProxyTag string
 	// DualnetTar is the image tarball make image writes (bin/dualnet-image.tar).
 	DualnetTar string
 	// CacheDir keeps the built layers; "" is DefaultCacheDir.
@@ -61,6 +63,7 @@ func Lab(ctx context.Context, src Sources) ([]Image, error) {
 		b.busybox,
 		func() (Image, error) { return b.agnhost(src.Agnhost) },
 		func() (Image, error) { return b.coreDNS(src.CoreDNS, src.CoreDNSTag) },
+		func() (Image, error) { return b.kubeProxy(src.KubeProxy, src.KubeProxyTag) },
 		func() (Image, error) { return dualnet(src.DualnetTar) },
 	}
 	var images []Image
@@ -91,6 +94,7 @@ func (src Sources) check(machine elf.Machine) error {
 		{"Pause", src.Pause, "make build builds bin/dualnet-pause"},
 		{"Agnhost", src.Agnhost, "make kube-bins builds it"},
 		{"CoreDNS", src.CoreDNS, "the static coredns binary"},
+		{"KubeProxy", src.KubeProxy, "make kube-bins builds it"},
 	} {
 		if bin.path == "" {
 			return fmt.Errorf("images.Sources.%s is empty: give the static binary (%s)", bin.field, bin.how)
@@ -101,6 +105,9 @@ func (src Sources) check(machine elf.Machine) error {
 	}
 	if _, err := name.NewTag(CoreDNSRepository+":"+src.CoreDNSTag, name.StrictValidation); err != nil || src.CoreDNSTag == "" {
 		return fmt.Errorf("images.Sources.CoreDNSTag %q: want the image tag of the CoreDNS binary, like v1.12.1", src.CoreDNSTag)
+	}
+	if _, err := name.NewTag(KubeProxyRepository+":"+src.KubeProxyTag, name.StrictValidation); err != nil || src.KubeProxyTag == "" {
+		return fmt.Errorf("images.Sources.KubeProxyTag %q: want the version of the kube-proxy binary, like v1.37.2", src.KubeProxyTag)
 	}
 	if src.DualnetTar == "" {
 		return fmt.Errorf("images.Sources.DualnetTar is empty: give the tarball make image writes (bin/dualnet-image.tar)")

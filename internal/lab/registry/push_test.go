@@ -55,7 +55,8 @@ var programs = map[string]string{
 	images.Nginx:   "usr/sbin/nginx",
 	images.Busybox: "bin/busybox",
 	images.Agnhost: "agnhost",
-	images.CoreDNSRepository + ":" + imagestest.CoreDNSTag: "coredns",
+	images.CoreDNSRepository + ":" + imagestest.CoreDNSTag:     "coredns",
+	images.KubeProxyRepository + ":" + imagestest.KubeProxyTag: "usr/local/bin/kube-proxy",
 	imagestest.DualnetTag: "usr/local/bin/dualnet-agent",
 }
 

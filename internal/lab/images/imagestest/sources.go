@@ -28,10 +28,13 @@ const DualnetTag = "ghcr.io/dualnet/dualnet:imagestest"
 // CoreDNSTag is the CoreDNS tag tests build with.
 const CoreDNSTag = "v1.12.1"
 
+// KubeProxyTag is the kube-proxy tag tests build with.
+const KubeProxyTag = "v1.37.2"
+
 // Sources are real sources for images.Lab, made in dir, with dir/cache as its cache:
 // dualnet-pause built as make build does, the real agnhost (when missing, the error says how
-// to build it), dualnet-pause again standing in for the static coredns binary (the image
-// holds it as it is), and a small tarball in make image's format for dualnet's image.
+// to build it), dualnet-pause again standing in for the static coredns and kube-proxy
+// binaries (the images hold them as they are), and a small tarball in make image's format for dualnet's image.
 func Sources(dir string) (images.Sources, error) {
 	pause := filepath.Join(dir, "dualnet-pause")
 	if err := cnitest.Build(pause, "github.com/dualnet/dualnet/cmd/dualnet-pause"); err != nil {
@@ -49,12 +52,14 @@ func Sources(dir string) (images.Sources, error) {
 		return images.Sources{}, err
 	}
 	return images.Sources{
-		Pause:      pause,
-		Agnhost:    agnhost,
-		CoreDNS:    pause,
-		CoreDNSTag: CoreDNSTag,
-		DualnetTar: tar,
-		CacheDir:   filepath.Join(dir, "cache"),
+		Pause:        pause,
+		Agnhost:      agnhost,
+		CoreDNS:      pause,
+		CoreDNSTag:   CoreDNSTag,
+		KubeProxy:    pause,
+		KubeProxyTag: KubeProxyTag,
+		DualnetTar:   tar,
+		CacheDir:     filepath.Join(dir, "cache"),
 	}, nil
 }
 

@@ -1,0 +1,145 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// waitNetworkPods polls until the pod network's workloads are all ready, printing each
+// change: the DaemonSets dualnet-agent and kube-proxy on every node, the Deployment
+// dualnet-controller with a ready replica per node up to its count, and a leader holding the
+// Lease kube-system/dualnet-controller.
+func waitNetworkPods(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog, kids *children) error {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	last := ""
+	for {
+		summary, done := networkPodsSummary(ctx, client, lab.Nodes)
+		if summary != last {
+			progress.printf("  pod network: %s", summary)
+			last = summary
+		}
+		if done {
+			return nil
+		}
+		if err := kids.crashLoop(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the pod network's pods are not ready (%s): kubectl -n kube-system get ds,deploy,pods", last)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func networkPodsSummary(ctx context.Context, client kubernetes.Interface, nodes int) (string, bool) {
+	var parts []string
+	done := true
+	for _, name := range []string{"dualnet-agent", "kube-proxy"} {
+		ready := 0
+		ds, err := client.AppsV1().DaemonSets(metav1.NamespaceSystem).Get(ctx, name, metav1.GetOptions{})
+		if err == nil && ds.Status.UpdatedNumberScheduled == ds.Status.DesiredNumberScheduled {
+			ready = int(ds.Status.NumberReady)
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%d", name, ready, nodes))
+		done = done && ready == nodes
+	}
+	ready, want := 0, 0
+	d, err := client.AppsV1().Deployments(metav1.NamespaceSystem).Get(ctx, "dualnet-controller", metav1.GetOptions{})
+	if err == nil {
+		want = 1
+		if d.Spec.Replicas != nil {
+			want = int(*d.Spec.Replicas)
+		}
+		// Replicas never share a node: with fewer nodes, the others stay Pending.
+		want = min(want, nodes)
+		ready = int(d.Status.ReadyReplicas)
+	}
+	parts = append(parts, fmt.Sprintf("dualnet-controller %d/%d", ready, want))
+	done = done && want > 0 && ready >= want
+	leader := "none"
+	lease, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).Get(ctx, "dualnet-controller", metav1.GetOptions{})
+	if err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
+		leader = *lease.Spec.HolderIdentity
+	}
+	parts = append(parts, "leader "+leader)
+	done = done && leader != "none"
+	return strings.Join(parts, ", "), done
+}
+
+// podWatch finds a container of kube-system that keeps crashing (dualnet's, kube-proxy's,
+// CoreDNS's), so that `lab up` fails with its log instead of waiting out its timeout, as it
+// does for the supervisor's own processes. It asks the API server at most every 2 seconds.
+type podWatch struct {
+	client kubernetes.Interface
+	mu     sync.Mutex
+	last   time.Time
+}
+
+func newPodWatch(cfg *rest.Config) (*podWatch, error) {
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &podWatch{client: client}, nil
+}
+
+// crashLoopRestarts is how many restarts of a container make it a crash loop, as for the
+// supervisor's processes.
+const crashLoopRestarts = 3
+
+func (w *podWatch) crashLoop() error {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if time.Since(w.last) < 2*time.Second {
+		return nil
+	}
+	w.last = time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pods, err := w.client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil // the API server's trouble shows in the waits' own errors
+	}
+	for _, p := range pods.Items {
+		for _, c := range p.Status.ContainerStatuses {
+			if c.RestartCount < crashLoopRestarts {
+				continue
+			}
+			return fmt.Errorf("container %s of pod kube-system/%s on node %s restarted %d times; the end of its last log (kubectl -n kube-system logs -p %s):\n%s",
+				c.Name, p.Name, p.Spec.NodeName, c.RestartCount, p.Name, w.previousLog(ctx, p, c.Name))
+		}
+	}
+	return nil
+}
+
+// previousLog is the end of the log of the container's last run, or, when the kubelet has
+// removed that one already, of the run it has now (which fails the same way).
+func (w *podWatch) previousLog(ctx context.Context, p corev1.Pod, container string) string {
+	lines := int64(15)
+	var errs []string
+	for _, previous := range []bool{true, false} {
+		data, err := w.client.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{Container: container, Previous: previous, TailLines: &lines}).DoRaw(ctx)
+		if err == nil && len(data) > 0 {
+			return strings.TrimRight(string(data), "\n")
+		}
+		errs = append(errs, fmt.Sprint(err))
+	}
+	return "(no log: " + strings.Join(errs, "; ") + ")"
+}
