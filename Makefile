@@ -119,7 +119,7 @@ e2e: kube-bins node-bins
 ## _artifacts/conformance/; conformance-full runs the broad one, as kind's dual-stack CI selects.
 CONFORMANCE_SELECTIONS ?= dualstack primary
 conformance: image kube-bins node-bins e2e-bins
-	@set -e; for s in $(CONFORMANCE_SELECTIONS); do SELECTION=$$s bash test/conformance/run.sh; done
+	SELECTION="$(CONFORMANCE_SELECTIONS)" bash test/conformance/run.sh
 
 conformance-full: image kube-bins node-bins e2e-bins
 	SELECTION=broad bash test/conformance/run.sh
@@ -131,7 +131,7 @@ bench: build kube-bins
 	bash bench/routes/run.sh
 	bash bench/dataplane/run.sh
 
-test: vet unit e2e fuzz
+test: vet unit e2e fuzz conformance
 
 clean:
 	rm -rf bin

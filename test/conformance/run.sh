@@ -2,26 +2,29 @@
 # Runs the upstream Kubernetes e2e network suite (e2e.test v1.37.2, built by
 # test/kube/build-e2e.sh) against a dualnet lab: the check nobody here wrote.
 #
-#   SELECTION=dualstack|primary|broad bash test/conformance/run.sh
+#   SELECTION="dualstack primary" bash test/conformance/run.sh   (any of dualstack, primary, broad)
 #
-# It brings up a lab (--name conformance) unless one of that name runs, runs the selection's
-# specs with --provider=skeleton (no SSH, no cloud), writes the JUnit report under
+# It brings up a lab (--name conformance) unless one of that name runs, and takes down the one
+# it brought up when it ends (KEEP_LAB=1 keeps it); FRESH_LAB=1 first takes down a lab of that
+# name left by an earlier run (CI does). For each selection it runs the specs with
+# --provider=skeleton (no SSH, no cloud), writes the JUnit report under
 # _artifacts/conformance/<selection>/ and prints a table: spec, result, time, and why a spec
-# was skipped. Every spec talks only to the lab: specs that need the internet are skipped by
+# was skipped; it fails when any spec of any selection failed. Every spec talks only to the lab: specs that need the internet are skipped by
 # name below, with the reason.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-SELECTION="${SELECTION:-dualstack}"
+SELECTIONS="${SELECTION:-dualstack}"
 KUBE_BIN="${DUALNET_KUBE_BIN:-/var/cache/dualnet/kube/v1.37.2}"
 LAB="${LAB:-conformance}"
-ARTIFACTS="${ARTIFACTS:-$PWD/_artifacts/conformance}/$SELECTION"
+ARTIFACTS_ROOT="${ARTIFACTS:-$PWD/_artifacts/conformance}"
 NODES="${GINKGO_NODES:-4}"
 
 die() { echo "test/conformance/run.sh: $*" >&2; exit 1; }
 for b in e2e.test ginkgo kubectl; do
 	[[ -x "$KUBE_BIN/$b" ]] || die "$KUBE_BIN/$b is missing: run \`make e2e-bins kube-bins\`"
 done
+[[ -x ./bin/dualnet ]] || die "./bin/dualnet is missing: run \`make build image\`"
 
 # Skips shared by every selection, each with its reason.
 common_skip=(
@@ -31,61 +34,84 @@ common_skip=(
 	'LoadBalancer'                   # needs a cloud provider in e2e.test (the lab's LB is tested by dualnet's own e2e)
 )
 
-# serial_specs run one at a time after the parallel part: they bind the same host ports on every
-# node, and in v1.37.2 a failure of the hostNetwork one sleeps 10 hours (dual_stack.go).
-case "$SELECTION" in
-dualstack)
-	focus='\[Feature:IPv6DualStack\]'
-	skip='using hostNetwork'
-	serial_focus='\[Feature:IPv6DualStack\].*should function for service endpoints using hostNetwork'
-	;;
-primary)
-	focus='Networking Granular Checks: (Pods|Services)|NoSNAT|should check kube-proxy urls|HostPort validates'
-	skip='Slow|using hostNetwork'
-	serial_focus='Networking Granular Checks: Services should function for service endpoints using hostNetwork'
-	;;
-broad)
-	focus='\[sig-network\]|\[Conformance\]'
-	# As kind's dual-stack CI, plus what needs what the lab lacks (each named):
-	#   Alpha|Beta: features off in a default cluster; NetworkPolicy: dualnet implements none
-	#   (as AKS kubenet without Calico); Networking-IPv[46]: connectivity to the internet;
-	#   DNS.*(for the cluster|ExternalName|PTR|pods' hostname): need external names or an
-	#   upstream resolver, which the lab's CoreDNS does not forward to.
-	skip='Alpha|Beta|NetworkPolicy|Networking-IPv[46]|using hostNetwork'
-	serial_focus=''
-	;;
-*) die "SELECTION=$SELECTION: want dualstack, primary or broad" ;;
-esac
-skip="$skip|$(IFS='|'; echo "${common_skip[*]}")"
+# select_specs sets focus, skip and serial_focus for a selection. serial_focus runs one at a
+# time after the parallel part: those specs bind the same host ports on every node, and in
+# v1.37.2 a failure of the hostNetwork one sleeps 10 hours (dual_stack.go).
+select_specs() {
+	case "$1" in
+	dualstack)
+		focus='\[Feature:IPv6DualStack\]'
+		skip='using hostNetwork'
+		serial_focus='\[Feature:IPv6DualStack\].*should function for service endpoints using hostNetwork'
+		;;
+	primary)
+		focus='Networking Granular Checks: (Pods|Services)|NoSNAT|should check kube-proxy urls|HostPort validates'
+		skip='Slow|using hostNetwork'
+		serial_focus='Networking Granular Checks: Services should function for service endpoints using hostNetwork'
+		;;
+	broad)
+		focus='\[sig-network\]|\[Conformance\]'
+		# As kind's dual-stack CI, plus what needs what the lab lacks (each named):
+		#   Alpha|Beta: features off in a default cluster; NetworkPolicy: dualnet implements none
+		#   (as AKS kubenet without Calico); Networking-IPv[46]: connectivity to the internet;
+		#   DNS.*(for the cluster|ExternalName|PTR|pods' hostname): need external names or an
+		#   upstream resolver, which the lab's CoreDNS does not forward to.
+		skip='Alpha|Beta|NetworkPolicy|Networking-IPv[46]|using hostNetwork'
+		serial_focus=''
+		;;
+	*) die "SELECTION=$1: want dualstack, primary or broad (or several, space-separated)" ;;
+	esac
+	skip="$skip|$(IFS='|'; echo "${common_skip[*]}")"
+}
+for s in $SELECTIONS; do select_specs "$s"; done # every name checked before a lab is made
 
 state_root=/run/dualnet-lab
-if [[ ! -f "$state_root/$LAB/state.json" ]]; then
-	echo "conformance: no lab \"$LAB\" runs: bringing one up"
-	./bin/dualnet lab up --name "$LAB"
+if [[ "${FRESH_LAB:-}" == 1 && -d "$state_root/$LAB" ]]; then
+	echo "conformance: taking down lab \"$LAB\" left by an earlier run"
+	./bin/dualnet lab down --name "$LAB"
 fi
 kubeconfig="$(mktemp)"
-trap 'rm -f "$kubeconfig"' EXIT
+cleanup() {
+	rm -f "$kubeconfig"
+	if [[ -n "${brought_up:-}" && "${KEEP_LAB:-}" != 1 ]]; then
+		./bin/dualnet lab down --name "$LAB" >/dev/null || echo "conformance: lab down --name $LAB failed" >&2
+	fi
+}
+trap cleanup EXIT
+if [[ ! -f "$state_root/$LAB/state.json" ]]; then
+	echo "conformance: no lab \"$LAB\" runs: bringing one up"
+	brought_up=1
+	./bin/dualnet lab up --name "$LAB"
+fi
 ./bin/dualnet lab kubeconfig --name "$LAB" >"$kubeconfig"
 
 # The node count, given: in a parallel run only the first process would count them, and the
 # others' specs that need two nodes would skip themselves ("Requires at least 2 nodes").
 num_nodes="$("$KUBE_BIN/kubectl" --kubeconfig="$kubeconfig" get nodes --no-headers | wc -l)"
-mkdir -p "$ARTIFACTS"
-rm -f "$ARTIFACTS"/junit_*.xml
-e2e_flags=(--provider=skeleton --kubeconfig="$kubeconfig" --kubectl-path="$KUBE_BIN/kubectl" --num-nodes="$num_nodes"
-	--dump-logs-on-failure=false --disable-log-dump=true --e2e-output-dir="$ARTIFACTS")
-start=$SECONDS
-status=0
-echo "conformance: $SELECTION: focus '$focus', skip '$skip', $NODES parallel"
-"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes="$NODES" --timeout=90m --focus="$focus" --skip="$skip" \
-	--junit-report=junit_parallel.xml --output-dir="$ARTIFACTS" \
-	"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
-if [[ -n "$serial_focus" ]]; then
-	echo "conformance: $SELECTION: the hostNetwork spec alone, 15 minutes at most"
-	"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes=1 --timeout=15m --focus="$serial_focus" --skip="$(IFS='|'; echo "${common_skip[*]}")" \
-		--junit-report=junit_serial.xml --output-dir="$ARTIFACTS" \
+
+# run_selection runs one selection's specs and prints its table; non-zero when a spec failed.
+run_selection() {
+	local selection="$1" artifacts="$ARTIFACTS_ROOT/$1" status=0 start=$SECONDS
+	select_specs "$selection"
+	mkdir -p "$artifacts"
+	rm -f "$artifacts"/junit_*.xml
+	local e2e_flags=(--provider=skeleton --kubeconfig="$kubeconfig" --kubectl-path="$KUBE_BIN/kubectl" --num-nodes="$num_nodes"
+		--dump-logs-on-failure=false --disable-log-dump=true --e2e-output-dir="$artifacts")
+	echo "conformance: $selection: focus '$focus', skip '$skip', $NODES parallel"
+	"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes="$NODES" --timeout=90m --focus="$focus" --skip="$skip" \
+		--junit-report=junit_parallel.xml --output-dir="$artifacts" \
 		"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
-fi
-echo "conformance: $SELECTION took $((SECONDS - start))s"
-go run ./test/conformance/junit "$ARTIFACTS"/junit_*.xml || status=$?
+	if [[ -n "$serial_focus" ]]; then
+		echo "conformance: $selection: the hostNetwork spec alone, 15 minutes at most"
+		"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes=1 --timeout=15m --focus="$serial_focus" --skip="$(IFS='|'; echo "${common_skip[*]}")" \
+			--junit-report=junit_serial.xml --output-dir="$artifacts" \
+			"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
+	fi
+	echo "conformance: $selection took $((SECONDS - start))s"
+	go run ./test/conformance/junit "$artifacts"/junit_*.xml || status=$?
+	return "$status"
+}
+
+status=0
+for s in $SELECTIONS; do run_selection "$s" || status=1; done
 exit "$status"
