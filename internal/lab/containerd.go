@@ -13,6 +13,11 @@ const pauseImage = "registry.k8s.io/pause:3.10.2"
 // containerdSocket is containerd's CRI socket inside a node (its /run/containerd is the node's).
 const containerdSocket = "/run/containerd/containerd.sock"
 
+// ContainerdMetricsAddr is where each node's containerd serves its Prometheus metrics
+// (/v1/metrics), on the node's own loopback: bench/podstart reads the CRI's per-pod network
+// setup time there.
+const ContainerdMetricsAddr = "127.0.0.1:1338"
+
 // containerdConfig is a node's containerd configuration (version 3, containerd 2.x). Its
 // paths are containerd's defaults, which inside the node's mount namespace are the node's own
 // (nodeMachine), so that containerd calls dualnet-cni from /opt/cni/bin with the conflist in
@@ -26,6 +31,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt"]
 
 [grpc]
   address = %[3]q
+
+[metrics]
+  address = %[5]q
 
 [plugins]
   [plugins.'io.containerd.cri.v1.images']
@@ -62,7 +70,7 @@ disabled_plugins = ["io.containerd.internal.v1.opt"]
 
   [plugins.'io.containerd.nri.v1.nri']
     disable = true
-`, runcPath, certsDir, containerdSocket, pauseImage)
+`, runcPath, certsDir, containerdSocket, pauseImage, ContainerdMetricsAddr)
 }
 
 // containerdComponent is a node's containerd, run inside the node (nodeMachine.command).

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// upstreamConflist sorts before dualnet's 10-dualnet.conflist: containerd (max_conf_num 1)
+// takes the first.
+const upstreamConflist = "05-kubenet-upstream.conflist"
+
+// upstreamNetwork names the upstream chain's network (and host-local's reservations dir).
+const upstreamNetwork = "kubenet-upstream"
+
+// labNode is one lab node seen from the machine: its pod CIDRs and its CNI directories.
+type labNode struct {
+	name     string
+	podCIDRs []netip.Prefix
+	confDir  string // the node's /etc/cni/net.d
+	binDir   string // the node's /opt/cni/bin
+	ipamDir  string // host-local's reservations: the node's /var/lib/cni/networks/<network>
+}
+
+func lastNode(ctx context.Context, client kubernetes.Interface) (string, error) {
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	if len(nodes.Items) == 0 {
+		return "", fmt.Errorf("the lab has no nodes")
+	}
+	names := make([]string, len(nodes.Items))
+	for i, n := range nodes.Items {
+		names[i] = n.Name
+	}
+	sort.Strings(names)
+	return names[len(names)-1], nil
+}
+
+func openNode(ctx context.Context, client kubernetes.Interface, labDir, name string) (*labNode, error) {
+	node, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	n := &labNode{name: name}
+	for _, c := range node.Spec.PodCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: pod CIDR %q: %w", name, c, err)
+		}
+		n.podCIDRs = append(n.podCIDRs, p)
+	}
+	if len(n.podCIDRs) != 2 {
+		return nil, fmt.Errorf("node %s has pod CIDRs %v: want one of each family (a dual-stack lab)", name, node.Spec.PodCIDRs)
+	}
+	root := nodeRoot(labDir, name)
+	n.confDir = filepath.Join(root, "etc/cni/net.d")
+	n.binDir = filepath.Join(root, "opt/cni/bin")
+	n.ipamDir = filepath.Join(root, "var/lib/cni/networks", upstreamNetwork)
+	if _, err := os.Stat(filepath.Join(n.confDir, "10-dualnet.conflist")); err != nil {
+		return nil, fmt.Errorf("node %s: no dualnet conflist in %s: is %s a running lab's directory?", name, n.confDir, labDir)
+	}
+	return n, nil
+}
+
+// upstreamChain is AKS kubenet's chain on the node: bridge (on dualnet's cbr0, its gateways
+// already there) + host-local from the top half of each pod CIDR + portmap + bandwidth.
+type upstreamChain struct {
+	node   *labNode
+	ranges [][2]netip.Addr // per family: first and last address host-local gives
+}
+
+// upperHalf is the top half of p's addresses (without the broadcast-like last one): dualnet
+// gives addresses from the bottom, so the two plugins never hand out the same one.
+func upperHalf(p netip.Prefix) [2]netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	bits := len(b)*8 - p.Bits()
+	// Set the highest host bit for the start, every host bit but the lowest for the end.
+	start, end := slicesClone(b), slicesClone(b)
+	for i := 0; i < bits; i++ {
+		byteIdx, bit := len(b)-1-i/8, uint(i%8)
+		if i == bits-1 {
+			start[byteIdx] |= 1 << bit
+		}
+		if i > 0 {
+			end[byteIdx] |= 1 << bit
+		}
+	}
+	s, _ := netip.AddrFromSlice(start)
+	e, _ := netip.AddrFromSlice(end)
+	return [2]netip.Addr{s, e}
+}
+
+func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// installUpstream builds bridge and host-local into the node's plugin directory (portmap and
+// bandwidth are there already: dualnet's agent installs upstream's copies).
+func (n *labNode) installUpstream() (*upstreamChain, error) {
+	for name, pkg := range map[string]string{
+		"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
+		"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
+	} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(n.binDir, name), pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
+		}
+	}
+	for _, p := range []string{"portmap", "bandwidth"} {
+		if _, err := os.Stat(filepath.Join(n.binDir, p)); err != nil {
+			return nil, fmt.Errorf("node %s has no %s plugin in %s (dualnet's agent installs it)", n.name, p, n.binDir)
+		}
+	}
+	u := &upstreamChain{node: n}
+	for _, p := range n.podCIDRs {
+		u.ranges = append(u.ranges, upperHalf(p))
+	}
+	return u, nil
+}
+
+// removeUpstream takes away everything installUpstream and use added.
+func (n *labNode) removeUpstream() error {
+	var first error
+	for _, path := range []string{filepath.Join(n.confDir, upstreamConflist), filepath.Join(n.binDir, "bridge"), filepath.Join(n.binDir, "host-local"), n.ipamDir} {
+		if err := os.RemoveAll(path); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (u *upstreamChain) conflist() ([]byte, error) {
+	var ranges [][]map[string]string
+	for i, p := range u.node.podCIDRs {
+		ranges = append(ranges, []map[string]string{{
+			"subnet": p.String(), "rangeStart": u.ranges[i][0].String(), "rangeEnd": u.ranges[i][1].String(),
+		}})
+	}
+	return json.MarshalIndent(map[string]any{
+		"cniVersion": "1.0.0",
+		"name":       upstreamNetwork,
+		"plugins": []map[string]any{
+			{
+				"type": "bridge", "bridge": "cbr0", "isGateway": true, "isDefaultGateway": true,
+				"hairpinMode": true, "ipMasq": false,
+				"ipam": map[string]any{"type": "host-local", "ranges": ranges},
+			},
+			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true},
+			{"type": "bandwidth", "capabilities": map[string]bool{"bandwidth": true}},
+		},
+	}, "", "  ")
+}
+
+// use makes the upstream chain the node's CNI network.
+func (u *upstreamChain) use() error {
+	data, err := u.conflist()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(u.node.confDir, upstreamConflist), data, 0o644)
+}
+
+// useDualnet makes dualnet's conflist the node's CNI network again.
+func (n *labNode) useDualnet() error {
+	if err := os.Remove(filepath.Join(n.confDir, upstreamConflist)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return nil
+}
+
+// inRange says whether addr came from the upstream chain's ranges.
+func (u *upstreamChain) inRange(addr netip.Addr) bool {
+	for _, r := range u.ranges {
+		if addr.Compare(r[0]) >= 0 && addr.Compare(r[1]) <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dualnetRange says whether addr is one dualnet gives: in a pod CIDR, below its top half.
+func (n *labNode) dualnetRange(addr netip.Addr) bool {
+	for _, p := range n.podCIDRs {
+		if p.Contains(addr) && addr.Compare(upperHalf(p)[0]) < 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"time"
+)
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func median(ds []time.Duration) time.Duration { return percentile(ds, 50) }
+
+// percentile is the nearest-rank percentile of ds.
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(i, 0)]
+}
+
+// figures are one plugin's figures over all its rounds.
+type figures struct {
+	up, down, p50, p99, setUp, tearDown time.Duration
+}
+
+func summarize(rounds []round) figures {
+	var up, down, setUp, tearDown, perPod []time.Duration
+	for _, r := range rounds {
+		up, down = append(up, r.up), append(down, r.down)
+		setUp, tearDown = append(setUp, r.setUp), append(tearDown, r.tearDown)
+		perPod = append(perPod, r.perPod...)
+	}
+	return figures{median(up), median(down), percentile(perPod, 50), percentile(perPod, 99), median(setUp), median(tearDown)}
+}
+
+// printTable writes the markdown table: each plugin's medians over its rounds, per-pod
+// percentiles over all its pods, and dualnet / upstream.
+func printTable(w io.Writer, pods, rounds int, node string, results map[string][]round, loadStart, loadEnd string) {
+	d, u := summarize(results["dualnet"]), summarize(results["upstream"])
+	fmt.Fprintf(w, "\n### Pod start on a lab node (%s): %d pods, %d rounds per plugin, interleaved; load average %s at start, %s at end\n\n", node, pods, rounds, loadStart, loadEnd)
+	fmt.Fprintln(w, "| | 0 -> N all Ready (s) | N -> 0 all gone (s) | per pod seen -> Ready p50 (s) | p99 (s) | containerd CNI set-up per pod (ms) | tear-down per pod (ms) |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	row := func(name string, f figures) {
+		fmt.Fprintf(w, "| %s | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f |\n", name, f.up.Seconds(), f.down.Seconds(),
+			f.p50.Seconds(), f.p99.Seconds(), ms(f.setUp), ms(f.tearDown))
+	}
+	row("dualnet", d)
+	row("upstream bridge + host-local + portmap + bandwidth", u)
+	ratio := func(a, b time.Duration) string {
+		if b == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", float64(a)/float64(b))
+	}
+	fmt.Fprintf(w, "| dualnet / upstream | %s | %s | %s | %s | %s | %s |\n", ratio(d.up, u.up), ratio(d.down, u.down),
+		ratio(d.p50, u.p50), ratio(d.p99, u.p99), ratio(d.setUp, u.setUp), ratio(d.tearDown, u.tearDown))
+}
