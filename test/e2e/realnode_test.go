@@ -204,8 +204,9 @@ func (l *testLab) checkPodChurnLeavesOtherPodsAndTheStoresAlone() {
 // dualnet-agent writes the conflist again; then the node is Ready and the pod runs.
 func (l *testLab) checkNodeNotReadyWithoutTheConflist(node string) {
 	t := l.t
-	agent := l.processPID("dualnet-agent-" + node)
-	// Stopped, not killed: it must not write the conflist back until the test says so.
+	// The agent pod's process, stopped, not killed: it must not write the conflist back until
+	// the test says so (its liveness probe gives this check about 30 s).
+	agent := l.agentPID(node)
 	if err := syscall.Kill(agent, syscall.SIGSTOP); err != nil {
 		t.Fatalf("stop dualnet-agent-%s: %v", node, err)
 	}
