@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/dualnet/dualnet/internal/lab/loadbalancer"
 )
@@ -37,11 +36,7 @@ func loadBalancerReport(dir string) string { return filepath.Join(dir, "loadbala
 
 // startLoadBalancer runs the lab's Azure Load Balancer inside the supervisor: frontends from
 // the internet's pools, the vnet namespace as the load balancer.
-func startLoadBalancer(ctx context.Context, cfg *rest.Config, lab Config, topo Topology, progress *progressLog) error {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
+func startLoadBalancer(ctx context.Context, client kubernetes.Interface, lab Config, topo Topology, progress *progressLog) error {
 	lb := loadbalancer.Config{
 		Netns: NetnsPath(topo.Names.Vnet()), Bridge: vnetBridge, Pools: topo.Internet.Pools,
 		ProbeInterval: lab.LoadBalancer.ProbeInterval, ProbeThreshold: lab.LoadBalancer.ProbeThreshold,

@@ -10,39 +10,24 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // waitNetworkPods polls until the pod network's workloads are all ready, printing each
 // change: the DaemonSets dualnet-agent and kube-proxy on every node, the Deployment
 // dualnet-controller with a ready replica per node up to its count, and a leader holding the
 // Lease kube-system/dualnet-controller.
-func waitNetworkPods(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog, kids *children) error {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+func waitNetworkPods(ctx context.Context, client kubernetes.Interface, lab Config, progress *progressLog, kids *children) error {
 	last := ""
-	for {
+	return pollUntil(ctx, 2*time.Minute, 250*time.Millisecond, kids, func(ctx context.Context) bool {
 		summary, done := networkPodsSummary(ctx, client, lab.Nodes)
 		if summary != last {
 			progress.printf("  pod network: %s", summary)
 			last = summary
 		}
-		if done {
-			return nil
-		}
-		if err := kids.crashLoop(); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("the pod network's pods are not ready (%s): kubectl -n kube-system get ds,deploy,pods", last)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+		return done
+	}, func() error {
+		return fmt.Errorf("the pod network's pods are not ready (%s): kubectl -n kube-system get ds,deploy,pods", last)
+	})
 }
 
 func networkPodsSummary(ctx context.Context, client kubernetes.Interface, nodes int) (string, bool) {
@@ -87,14 +72,6 @@ type podWatch struct {
 	client kubernetes.Interface
 	mu     sync.Mutex
 	last   time.Time
-}
-
-func newPodWatch(cfg *rest.Config) (*podWatch, error) {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &podWatch{client: client}, nil
 }
 
 // crashLoopRestarts is how many restarts of a container make it a crash loop, as for the

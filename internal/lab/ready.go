@@ -10,51 +10,62 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // waitNodesReady polls until every node is registered, Ready, has a pod CIDR of each family
 // and NetworkUnavailable=False (its routes are in the route table), printing each change, and
 // its agent and kube-proxy have done their first work.
-func waitNodesReady(ctx context.Context, cfg *rest.Config, lab Config, progress *progressLog, kids *children, st *State) error {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+func waitNodesReady(ctx context.Context, client kubernetes.Interface, lab Config, progress *progressLog, kids *children, st *State) error {
 	last, waiting := "", ""
-	for {
+	return pollUntil(ctx, 2*time.Minute, 250*time.Millisecond, kids, func(ctx context.Context) bool {
 		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err == nil {
-			summary, done := nodesSummary(nodes.Items, lab)
-			if summary != last {
-				progress.printf("  nodes: %s", summary)
-				last = summary
-			}
-			switch {
-			case !done:
-				waiting = "" // a node stopped being ready: the timeout must blame the nodes
-			case !controllersRun(ctx, client):
-				waiting = "kube-controller-manager's controllers"
-			case !agentsReady(lab, st):
-				waiting = "the agents' CNI configs"
-			case !kubeProxiesSynced(ctx, lab):
-				waiting = "every kube-proxy's first sync of the service rules (" + kubeProxyHealthz + " in each node)"
-			default:
-				return nil
-			}
+		if err != nil {
+			return false
 		}
-		if err := kids.crashLoop(); err != nil {
-			return err
+		summary, done := nodesSummary(nodes.Items, lab)
+		if summary != last {
+			progress.printf("  nodes: %s", summary)
+			last = summary
+		}
+		switch {
+		case !done:
+			waiting = "" // a node stopped being ready: the timeout must blame the nodes
+		case !controllersRun(ctx, client):
+			waiting = "kube-controller-manager's controllers"
+		case !agentsReady(lab, st):
+			waiting = "the agents' CNI configs"
+		case !kubeProxiesSynced(ctx, lab):
+			waiting = "every kube-proxy's first sync of the service rules (" + kubeProxyHealthz + " in each node)"
+		default:
+			return true
+		}
+		return false
+	}, func() error {
+		if waiting != "" {
+			return fmt.Errorf("the nodes are ready (%s) but the lab still waits for %s; see the logs in %s/logs", last, waiting, lab.Dir())
+		}
+		return fmt.Errorf("the nodes did not become ready (last: %s); see the logs in %s/logs", last, lab.Dir())
+	})
+}
+
+// pollUntil calls done every interval until it says so, and fails with timeout() once within
+// has passed, or at once when one of the lab's processes or pods crash-loops (kids).
+func pollUntil(ctx context.Context, within, interval time.Duration, kids *children, done func(context.Context) bool, timeout func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for {
+		if done(ctx) {
+			return nil
+		}
+		if kids != nil {
+			if err := kids.crashLoop(); err != nil {
+				return err
+			}
 		}
 		select {
 		case <-ctx.Done():
-			if waiting != "" {
-				return fmt.Errorf("the nodes are ready (%s) but the lab still waits for %s; see the logs in %s/logs", last, waiting, lab.Dir())
-			}
-			return fmt.Errorf("the nodes did not become ready (last: %s); see the logs in %s/logs", last, lab.Dir())
-		case <-time.After(250 * time.Millisecond):
+			return timeout()
+		case <-time.After(interval):
 		}
 	}
 }
@@ -97,27 +108,15 @@ func conditionIs(conds []corev1.NodeCondition, t corev1.NodeConditionType, s cor
 }
 
 // waitPodCIDRs polls until the node is registered and has its pod CIDRs.
-func waitPodCIDRs(ctx context.Context, cfg *rest.Config, name string, kids *children) error {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	for {
+func waitPodCIDRs(ctx context.Context, client kubernetes.Interface, name string, kids *children) error {
+	var lastErr error
+	return pollUntil(ctx, time.Minute, 50*time.Millisecond, kids, func(ctx context.Context) bool {
 		node, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-		if err == nil && len(node.Spec.PodCIDRs) > 0 {
-			return nil
-		}
-		if err := kids.crashLoop(); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("node %s did not register and get its pod CIDRs within a minute (last error: %v); see the logs of kubelet-%s, containerd-%s and dualnet-controller", name, err, name, name)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+		lastErr = err
+		return err == nil && len(node.Spec.PodCIDRs) > 0
+	}, func() error {
+		return fmt.Errorf("node %s did not register and get its pod CIDRs within a minute (last error: %v); see the logs of kubelet-%s, containerd-%s and dualnet-controller", name, lastErr, name, name)
+	})
 }
 
 // controllersRun says whether kube-controller-manager has started its controllers: the
@@ -131,18 +130,12 @@ func controllersRun(ctx context.Context, client kubernetes.Interface) bool {
 
 // waitFile polls until a component has written its ready file.
 func waitFile(ctx context.Context, path, component string) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s did not write %s within 30s; see its log", component, path)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	return pollUntil(ctx, 30*time.Second, 50*time.Millisecond, nil, func(context.Context) bool {
+		_, err := os.Stat(path)
+		return err == nil
+	}, func() error {
+		return fmt.Errorf("%s did not write %s within 30s; see its log", component, path)
+	})
 }
 
 // agentsReady says whether every node's agent has written the CNI config, which it does once
@@ -159,33 +152,20 @@ func agentsReady(lab Config, st *State) bool {
 }
 
 // waitDeploymentAvailable polls until every replica of a Deployment is ready.
-func waitDeploymentAvailable(ctx context.Context, cfg *rest.Config, namespace, name string, kids *children) error {
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
+func waitDeploymentAvailable(ctx context.Context, client kubernetes.Interface, namespace, name string, kids *children) error {
 	last := "not created"
-	for {
+	return pollUntil(ctx, 2*time.Minute, 250*time.Millisecond, kids, func(ctx context.Context) bool {
 		d, err := client.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
-		if err == nil {
-			want := int32(1)
-			if d.Spec.Replicas != nil {
-				want = *d.Spec.Replicas
-			}
-			if d.Status.ReadyReplicas == want && d.Status.UpdatedReplicas == want {
-				return nil
-			}
-			last = fmt.Sprintf("%d/%d ready", d.Status.ReadyReplicas, want)
+		if err != nil {
+			return false
 		}
-		if err := kids.crashLoop(); err != nil {
-			return err
+		want := int32(1)
+		if d.Spec.Replicas != nil {
+			want = *d.Spec.Replicas
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("deployment %s/%s not ready within 2 minutes (%s): kubectl -n %s describe pods", namespace, name, last, namespace)
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
+		last = fmt.Sprintf("%d/%d ready", d.Status.ReadyReplicas, want)
+		return d.Status.ReadyReplicas == want && d.Status.UpdatedReplicas == want
+	}, func() error {
+		return fmt.Errorf("deployment %s/%s not ready within 2 minutes (%s): kubectl -n %s describe pods", namespace, name, last, namespace)
+	})
 }

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/dualnet/dualnet/internal/netspec"
@@ -67,7 +68,11 @@ func TestWaitNodesReadyBlamesTheNodesWhenTheyStopBeingReadyBeforeTheTimeout(t *t
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	err = waitNodesReady(ctx, &rest.Config{Host: api.URL}, cfg, progress, newChildren(st, progress), st)
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: api.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = waitNodesReady(ctx, client, cfg, progress, newChildren(st, progress), st)
 	if lists.Load() < 2 {
 		t.Fatalf("the API server was listed %d times, want the node seen ready and then not", lists.Load())
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controlplane"
+	"k8s.io/client-go/kubernetes"
 )
 
 // Supervise is the lab's long-lived process (`dualnet lab supervise`, started detached by Up):
@@ -121,10 +122,13 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		stopChildren()
 		return err
 	}
-	if kids.pods, err = newPodWatch(cp.RestConfig()); err != nil {
+	// One client for every wait of the supervisor's.
+	client, err := kubernetes.NewForConfig(cp.RestConfig())
+	if err != nil {
 		stopChildren()
 		return err
 	}
+	kids.pods = &podWatch{client: client}
 	if err := saveHostSettings(cfg.StateRoot); err != nil {
 		stopChildren()
 		return err
@@ -153,26 +157,26 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 			}
 		}
 		if step.Node != "" {
-			if err := waitPodCIDRs(ctx, cp.RestConfig(), step.Node, kids); err != nil {
+			if err := waitPodCIDRs(ctx, client, step.Node, kids); err != nil {
 				return err
 			}
 		}
 	}
 
-	if err := startLoadBalancer(childCtx, cp.RestConfig(), cfg, topo, progress); err != nil {
+	if err := startLoadBalancer(childCtx, client, cfg, topo, progress); err != nil {
 		return err
 	}
-	if err := waitNodesReady(ctx, cp.RestConfig(), cfg, progress, kids, st); err != nil {
+	if err := waitNodesReady(ctx, client, cfg, progress, kids, st); err != nil {
 		return err
 	}
-	if err := waitNetworkPods(ctx, cp.RestConfig(), cfg, progress, kids); err != nil {
+	if err := waitNetworkPods(ctx, client, cfg, progress, kids); err != nil {
 		return err
 	}
 	progress.printf("installing the add-ons: CoreDNS")
 	if err := applyAddons(ctx, cfg, topo, hostKubeconfig); err != nil {
 		return err
 	}
-	if err := waitDeploymentAvailable(ctx, cp.RestConfig(), "kube-system", "coredns", kids); err != nil {
+	if err := waitDeploymentAvailable(ctx, client, "kube-system", "coredns", kids); err != nil {
 		return err
 	}
 	reportHostSettings(cfg.StateRoot, progress.printf)
