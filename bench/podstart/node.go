@@ -102,22 +102,23 @@ func upperHalf(p netip.Prefix) [2]netip.Addr {
 
 func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
 
-// installUpstream builds bridge and host-local into the node's plugin directory (portmap and
-// bandwidth are there already: dualnet's agent installs upstream's copies).
+// upstreamPlugins are the upstream chain's binaries, built into the node's plugin directory
+// under their own names (dualnet's agent installs its copies of portmap and bandwidth as
+// dualnet-portmap and dualnet-bandwidth).
+var upstreamPlugins = map[string]string{
+	"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
+	"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
+	"portmap":    "github.com/containernetworking/plugins/plugins/meta/portmap",
+	"bandwidth":  "github.com/containernetworking/plugins/plugins/meta/bandwidth",
+}
+
+// installUpstream builds the upstream chain's plugins into the node's plugin directory.
 func (n *labNode) installUpstream() (*upstreamChain, error) {
-	for name, pkg := range map[string]string{
-		"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
-		"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
-	} {
+	for name, pkg := range upstreamPlugins {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(n.binDir, name), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("go build %s: %w\n%s", pkg, err, out)
-		}
-	}
-	for _, p := range []string{"portmap", "bandwidth"} {
-		if _, err := os.Stat(filepath.Join(n.binDir, p)); err != nil {
-			return nil, fmt.Errorf("node %s has no %s plugin in %s (dualnet's agent installs it)", n.name, p, n.binDir)
 		}
 	}
 	u := &upstreamChain{node: n}
@@ -130,7 +131,11 @@ func (n *labNode) installUpstream() (*upstreamChain, error) {
 // removeUpstream takes away everything installUpstream and use added.
 func (n *labNode) removeUpstream() error {
 	var first error
-	for _, path := range []string{filepath.Join(n.confDir, upstreamConflist), filepath.Join(n.binDir, "bridge"), filepath.Join(n.binDir, "host-local"), n.ipamDir} {
+	paths := []string{filepath.Join(n.confDir, upstreamConflist), n.ipamDir}
+	for name := range upstreamPlugins {
+		paths = append(paths, filepath.Join(n.binDir, name))
+	}
+	for _, path := range paths {
 		if err := os.RemoveAll(path); err != nil && first == nil {
 			first = err
 		}
@@ -154,7 +159,8 @@ func (u *upstreamChain) conflist() ([]byte, error) {
 				"hairpinMode": true, "ipMasq": false,
 				"ipam": map[string]any{"type": "host-local", "ranges": ranges},
 			},
-			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true},
+			// nftables, as dualnet chains it: the lab's nodes have no iptables.
+			{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}, "snat": true, "backend": "nftables"},
 			{"type": "bandwidth", "capabilities": map[string]bool{"bandwidth": true}},
 		},
 	}, "", "  ")
