@@ -18,8 +18,8 @@ func TestBadFlagsAreNamedBeforeAnythingIsContacted(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--routes", "bogus"}, `--routes="bogus": want "host" or "none"`},
-		{[]string{"--routes", "bogus", "--cleanup"}, `--routes="bogus": want "host" or "none"`},
+		{[]string{"--routes", "bogus"}, `--routes="bogus": want one of azure, kernel, host, none`},
+		{[]string{"--routes", "bogus", "--cleanup"}, `--routes="bogus": want one of azure, kernel, host, none`},
 		{[]string{"--node-name", "n1", "--resync", "0s"}, "--resync=0s: want a positive duration"},
 		{[]string{"--node-name", "n1", "--cni-data-dir", "data"}, `--cni-data-dir="data": want an absolute path`},
 		{[]string{"--node-name", "n1", "--antispoof-sweep", "-1s"}, "--antispoof-sweep=-1s"},

@@ -88,7 +88,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.NodeName, "node-name", os.Getenv("NODE_NAME"), "this node's name (default $NODE_NAME)")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file; empty: in-cluster config")
 	spec.AddTo(f)
-	f.StringVar(&routes, "routes", string(agent.HostRoutes), "inter-node pod routes: host (nodes share a link; this agent routes) or none (a route table does)")
+	f.StringVar(&routes, "routes", string(agent.HostRoutes), "what carries pod traffic between nodes, the cluster's value (docs/routes.md): host (nodes share a link; this agent routes), azure or kernel (dualnet-controller's route table does), none (something else does)")
 	f.StringSliceVar(&noMasq, "non-masquerade-cidrs", nil, "destinations besides the pod CIDRs that see pods' own addresses")
 	f.StringVar(&cfg.CNIConfDir, "cni-conf-dir", "/etc/cni/net.d", "where the CNI conflist goes")
 	f.StringVar(&cfg.CNIBinDir, "cni-bin-dir", "/opt/cni/bin", "where the dualnet CNI plugin goes")

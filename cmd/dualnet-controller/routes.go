@@ -20,11 +20,13 @@ import (
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 )
 
-// Route backends (--routes).
+// Route modes (--routes, netspec.RouteMode): the controller keeps a route table in azure and
+// kernel, and none in host (the agents route) or none.
 const (
-	routesAzure  = "azure"
-	routesKernel = "kernel"
-	routesNone   = "none"
+	routesAzure  = string(netspec.RoutesAzure)
+	routesKernel = string(netspec.RoutesKernel)
+	routesHost   = string(netspec.RoutesHost)
+	routesNone   = string(netspec.RoutesNone)
 )
 
 // Azure credentials (--azure-credential).
@@ -46,7 +48,7 @@ type routeOptions struct {
 
 func (o *routeOptions) addFlags(fs *pflag.FlagSet) {
 	o.backend, o.credential, o.resync = routesNone, credentialDefault, 30*time.Second
-	fs.StringVar(&o.backend, "routes", o.backend, "where node routes go: azure (an Azure route table), kernel (a Linux router's namespace) or none")
+	fs.StringVar(&o.backend, "routes", o.backend, "what carries pod traffic between nodes, the cluster's value (docs/routes.md): azure (this controller keeps the subnet's Azure route table), kernel (a Linux router's routes), host (the agents route; no table), none (something else does)")
 	fs.StringVar(&o.subscriptionID, "azure-subscription-id", "", "with --routes=azure: subscription of the route table")
 	fs.StringVar(&o.resourceGroup, "azure-resource-group", "", "with --routes=azure: resource group of the route table")
 	fs.StringVar(&o.routeTable, "azure-route-table", "", "with --routes=azure: the route table of the nodes' subnet")
@@ -60,7 +62,7 @@ func (o *routeOptions) addFlags(fs *pflag.FlagSet) {
 // check names the flag of anything wrong, before anything connects.
 func (o *routeOptions) check() error {
 	switch o.backend {
-	case routesNone:
+	case routesNone, routesHost:
 	case routesKernel:
 		// No default: an empty value would program this host's main table unasked.
 		if o.netns == "" {
@@ -96,7 +98,8 @@ func (o *routeOptions) check() error {
 			}
 		}
 	default:
-		return fmt.Errorf("--routes: %q is not a route backend: use %s, %s or %s", o.backend, routesAzure, routesKernel, routesNone)
+		_, err := netspec.ParseRouteMode("--routes", o.backend, netspec.RouteModes...)
+		return err
 	}
 	if o.resync <= 0 {
 		return fmt.Errorf("--routes-resync: %v, want a positive duration", o.resync)
@@ -138,7 +141,7 @@ func (o *routeOptions) open(spec netspec.Spec) (b routes.Backend, close func(), 
 // nodeIPAM, whose RoutesGone and RoutesReady hooks it sets.
 var routeController = controller{
 	name:    "routes",
-	enabled: func(o *options) bool { return o.routes.backend != routesNone },
+	enabled: func(o *options) bool { return netspec.RouteMode(o.routes.backend).RouteTable() },
 	start: func(cc *controllerContext) (started, error) {
 		backend, closeBackend, err := cc.Options.routes.open(cc.Spec)
 		if err != nil {

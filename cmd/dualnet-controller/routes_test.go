@@ -96,7 +96,7 @@ func TestRoutesFlagsAreCheckedBeforeConnecting(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--routes=gcp"}, `--routes: "gcp" is not a route backend`},
+		{[]string{"--routes=gcp"}, `--routes="gcp": want one of azure, kernel, host, none`},
 		{[]string{"--routes=azure", "--azure-resource-group=g", "--azure-route-table=rt"}, "--azure-subscription-id is required with --routes=azure"},
 		{[]string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-credential=none"},
 			"--azure-credential=none: only with --azure-endpoint"},

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,9 +47,9 @@ anything is created. The first run builds the Kubernetes binaries (about 10 minu
 				}
 				binDir = filepath.Dir(self)
 			}
-			mode := lab.RouteMode(routes)
-			if !slices.Contains(lab.RouteModes, mode) {
-				return fmt.Errorf("--routes: %q is not a route mode: use %v", routes, lab.RouteModes)
+			mode, err := netspec.ParseRouteMode("--routes", routes, lab.RouteModes...)
+			if err != nil {
+				return err
 			}
 			if err := loadbalancer.ValidateProbes(lb.ProbeInterval, lb.ProbeThreshold); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
@@ -11,14 +12,16 @@ import (
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
-// RouteMode says who carries pod traffic between nodes.
-type RouteMode string
+// RouteMode is the cluster's --routes (netspec.RouteMode): the agent routes to the other
+// nodes in mode host, and leaves it to the controller's table (azure, kernel) or to
+// something else (none) otherwise.
+type RouteMode = netspec.RouteMode
 
 const (
 	// HostRoutes: nodes share a link, and each node routes to the others' pod CIDRs itself.
-	HostRoutes RouteMode = "host"
-	// NoRoutes: something else (the controller's route table) carries it.
-	NoRoutes RouteMode = "none"
+	HostRoutes = netspec.RoutesHost
+	// NoRoutes: something else carries it.
+	NoRoutes = netspec.RoutesNone
 )
 
 // Config is the agent's whole configuration, from flags.
@@ -56,8 +59,9 @@ func (c Config) Validate() error {
 	switch {
 	case c.NodeName == "":
 		return fmt.Errorf("--node-name is empty: set it or NODE_NAME (the downward API's spec.nodeName)")
-	case c.Routes != HostRoutes && c.Routes != NoRoutes:
-		return fmt.Errorf("--routes=%q: want %q or %q", c.Routes, HostRoutes, NoRoutes)
+	case !slices.Contains(netspec.RouteModes, c.Routes):
+		_, err := netspec.ParseRouteMode("--routes", string(c.Routes), netspec.RouteModes...)
+		return err
 	case c.CNIConfDir == "" || c.CNIBinDir == "":
 		return fmt.Errorf("--cni-conf-dir and --cni-bin-dir must be set")
 	case !filepath.IsAbs(c.CNIDataDir):

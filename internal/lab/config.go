@@ -26,23 +26,23 @@ type Config struct {
 	LoadBalancer LoadBalancerOptions `json:"loadBalancer"`
 }
 
-// RouteMode is how pod traffic between nodes is routed in the lab.
-type RouteMode string
+// RouteMode is how pod traffic between nodes is routed in the lab: the cluster's --routes
+// (netspec.RouteMode), which the lab gives its dualnet-controller and agents.
+type RouteMode = netspec.RouteMode
 
 const (
 	// RoutesAzure: dualnet-controller programs the route table through the local ARM
 	// endpoint (armemu), and the table is applied to the vnet namespace: the Azure code path.
-	RoutesAzure RouteMode = "azure"
+	RoutesAzure = netspec.RoutesAzure
 	// RoutesHost: no route table; every agent routes to the other nodes' pod CIDRs itself
 	// (nodes share the subnet), and nothing sets NetworkUnavailable.
-	RoutesHost RouteMode = "host"
+	RoutesHost = netspec.RoutesHost
 )
 
-// RouteModes lists the modes for --routes.
+// RouteModes lists the modes for --routes: kernel needs a controller in the vnet's
+// namespace, which the controller's pods are not, and none would leave pods on different
+// nodes unreachable.
 var RouteModes = []RouteMode{RoutesAzure, RoutesHost}
-
-// routeTable says whether a controller keeps a route table (and so NetworkUnavailable).
-func (m RouteMode) routeTable() bool { return m != RoutesHost }
 
 // Dir is the lab's state directory.
 func (c Config) Dir() string { return filepath.Join(c.StateRoot, c.Name) }

@@ -79,7 +79,7 @@ func TestLabOverlayChangesOnlyTheRoutesOfDeploy(t *testing.T) {
 	_, c := podSpec(got[ctrl])
 	_, baseC := podSpec(base[ctrl])
 	wantArgs := slices.Clone(strs(baseC["args"]))
-	i := slices.Index(wantArgs, "--routes=none")
+	i := slices.Index(wantArgs, "--routes=host")
 	wantArgs = slices.Replace(wantArgs, i, i+1, "--routes=azure",
 		"--azure-endpoint=$(LAB_ARM_ENDPOINT)", "--azure-ca-file=/etc/dualnet-lab-arm/ca.crt",
 		"--azure-subscription-id=$(LAB_ARM_SUBSCRIPTION_ID)", "--azure-resource-group=$(LAB_ARM_RESOURCE_GROUP)",
@@ -96,7 +96,7 @@ func TestLabOverlayChangesOnlyTheRoutesOfDeploy(t *testing.T) {
 	_, a := podSpec(got[agent])
 	_, baseA := podSpec(base[agent])
 	wantAgent := slices.Clone(strs(baseA["args"]))
-	wantAgent[slices.Index(wantAgent, "--routes=host")] = "--routes=none"
+	wantAgent[slices.Index(wantAgent, "--routes=host")] = "--routes=azure"
 	if args := strs(a["args"]); !slices.Equal(args, wantAgent) {
 		t.Errorf("agent args:\n%q\nwant\n%q", args, wantAgent)
 	}

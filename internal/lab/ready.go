@@ -91,7 +91,7 @@ func nodesSummary(nodes []corev1.Node, lab Config) (string, bool) {
 		fmt.Sprintf("%d with routes (NetworkUnavailable=False)", routed),
 	}
 	n := lab.Nodes
-	if !lab.Routes.routeTable() {
+	if !lab.Routes.RouteTable() {
 		parts = parts[:3]
 		routed = n
 	}
