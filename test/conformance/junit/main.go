@@ -1,6 +1,8 @@
 // Command junit prints the table of an e2e.test run from its JUnit reports: one row per spec
 // that ran or was skipped by a reason other than the focus, with its result and time, and
-// the totals. It exits 1 when a spec failed.
+// the totals. A spec that passed only on a retry (ginkgo --flake-attempts) is "flaky", with
+// its failed attempts' count: a retry never hides a failure from the table. It exits 1 when
+// a spec failed.
 package main
 
 import (
@@ -27,7 +29,13 @@ type testcase struct {
 	Failure *message `xml:"failure"`
 	Error   *message `xml:"error"`
 	Skipped *message `xml:"skipped"`
+	// SystemErr is the spec's timeline; ginkgo marks each failed attempt that it retried.
+	SystemErr string `xml:"system-err"`
 }
+
+// retryMark is how ginkgo's timeline shows a failed attempt it retries ("Attempt #1 Failed.
+// Retrying").
+const retryMark = "Failed.  Retrying"
 
 type message struct {
 	Message string `xml:"message,attr"`
@@ -89,12 +97,15 @@ func main() {
 			note = firstLine(m.Message)
 		case c.Skipped != nil:
 			result, note = "skipped", firstLine(c.Skipped.Message)
+		case strings.Contains(c.SystemErr, retryMark):
+			result = "flaky"
+			note = fmt.Sprintf("passed after %d failed attempt(s)", strings.Count(c.SystemErr, retryMark))
 		}
 		counts[result]++
 		total += c.Time
 		fmt.Printf("| %s | %s | %s | %s |\n", c.Name, result, (time.Duration(c.Time * float64(time.Second))).Round(100*time.Millisecond), note)
 	}
-	fmt.Printf("%d passed, %d failed, %d skipped (spec time %s)\n", counts["passed"], counts["FAILED"], counts["skipped"], time.Duration(total*float64(time.Second)).Round(time.Second))
+	fmt.Printf("%d passed, %d flaky, %d failed, %d skipped (spec time %s)\n", counts["passed"], counts["flaky"], counts["FAILED"], counts["skipped"], time.Duration(total*float64(time.Second)).Round(time.Second))
 	if counts["FAILED"] > 0 {
 		os.Exit(1)
 	}
