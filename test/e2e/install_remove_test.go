@@ -42,9 +42,9 @@ func (l *testLab) appliedDualnet() string {
 var labPodCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.MustParsePrefix("fd12:3456:789a::/64")}
 
 // checkRemoveLeavesNothing removes dualnet as deploy/README's "Remove" says: kubectl delete -k
-// of what was applied; the nodes drained of their pods; on each node, dualnet-agent --cleanup
-// with the DaemonSet's paths as root in the node's namespaces (the binary the image holds),
-// /var/lib/dualnet removed, and the image removed from the node's runtime. Then no node has a
+// of what was applied; the nodes drained of their pods; on each node, as root, dualnet-agent
+// --cleanup from the image with ctr run (the DaemonSet's paths, the node's network namespace),
+// /var/lib/dualnet removed, and the image removed from the node's runtime with crictl rmi. Then no node has a
 // dualnet link (cbr0, dn* veths, bwp* ifbs), nftables table, route to a pod CIDR or through
 // cbr0, file (conflist, plugins, address store), image or process left. It destroys the pod
 // network: the test's last check.
@@ -56,6 +56,7 @@ func (l *testLab) checkRemoveLeavesNothing() {
 	if out, err := l.kubectlWait(3*time.Minute, "delete", "pods", "e2e-client", "e2e-server", "--ignore-not-found"); err != nil {
 		t.Fatalf("kubectl delete pods: %v\n%s", err, out)
 	}
+	agentImage := l.workloads()["DaemonSet/dualnet-agent"].image
 	start := time.Now()
 	applied := l.appliedDualnet()
 	if out, err := l.kubectlWait(3*time.Minute, "delete", "-k", applied); err != nil {
@@ -100,11 +101,15 @@ func (l *testLab) checkRemoveLeavesNothing() {
 	image := strings.SplitN(manifestImage(), ":", 2)[0]
 	for _, n := range nodes {
 		cleaned := time.Now()
-		out, err := l.onNode(n, filepath.Join(binDir, "dualnet-agent"), "--cleanup", "--cni-conf-dir=/etc/cni/net.d", "--cni-bin-dir=/opt/cni/bin")
+		// deploy/README's command: the image the agents ran, on the node's containerd.
+		out, err := l.onNode(n, filepath.Join(cfg.NodeBinDir, "ctr"), "-n", "k8s.io", "run", "--rm", "--net-host", "--privileged",
+			"--mount", "type=bind,src=/etc/cni/net.d,dst=/etc/cni/net.d,options=rbind:rw",
+			"--mount", "type=bind,src=/opt/cni/bin,dst=/opt/cni/bin,options=rbind:rw",
+			agentImage, "dualnet-cleanup", "dualnet-agent", "--cleanup", "--cni-conf-dir=/etc/cni/net.d", "--cni-bin-dir=/opt/cni/bin")
 		if err != nil {
-			t.Errorf("dualnet-agent --cleanup on %s: %v\n%s", n, err, out)
+			t.Errorf("ctr run %s dualnet-agent --cleanup on %s: %v\n%s", agentImage, n, err, out)
 		}
-		t.Logf("dualnet-agent --cleanup on %s (%.1fs):\n%s", n, time.Since(cleaned).Seconds(), out)
+		t.Logf("MEASURED: ctr run %s dualnet-agent --cleanup on %s took %.1fs:\n%s", agentImage, n, time.Since(cleaned).Seconds(), out)
 		// The lab binds the node's /var/lib/dualnet there (a mount point): rm empties it and
 		// says it cannot remove the directory itself, which a real node's rm does.
 		if out, err := l.onNode(n, "rm", "-rf", "/var/lib/dualnet"); err != nil && !strings.Contains(out, "'/var/lib/dualnet': Device or resource busy") {
