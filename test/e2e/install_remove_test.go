@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -24,8 +25,40 @@ func (l *testLab) onNode(node string, args ...string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"--mount=" + ns + "/mnt", "--uts=" + ns + "/uts",
 		"--net=" + lab.NetnsPath(node), "--"}, args...)...)
-	out, err := cmd.CombinedOutput()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
 	return string(out), err
+}
+
+// dualnetImages are the IDs of the images of repository repo in node's runtime (crictl).
+func (l *testLab) dualnetImages(node string, crictl []string, repo string) []string {
+	out, err := l.onNode(node, append(crictl, "images", "-o", "json")...)
+	if err != nil {
+		l.t.Fatalf("crictl images on %s: %v", node, err)
+	}
+	var list struct {
+		Images []struct {
+			ID       string
+			RepoTags []string
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		l.t.Fatalf("crictl images -o json on %s: %v\n%s", node, err, out)
+	}
+	var ids []string
+	for _, img := range list.Images {
+		for _, tag := range img.RepoTags {
+			if strings.HasPrefix(tag, repo+":") {
+				ids = append(ids, img.ID+" "+strings.Join(img.RepoTags, ","))
+				break
+			}
+		}
+	}
+	return ids
 }
 
 // appliedDualnet is the kustomization `dualnet lab up` applied with kubectl apply -k
@@ -115,13 +148,10 @@ func (l *testLab) checkRemoveLeavesNothing() {
 		if out, err := l.onNode(n, "rm", "-rf", "/var/lib/dualnet"); err != nil && !strings.Contains(out, "'/var/lib/dualnet': Device or resource busy") {
 			t.Errorf("rm -rf /var/lib/dualnet on %s: %v\n%s", n, err, out)
 		}
-		ids, err := l.onNode(n, append(crictl, "images", "-q", image)...)
-		if err != nil {
-			t.Errorf("crictl images on %s: %v\n%s", n, err, ids)
-		}
-		if ids := strings.Fields(ids); len(ids) > 0 {
-			if out, err := l.onNode(n, append(append(crictl, "rmi"), ids...)...); err != nil {
-				t.Errorf("crictl rmi %v on %s: %v\n%s", ids, n, err, out)
+		for _, img := range l.dualnetImages(n, crictl, image) {
+			id, _, _ := strings.Cut(img, " ")
+			if out, err := l.onNode(n, append(crictl, "rmi", id)...); err != nil {
+				t.Errorf("crictl rmi %s on %s: %v\n%s", img, n, err, out)
 			}
 		}
 	}
@@ -200,12 +230,8 @@ func (l *testLab) dualnetLeft(node string, crictl []string, image string) []stri
 			}
 		}
 	}
-	out, err := l.onNode(node, append(crictl, "images", image)...)
-	if err != nil {
-		l.t.Fatalf("crictl images on %s: %v\n%s", node, err, out)
-	}
-	if strings.Contains(out, image) {
-		left = append(left, "image "+out)
+	for _, img := range l.dualnetImages(node, crictl, image) {
+		left = append(left, "image "+img)
 	}
 	return left
 }

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -776,6 +777,7 @@ func (l *testLab) checkUpgradeLosesNothing(client, server string, targets []stri
 	}
 	probe := l.startProber(client, targets)
 	lbProbe := l.startProberIn(lab.NetnsPath(l.name+"-internet"), "the internet", lbTargets)
+	watched := l.watchNetworks([]string{l.name + "-vnet", nodes[0], nodes[1]})
 	start := time.Now()
 	l.kubectl("-n", "kube-system", "set", "image", "daemonset/dualnet-agent", "dualnet-agent="+image)
 	l.kubectl("-n", "kube-system", "set", "image", "deployment/dualnet-controller", "dualnet-controller="+image)
@@ -807,12 +809,14 @@ func (l *testLab) checkUpgradeLosesNothing(client, server string, targets []stri
 	}()
 	for _, w := range []string{"daemonset/dualnet-agent", "deployment/dualnet-controller"} {
 		if out, err := l.kubectlWait(6*time.Minute, "-n", "kube-system", "rollout", "status", w); err != nil {
+			watched()
 			close(rolledOut)
 			<-created
 			t.Fatalf("kubectl rollout status %s: %v\n%s", w, err, out)
 		}
 	}
 	took := time.Since(start)
+	changes := watched()
 	close(rolledOut)
 	made := <-created
 	t.Logf("MEASURED: rollout of %s to the agents and controllers took %.1fs", image, took.Seconds())
@@ -833,10 +837,7 @@ func (l *testLab) checkUpgradeLosesNothing(client, server string, targets []stri
 		}
 	}
 	if lost {
-		t.Logf("the vnet's routes now:\n%s%s", l.execOK("vnet", "ip", "-4", "route"), l.execOK("vnet", "ip", "-6", "route"))
-		for _, n := range nodes {
-			t.Logf("%s now:\n%s", n, l.nodeNetwork(n))
-		}
+		t.Logf("during the rollout, kube-system's pods and what changed in the vnet, %s and %s:\n%s", nodes[0], nodes[1], strings.Join(changes, "\n"))
 	}
 	for _, m := range made {
 		if strings.HasPrefix(m, "!") {
@@ -887,5 +888,81 @@ func (l *testLab) checkUpgradeLosesNothing(client, server string, targets []stri
 				t.Errorf("the upgrade changed %s's ruleset or routes:\nbefore:\n%s\nafter:\n%s", n, before[n], after[n])
 			}
 		}
+	}
+}
+
+// watchNetworks records, every 2 s until stopped, what changed in the namespaces' links,
+// routes and nftables rulesets (lines gone and come, with the time), and every event of
+// kube-system's pods: what to read when a request failed during a rollout.
+func (l *testLab) watchNetworks(namespaces []string) (stop func() []string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var events []string
+	add := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+	}
+	watch := exec.CommandContext(ctx, kubectlPath, "-n", "kube-system", "get", "pods", "-o", "wide", "-w", "--output-watch-events", "--no-headers")
+	watch.Env = append(os.Environ(), "KUBECONFIG="+l.kubeconfig)
+	out, err := watch.StdoutPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			add("pod %s", strings.Join(strings.Fields(lines.Text())[:min(6, len(strings.Fields(lines.Text())))], " "))
+		}
+		_ = watch.Wait()
+	}()
+	go func() {
+		defer wg.Done()
+		last := map[string]map[string]bool{}
+		for {
+			for _, ns := range namespaces {
+				for _, args := range [][]string{{"ip", "-n", ns, "-o", "link", "show"}, {"ip", "-n", ns, "-4", "route"}, {"ip", "-n", ns, "-6", "route"}, {"ip", "netns", "exec", ns, "nft", "list", "ruleset"}} {
+					key := ns + " " + args[len(args)-2] + " " + args[len(args)-1]
+					b, _ := exec.CommandContext(ctx, args[0], args[1:]...).Output()
+					now := map[string]bool{}
+					for _, line := range strings.Split(string(b), "\n") {
+						if line = strings.TrimSpace(line); line != "" {
+							now[line] = true
+						}
+					}
+					if prev, ok := last[key]; ok {
+						for line := range prev {
+							if !now[line] {
+								add("%s: - %s", key, line)
+							}
+						}
+						for line := range now {
+							if !prev[line] {
+								add("%s: + %s", key, line)
+							}
+						}
+					}
+					last[key] = now
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+	return func() []string {
+		cancel()
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return events
 	}
 }
