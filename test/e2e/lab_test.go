@@ -173,28 +173,7 @@ const routeMode = "azure"
 
 // vnetHostAddrs are vnet-host's addresses, IPv4 first, as `ip` in its namespace shows them.
 func (l *testLab) vnetHostAddrs() []netip.Addr {
-	var out []netip.Addr
-	for _, family := range []string{"-4", "-6"} {
-		text, err := l.exec("vnet-host", "ip", "-o", family, "addr", "show", "dev", "eth0", "scope", "global")
-		if err != nil {
-			l.t.Fatalf("ip addr in vnet-host: %v\n%s", err, text)
-		}
-		f := strings.Fields(text)
-		for i := range f {
-			if (f[i] == "inet" || f[i] == "inet6") && i+1 < len(f) {
-				p, err := netip.ParsePrefix(f[i+1])
-				if err != nil {
-					l.t.Fatal(err)
-				}
-				out = append(out, p.Addr())
-				break
-			}
-		}
-	}
-	if len(out) != 2 {
-		l.t.Fatalf("vnet-host addresses: %v, want one per family", out)
-	}
-	return out
+	return l.globalAddrs("vnet-host")
 }
 
 // background runs a command in a lab namespace until the returned function stops it.
