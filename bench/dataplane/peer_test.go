@@ -138,7 +138,7 @@ func peerConflist(podCIDRs []netip.Prefix, dataDir string) []byte {
 // at cleanup.
 func (n *peerNode) addPod(b *testing.B) peerPod {
 	b.Helper()
-	podNS, err := cnitest.NewPodNS("kpod")
+	podNS, err := cnitest.NewPodNS("bench")
 	if err != nil {
 		b.Fatal(err)
 	}
