@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -9,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	types100 "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
@@ -37,16 +34,10 @@ type peerNode struct {
 	driver   *cnitest.Driver
 }
 
-// peerPod is a pod the bridge plugin made.
-type peerPod struct {
-	ns  *cnitest.PodNS
-	ips []netip.Addr // IPv4 first
-}
-
 // newPeer adds two peer nodes to c's vnet (at the node addresses after dualnet's and with the
 // pod CIDRs of the blocks after dualnet's) and one pod on each, and returns the two pods.
 // Everything goes at the test's cleanup.
-func newPeer(b *testing.B, c *agenttest.Cluster) (client, server peerPod) {
+func newPeer(b *testing.B, c *agenttest.Cluster) (client, server *agenttest.Pod) {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "bin")
 	for out, pkg := range map[string]string{"bridge": bridgePackage, "host-local": hostLocalPackage} {
@@ -81,7 +72,8 @@ func newPeer(b *testing.B, c *agenttest.Cluster) (client, server peerPod) {
 			dptest.InNS(b, n.host.Name, "ip", "route", "add", cidr.String(), "via", []netip.Addr{other.host.IPv4, other.host.IPv6}[j].String())
 		}
 	}
-	return nodes[0].addPod(b), nodes[1].addPod(b)
+	pod := func(n *peerNode) *agenttest.Pod { return agenttest.AddPodThrough(b, n.host.NS, n.driver, nil, nil) }
+	return pod(nodes[0]), pod(nodes[1])
 }
 
 // ipMasquerade writes ip-masq-agent's rules in nftables: traffic to a destination that is not
@@ -132,44 +124,4 @@ func peerConflist(podCIDRs []netip.Prefix, dataDir string) []byte {
 		"ipam": map[string]any{"type": "host-local", "ranges": ranges, "routes": routes, "dataDir": dataDir},
 	}}})
 	return data
-}
-
-// addPod runs ADD from inside the node's namespace, as its container runtime would, and DEL
-// at cleanup.
-func (n *peerNode) addPod(b *testing.B) peerPod {
-	b.Helper()
-	podNS, err := cnitest.NewPodNS("bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	rt := cnitest.Runtime(podNS.Name, podNS.Path, "eth0")
-	b.Cleanup(func() {
-		if err := n.host.NS.Do(func() error { return n.driver.Del(context.Background(), rt) }); err != nil {
-			b.Errorf("CNI DEL of the peer's pod: %v", err)
-		}
-		if err := podNS.Delete(); err != nil {
-			b.Errorf("delete the peer's pod namespace: %v", err)
-		}
-	})
-	var res *types100.Result
-	err = n.host.NS.Do(func() error {
-		r, err := n.driver.Add(context.Background(), rt)
-		if err != nil {
-			return err
-		}
-		res, err = types100.NewResultFromResult(r)
-		return err
-	})
-	if err != nil {
-		b.Fatalf("CNI ADD (bridge + host-local) on %s: %v", n.host.Name, err)
-	}
-	p := peerPod{ns: podNS}
-	for _, ipc := range res.IPs {
-		a, _ := netip.AddrFromSlice(ipc.Address.IP)
-		p.ips = append(p.ips, a.Unmap())
-	}
-	if len(p.ips) != 2 || !p.ips[0].Is4() || !p.ips[1].Is6() {
-		b.Fatalf("peer pod addresses %v: want one IPv4 then one IPv6", p.ips)
-	}
-	return p
 }

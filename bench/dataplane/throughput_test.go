@@ -81,8 +81,8 @@ func BenchmarkDataplaneAgainstThePeer(b *testing.B) {
 		// The underlay row shows what the virtual network itself costs, without dualnet.
 		underlay := &path{name: "node -> node on the vnet " + family, client: c.Nodes[0].Host.Name, server: c.Nodes[1].Host.Name, addr: []netip.Addr{c.Nodes[1].Host.IPv4, c.Nodes[1].Host.IPv6}[i], baseline: direct}
 		vnetHost := []netip.Addr{c.VNetHost.IPv4, c.VNetHost.IPv6}[i]
-		peerPod := &path{name: "peer: pod -> pod on other node " + family, client: peerClient.ns.Name, server: peerServer.ns.Name, addr: peerServer.ips[i], baseline: direct, underlay: underlay}
-		peerSNAT := &path{name: "peer: pod -> vnet-host via SNAT " + family, client: peerClient.ns.Name, server: c.VNetHost.Name, addr: vnetHost, baseline: direct, underlay: underlay}
+		peerPod := &path{name: "peer: pod -> pod on other node " + family, client: peerClient.NS.Name, server: peerServer.NS.Name, addr: peerServer.IPs[i], baseline: direct, underlay: underlay}
+		peerSNAT := &path{name: "peer: pod -> vnet-host via SNAT " + family, client: peerClient.NS.Name, server: c.VNetHost.Name, addr: vnetHost, baseline: direct, underlay: underlay}
 		pod := &path{name: "pod -> pod on other node " + family, client: client.NS.Name, server: server.NS.Name, addr: server.IPs[i], baseline: direct, underlay: underlay, peer: peerPod}
 		snat := &path{name: "pod -> vnet-host via SNAT " + family, client: client.NS.Name, server: c.VNetHost.Name, addr: vnetHost, baseline: direct, underlay: underlay, peer: peerSNAT}
 		paths = append(paths, direct, underlay, pod, peerPod, snat, peerSNAT)
