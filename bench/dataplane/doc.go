@@ -32,8 +32,8 @@
 // the CPU that transmits it, so the sender's core does the whole path's work (every veth,
 // bridge, route lookup and netfilter hook) besides its own copying, and only the receiver's
 // copy runs on the other core. The ablation rows (-ablations) take dualnet's per-packet work
-// off step by step (anti-spoofing table, masquerade table and with it conntrack, bridge
-// netfilter), measure pod -> pod again beside the untouched peer, and a last table shows what
+// off step by step (anti-spoofing table, masquerade table and with it conntrack, the IPv6 LB
+// probe table, bridge netfilter), measure pod -> pod again beside the untouched peer, and a last table shows what
 // each step saved: per round trip, per packet (a 1-byte round trip is two packets, and the
 // anti-spoofing table sees each once, where it enters the bridge from the sending pod), and
 // how the ratios to the peer move.
