@@ -92,40 +92,49 @@ func BenchmarkDataplaneAgainstThePeer(b *testing.B) {
 	measure(b, paths, rr, cpus)
 	rows := paths
 	if *ablate {
-		stopAgentsForAblations(b, c)
-		last := map[*path]*path{} // each of dualnet's pod -> pod paths as the latest step left it
-		for _, a := range ablations {
-			for _, n := range c.Nodes {
-				a.remove(b, n)
+		rows = append(rows, measureAblations(b, c, paths, directs, pods, rr, cpus)...)
+	}
+	report(b, rows, cpus)
+}
+
+// measureAblations stops the agents, takes dualnet's per-packet work off its nodes step by
+// step (ablations) and after each step measures dualnet's pod -> pod paths again, beside the
+// direct pairs and the peer's pod -> pod paths (untouched), in rounds of their own. It returns
+// dualnet's rows of every step.
+func measureAblations(b *testing.B, c *agenttest.Cluster, paths, directs []*path, pods map[*path]bool, rr string, cpus placement) (rows []*path) {
+	stopAgentsForAblations(b, c)
+	last := map[*path]*path{} // each of dualnet's pod -> pod paths as the latest step left it
+	for _, a := range ablations {
+		for _, n := range c.Nodes {
+			a.remove(b, n)
+		}
+		var step []*path
+		for _, d := range directs {
+			step = append(step, &path{name: d.name, client: d.client, server: d.server, addr: d.addr})
+		}
+		peers := map[*path]*path{} // the peer's path of this step, by the main rows' one
+		for _, p := range paths {
+			if pods[p] && p.peer == nil {
+				q := &path{name: p.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay}
+				peers[p] = q
+				step = append(step, q)
 			}
-			var step []*path
-			for _, d := range directs {
-				step = append(step, &path{name: d.name, client: d.client, server: d.server, addr: d.addr})
+		}
+		for _, p := range paths {
+			if pods[p] && p.peer != nil {
+				before := cmp.Or(last[p], p)
+				last[p] = &path{name: p.name + ", " + a.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay, peer: peers[p.peer], before: before}
+				step = append(step, last[p])
 			}
-			peers := map[*path]*path{} // the peer's path of this step, by the main rows' one
-			for _, p := range paths {
-				if pods[p] && p.peer == nil {
-					q := &path{name: p.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay}
-					peers[p] = q
-					step = append(step, q)
-				}
-			}
-			for _, p := range paths {
-				if pods[p] && p.peer != nil {
-					before := cmp.Or(last[p], p)
-					last[p] = &path{name: p.name + ", " + a.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay, peer: peers[p.peer], before: before}
-					step = append(step, last[p])
-				}
-			}
-			measure(b, step, rr, cpus)
-			for _, p := range step {
-				if p.peer != nil {
-					rows = append(rows, p)
-				}
+		}
+		measure(b, step, rr, cpus)
+		for _, p := range step {
+			if p.peer != nil {
+				rows = append(rows, p)
 			}
 		}
 	}
-	report(b, rows, cpus)
+	return rows
 }
 
 func familyIndex(a netip.Addr) int {
