@@ -16,10 +16,10 @@
 // node's pod CIDR of each family), ip-masq-agent's masquerade written in nftables (traffic to
 // anything not local and outside the cluster's pod CIDRs leaves masqueraded, table
 // dn-bench-ipmasq), bridge netfilter on (bridge-nf-call-iptables/ip6tables, per network
-// namespace, as checked on Linux 6.18: the host's are never changed) and forwarding on. Its two nodes
-// are two more namespaces on the same vnet as dualnet's two, with each other's pod CIDRs
-// routed to them as dualnet's host routes do (Azure's route table does it on AKS). Neither
-// side runs kube-proxy.
+// namespace, as checked on Linux 6.18: the host's are never changed) and forwarding on. Its
+// two nodes are two more namespaces on the same vnet as dualnet's two, with each other's pod
+// CIDRs routed to them as dualnet's host routes do (Azure's route table does it on AKS).
+// Neither side runs kube-proxy.
 //
 // Every path runs with the same CPU placement (client on CPU 0, server on CPU 1: iperf3's -A,
 // taskset for rr), after waiting for the CPUs to be idle, and the paths alternate round by
