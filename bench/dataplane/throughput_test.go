@@ -301,12 +301,11 @@ func gbpsOf(rs []result) []float64 {
 }
 
 func medianInt(rs []result) int {
-	xs := make([]int, len(rs))
+	xs := make([]float64, len(rs))
 	for i, r := range rs {
-		xs[i] = r.retransmits
+		xs[i] = float64(r.retransmits)
 	}
-	slices.Sort(xs)
-	return xs[len(xs)/2]
+	return int(median(xs))
 }
 
 func onOff(on bool) string {
@@ -331,9 +330,14 @@ func directVethPair(b *testing.B) (a, z dptest.Host) {
 	return a, z
 }
 
+// median is the middle value, or the mean of the two middle ones when there is an even
+// number (the upper one alone would be the maximum of two rounds).
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
 	return s[len(s)/2]
 }
 
