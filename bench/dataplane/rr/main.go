@@ -33,7 +33,10 @@ func main() {
 	case *listen != "" && *connect == "":
 		err = serve(*listen, *port)
 	case *connect != "" && *listen == "":
-		err = measure(*connect, *port, time.Duration(*seconds*float64(time.Second)))
+		var r report
+		if r, err = measure(*connect, *port, time.Duration(*seconds*float64(time.Second))); err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(r)
+		}
 	default:
 		err = fmt.Errorf("give exactly one of -listen and -connect")
 	}
@@ -107,22 +110,22 @@ type report struct {
 }
 
 // measure runs round trips for d after a short warm-up (the first ones pay for the caches
-// and the connection's slow start) and prints the report as JSON.
-func measure(addr string, port int, d time.Duration) error {
+// and the connection's slow start).
+func measure(addr string, port int, d time.Duration) (report, error) {
 	sa, family, err := sockaddr(addr, port)
 	if err != nil {
-		return err
+		return report{}, err
 	}
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return report{}, err
 	}
 	defer unix.Close(fd)
 	if err := unix.Connect(fd, sa); err != nil {
-		return fmt.Errorf("connect to %s port %d: %w", addr, port, err)
+		return report{}, fmt.Errorf("connect to %s port %d: %w", addr, port, err)
 	}
 	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		return err
+		return report{}, err
 	}
 	buf := []byte{'r'}
 	roundTrip := func() error {
@@ -140,7 +143,7 @@ func measure(addr string, port int, d time.Duration) error {
 	}
 	for range 1000 {
 		if err := roundTrip(); err != nil {
-			return err
+			return report{}, err
 		}
 	}
 	samples := make([]int64, 0, 1<<20)
@@ -151,17 +154,17 @@ func measure(addr string, port int, d time.Duration) error {
 			break
 		}
 		if err := roundTrip(); err != nil {
-			return err
+			return report{}, err
 		}
 		samples = append(samples, int64(time.Since(start)))
 	}
 	if len(samples) == 0 {
-		return fmt.Errorf("no round trip in %s", d)
+		return report{}, fmt.Errorf("no round trip in %s", d)
 	}
 	slices.Sort(samples)
-	return json.NewEncoder(os.Stdout).Encode(report{
+	return report{
 		Transactions: len(samples),
 		P50:          samples[(len(samples)-1)*50/100],
 		P99:          samples[(len(samples)-1)*99/100],
-	})
+	}, nil
 }
