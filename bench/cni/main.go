@@ -28,6 +28,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/containernetworking/cni/libcni"
+
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 )
 
@@ -167,8 +169,8 @@ func run(pods, parallel, rounds int) error {
 		vethDel := percentiles(samples[key{"veth", sc, "DEL"}])
 		p50, p99 := ratio(add[0], upAdd[0]), ratio(add[2], upAdd[2])
 		bound := vethDel[0] + goalDelAbove
-		fmt.Fprintf(tw, "%s\tADD p50 <= %.2f of upstream\t%.2f\t%s\t\n", sc.mode(), goalAddP50, p50, metOrNot(p50 <= goalAddP50))
-		fmt.Fprintf(tw, "%s\tADD p99 <= %.2f of upstream\t%.2f\t%s\t\n", sc.mode(), goalAddP99, p99, metOrNot(p99 <= goalAddP99))
+		fmt.Fprintf(tw, "%s\tADD p50 <= %.2f of upstream\t%.3f\t%s\t\n", sc.mode(), goalAddP50, p50, metOrNot(p50 <= goalAddP50))
+		fmt.Fprintf(tw, "%s\tADD p99 <= %.2f of upstream\t%.3f\t%s\t\n", sc.mode(), goalAddP99, p99, metOrNot(p99 <= goalAddP99))
 		fmt.Fprintf(tw, "%s\tDEL p50 <= bare veth deletion + %s = %s ms\t%s ms\t%s\t\n", sc.mode(), goalDelAbove, ms(bound), ms(del[0]), metOrNot(del[0] <= bound))
 	}
 	return tw.Flush()
@@ -209,46 +211,51 @@ func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.
 		}
 	}
 	ctx := context.Background()
-	call := func(verb string) ([]time.Duration, error) {
-		lat := make([]time.Duration, pods)
-		errs := make([]error, pods)
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for w := 0; w < sc.parallel; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					rt := cnitest.Runtime(fmt.Sprintf("bench-%d", i), sandboxes[i].Path, "eth0")
-					start := time.Now()
-					if verb == "ADD" {
-						_, errs[i] = drv.Add(ctx, rt)
-					} else {
-						errs[i] = drv.Del(ctx, rt)
-					}
-					lat[i] = time.Since(start)
-				}
-			}()
-		}
-		for i := 0; i < pods; i++ {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				return nil, fmt.Errorf("%s pod %d: %w", verb, i, err)
-			}
-		}
-		return lat, nil
+	rts := make([]*libcni.RuntimeConf, pods)
+	for i := range rts {
+		rts[i] = cnitest.Runtime(fmt.Sprintf("bench-%d", i), sandboxes[i].Path, "eth0")
 	}
-	if add, err = call("ADD"); err != nil {
+	add, err = timeEach(pods, sc.parallel, "ADD pod", func(i int) error {
+		_, err := drv.Add(ctx, rts[i])
+		return err
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-	if del, err = call("DEL"); err != nil {
+	del, err = timeEach(pods, sc.parallel, "DEL pod", func(i int) error { return drv.Del(ctx, rts[i]) })
+	if err != nil {
 		return nil, nil, err
 	}
 	return add, del, nil
+}
+
+// timeEach runs op(0) to op(n-1), parallel at a time, and returns how long each took; the
+// first error is returned as "what i: error".
+func timeEach(n, parallel int, what string, op func(i int) error) ([]time.Duration, error) {
+	lat := make([]time.Duration, n)
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Go(func() {
+			for i := range next {
+				start := time.Now()
+				errs[i] = op(i)
+				lat[i] = time.Since(start)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i, err)
+		}
+	}
+	return lat, nil
 }
 
 func dualnetConf(stack, dataDir string) []byte {

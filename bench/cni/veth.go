@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -20,6 +19,9 @@ import (
 func measureVeth(pods, parallel int) (add, del []time.Duration, err error) {
 	sandboxes := make([]*cnitest.PodNS, pods)
 	handles := make([]netns.NsHandle, pods)
+	for i := range handles {
+		handles[i] = netns.None() // not 0, which is a file descriptor (stdin)
+	}
 	defer func() {
 		for i, s := range sandboxes {
 			if s != nil {
@@ -42,33 +44,7 @@ func measureVeth(pods, parallel int) (add, del []time.Duration, err error) {
 		}
 	}
 	links := make([]netlink.Link, pods)
-	call := func(verb string, op func(i int) error) ([]time.Duration, error) {
-		lat := make([]time.Duration, pods)
-		errs := make([]error, pods)
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for range parallel {
-			wg.Go(func() {
-				for i := range next {
-					start := time.Now()
-					errs[i] = op(i)
-					lat[i] = time.Since(start)
-				}
-			})
-		}
-		for i := range pods {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				return nil, fmt.Errorf("veth %s %d: %w", verb, i, err)
-			}
-		}
-		return lat, nil
-	}
-	add, err = call("create", func(i int) error {
+	add, err = timeEach(pods, parallel, "veth create", func(i int) error {
 		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: vethName(i)}, PeerName: "eth0", PeerNamespace: netlink.NsFd(handles[i])}
 		links[i] = veth
 		return netlink.LinkAdd(veth)
@@ -76,7 +52,7 @@ func measureVeth(pods, parallel int) (add, del []time.Duration, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	del, err = call("delete", func(i int) error { return netlink.LinkDel(links[i]) })
+	del, err = timeEach(pods, parallel, "veth delete", func(i int) error { return netlink.LinkDel(links[i]) })
 	return add, del, err
 }
 
