@@ -1,9 +1,12 @@
 // Command cni measures dualnet-cni against the upstream bridge + host-local plugins
 // (containernetworking/plugins v1.10.0, built from the module in go.mod) through the same
 // libcni driver, in one run: single-stack and dual-stack, sequential and parallel, ADD and
-// DEL latency percentiles and the ratios dualnet/upstream. A plugin that does no work (floor/)
-// runs through the same driver, so that the table also shows what every call costs before
-// any plugin does anything, and the ratio of the time the two plugins spend above it.
+// DEL latency percentiles and the ratios dualnet/upstream. The floors run in the same rounds:
+// a plugin that does no work (floor/) through the same driver, what every call costs before
+// any plugin does anything, and a bare veth pair created and deleted through netlink in the
+// same node namespace, what the kernel charges for the one device every such plugin makes.
+// It prints the goals beside them, each marked met or not: dual-stack ADD p50 at most 0.45
+// and p99 at most 0.3 of upstream's, DEL p50 at most the bare veth deletion's plus 3 ms.
 //
 // It runs as root inside a network namespace it creates (the "node"), with pod namespaces
 // dn-bench-cnitest*; nothing touches the host's network.
@@ -24,6 +27,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/containernetworking/cni/libcni"
 
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 )
@@ -51,10 +56,19 @@ type scenario struct {
 	parallel int
 }
 
+// plugin is one column of the table: a plugin driven through libcni (conflist), or, with
+// conflist nil, the bare veth pairs made through netlink (measureVeth).
 type plugin struct {
 	name     string
 	conflist func(stack, dataDir string) []byte
 }
+
+// The goals against upstream, for the dual-stack scenarios.
+const (
+	goalAddP50   = 0.45                 // dualnet's ADD p50 at most this share of upstream's
+	goalAddP99   = 0.30                 // and its p99 at most this share of upstream's p99
+	goalDelAbove = 3 * time.Millisecond // dualnet's DEL p50 at most the bare veth deletion's p50 plus this
+)
 
 func run(pods, parallel, rounds int) error {
 	// Under /var/lib, where a node keeps CNI state (libcni's result cache, host-local's
@@ -79,7 +93,7 @@ func run(pods, parallel, rounds int) error {
 		}
 	}
 	startLoad := loadAverage()
-	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}, {"floor", floorConf}}
+	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}, {"floor", floorConf}, {"veth", nil}}
 	scenarios := []scenario{{"single", 1}, {"dual", 1}, {"single", parallel}, {"dual", parallel}}
 
 	type key struct {
@@ -95,7 +109,12 @@ func run(pods, parallel, rounds int) error {
 				slices.Reverse(order)
 			}
 			for _, p := range order {
-				add, del, err := measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
+				var add, del []time.Duration
+				if p.conflist == nil {
+					add, del, err = measureVeth(pods, sc.parallel)
+				} else {
+					add, del, err = measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
+				}
 				if err != nil {
 					return fmt.Errorf("%s %s-stack x%d: %w", p.name, sc.stack, sc.parallel, err)
 				}
@@ -114,16 +133,61 @@ func run(pods, parallel, rounds int) error {
 			d := percentiles(samples[key{"dualnet", sc, verb}])
 			u := percentiles(samples[key{"upstream", sc, verb}])
 			f := percentiles(samples[key{"floor", sc, verb}])
-			mode := "sequential"
-			if sc.parallel > 1 {
-				mode = fmt.Sprintf("%d-way", sc.parallel)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", sc.stack, mode, verb,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", sc.stack, sc.mode(), verb,
 				ms(d[0]), ms(d[1]), ms(d[2]), ms(u[0]), ms(u[1]), ms(u[2]),
 				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]), ms(f[0]), aboveFloor(d[0], u[0], f[0]))
 		}
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Printf("\nfloors (ms): the no-op plugin through libcni, and a bare veth pair created and deleted through netlink\n\n")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stack\tcalls\tverb\tno-op plugin p50\tp99\tbare veth p50\tp99\t")
+	for _, sc := range scenarios {
+		for _, verb := range []string{"ADD", "DEL"} {
+			f := percentiles(samples[key{"floor", sc, verb}])
+			v := percentiles(samples[key{"veth", sc, verb}])
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", sc.stack, sc.mode(), verb, ms(f[0]), ms(f[2]), ms(v[0]), ms(v[2]))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Printf("\ngoals, dual-stack\n\n")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "calls\tgoal\tmeasured\t\t")
+	for _, sc := range scenarios {
+		if sc.stack != "dual" {
+			continue
+		}
+		add := percentiles(samples[key{"dualnet", sc, "ADD"}])
+		upAdd := percentiles(samples[key{"upstream", sc, "ADD"}])
+		del := percentiles(samples[key{"dualnet", sc, "DEL"}])
+		vethDel := percentiles(samples[key{"veth", sc, "DEL"}])
+		p50, p99 := ratio(add[0], upAdd[0]), ratio(add[2], upAdd[2])
+		bound := vethDel[0] + goalDelAbove
+		fmt.Fprintf(tw, "%s\tADD p50 <= %.2f of upstream\t%.3f\t%s\t\n", sc.mode(), goalAddP50, p50, metOrNot(p50 <= goalAddP50))
+		fmt.Fprintf(tw, "%s\tADD p99 <= %.2f of upstream\t%.3f\t%s\t\n", sc.mode(), goalAddP99, p99, metOrNot(p99 <= goalAddP99))
+		fmt.Fprintf(tw, "%s\tDEL p50 <= bare veth deletion + %s = %s ms\t%s ms\t%s\t\n", sc.mode(), goalDelAbove, ms(bound), ms(del[0]), metOrNot(del[0] <= bound))
+	}
 	return tw.Flush()
+}
+
+func (sc scenario) mode() string {
+	if sc.parallel > 1 {
+		return fmt.Sprintf("%d-way", sc.parallel)
+	}
+	return "sequential"
+}
+
+func metOrNot(met bool) string {
+	if met {
+		return "met"
+	}
+	return "NOT met"
 }
 
 // measure adds pods to fresh namespaces, then deletes them, with sc.parallel calls in flight,
@@ -147,46 +211,51 @@ func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.
 		}
 	}
 	ctx := context.Background()
-	call := func(verb string) ([]time.Duration, error) {
-		lat := make([]time.Duration, pods)
-		errs := make([]error, pods)
-		next := make(chan int)
-		var wg sync.WaitGroup
-		for w := 0; w < sc.parallel; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					rt := cnitest.Runtime(fmt.Sprintf("bench-%d", i), sandboxes[i].Path, "eth0")
-					start := time.Now()
-					if verb == "ADD" {
-						_, errs[i] = drv.Add(ctx, rt)
-					} else {
-						errs[i] = drv.Del(ctx, rt)
-					}
-					lat[i] = time.Since(start)
-				}
-			}()
-		}
-		for i := 0; i < pods; i++ {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				return nil, fmt.Errorf("%s pod %d: %w", verb, i, err)
-			}
-		}
-		return lat, nil
+	rts := make([]*libcni.RuntimeConf, pods)
+	for i := range rts {
+		rts[i] = cnitest.Runtime(fmt.Sprintf("bench-%d", i), sandboxes[i].Path, "eth0")
 	}
-	if add, err = call("ADD"); err != nil {
+	add, err = timeEach(pods, sc.parallel, "ADD pod", func(i int) error {
+		_, err := drv.Add(ctx, rts[i])
+		return err
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-	if del, err = call("DEL"); err != nil {
+	del, err = timeEach(pods, sc.parallel, "DEL pod", func(i int) error { return drv.Del(ctx, rts[i]) })
+	if err != nil {
 		return nil, nil, err
 	}
 	return add, del, nil
+}
+
+// timeEach runs op(0) to op(n-1), parallel at a time, and returns how long each took; the
+// first error is returned as "what i: error".
+func timeEach(n, parallel int, what string, op func(i int) error) ([]time.Duration, error) {
+	lat := make([]time.Duration, n)
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Go(func() {
+			for i := range next {
+				start := time.Now()
+				errs[i] = op(i)
+				lat[i] = time.Since(start)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%s %d: %w", what, i, err)
+		}
+	}
+	return lat, nil
 }
 
 func dualnetConf(stack, dataDir string) []byte {

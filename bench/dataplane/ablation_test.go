@@ -8,6 +8,7 @@ import (
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/dataplane/lbprobe"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
 )
 
@@ -26,6 +27,11 @@ var ablations = []ablation{
 	}},
 	{"and without the masquerade table (no conntrack)", func(b *testing.B, n *agenttest.Node) {
 		dptest.InNS(b, n.Host.Name, "nft", "delete", "table", "inet", masquerade.TableName)
+	}},
+	// Two more base chains (raw prerouting and postrouting) every IPv6 packet passes, for the
+	// rewrite of Azure's LB probes; AKS nodes have the same table, the peer here has not.
+	{"and without the IPv6 LB probe table", func(b *testing.B, n *agenttest.Node) {
+		dptest.InNS(b, n.Host.Name, "nft", "delete", "table", "ip6", lbprobe.TableName)
 	}},
 	{"and without bridge netfilter: the topology alone", func(b *testing.B, n *agenttest.Node) {
 		setBridgeNetfilter(b, n.Host.Name, "0")

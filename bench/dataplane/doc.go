@@ -1,22 +1,42 @@
-// Package dataplane is the dataplane benchmark: iperf3 throughput from a pod to a pod on
-// another node (host routes, no NAT) and from a pod to a VM on the virtual network (through
-// the SNAT to the node IP), each against a direct veth pair between two namespaces (and, for
-// reference, node to node over the virtual network without dualnet), in one run, both
-// families, printing Gbit/s and the ratios (goal: at least 0.95).
+// Package dataplane is the dataplane benchmark: dualnet's pod network against the stack an
+// AKS kubenet node runs instead (the peer), on the same lab topology, in one run, both
+// families. Two paths: a pod to a pod on another node (host routes, no NAT) and a pod to a VM
+// on the virtual network (through the SNAT to the node IP). For each it prints iperf3
+// throughput (Gbit/s) and 1-byte TCP request/response latency (p50/p99, bench/dataplane/rr, a
+// netperf TCP_RR-style client), the ratio dualnet/peer with its spread, the goals beside them
+// (throughput at least 0.97 of the peer's, request/response p50 at most 1.05 of the peer's),
+// and two floors measured in the same rounds: a direct veth pair between two namespaces, and
+// node -> node on the virtual network without any pod network.
 //
-//	bench/dataplane/run.sh            (go test -timeout 60m -run '^$' -bench . -benchtime 1x ./bench/dataplane)
+//	bench/dataplane/run.sh            (go test -timeout 90m -run '^$' -bench . -benchtime 1x ./bench/dataplane)
+//	bench/dataplane/run.sh -rounds 3 -iperf-seconds 2 -rr-seconds 2 -ablations=false
 //
-// Every path runs with the same iperf3 options and CPU placement (client on CPU 0, server on
-// CPU 1), after waiting for the CPUs to be idle, and the paths alternate round by round; the
-// table shows medians, the spread of the paired ratios, the ratio against node -> node on the
-// vnet (the floor any routed pod network pays) and the sender's retransmits.
+// The peer: upstream's bridge and host-local plugins v1.10.0 (built from the module in
+// go.mod, as bench/cni builds them; bridge with the gateways, hairpin, host-local with the
+// node's pod CIDR of each family), ip-masq-agent's masquerade written in nftables (traffic to
+// anything not local and outside the cluster's pod CIDRs leaves masqueraded, table
+// dn-bench-ipmasq), bridge netfilter on (bridge-nf-call-iptables/ip6tables, per network
+// namespace, as checked on Linux 6.18: the host's are never changed) and forwarding on. Its
+// two nodes are two more namespaces on the same vnet as dualnet's two, with each other's pod
+// CIDRs routed to them as dualnet's host routes do (Azure's route table does it on AKS).
+// Neither side runs kube-proxy.
 //
-// Why the ratios stay below 1: a veth hands a packet to the next hop on the CPU that
-// transmits it, so the sender's core does the whole path's work (every veth, bridge, route
-// lookup and netfilter hook) besides its own copying, and only the receiver's copy runs on the
-// other core. The ablation rows (-ablations) take dualnet's per-packet work off step by step
-// (anti-spoofing table, masquerade table and with it conntrack, bridge netfilter) and measure
-// pod -> pod again, so the last row is what the topology alone costs.
+// Every path runs with the same CPU placement (client on CPU 0, server on CPU 1: iperf3's -A,
+// taskset for rr), after waiting for the CPUs to be idle, and the paths alternate round by
+// round, the order reversing every other round; each ratio pairs a row with the row it is
+// compared with from the same round, the table shows the median of those paired ratios and
+// their spread, and "busy runs" counts the runs (iperf3 and rr each count) that started on
+// busy CPUs.
 //
-// It runs as root on namespaces it creates; nothing touches the host's network.
+// Why the ratios to the direct pair stay below 1: a veth hands a packet to the next hop on
+// the CPU that transmits it, so the sender's core does the whole path's work (every veth,
+// bridge, route lookup and netfilter hook) besides its own copying, and only the receiver's
+// copy runs on the other core. The ablation rows (-ablations) take dualnet's per-packet work
+// off step by step (anti-spoofing table, masquerade table and with it conntrack, the IPv6 LB
+// probe table, bridge netfilter), measure pod -> pod again beside the untouched peer, and a last table shows what
+// each step saved: per round trip, per packet (a 1-byte round trip is two packets, and the
+// anti-spoofing table sees each once, where it enters the bridge from the sending pod), and
+// how the ratios to the peer move.
+//
+// It runs as root on namespaces it creates (dn-...); nothing touches the host's network.
 package dataplane

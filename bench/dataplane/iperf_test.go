@@ -38,40 +38,7 @@ func iperf3(b testing.TB, client, server string, addr netip.Addr, seconds int, c
 		srvArgs = append(srvArgs, "-A", strconv.Itoa(cpus.serverCPU))
 		cliArgs = append(cliArgs, "-A", strconv.Itoa(cpus.clientCPU))
 	}
-	srv := exec.Command("ip", srvArgs...)
-	out, err := srv.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv.Stderr = srv.Stdout
-	if err := srv.Start(); err != nil {
-		b.Fatalf("start iperf3 server in %s: %v", server, err)
-	}
-	defer func() {
-		srv.Process.Kill() // a one-off server normally exits by itself after the test
-		srv.Wait()
-	}()
-	listening := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Server listening") {
-				listening <- nil
-				for sc.Scan() { // drain, so the server never blocks on a full pipe
-				}
-				return
-			}
-		}
-		listening <- fmt.Errorf("iperf3 server in %s exited before listening", server)
-	}()
-	select {
-	case err := <-listening:
-		if err != nil {
-			b.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		b.Fatalf("iperf3 server in %s not listening within 10s", server)
-	}
+	defer startServer(b, "iperf3 server in "+server, srvArgs, "Server listening")()
 	res, err := exec.Command("ip", cliArgs...).Output()
 	if err != nil {
 		b.Fatalf("iperf3 from %s to %s: %v\n%s", client, addr, err, res)
@@ -94,4 +61,50 @@ func iperf3(b testing.TB, client, server string, addr netip.Addr, seconds int, c
 		b.Fatalf("iperf3 from %s to %s: %s", client, addr, report.Error)
 	}
 	return result{gbps: report.End.SumReceived.BitsPerSecond / 1e9, retransmits: report.End.SumSent.Retransmits}
+}
+
+// startServer runs a one-off server, named what in errors, by ip(8) with args ("netns exec
+// NS ..."), and waits until its output shows ready; the returned function stops it, if it has
+// not exited by itself after serving one client.
+func startServer(b testing.TB, what string, args []string, ready string) (stop func()) {
+	b.Helper()
+	srv := exec.Command("ip", args...)
+	out, err := srv.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.Stderr = srv.Stdout
+	if err := srv.Start(); err != nil {
+		b.Fatalf("start %s: %v", what, err)
+	}
+	stop = func() {
+		srv.Process.Kill()
+		srv.Wait()
+	}
+	listening := make(chan error, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		var seen []string
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), ready) {
+				listening <- nil
+				for sc.Scan() { // drain, so the server never blocks on a full pipe
+				}
+				return
+			}
+			seen = append(seen, sc.Text())
+		}
+		listening <- fmt.Errorf("%s exited before listening: %s", what, strings.Join(seen, "\n"))
+	}()
+	select {
+	case err := <-listening:
+		if err != nil {
+			stop()
+			b.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		stop()
+		b.Fatalf("%s not listening within 10s", what)
+	}
+	return stop
 }

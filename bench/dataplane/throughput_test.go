@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -17,13 +18,20 @@ import (
 )
 
 var (
-	seconds  = flag.Int("iperf-seconds", 4, "length of each iperf3 run")
-	rounds   = flag.Int("rounds", 5, "runs per path; the paths alternate and the median counts")
-	pin      = flag.Bool("pin", true, "pin every iperf3 client to CPU 0 and server to CPU 1 (same for every path)")
-	ablate   = flag.Bool("ablations", true, "after the real rows, take dualnet's netfilter off step by step and measure pod -> pod again")
-	vnetBrNF = flag.Bool("vnet-bridge-netfilter", false, "leave bridge netfilter on in the vnet namespace (Azure's network runs none; on, it bills the emulation's cost to dualnet)")
-	idleWait = flag.Duration("idle-wait", 2*time.Minute, "how long to wait before each run for the CPUs to be idle (other benchmarks share them)")
-	minIdle  = flag.Float64("idle", 0.9, "share of CPU time that must be idle before a run starts")
+	seconds   = flag.Int("iperf-seconds", 4, "length of each iperf3 run")
+	rrSeconds = flag.Int("rr-seconds", 3, "length of each request/response run")
+	rounds    = flag.Int("rounds", 5, "runs per path; the paths alternate and the median counts")
+	pin       = flag.Bool("pin", true, "pin every client to CPU 0 and server to CPU 1 (same for every path)")
+	ablate    = flag.Bool("ablations", true, "after the real rows, take dualnet's netfilter off step by step and measure pod -> pod again")
+	vnetBrNF  = flag.Bool("vnet-bridge-netfilter", false, "leave bridge netfilter on in the vnet namespace (Azure's network runs none; on, it bills the emulation's cost to both stacks)")
+	idleWait  = flag.Duration("idle-wait", 2*time.Minute, "how long to wait before each run for the CPUs to be idle (other benchmarks share them)")
+	minIdle   = flag.Float64("idle", 0.9, "share of CPU time that must be idle before a run starts")
+)
+
+// The goals against the peer, both families, anti-spoofing included.
+const (
+	goalThroughput = 0.97 // dualnet's Gbit/s at least this share of the peer's
+	goalLatency    = 1.05 // dualnet's request/response p50 at most this multiple of the peer's
 )
 
 // path is one measured route through the network: a client and a server namespace.
@@ -33,18 +41,27 @@ type path struct {
 	addr           netip.Addr
 	baseline       *path // the direct veth pair of the same family
 	underlay       *path // node -> node on the vnet, the floor of any routed pod network
+	peer           *path // the same route through the peer stack, on dualnet's rows
+	before         *path // on an ablation row, the same path before this step's removal
 	runs           []result
+	rr             []rrResult
 	busy           int // runs started while the CPUs were not idle
 }
 
-func BenchmarkThroughputAgainstADirectVethPair(b *testing.B) {
+func BenchmarkDataplaneAgainstThePeer(b *testing.B) {
 	if _, err := exec.LookPath("iperf3"); err != nil {
 		b.Fatal("iperf3 is missing: apt-get install iperf3")
 	}
 	cpus := placement{clientCPU: 0, serverCPU: 1, pinned: *pin}
-	if *pin && runtime.NumCPU() < 2 {
-		b.Fatalf("-pin needs 2 CPUs, this machine has %d: run with -pin=false", runtime.NumCPU())
+	if *pin {
+		if runtime.NumCPU() < 2 {
+			b.Fatalf("-pin needs 2 CPUs, this machine has %d: run with -pin=false", runtime.NumCPU())
+		}
+		if _, err := exec.LookPath("taskset"); err != nil {
+			b.Fatal("-pin needs taskset (util-linux), or run with -pin=false")
+		}
 	}
+	rr := buildRR(b)
 	c := agenttest.NewCluster(b, 2)
 	if !*vnetBrNF {
 		// The vnet bridge stands in for Azure's network, which filters nothing; with
@@ -54,46 +71,70 @@ func BenchmarkThroughputAgainstADirectVethPair(b *testing.B) {
 		setBridgeNetfilter(b, c.VNet.NS, "0")
 	}
 	client, server := c.Nodes[0].AddPod(b), c.Nodes[1].AddPod(b)
+	peerClient, peerServer := newPeer(b, c)
 	vethA, vethB := directVethPair(b)
 
 	var paths, directs []*path
-	pods := map[*path]bool{} // the pod -> pod paths, measured again in the ablations
+	pods := map[*path]bool{} // dualnet's and the peer's pod -> pod paths, measured again in the ablations
 	for i, family := range []string{"IPv4", "IPv6"} {
 		direct := &path{name: "direct veth pair " + family, client: vethA.Name, server: vethB.Name, addr: []netip.Addr{vethB.IPv4, vethB.IPv6}[i]}
 		// The underlay row shows what the virtual network itself costs, without dualnet.
 		underlay := &path{name: "node -> node on the vnet " + family, client: c.Nodes[0].Host.Name, server: c.Nodes[1].Host.Name, addr: []netip.Addr{c.Nodes[1].Host.IPv4, c.Nodes[1].Host.IPv6}[i], baseline: direct}
-		pod := &path{name: "pod -> pod on other node " + family, client: client.NS.Name, server: server.NS.Name, addr: server.IPs[i], baseline: direct, underlay: underlay}
-		paths = append(paths, direct, underlay, pod,
-			&path{name: "pod -> vnet-host via SNAT " + family, client: client.NS.Name, server: c.VNetHost.Name, addr: []netip.Addr{c.VNetHost.IPv4, c.VNetHost.IPv6}[i], baseline: direct, underlay: underlay})
+		vnetHost := []netip.Addr{c.VNetHost.IPv4, c.VNetHost.IPv6}[i]
+		peerPod := &path{name: "peer: pod -> pod on other node " + family, client: peerClient.NS.Name, server: peerServer.NS.Name, addr: peerServer.IPs[i], baseline: direct, underlay: underlay}
+		peerSNAT := &path{name: "peer: pod -> vnet-host via SNAT " + family, client: peerClient.NS.Name, server: c.VNetHost.Name, addr: vnetHost, baseline: direct, underlay: underlay}
+		pod := &path{name: "pod -> pod on other node " + family, client: client.NS.Name, server: server.NS.Name, addr: server.IPs[i], baseline: direct, underlay: underlay, peer: peerPod}
+		snat := &path{name: "pod -> vnet-host via SNAT " + family, client: client.NS.Name, server: c.VNetHost.Name, addr: vnetHost, baseline: direct, underlay: underlay, peer: peerSNAT}
+		paths = append(paths, direct, underlay, pod, peerPod, snat, peerSNAT)
 		directs = append(directs, direct)
-		pods[pod] = true
+		pods[pod], pods[peerPod] = true, true
 	}
-	measure(b, paths, cpus)
+	measure(b, paths, rr, cpus)
 	rows := paths
 	if *ablate {
-		stopAgentsForAblations(b, c)
-		for _, a := range ablations {
-			for _, n := range c.Nodes {
-				a.remove(b, n)
+		rows = append(rows, measureAblations(b, c, paths, directs, pods, rr, cpus)...)
+	}
+	report(b, rows, cpus)
+}
+
+// measureAblations stops the agents, takes dualnet's per-packet work off its nodes step by
+// step (ablations) and after each step measures dualnet's pod -> pod paths again, beside the
+// direct pairs and the peer's pod -> pod paths (untouched), in rounds of their own. It returns
+// dualnet's rows of every step.
+func measureAblations(b *testing.B, c *agenttest.Cluster, paths, directs []*path, pods map[*path]bool, rr string, cpus placement) (rows []*path) {
+	stopAgentsForAblations(b, c)
+	last := map[*path]*path{} // each of dualnet's pod -> pod paths as the latest step left it
+	for _, a := range ablations {
+		for _, n := range c.Nodes {
+			a.remove(b, n)
+		}
+		var step []*path
+		for _, d := range directs {
+			step = append(step, &path{name: d.name, client: d.client, server: d.server, addr: d.addr})
+		}
+		peers := map[*path]*path{} // the peer's path of this step, by the main rows' one
+		for _, p := range paths {
+			if pods[p] && p.peer == nil {
+				q := &path{name: p.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay}
+				peers[p] = q
+				step = append(step, q)
 			}
-			var step []*path
-			for _, d := range directs {
-				step = append(step, &path{name: d.name, client: d.client, server: d.server, addr: d.addr})
+		}
+		for _, p := range paths {
+			if pods[p] && p.peer != nil {
+				before := cmp.Or(last[p], p)
+				last[p] = &path{name: p.name + ", " + a.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay, peer: peers[p.peer], before: before}
+				step = append(step, last[p])
 			}
-			for _, p := range paths {
-				if pods[p] {
-					step = append(step, &path{name: p.name + ", " + a.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay})
-				}
-			}
-			measure(b, step, cpus)
-			for _, p := range step {
-				if p.baseline != nil {
-					rows = append(rows, p)
-				}
+		}
+		measure(b, step, rr, cpus)
+		for _, p := range step {
+			if p.peer != nil {
+				rows = append(rows, p)
 			}
 		}
 	}
-	report(b, rows, cpus)
+	return rows
 }
 
 func familyIndex(a netip.Addr) int {
@@ -103,57 +144,150 @@ func familyIndex(a netip.Addr) int {
 	return 1
 }
 
-// measure runs every path once per round, alternating, so that a path and the baseline it
-// is paired with run within seconds of each other.
-func measure(b *testing.B, paths []*path, cpus placement) {
-	for range *rounds {
-		for _, p := range paths {
-			idle, err := waitForIdleCPUs(*idleWait, *minIdle)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !idle {
+// measure runs every path once per round, iperf3 then request/response, alternating, so
+// that a path and the rows it is paired with run within seconds of each other. The order
+// reverses every other round, so that neither dualnet nor the peer always runs first.
+func measure(b *testing.B, paths []*path, rr string, cpus placement) {
+	for r := range *rounds {
+		order := slices.Clone(paths)
+		if r%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, p := range order {
+			if !waitIdle(b) {
 				p.busy++
 			}
 			p.runs = append(p.runs, iperf3(b, p.client, p.server, p.addr, *seconds, cpus))
+			if !waitIdle(b) {
+				p.busy++
+			}
+			p.rr = append(p.rr, requestResponse(b, rr, p.client, p.server, p.addr, *rrSeconds, cpus))
 		}
 	}
 }
 
-// report prints a table. Other processes share the two cores, so each ratio pairs a path
-// with the baseline of its own round; the median of those paired ratios is the figure, and
-// their spread shows how far one round can be off. The underlay ratio pairs a row with
-// node -> node on the vnet of the main rounds' same round.
+// waitIdle waits for the CPUs to be idle and says whether they became so.
+func waitIdle(b *testing.B) bool {
+	idle, err := waitForIdleCPUs(*idleWait, *minIdle)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return idle
+}
+
+// report prints two tables, throughput and request/response latency. Other processes
+// share the two cores, so each ratio pairs a path with the row it is compared with in the
+// same round; the median of those paired ratios is the figure, and their spread shows how
+// far one round can be off.
 func report(b *testing.B, rows []*path, cpus placement) {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	where := "unpinned"
 	if cpus.pinned {
 		where = fmt.Sprintf("client on CPU %d, server on CPU %d", cpus.clientCPU, cpus.serverCPU)
 	}
-	fmt.Fprintf(w, "iperf3 TCP, %d rounds x %ds, %s, vnet bridge netfilter %s\t\n", *rounds, *seconds, where, onOff(*vnetBrNF))
-	fmt.Fprintf(w, "path\tGbit/s median\tmin-max\tvs direct (median of paired)\tpaired min-max\tvs node->node\tretransmits (median)\tbusy runs\t\n")
+	fmt.Printf("\n%d rounds, %s, vnet bridge netfilter %s; peer = upstream bridge + host-local v1.10.0, ip-masq-agent masquerade, bridge netfilter on\n\n",
+		*rounds, where, onOff(*vnetBrNF))
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "iperf3 TCP, %ds\tGbit/s median\tmin-max\tvs peer (median of paired)\tpaired min-max\tgoal >= %.2f\tvs direct\tvs node->node\tretransmits (median)\tbusy runs\t\n", *seconds, goalThroughput)
 	for _, p := range rows {
 		gbps := gbpsOf(p.runs)
-		ratio, spread, floor := "-", "-", "-"
-		if p.baseline != nil {
-			paired := pairedRatios(p, p.baseline)
-			ratio = fmt.Sprintf("%.3f", median(paired))
-			spread = fmt.Sprintf("%.2f-%.2f", slices.Min(paired), slices.Max(paired))
-			b.ReportMetric(median(paired), "ratio:"+metricName(p.name))
+		vsPeer, spread, goal := "-", "-", "-"
+		if p.peer != nil {
+			ratios := paired(p, p.peer, gbpsAt)
+			vsPeer, spread = fmt.Sprintf("%.3f", median(ratios)), minMax(ratios)
+			goal = metOrNot(median(ratios) >= goalThroughput)
+			b.ReportMetric(median(ratios), "vs-peer:"+metricName(p.name))
 		}
-		if p.underlay != nil && len(p.underlay.runs) == len(p.runs) {
-			floor = fmt.Sprintf("%.3f", median(pairedRatios(p, p.underlay)))
-		}
-		fmt.Fprintf(w, "%s\t%.2f\t%.2f-%.2f\t%s\t%s\t%s\t%d\t%d\t\n", p.name, median(gbps), slices.Min(gbps), slices.Max(gbps), ratio, spread, floor, medianInt(p.runs), p.busy)
+		fmt.Fprintf(w, "%s\t%.2f\t%.2f-%.2f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", p.name, median(gbps), slices.Min(gbps), slices.Max(gbps),
+			vsPeer, spread, goal, vsRow(p, p.baseline, gbpsAt), vsRow(p, p.underlay, gbpsAt), medianInt(p.runs), p.busy)
 		b.ReportMetric(median(gbps), "Gbit/s:"+metricName(p.name))
+	}
+	w.Flush()
+	fmt.Println()
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "request/response 1 byte, %ds\tp50 µs median\tmin-max\tp99 µs median\tvs peer p50 (median of paired)\tpaired min-max\tgoal <= %.2f\tvs peer p99\tvs direct p50\tvs node->node p50\t\n", *rrSeconds, goalLatency)
+	for _, p := range rows {
+		p50s, p99s := rrOf(p.rr, rrResult.p50), rrOf(p.rr, rrResult.p99)
+		vsPeer, spread, goal, vsPeer99 := "-", "-", "-", "-"
+		if p.peer != nil {
+			ratios := paired(p, p.peer, p50At)
+			vsPeer, spread = fmt.Sprintf("%.3f", median(ratios)), minMax(ratios)
+			goal = metOrNot(median(ratios) <= goalLatency)
+			vsPeer99 = fmt.Sprintf("%.3f", median(paired(p, p.peer, p99At)))
+			b.ReportMetric(median(ratios), "p50-vs-peer:"+metricName(p.name))
+		}
+		fmt.Fprintf(w, "%s\t%.1f\t%.1f-%.1f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t\n", p.name, median(p50s), slices.Min(p50s), slices.Max(p50s), median(p99s),
+			vsPeer, spread, goal, vsPeer99, vsRow(p, p.baseline, p50At), vsRow(p, p.underlay, p50At))
+		b.ReportMetric(median(p50s), "p50-µs:"+metricName(p.name))
+	}
+	w.Flush()
+	reportAblations(rows)
+}
+
+// reportAblations prints what each ablation step saved against the step before it. The
+// steps ran in rounds of their own, so the differences of medians carry the noise between
+// those rounds; the ratios to the peer were paired within each step's rounds and are the
+// steadier figure. A 1-byte round trip is two packets, and the anti-spoofing table sees each
+// once (where it enters the bridge from the sending pod), so half of its round-trip saving is
+// its price per packet.
+func reportAblations(rows []*path) {
+	var steps []*path
+	for _, p := range rows {
+		if p.before != nil {
+			steps = append(steps, p)
+		}
+	}
+	if len(steps) == 0 {
+		return
+	}
+	fmt.Println()
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "ablation: what the step saved\tp50 µs saved per round trip\tper packet\tp50 vs peer before -> after\tGbit/s before -> after\tGbit/s vs peer before -> after\t\n")
+	for _, p := range steps {
+		saved := median(rrOf(p.before.rr, rrResult.p50)) - median(rrOf(p.rr, rrResult.p50))
+		fmt.Fprintf(w, "%s\t%.1f\t%.1f\t%.3f -> %.3f\t%.2f -> %.2f\t%.3f -> %.3f\t\n", p.name, saved, saved/2,
+			median(paired(p.before, p.before.peer, p50At)), median(paired(p, p.peer, p50At)),
+			median(gbpsOf(p.before.runs)), median(gbpsOf(p.runs)),
+			median(paired(p.before, p.before.peer, gbpsAt)), median(paired(p, p.peer, gbpsAt)))
 	}
 	w.Flush()
 }
 
-func pairedRatios(p, base *path) []float64 {
+// vsRow is the median of p's figures paired round by round with base's, "-" without base or
+// when base ran in other rounds (an ablation row against the main rows' node -> node).
+func vsRow(p, base *path, figure func(*path, int) float64) string {
+	if base == nil || len(base.runs) != len(p.runs) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", median(paired(p, base, figure)))
+}
+
+func gbpsAt(p *path, i int) float64 { return p.runs[i].gbps }
+func p50At(p *path, i int) float64  { return float64(p.rr[i].P50) }
+func p99At(p *path, i int) float64  { return float64(p.rr[i].P99) }
+
+func metOrNot(met bool) string {
+	if met {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func minMax(xs []float64) string { return fmt.Sprintf("%.2f-%.2f", slices.Min(xs), slices.Max(xs)) }
+
+// rrOf is one figure of every request/response run, in µs.
+func rrOf(rs []rrResult, figure func(rrResult) time.Duration) []float64 {
+	out := make([]float64, len(rs))
+	for i, r := range rs {
+		out[i] = float64(figure(r)) / float64(time.Microsecond)
+	}
+	return out
+}
+
+// paired is p's figure over base's, round by round.
+func paired(p, base *path, figure func(*path, int) float64) []float64 {
 	out := make([]float64, len(p.runs))
 	for i := range p.runs {
-		out[i] = p.runs[i].gbps / base.runs[i].gbps
+		out[i] = figure(p, i) / figure(base, i)
 	}
 	return out
 }
@@ -167,12 +301,11 @@ func gbpsOf(rs []result) []float64 {
 }
 
 func medianInt(rs []result) int {
-	xs := make([]int, len(rs))
+	xs := make([]float64, len(rs))
 	for i, r := range rs {
-		xs[i] = r.retransmits
+		xs[i] = float64(r.retransmits)
 	}
-	slices.Sort(xs)
-	return xs[len(xs)/2]
+	return int(median(xs))
 }
 
 func onOff(on bool) string {
@@ -197,9 +330,14 @@ func directVethPair(b *testing.B) (a, z dptest.Host) {
 	return a, z
 }
 
+// median is the middle value, or the mean of the two middle ones when there is an even
+// number (the upper one alone would be the maximum of two rounds).
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
+	if len(s)%2 == 0 {
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
 	return s[len(s)/2]
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
@@ -257,6 +258,17 @@ func (n *Node) addPod(t testing.TB, addCapabilities, delCapabilities map[string]
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := AddPodThrough(t, n.Host.NS, drv, addCapabilities, delCapabilities)
+	p.Node = n
+	return p
+}
+
+// AddPodThrough makes a dual-stack pod with whatever plugins drv runs, calling them from
+// inside the node namespace node, as its container runtime would, with these capability
+// arguments to ADD and to DEL; the test's cleanup runs DEL and removes the pod's namespace.
+// Pod.Node is left nil: the node need not be one of a Cluster's.
+func AddPodThrough(t testing.TB, node nodens.Namespace, drv *cnitest.Driver, addCapabilities, delCapabilities map[string]any) *Pod {
+	t.Helper()
 	podNS, err := cnitest.NewPodNS("pod")
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +276,7 @@ func (n *Node) addPod(t testing.TB, addCapabilities, delCapabilities map[string]
 	rt := cnitest.Runtime(podNS.Name, podNS.Path, "eth0")
 	delRT := *rt
 	rt.CapabilityArgs, delRT.CapabilityArgs = addCapabilities, delCapabilities
-	del := func() error { return n.Host.NS.Do(func() error { return drv.Del(context.Background(), &delRT) }) }
+	del := func() error { return node.Do(func() error { return drv.Del(context.Background(), &delRT) }) }
 	t.Cleanup(func() {
 		if err := del(); err != nil {
 			t.Errorf("CNI DEL: %v", err)
@@ -274,19 +286,19 @@ func (n *Node) addPod(t testing.TB, addCapabilities, delCapabilities map[string]
 		}
 	})
 	var res types.Result
-	err = n.Host.NS.Do(func() error {
+	err = node.Do(func() error {
 		var err error
 		res, err = drv.Add(context.Background(), rt)
 		return err
 	})
 	if err != nil {
-		t.Fatalf("CNI ADD on %s: %v", n.Name, err)
+		t.Fatalf("CNI ADD in %s: %v", node, err)
 	}
 	r, err := types100.NewResultFromResult(res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Pod{NS: podNS, Node: n, ContainerID: rt.ContainerID, del: del}
+	p := &Pod{NS: podNS, ContainerID: rt.ContainerID, del: del}
 	for _, ipc := range r.IPs {
 		a, _ := netip.AddrFromSlice(ipc.Address.IP)
 		p.IPs = append(p.IPs, a.Unmap())
