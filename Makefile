@@ -124,12 +124,11 @@ conformance: image kube-bins node-bins e2e-bins
 conformance-full: image kube-bins node-bins e2e-bins
 	SELECTION=broad bash test/conformance/run.sh
 
-## bench: every benchmark, dualnet against its reference, figures and ratios printed.
-bench: build kube-bins
-	bash bench/cni/run.sh
-	bash bench/ipam/run.sh
-	bash bench/routes/run.sh
-	bash bench/dataplane/run.sh
+## bench: every benchmark, dualnet against its reference, figures and ratios printed, and all
+## of it in one markdown report, $(BENCH_REPORT) (bench/report.sh).
+BENCH_REPORT ?= _artifacts/bench.md
+bench: image kube-bins node-bins
+	bash bench/report.sh $(BENCH_REPORT)
 
 test: vet unit e2e fuzz conformance
 
