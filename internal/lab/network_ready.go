@@ -2,7 +2,12 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,6 +75,7 @@ func networkPodsSummary(ctx context.Context, client kubernetes.Interface, nodes 
 // does for the supervisor's own processes. It asks the API server at most every 2 seconds.
 type podWatch struct {
 	client kubernetes.Interface
+	st     *State // where the nodes' pod logs are
 	mu     sync.Mutex
 	last   time.Time
 }
@@ -109,6 +115,11 @@ func (w *podWatch) crashLoop() error {
 // previousLog is the end of the log of the container's last run, or, when the kubelet has
 // removed that one already, of the run it has now (which fails the same way).
 func (w *podWatch) previousLog(ctx context.Context, p corev1.Pod, container string) string {
+	// The node's own files first: the kubelet may have removed the previous run's by the
+	// time the API is asked, and then answers with its error as the log.
+	if log, err := w.fileLog(p, container); err == nil {
+		return log
+	}
 	lines := int64(15)
 	var errs []string
 	for _, previous := range []bool{true, false} {
@@ -119,4 +130,45 @@ func (w *podWatch) previousLog(ctx context.Context, p corev1.Pod, container stri
 		errs = append(errs, fmt.Sprint(err))
 	}
 	return "(no log: " + strings.Join(errs, "; ") + ")"
+}
+
+// fileLog is the end of the container's latest run that wrote anything, read from the
+// node's /var/log/pods (<namespace>_<pod>_<uid>/<container>/<restart>.log, CRI log lines:
+// time, stream, tag, text), without the CRI prefix.
+func (w *podWatch) fileLog(p corev1.Pod, container string) (string, error) {
+	if w.st == nil || p.Spec.NodeName == "" {
+		return "", errors.New("no node to read from")
+	}
+	dir := filepath.Join(nodeMachineOf(w.st, p.Spec.NodeName).path("/var/log/pods"),
+		fmt.Sprintf("%s_%s_%s", p.Namespace, p.Name, p.UID), container)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	runs := map[int]string{}
+	var order []int
+	for _, e := range entries {
+		n, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".log"))
+		if err != nil || !strings.HasSuffix(e.Name(), ".log") {
+			continue
+		}
+		runs[n] = filepath.Join(dir, e.Name())
+		order = append(order, n)
+	}
+	slices.Sort(order)
+	for i := len(order) - 1; i >= 0; i-- {
+		data, err := os.ReadFile(runs[order[i]])
+		if err != nil || len(data) == 0 {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		lines = lines[max(0, len(lines)-15):]
+		for j, l := range lines {
+			if f := strings.SplitN(l, " ", 4); len(f) == 4 {
+				lines[j] = f[3]
+			}
+		}
+		return strings.Join(lines, "\n"), nil
+	}
+	return "", fmt.Errorf("no run of %s wrote a log in %s", container, dir)
 }

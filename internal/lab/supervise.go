@@ -128,7 +128,7 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		stopChildren()
 		return err
 	}
-	kids.pods = &podWatch{client: client}
+	kids.pods = &podWatch{client: client, st: st}
 	if err := saveHostSettings(cfg.StateRoot); err != nil {
 		stopChildren()
 		return err
