@@ -10,8 +10,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dualnet/dualnet/internal/controlplane"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/dualnet/dualnet/internal/controlplane"
 )
 
 // Supervise is the lab's long-lived process (`dualnet lab supervise`, started detached by Up):
