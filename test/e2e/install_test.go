@@ -53,12 +53,30 @@ func TestDualnetRunsAsPodsInstalledWithKubectl(t *testing.T) {
 	server := l.agnhostPod("e2e-server", node1, "netexec", "--http-port=8080")
 	client := l.agnhostPod("e2e-client", node0, "pause")
 	targets := l.podURLs(server, 8080, "/hostname")
+	l.waitServing(client, targets)
 
 	l.checkAgentCrashChangesNothing(node1, client, targets)
 	l.checkControllerFailover()
 	l.checkLateNodeGetsCIDRsAndRoutes()
 	l.checkUpgradeLosesNothing(client, server, targets)
 	l.checkRemoveLeavesNothing()
+}
+
+// waitServing waits until every target has answered the client pod once. The server has no
+// readiness probe, so it is Ready once its container started, which on a loaded machine comes
+// well before agnhost listens; a request refused then is the server starting, not a loss.
+func (l *testLab) waitServing(client string, targets []string) {
+	p := l.startProber(client, targets)
+	eventually(l.t, 2*time.Minute, "every target answering "+client, func() error {
+		ok, _ := p.counts()
+		for _, u := range targets {
+			if ok[u] == 0 {
+				return fmt.Errorf("%s has not answered yet", u)
+			}
+		}
+		return nil
+	})
+	p.stop("the wait for the server to listen")
 }
 
 // kubectlInto runs kubectl with -o json and decodes what it prints into v.
