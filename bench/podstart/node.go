@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,7 +86,7 @@ func upperHalf(p netip.Prefix) [2]netip.Addr {
 	b := p.Masked().Addr().AsSlice()
 	bits := len(b)*8 - p.Bits()
 	// Set the highest host bit for the start, every host bit but the lowest for the end.
-	start, end := slicesClone(b), slicesClone(b)
+	start, end := slices.Clone(b), slices.Clone(b)
 	for i := 0; i < bits; i++ {
 		byteIdx, bit := len(b)-1-i/8, uint(i%8)
 		if i == bits-1 {
@@ -99,8 +100,6 @@ func upperHalf(p netip.Prefix) [2]netip.Addr {
 	e, _ := netip.AddrFromSlice(end)
 	return [2]netip.Addr{s, e}
 }
-
-func slicesClone(b []byte) []byte { return append([]byte(nil), b...) }
 
 // upstreamPlugins are the upstream chain's binaries, built into the node's plugin directory
 // under their own names (dualnet's agent installs its copies of portmap and bandwidth as

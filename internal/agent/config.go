@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
@@ -56,12 +55,13 @@ type Config struct {
 
 // Validate names the flag and the rule a value breaks.
 func (c Config) Validate() error {
-	switch {
-	case c.NodeName == "":
+	if c.NodeName == "" {
 		return fmt.Errorf("--node-name is empty: set it or NODE_NAME (the downward API's spec.nodeName)")
-	case !slices.Contains(netspec.RouteModes, c.Routes):
-		_, err := netspec.ParseRouteMode("--routes", string(c.Routes), netspec.RouteModes...)
+	}
+	if _, err := netspec.ParseRouteMode("--routes", string(c.Routes), netspec.RouteModes...); err != nil {
 		return err
+	}
+	switch {
 	case c.CNIConfDir == "" || c.CNIBinDir == "":
 		return fmt.Errorf("--cni-conf-dir and --cni-bin-dir must be set")
 	case !filepath.IsAbs(c.CNIDataDir):
