@@ -6,8 +6,14 @@ import (
 	"github.com/dualnet/dualnet/internal/image"
 )
 
-// Agnhost is the image Kubernetes' e2e network suite runs its servers and clients in.
-const Agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+const (
+	// Agnhost is the image Kubernetes' e2e network suite runs its servers and clients in.
+	Agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+	// AgnhostPrev is the suite's "previous agnhost": its StatefulSet, Deployment and kubectl
+	// specs roll from it to Agnhost or to BusyboxE2E. They need a second name that runs the
+	// same way, not older code, so it is the same build.
+	AgnhostPrev = "registry.k8s.io/e2e-test-images/agnhost:2.55"
+)
 
 // agnhost is Agnhost: the shell layers (busybox's applets, with grep, sleep and seq as
 // upstream's alpine has them, then dash, bash, curl and OpenBSD nc, which upstream adds) and
@@ -27,5 +33,5 @@ func (b *builder) agnhost(bin string) (Image, error) {
 		Entrypoint: []string{"/agnhost"},
 		Cmd:        []string{"pause"},
 	}, append(layers, agnhostLayer)...)
-	return Image{Tags: tags(Agnhost), Image: img}, err
+	return Image{Tags: tags(Agnhost, AgnhostPrev), Image: img}, err
 }
