@@ -253,5 +253,14 @@ func TestLabLockMakesASecondHolderWaitAndSurvivesRemoval(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	second.release()
+	// As Down leaves it: no lock file, and no root once no lab is left in it.
 	(<-third).remove()
+	if err := os.Remove(root); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lockLab(root, "dn-lock", io.Discard)
+	if err != nil {
+		t.Fatalf("lockLab after the root was removed: %v", err)
+	}
+	l.remove()
 }

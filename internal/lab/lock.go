@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -33,12 +34,17 @@ type labLock struct{ f *os.File }
 // lockLab takes the lab's lock, saying so on out when another `lab up` or `lab down` of the
 // lab holds it and this one waits.
 func lockLab(root, name string, out io.Writer) (*labLock, error) {
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("create the labs' state root: %w", err)
-	}
 	path := labLockFile(root, name)
-	for said := false; ; {
+	for tries, said := 0, false; ; tries++ {
+		// The root too: the down before us removes it when it leaves it empty, and may do so
+		// between the MkdirAll and the open.
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return nil, fmt.Errorf("create the labs' state root: %w", err)
+		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if errors.Is(err, fs.ErrNotExist) && tries < 100 {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open the lab's lock: %w", err)
 		}

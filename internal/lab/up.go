@@ -107,11 +107,18 @@ func cleanUp(cfg Config, supervisor Process, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if cur, err := LoadState(cfg.Dir()); err == nil {
+	cur, err := LoadState(cfg.Dir())
+	switch {
+	case err == nil:
 		if p, ok := cur.process("supervisor"); !ok || p.PID != supervisor.PID || p.StartTime != supervisor.StartTime {
 			lock.release()
 			fmt.Fprintf(out, "lab %q was taken down and started again meanwhile: leaving that lab alone\n", cfg.Name)
 			return nil
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if _, err := os.Stat(cfg.Dir()); errors.Is(err, fs.ErrNotExist) {
+			return errors.Join(fmt.Errorf("lab %q was taken down (`dualnet lab down`) while it started", cfg.Name),
+				downLocked(lock, cfg.StateRoot, cfg.Name, out))
 		}
 	}
 	return downLocked(lock, cfg.StateRoot, cfg.Name, out)
@@ -195,7 +202,7 @@ func waitReady(ctx context.Context, st *State, p Process, out io.Writer) error {
 		}
 		if !p.alive() {
 			if _, err := os.Stat(st.Dir); errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("lab %q was taken down (`dualnet lab down`) while it started", st.Name)
+				return fmt.Errorf("the lab's supervisor (pid %d) was stopped before the lab was ready", p.PID)
 			}
 			copyNewLines(progressFile(st.Dir), offset, out)
 			if data, err := os.ReadFile(progressFile(st.Dir)); err == nil && strings.Contains(string(data), failedMark) {

@@ -19,7 +19,7 @@ import (
 
 // lifecycleCycles is how many `lab up` / `lab down` cycles of one name must leave nothing
 // behind (issue #17's acceptance).
-const lifecycleCycles = 2
+const lifecycleCycles = 20
 
 // lifecycleUpFlags make the smallest lab: the lifecycle is the same for any size.
 var lifecycleUpFlags = []string{"--nodes=1", "--routes=host"}
@@ -46,12 +46,24 @@ func (l *testLab) up(timeout time.Duration) (string, error) {
 // downAndCheck runs `lab down` and fails the test if it fails or anything of the lab is left.
 func (l *testLab) downAndCheck(when string) {
 	l.t.Helper()
+	l.checkNothingLeft(when, l.downOnly(when))
+}
+
+// downOnly runs `lab down`, fails the test if it fails, and returns what it said.
+func (l *testLab) downOnly(when string) string {
+	l.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out, err := l.dualnet(ctx, l.labArgs("down")...)
 	if err != nil {
 		l.t.Fatalf("%s: lab down: %v\n%s", when, err, out)
 	}
+	return out
+}
+
+// checkNothingLeft fails the test if anything of the lab is left after a down that said out.
+func (l *testLab) checkNothingLeft(when, out string) {
+	l.t.Helper()
 	if left := lifecycleLeftovers(l); len(left) > 0 {
 		l.t.Fatalf("%s: lab down left behind:\n  %s\nit said:\n%s", when, strings.Join(left, "\n  "), out)
 	}
@@ -101,26 +113,27 @@ func TestLabLifecycleDownWhileUpStartsLeavesNothingAndUpWorksAfter(t *testing.T)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		<-upDone
 	})
-	// Mid-start: the supervisor has made the lab's first namespaces, not yet its nodes.
-	vnet := filepath.Join("/run/netns", l.name+"-vnet")
-	eventually(t, time.Minute, "lab up creates "+vnet, func() error {
-		_, err := os.Stat(vnet)
+	// Mid-start, with the most to leave behind: the control plane and the registry run, the
+	// node's machine is made (its mount namespace), its containerd and kubelet start.
+	mnt := filepath.Join(l.nodeDir(l.name+"-node-0"), "ns", "mnt")
+	eventually(t, 3*time.Minute, "lab up makes the node's mount namespace "+mnt, func() error {
+		_, err := os.Stat(mnt)
 		return err
 	})
-	l.downAndCheck("lab down while lab up starts")
+	down := l.downOnly("lab down while lab up starts")
+	t.Logf("lab down while lab up started:\n%s", down)
+	// lab up sees its supervisor gone and removes what it made (nothing): then nothing of the
+	// lab may be left, lab up included.
 	select {
 	case <-upDone:
 		t.Logf("lab up (taken down while it started): %v\n%s", upErr, upOut.String())
-		if upErr == nil {
-			t.Errorf("lab up succeeded although lab down removed the lab while it started")
+		if upErr == nil || !strings.Contains(upOut.String(), "was taken down (`dualnet lab down`) while it started") {
+			t.Errorf("lab up should fail saying the lab was taken down while it started")
 		}
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("lab up still runs 2 minutes after lab down removed its lab:\n%s", upOut.String())
 	}
-	// Its clean-up ran after the down: still nothing may be left.
-	if left := lifecycleLeftovers(l); len(left) > 0 {
-		t.Fatalf("after lab up ended: left behind:\n  %s", strings.Join(left, "\n  "))
-	}
+	l.checkNothingLeft("lab down while lab up starts", down)
 	if out, err := l.up(5 * time.Minute); err != nil {
 		t.Fatalf("lab up after the interrupted one: %v\n%s", err, out)
 	}
