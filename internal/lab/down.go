@@ -164,7 +164,7 @@ func labProcesses(dir string, machines []nodeMachine, namespaces []string) []Pro
 			return // gone meanwhile
 		}
 		seen[pid] = true
-		out = append(out, Process{Name: fmt.Sprintf("`%s` %s", shortCommand(commandArgs(pid)), where), PID: pid, StartTime: start})
+		out = append(out, Process{Name: fmt.Sprintf("`%s` %s", processName(pid), where), PID: pid, StartTime: start})
 	}
 	for _, pid := range nodeProcesses(machines) {
 		add(pid, "on a lab node")

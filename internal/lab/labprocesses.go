@@ -136,6 +136,16 @@ func commandArgs(pid int) []string {
 	return strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 }
 
+// processName is a process's command line for a message, short, or its command name when it
+// has none (a process exiting, whose memory is gone already).
+func processName(pid int) string {
+	if args := commandArgs(pid); len(args) > 0 {
+		return shortCommand(args)
+	}
+	comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return "[" + strings.TrimSpace(string(comm)) + "]"
+}
+
 // shortCommand is a command line short enough for a message.
 func shortCommand(args []string) string {
 	s := strings.Join(args, " ")
