@@ -171,7 +171,8 @@ const (
 	podStartsPerRound = 20
 )
 
-// servingPods are three long-running servers, one per node: agnhost netexec answers /hostname.
+// servingPods are three long-running servers, one per node: agnhost netexec answers /hostname,
+// and is Ready once it does.
 const servingPods = `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: serve}
@@ -184,7 +185,10 @@ spec:
       topologySpreadConstraints:
       - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: serve}}}
       containers:
-      - {name: netexec, image: "registry.k8s.io/e2e-test-images/agnhost:2.66.1", args: [netexec, --http-port=8080]}
+      - name: netexec
+        image: "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+        args: [netexec, --http-port=8080]
+        readinessProbe: {httpGet: {path: /hostname, port: 8080}, periodSeconds: 2}
 `
 
 func TestLabLifecycleOf200PodsRestartsNoServingPod(t *testing.T) {
