@@ -73,6 +73,11 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 		ClusterCIDRs:      cfg.Spec.PodCIDRs,
 		ControllerManager: true,
 		Scheduler:         true,
+		// As AKS's, the lab's API server runs on no node and beside no kube-proxy, so a
+		// webhook's or an aggregated API's ClusterIP leads nowhere from it. It calls their
+		// pods at their endpoint addresses instead, which the vnet routes to the nodes
+		// (AKS reaches them through its konnectivity tunnel).
+		APIServerFlags: []string{"--enable-aggregator-routing=true"},
 	})
 	if err != nil {
 		return fmt.Errorf("start the control plane: %w", err)

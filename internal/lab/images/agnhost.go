@@ -1,16 +1,27 @@
 package images
 
 import (
+	"fmt"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dualnet/dualnet/internal/image"
 )
 
-// Agnhost is the image Kubernetes' e2e network suite runs its servers and clients in.
-const Agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+const (
+	// Agnhost is the image Kubernetes' e2e network suite runs its servers and clients in.
+	Agnhost = "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+	// AgnhostPrev is the suite's "previous agnhost": its StatefulSet, Deployment and kubectl
+	// specs roll from it to Agnhost or to BusyboxE2E. They need a second name that runs the
+	// same way, not older code, so it is the same build.
+	AgnhostPrev = "registry.k8s.io/e2e-test-images/agnhost:2.55"
+
+	// hostDig is Debian's dig (bind9-dnsutils).
+	hostDig = "/usr/bin/dig"
+)
 
 // agnhost is Agnhost: the shell layers (busybox's applets, with grep, sleep and seq as
-// upstream's alpine has them, then dash, bash, curl and OpenBSD nc, which upstream adds) and
+// upstream's alpine has them, then dash, bash, curl and OpenBSD nc, which upstream adds), dig and
 // the agnhost binary, which runs `pause` unless the pod says otherwise (upstream's
 // ENTRYPOINT ["/agnhost"], CMD ["pause"]).
 func (b *builder) agnhost(bin string) (Image, error) {
@@ -22,10 +33,19 @@ func (b *builder) agnhost(bin string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
+	// dig, as upstream's bind-tools: the suite's DNS specs query through it in agnhost pods.
+	dig := image.NewLayer()
+	if _, err := dig.Executable(hostDig, hostDig, b.machine); err != nil {
+		return Image{}, fmt.Errorf("%w (Debian: apt-get install bind9-dnsutils; scripts/install-prereqs.sh)", err)
+	}
+	digLayer, err := b.layer(dig, hostDig+" with its loader and libraries")
+	if err != nil {
+		return Image{}, err
+	}
 	img, err := image.Build(v1.Config{
 		Env:        []string{"PATH=" + shellPATH},
 		Entrypoint: []string{"/agnhost"},
 		Cmd:        []string{"pause"},
-	}, append(layers, agnhostLayer)...)
-	return Image{Tags: tags(Agnhost), Image: img}, err
+	}, append(layers, digLayer, agnhostLayer)...)
+	return Image{Tags: tags(Agnhost, AgnhostPrev), Image: img}, err
 }

@@ -38,9 +38,10 @@ func TestLabBuildsEachImageUnderItsNamesWithItsConfig(t *testing.T) {
 		env             []string
 	}{
 		{[]string{images.Pause}, []string{"/pause"}, nil, "65535:65535", nil},
-		{[]string{images.Nginx, images.NginxE2E}, nil, []string{"nginx", "-g", "daemon off;"}, "", []string{shellPATH}},
+		{[]string{images.Nginx, images.NginxE2E, images.NginxE2ENew}, nil, []string{"nginx", "-g", "daemon off;"}, "", []string{shellPATH}},
 		{[]string{images.Busybox, images.BusyboxE2E}, nil, []string{"sh"}, "", []string{shellPATH}},
-		{[]string{images.Agnhost}, []string{"/agnhost"}, []string{"pause"}, "", []string{shellPATH}},
+		{[]string{images.NonRootE2E}, nil, []string{"sh"}, "1234", []string{shellPATH}},
+		{[]string{images.Agnhost, images.AgnhostPrev}, []string{"/agnhost"}, []string{"pause"}, "", []string{shellPATH}},
 		{[]string{coreDNS}, []string{"/coredns"}, nil, "65532:65532", nil},
 		{[]string{kubeProxy}, []string{"/usr/local/bin/kube-proxy"}, nil, "", []string{"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
 		{[]string{imagestest.DualnetTag}, nil, nil, "", nil},
@@ -105,8 +106,8 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Nginx, []string{"usr/sbin/nginx", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl"},
 			map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx", "bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl"}},
 		{images.Busybox, []string{"bin/busybox"}, nil},
-		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc"},
-			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd"}},
+		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig"},
+			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig"}},
 		{coreDNS, []string{"coredns"}, nil},
 		{kubeProxy, []string{"usr/local/bin/kube-proxy", "usr/sbin/nft"}, map[string]string{"usr/sbin/nft": "/usr/sbin/nft"}},
 	} {

@@ -15,6 +15,8 @@ const (
 	Busybox = "docker.io/library/busybox:latest"
 	// BusyboxE2E is the name Kubernetes' e2e suite pulls busybox by.
 	BusyboxE2E = "registry.k8s.io/e2e-test-images/busybox:1.37.0-2"
+	// NonRootE2E is the suite's non-root image: busybox as user 1234, as upstream builds it.
+	NonRootE2E = "registry.k8s.io/e2e-test-images/nonroot:1.5"
 
 	// hostBusybox is Debian's busybox-static.
 	hostBusybox = "/bin/busybox"
@@ -31,6 +33,17 @@ func (b *builder) busybox() (Image, error) {
 	}
 	img, err := image.Build(v1.Config{Env: []string{"PATH=" + shellPATH}, Cmd: []string{"sh"}}, base)
 	return Image{Tags: tags(Busybox, BusyboxE2E), Image: img}, err
+}
+
+// nonRoot is NonRootE2E: Busybox run as user 1234, which the suite's security-context specs
+// check a container runs as.
+func (b *builder) nonRoot() (Image, error) {
+	base, err := b.busyboxLayer()
+	if err != nil {
+		return Image{}, err
+	}
+	img, err := image.Build(v1.Config{Env: []string{"PATH=" + shellPATH}, Cmd: []string{"sh"}, User: "1234"}, base)
+	return Image{Tags: tags(NonRootE2E), Image: img}, err
 }
 
 // busyboxLayer is the file system of Busybox: busybox and its applet links in /bin, the

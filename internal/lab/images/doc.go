@@ -4,11 +4,12 @@
 //	registry.k8s.io/pause:3.10.2                     /pause (cmd/dualnet-pause), user 65535: the sandbox image
 //	docker.io/library/nginx:latest                   the shell layers, Debian's nginx: the welcome page on port
 //	registry.k8s.io/e2e-test-images/nginx:1.27.0-2     80, IPv4 and IPv6, logs on stdout/stderr,
-//	                                                   CMD nginx -g 'daemon off;'
+//	registry.k8s.io/e2e-test-images/nginx:1.28.0-2     CMD nginx -g 'daemon off;'
 //	docker.io/library/busybox:latest                 Debian's busybox-static, a link in /bin for each applet,
 //	registry.k8s.io/e2e-test-images/busybox:1.37.0-2   CMD ["sh"]
-//	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, /agnhost;
-//	                                                   ENTRYPOINT ["/agnhost"], CMD ["pause"]
+//	registry.k8s.io/e2e-test-images/nonroot:1.5      busybox's, user 1234
+//	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, dig, /agnhost;
+//	registry.k8s.io/e2e-test-images/agnhost:2.55       ENTRYPOINT ["/agnhost"], CMD ["pause"]
 //	registry.k8s.io/coredns/coredns:<tag>            /coredns, user 65532
 //	registry.k8s.io/kube-proxy:<version>             /usr/local/bin/kube-proxy and nft (the nftables mode)
 //	ghcr.io/dualnet/dualnet:<version>                make image's tarball, as it is

@@ -61,6 +61,7 @@ func Lab(ctx context.Context, src Sources) ([]Image, error) {
 		func() (Image, error) { return b.pause(src.Pause) },
 		b.nginx,
 		b.busybox,
+		b.nonRoot,
 		func() (Image, error) { return b.agnhost(src.Agnhost) },
 		func() (Image, error) { return b.coreDNS(src.CoreDNS, src.CoreDNSTag) },
 		func() (Image, error) { return b.kubeProxy(src.KubeProxy, src.KubeProxyTag) },

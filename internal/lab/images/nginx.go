@@ -13,6 +13,8 @@ const (
 	Nginx = "docker.io/library/nginx:latest"
 	// NginxE2E is the name Kubernetes' e2e suite pulls nginx by.
 	NginxE2E = "registry.k8s.io/e2e-test-images/nginx:1.27.0-2"
+	// NginxE2ENew is the suite's "newer nginx", which its rollout specs update NginxE2E to.
+	NginxE2ENew = "registry.k8s.io/e2e-test-images/nginx:1.28.0-2"
 
 	// Debian's nginx-light (or any of its nginx packages) and nginx-common.
 	hostNginx          = "/usr/sbin/nginx"
@@ -101,5 +103,5 @@ func (b *builder) nginx() (Image, error) {
 		// nginx finishes the requests it serves on SIGQUIT, and stops at once on SIGTERM.
 		StopSignal: "SIGQUIT",
 	}, append(layers, binLayer, confLayer)...)
-	return Image{Tags: tags(Nginx, NginxE2E), Image: img}, err
+	return Image{Tags: tags(Nginx, NginxE2E, NginxE2ENew), Image: img}, err
 }
