@@ -110,9 +110,10 @@ fuzz:
 	  done; \
 	done
 
-## e2e: the AKS walkthrough, command for command, on `dualnet lab`.
+## e2e: the AKS walkthrough, command for command, on `dualnet lab`, and the lab's own lifecycle
+## (20 up/down cycles, 200 pod starts: about 20 of its minutes).
 e2e: kube-bins node-bins
-	$(GO) test -tags e2e -count=1 -timeout 45m ./test/e2e
+	$(GO) test -tags e2e -count=1 -timeout 75m ./test/e2e
 
 ## conformance: the upstream e2e network suite (e2e.test v1.37.2) on a lab: the dual-stack
 ## and primary-family selections (CONFORMANCE_SELECTIONS), each a table and a JUnit report under

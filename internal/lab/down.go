@@ -16,68 +16,104 @@ import (
 // Down removes everything a lab made and says what: its processes (the supervisor first, which
 // stops the control plane and the components in order), any process still inside one of its
 // namespaces, its namespaces (pods', nodes', vnet-host, vnet) and its state directory.
-// A lab that is not there is not an error: Down reports that nothing was left.
+// Processes are found by what they are (findLabProcesses), not only by the state's records, and
+// Down checks that none is left before it removes the rest. It holds the lab's lock throughout
+// (lock.go). A lab that is not there is not an error: Down reports that nothing was left.
 func Down(root, name string, out io.Writer) error {
 	if err := CheckName(name); err != nil {
 		return err // never remove a directory a bad name would point at
 	}
+	lock, err := lockLab(root, name, out)
+	if err != nil {
+		return err
+	}
+	return downLocked(lock, root, name, out)
+}
+
+// downLocked is Down for a caller that holds the lab's lock; it removes the lock's file.
+func downLocked(lock *labLock, root, name string, out io.Writer) error {
+	err := down(root, name, out)
+	lock.remove()
+	// The root too, once no lab is left in it (Remove refuses a directory that is not empty).
+	if os.Remove(root) == nil {
+		fmt.Fprintf(out, "removed %s\n", root)
+	}
+	return err
+}
+
+func down(root, name string, out io.Writer) error {
 	names := Names{Lab: name}
-	dir := root + "/" + name
+	dir := filepath.Join(root, name)
 	st, err := LoadState(dir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	var errs []error
 	removed := 0
+	stop := func(p Process, grace time.Duration) {
+		if !p.alive() {
+			return
+		}
+		if err := p.stop(grace); err != nil {
+			errs = append(errs, err)
+			return
+		}
+		fmt.Fprintf(out, "stopped %s (pid %d)\n", p.Name, p.PID)
+		removed++
+	}
+	// The supervisors first: each stops what it started, in order. The state's and any found
+	// by its command line (one whose state was lost, or one an earlier up left running).
+	var supervisors []Process
 	if st != nil {
-		// The supervisor first: it stops what it started in order; then anything left.
-		procs := slices.Clone(st.Processes)
-		slices.SortStableFunc(procs, func(a, b Process) int {
-			if a.Name == "supervisor" {
-				return -1
-			}
-			if b.Name == "supervisor" {
-				return 1
-			}
-			return 0
-		})
-		for _, p := range procs {
-			if !p.alive() {
-				continue
-			}
-			if err := p.stop(20 * time.Second); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			fmt.Fprintf(out, "stopped %s (pid %d)\n", p.Name, p.PID)
-			removed++
+		if p, ok := st.process("supervisor"); ok {
+			supervisors = append(supervisors, p)
 		}
 	}
-	// What still runs on the nodes (shims and containers whose containerd is gone), then the
-	// nodes' mount and UTS namespaces, which takes every mount made in them.
+	for _, p := range findLabProcesses(dir) {
+		if p.Supervisor && !slices.ContainsFunc(supervisors, func(s Process) bool { return s.PID == p.PID }) {
+			p.Name = "supervisor"
+			supervisors = append(supervisors, p.Process)
+		}
+	}
+	for _, p := range supervisors {
+		stop(p, 20*time.Second)
+	}
+	// Then what the supervisor recorded until it stopped, and everything else of the lab: on
+	// its nodes (shims and containers whose containerd is gone), in its namespaces, or found
+	// by its directory. A shim may restart a container meanwhile: look again until none is
+	// found, and say which are left if some still are.
+	if cur, err := LoadState(dir); err == nil {
+		st = cur
+	}
+	if st != nil {
+		for _, p := range st.Processes {
+			stop(p, 10*time.Second)
+		}
+	}
 	machines := labMachines(dir)
-	stopStrays := func(pids []int, where string) {
-		for _, pid := range pids {
-			start, err := processStartTime(pid)
-			if err != nil {
-				continue // gone meanwhile
-			}
-			if err := (Process{Name: "process " + where, PID: pid, StartTime: start}).stop(5 * time.Second); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			fmt.Fprintf(out, "stopped pid %d (it ran %s)\n", pid, where)
-			removed++
+	namespaces := labNamespaces(names, st)
+	var left []Process
+	for range 3 {
+		if left = labProcesses(dir, machines, namespaces); len(left) == 0 {
+			break
+		}
+		for _, p := range left {
+			stop(p, 5*time.Second)
 		}
 	}
-	stopStrays(nodeProcesses(machines), "on a lab node")
+	if left = labProcesses(dir, machines, namespaces); len(left) > 0 {
+		var which []string
+		for _, p := range left {
+			which = append(which, p.Name)
+		}
+		errs = append(errs, fmt.Errorf("processes of the lab still run after SIGKILL: %s", strings.Join(which, "; ")))
+	}
+	// The nodes' mount and UTS namespaces, which takes every mount made in them.
 	for _, m := range machines {
 		if err := m.remove(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	namespaces := labNamespaces(names, st)
-	stopStrays(processesIn(namespaces), "inside the lab's namespaces")
 	for _, ns := range namespaces {
 		if err := DeleteNetns(ns); err != nil {
 			errs = append(errs, err)
@@ -86,7 +122,10 @@ func Down(root, name string, out io.Writer) error {
 		fmt.Fprintf(out, "deleted network namespace %s (and its links)\n", ns)
 		removed++
 	}
-	if _, err := os.Stat(dir); err == nil {
+	if mounts := mountsUnder(dir); len(mounts) > 0 {
+		// RemoveAll would descend into them: the state directory stays until they are gone.
+		errs = append(errs, fmt.Errorf("mounts under %s are left, so it is not removed: %s", dir, strings.Join(mounts, ", ")))
+	} else if _, err := os.Stat(dir); err == nil {
 		if err := os.RemoveAll(dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
 		} else {
@@ -100,10 +139,6 @@ func Down(root, name string, out io.Writer) error {
 	if err := restoreHostSettings(root, out); err != nil {
 		errs = append(errs, err)
 	}
-	// The root too, once no lab is left in it (Remove refuses a directory that is not empty).
-	if os.Remove(root) == nil {
-		fmt.Fprintf(out, "removed %s\n", root)
-	}
 	if len(errs) > 0 {
 		return fmt.Errorf("lab %q was not removed completely: %w", name, errors.Join(errs...))
 	}
@@ -113,6 +148,53 @@ func Down(root, name string, out io.Writer) error {
 		fmt.Fprintf(out, "lab %q is down: nothing of it is left\n", name)
 	}
 	return nil
+}
+
+// labProcesses is every process of the lab still on the machine: on its nodes (children
+// first), inside its namespaces, or found by its directory (findLabProcesses).
+func labProcesses(dir string, machines []nodeMachine, namespaces []string) []Process {
+	var out []Process
+	seen := map[int]bool{}
+	add := func(pid int, where string) {
+		if seen[pid] {
+			return
+		}
+		start, err := processStartTime(pid)
+		if err != nil {
+			return // gone meanwhile
+		}
+		seen[pid] = true
+		out = append(out, Process{Name: fmt.Sprintf("`%s` %s", processName(pid), where), PID: pid, StartTime: start})
+	}
+	for _, pid := range nodeProcesses(machines) {
+		add(pid, "on a lab node")
+	}
+	for _, pid := range processesIn(namespaces) {
+		add(pid, "in the lab's namespaces")
+	}
+	for _, p := range findLabProcesses(dir) {
+		if !seen[p.PID] {
+			seen[p.PID] = true
+			out = append(out, p.Process)
+		}
+	}
+	return out
+}
+
+// mountsUnder lists the mount points in dir or below it in this process's mount namespace.
+func mountsUnder(dir string) []string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		// The fifth field is the mount point (proc_pid_mountinfo(5)).
+		if f := strings.Fields(line); len(f) > 4 && inDir(f[4], dir) {
+			out = append(out, f[4])
+		}
+	}
+	return out
 }
 
 // labNamespaces are the namespaces the state recorded plus any on the machine whose name the

@@ -12,7 +12,7 @@ import (
 // A crash-looping pod's log comes from the node's files: the latest run that wrote anything,
 // without the CRI prefix, even when the newest run has written nothing yet.
 func TestCrashLogIsTheLatestRunThatWroteFromTheNodesFiles(t *testing.T) {
-	st := &State{Dir: t.TempDir()}
+	st := &State{stateRecord: stateRecord{Dir: t.TempDir()}}
 	p := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", Name: "dualnet-agent-x", UID: "u1"},
 		Spec:       corev1.PodSpec{NodeName: "lab-node-0"},

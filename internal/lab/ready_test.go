@@ -24,7 +24,7 @@ import (
 // times out: the message then points at kube-proxy (what it last waited for) instead of the node.
 func TestWaitNodesReadyBlamesTheNodesWhenTheyStopBeingReadyBeforeTheTimeout(t *testing.T) {
 	cfg := Config{Name: "dn-ready-test", StateRoot: t.TempDir(), Nodes: 1, Spec: netspec.Default(), Routes: RoutesHost}
-	st := &State{Name: cfg.Name, Dir: cfg.Dir()}
+	st := &State{stateRecord: stateRecord{Name: cfg.Name, Dir: cfg.Dir()}}
 	// The agent's CNI config is there; the lab node's namespace is not, so kube-proxy never
 	// answers and the lab waits for it once the node is ready.
 	conf := dirsOf(st, cfg.Names().Node(0)).conf

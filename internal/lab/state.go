@@ -19,7 +19,17 @@ const DefaultStateRoot = "/run/dualnet-lab"
 
 // State is what a lab has made, saved after every step so that Down removes exactly that,
 // even when Up failed half way or the machine running it was interrupted.
+//
+// `lab up` and the supervisor both record into it, each from a copy of its own: every change
+// is a read-modify-write of state.json under the state's lock (update), so that neither
+// loses what the other recorded, and each copy is the file as saved after its last change.
 type State struct {
+	stateRecord
+	mu sync.Mutex // the supervisor's goroutines record restarts while it records endpoints
+}
+
+// stateRecord is what state.json holds.
+type stateRecord struct {
 	Name       string            `json:"name"`
 	Dir        string            `json:"dir"`
 	Namespaces []string          `json:"namespaces,omitempty"`
@@ -29,8 +39,6 @@ type State struct {
 	// (nodeMachine); Down removes them when no other lab uses them.
 	HostDirs []string `json:"hostDirs,omitempty"`
 	Ready    bool     `json:"ready"`
-
-	mu sync.Mutex // the supervisor's goroutines record restarts while it records endpoints
 }
 
 // Process is a process the lab started: its PID together with its start time, so that a
@@ -58,6 +66,7 @@ func LoadState(dir string) (*State, error) {
 }
 
 // save writes the state atomically: a crash leaves the old or the new file, never half.
+// Only newState and update call it: anything else would overwrite others' records.
 func (s *State) save() error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -69,29 +78,50 @@ func (s *State) save() error {
 	return nil
 }
 
-func (s *State) addNamespace(name string) error {
+// update applies change to the state as it is on disk, under the state's lock, saves it and
+// makes s that saved state. A state file that is gone is not recreated: `lab down` removed the
+// lab (or someone its state), and whatever this process would record belongs to no lab.
+func (s *State) update(change func(*State)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !slices.Contains(s.Namespaces, name) {
-		s.Namespaces = append(s.Namespaces, name)
+	unlock, err := lockState(s.Dir)
+	if err != nil {
+		return err
 	}
-	return s.save()
+	defer unlock()
+	cur, err := LoadState(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the lab's state %s is gone (was the lab taken down?): not recording into it", stateFile(s.Dir))
+	}
+	if err != nil {
+		return err
+	}
+	change(cur)
+	if err := cur.save(); err != nil {
+		return err
+	}
+	s.stateRecord = cur.stateRecord
+	return nil
+}
+
+func (s *State) addNamespace(name string) error {
+	return s.update(func(cur *State) {
+		if !slices.Contains(cur.Namespaces, name) {
+			cur.Namespaces = append(cur.Namespaces, name)
+		}
+	})
 }
 
 func (s *State) addHostDir(dir string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !slices.Contains(s.HostDirs, dir) {
-		s.HostDirs = append(s.HostDirs, dir)
-	}
-	return s.save()
+	return s.update(func(cur *State) {
+		if !slices.Contains(cur.HostDirs, dir) {
+			cur.HostDirs = append(cur.HostDirs, dir)
+		}
+	})
 }
 
 func (s *State) addProcess(p Process) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setProcess(p)
-	return s.save()
+	return s.update(func(cur *State) { cur.setProcess(p) })
 }
 
 // setProcess records a process, replacing an earlier one of the same name (a restart).
@@ -117,33 +147,29 @@ func (s *State) process(name string) (Process, bool) {
 }
 
 func (s *State) setEndpoint(name, value string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Endpoints == nil {
-		s.Endpoints = map[string]string{}
-	}
-	s.Endpoints[name] = value
-	return s.save()
+	return s.update(func(cur *State) {
+		if cur.Endpoints == nil {
+			cur.Endpoints = map[string]string{}
+		}
+		cur.Endpoints[name] = value
+	})
 }
 
-// newState creates the lab's directory; it refuses to overwrite a lab that exists.
+// newState creates the lab's directory and its state file. It refuses a directory that is
+// there already: whatever it holds belongs to a lab that `lab down` has not removed. The caller
+// holds the lab's lock (checkNotRunning says what runs).
 func newState(root, name string) (*State, error) {
 	dir := filepath.Join(root, name)
-	if _, err := LoadState(dir); err == nil {
-		return nil, fmt.Errorf("lab %q is already up (state in %s): run `dualnet lab down` first", name, dir)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("lab %q is still there (its state directory %s exists): remove it with `%s`", name, dir, downCommand(root, name))
+		}
 		return nil, fmt.Errorf("create the lab's state directory: %w", err)
 	}
-	s := &State{Name: name, Dir: dir}
+	s := &State{stateRecord: stateRecord{Name: name, Dir: dir}}
 	return s, s.save()
 }
 
 func (s *State) setReady() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.Ready = true
-	return s.save()
+	return s.update(func(cur *State) { cur.Ready = true })
 }

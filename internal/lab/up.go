@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,24 +19,109 @@ import (
 const UpTimeout = 3 * time.Minute
 
 // Up checks everything the lab needs before creating anything, then starts the supervisor
-// detached and shows its progress until the lab is ready. On failure it removes whatever was
-// made (Down) and returns the reason.
+// detached and shows its progress until the lab is ready. It refuses to start over a lab of
+// the same name that is still there. On failure it removes whatever was made (Down) and returns
+// the reason.
 func Up(ctx context.Context, cfg Config, out io.Writer) error {
 	if err := preflight(cfg, out); err != nil {
 		return err
 	}
-	st, err := newState(cfg.StateRoot, cfg.Name)
+	st, supervisor, err := create(cfg, out)
 	if err != nil {
 		return err
 	}
-	if err := cfg.save(); err != nil {
-		return errors.Join(err, Down(cfg.StateRoot, cfg.Name, io.Discard))
-	}
-	if err := startSupervisor(ctx, st, out); err != nil {
+	if err := waitReady(ctx, st, supervisor, out); err != nil {
 		fmt.Fprintf(out, "lab up failed; removing what it made:\n")
-		return errors.Join(err, Down(cfg.StateRoot, cfg.Name, out))
+		return errors.Join(err, cleanUp(cfg, supervisor, out))
 	}
 	return nil
+}
+
+// create makes the lab's directory and starts its supervisor, under the lab's lock, once
+// nothing of a lab of that name is found (checkNotRunning). When it fails after creating
+// anything, it removes that before releasing the lock.
+func create(cfg Config, out io.Writer) (*State, Process, error) {
+	lock, err := lockLab(cfg.StateRoot, cfg.Name, out)
+	if err != nil {
+		return nil, Process{}, err
+	}
+	if err := checkNotRunning(cfg.StateRoot, cfg.Name); err != nil {
+		lock.release()
+		return nil, Process{}, err
+	}
+	st, err := newState(cfg.StateRoot, cfg.Name)
+	if err != nil {
+		lock.release()
+		return nil, Process{}, err
+	}
+	var supervisor Process
+	err = cfg.save()
+	if err == nil {
+		supervisor, err = startSupervisor(st)
+	}
+	if err != nil {
+		fmt.Fprintf(out, "lab up failed; removing what it made:\n")
+		return nil, Process{}, errors.Join(err, downLocked(lock, cfg.StateRoot, cfg.Name, out))
+	}
+	lock.release()
+	return st, supervisor, nil
+}
+
+// checkNotRunning finds what is left of a lab of the name: its state directory, its
+// processes (findLabProcesses) and its network namespaces, and names them with the command
+// that removes them.
+func checkNotRunning(root, name string) error {
+	dir := filepath.Join(root, name)
+	var found []string
+	for _, p := range findLabProcesses(dir) {
+		found = append(found, p.String())
+	}
+	entries, _ := os.ReadDir(NetnsDir)
+	for _, e := range entries {
+		if (Names{Lab: name}).Owns(e.Name()) {
+			found = append(found, "network namespace "+e.Name())
+		}
+	}
+	if _, err := os.Lstat(dir); err == nil {
+		found = append(found, "its state directory "+dir)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return fmt.Errorf("lab %q is still running (%s): remove it with `%s`", name, strings.Join(found, "; "), downCommand(root, name))
+}
+
+// downCommand is the command that removes the lab.
+func downCommand(root, name string) string {
+	cmd := "dualnet lab down --name " + name
+	if filepath.Clean(root) != DefaultStateRoot {
+		cmd += " --state-root " + root
+	}
+	return cmd
+}
+
+// cleanUp removes what a failed Up made, unless the lab was taken down (`lab down` while it
+// started) and another `lab up` of the name started since: that lab is not this Up's to remove.
+func cleanUp(cfg Config, supervisor Process, out io.Writer) error {
+	lock, err := lockLab(cfg.StateRoot, cfg.Name, out)
+	if err != nil {
+		return err
+	}
+	cur, err := LoadState(cfg.Dir())
+	switch {
+	case err == nil:
+		if p, ok := cur.process("supervisor"); !ok || p.PID != supervisor.PID || p.StartTime != supervisor.StartTime {
+			lock.release()
+			fmt.Fprintf(out, "lab %q was taken down and started again meanwhile: leaving that lab alone\n", cfg.Name)
+			return nil
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if _, err := os.Stat(cfg.Dir()); errors.Is(err, fs.ErrNotExist) {
+			return errors.Join(fmt.Errorf("lab %q was taken down (`dualnet lab down`) while it started", cfg.Name),
+				downLocked(lock, cfg.StateRoot, cfg.Name, out))
+		}
+	}
+	return downLocked(lock, cfg.StateRoot, cfg.Name, out)
 }
 
 // preflight finds the binaries (building the Kubernetes ones on first use) and checks the
@@ -91,16 +177,18 @@ func executable(path string) error {
 }
 
 // startSupervisor runs `dualnet lab supervise` in its own session, so it outlives this
-// command, and follows its progress file until the state says ready or the supervisor exits.
-func startSupervisor(ctx context.Context, st *State, out io.Writer) error {
+// command, and records it.
+func startSupervisor(st *State) (Process, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return Process{}, err
 	}
-	p, err := startProcess(st, "supervisor", self, []string{"lab", "supervise", "--state-dir", st.Dir})
-	if err != nil {
-		return err
-	}
+	return startProcess(st, "supervisor", self, []string{"lab", "supervise", "--state-dir", st.Dir})
+}
+
+// waitReady follows the supervisor's progress file until the state says ready or the
+// supervisor exits.
+func waitReady(ctx context.Context, st *State, p Process, out io.Writer) error {
 	deadline := time.Now().Add(UpTimeout)
 	var offset int64
 	for {
@@ -113,6 +201,9 @@ func startSupervisor(ctx context.Context, st *State, out io.Writer) error {
 			return nil
 		}
 		if !p.alive() {
+			if _, err := os.Stat(st.Dir); errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("the lab's supervisor (pid %d) was stopped before the lab was ready", p.PID)
+			}
 			copyNewLines(progressFile(st.Dir), offset, out)
 			if data, err := os.ReadFile(progressFile(st.Dir)); err == nil && strings.Contains(string(data), failedMark) {
 				return fmt.Errorf("the lab did not come up (the reason is above; the supervisor's log: %s)", p.Log)
