@@ -15,6 +15,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // The agent binary, with the DaemonSet's args and NODE_NAME, authenticated as its service
@@ -53,7 +54,7 @@ func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
 	confDir, binDir, dataDir := filepath.Join(dir, "net.d"), filepath.Join(dir, "bin"), filepath.Join(dir, "data")
 	container := agentDaemonSet(t).Spec.Template.Spec.Containers[0]
 	args := append(slices.Clone(container.Args), "--config="+networkSpecFile(t), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
-		"--netns=/run/netns/"+host.Name, "--cni-conf-dir="+confDir, "--cni-bin-dir="+binDir,
+		"--netns="+netns.Path(host.Name), "--cni-conf-dir="+confDir, "--cni-bin-dir="+binDir,
 		"--cni-data-dir="+dataDir, "--cni-plugin="+plugin)
 	out := startProcess(t, buildCommand(t, "dualnet-agent"), args, "NODE_NAME="+node)
 

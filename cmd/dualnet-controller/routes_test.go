@@ -16,6 +16,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
@@ -101,7 +102,7 @@ func TestRoutesFlagsAreCheckedBeforeConnecting(t *testing.T) {
 		{[]string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-credential=none"},
 			"--azure-credential=none: only with --azure-endpoint"},
 		// An empty --routes-netns must not mean the host's main table.
-		{[]string{"--routes=kernel"}, `--routes-netns is required with --routes=kernel: a network namespace name (under /var/run/netns), its path, or "host" for this process's own`},
+		{[]string{"--routes=kernel"}, `--routes-netns is required with --routes=kernel: a network namespace name (under /run/netns), its path, or "host" for this process's own`},
 	} {
 		code, out := runToExit(t, tt.args...)
 		if code == 0 || !strings.Contains(out, tt.want) {
@@ -118,7 +119,7 @@ func TestRoutesNetnsThatCannotBeOpenedIsNamedByItsFlag(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	_, _, err := o.open(netspec.Default())
-	want := `--routes-netns: network namespace "` + missing + `": open /var/run/netns/` + missing
+	want := `--routes-netns: network namespace "` + missing + `": open ` + netns.Path(missing)
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("open = %v, want an error starting %q", err, want)
 	}

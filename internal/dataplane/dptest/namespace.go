@@ -5,13 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/testutil/deadns"
 )
 
 var counter atomic.Int64
@@ -30,29 +31,13 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
-// sweepOnce removes, before this process makes its first namespace, the ones that test
-// processes which died without their cleanup (a -timeout panic, a kill) left behind.
-var sweepOnce sync.Once
-
-// NewNamespace creates a named network namespace (/run/netns/<name>, see namespaceName) with
-// loopback up.
+// NewNamespace creates a named network namespace (dn-<what>-dptest<pid>-<n>, see
+// deadns.NewForTest) with loopback up, removed when the test ends.
 func NewNamespace(t testing.TB, what string) (name string, ns nodens.Namespace) {
 	t.Helper()
 	RequireRoot(t)
-	sweepOnce.Do(func() {
-		for _, err := range SweepDeadNamespaces() {
-			t.Logf("sweeping namespaces of dead test processes: %v", err)
-		}
-	})
-	name = namespaceName(what, os.Getpid(), counter.Add(1))
-	Run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	Run(t, "ip", "-n", name, "link", "set", "lo", "up")
-	return name, nodens.At("/run/netns/" + name)
+	name = deadns.NewForTest(t, what, owner)
+	return name, netns.At(name)
 }
 
 // Run runs a command (ip, nft, ...) and fails the test with its output if it fails.
@@ -73,7 +58,7 @@ func InNS(t testing.TB, ns string, args ...string) string {
 
 // Netlink opens a netlink handle in the named namespace, closed by t.Cleanup.
 func Netlink(t testing.TB, ns string) (*netlink.Handle, error) {
-	h, err := nodens.At("/run/netns/" + ns).Netlink()
+	h, err := netns.Netlink(ns)
 	if err == nil {
 		t.Cleanup(h.Close)
 	}

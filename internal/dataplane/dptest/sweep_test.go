@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // leakEnv makes this test binary act as a test process that dies holding a namespace.
@@ -33,7 +35,7 @@ func dieHoldingANamespace() {
 }
 
 func exists(name string) bool {
-	_, err := os.Stat(netnsDir + "/" + name)
+	_, err := os.Stat(netns.Path(name))
 	return err == nil
 }
 
