@@ -16,6 +16,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // The agent binary, with the DaemonSet's args and NODE_NAME, authenticated as its service
@@ -60,7 +61,7 @@ func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	eventually(ctx, t, "the CNI conflist and plugin installed", func() error {
+	poll.Eventually(t, remaining(ctx), "the CNI conflist and plugin installed", func() error {
 		for _, f := range []string{cniconfig.ConfigPath(confDir), filepath.Join(binDir, "dualnet")} {
 			if _, err := os.Stat(f); err != nil {
 				return err

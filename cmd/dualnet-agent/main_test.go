@@ -18,6 +18,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -65,7 +66,7 @@ func TestBinaryServesReadinessMetricsAndCleansUpInANodeNamespace(t *testing.T) {
 			t.Logf("agent log:\n%s", logs.String())
 		}
 	})
-	dptest.Eventually(t, 60*time.Second, "/readyz 200", func() error {
+	poll.Eventually(t, 60*time.Second, "/readyz 200", func() error {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // drift is a way an unlucky operator breaks a node's dataplane (issue 17), and the repairs
@@ -127,7 +128,7 @@ func testDriftRepairs(t *testing.T, watch bool) {
 	for _, p := range pods {
 		dptest.ServePeerAddress(t, nodens.At(p.NS.Path), serverPort)
 	}
-	dptest.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
+	poll.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
 	for _, d := range drifts(n) {
 		t.Run(d.name, func(t *testing.T) {
 			before := podState(t, n, pods)
@@ -165,24 +166,19 @@ func repairCounts(t *testing.T, n *agenttest.Node, kinds map[string]float64) map
 // test at deadline.
 func waitRepaired(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod, before, want map[string]float64, start time.Time, deadline time.Duration) (counted, answered time.Duration) {
 	t.Helper()
-	poll := func(cond func() error) (time.Duration, error) {
-		for {
-			err := cond()
-			if err == nil {
-				return time.Since(start), nil
-			}
-			if time.Since(start) > deadline {
-				return 0, err
-			}
-			time.Sleep(5 * time.Millisecond)
+	// Polled every 5 ms, not with poll.Eventually's back-off: the times are measurements.
+	since := func(cond func() error) (time.Duration, error) {
+		if err := poll.Until(deadline-time.Since(start), 5*time.Millisecond, cond); err != nil {
+			return 0, err
 		}
+		return time.Since(start), nil
 	}
 	var countErr, answerErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		counted, countErr = poll(func() error { return gained(n, before, want) })
+		counted, countErr = since(func() error { return gained(n, before, want) })
 	})
-	wg.Go(func() { answered, answerErr = poll(func() error { return answer(n, pods) }) })
+	wg.Go(func() { answered, answerErr = since(func() error { return answer(n, pods) }) })
 	wg.Wait()
 	if countErr != nil || answerErr != nil {
 		t.Fatalf("not repaired within %s: counted: %v; answering: %v", deadline, countErr, answerErr)
@@ -318,7 +314,7 @@ func TestWatchesWakeTheSyncForDriftNotForPods(t *testing.T) {
 	for _, p := range pods {
 		dptest.ServePeerAddress(t, nodens.At(p.NS.Path), serverPort)
 	}
-	dptest.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
+	poll.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
 	want := map[string]float64{"bridge": 1, "bridge_port": 2}
 	counts := repairCounts(t, n, want)
 	dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0")

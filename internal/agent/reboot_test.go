@@ -11,6 +11,7 @@ import (
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
@@ -29,7 +30,7 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dptest.Eventually(t, 10*time.Second, "the pods' host veths gone with their namespaces", func() error {
+	poll.Eventually(t, 10*time.Second, "the pods' host veths gone with their namespaces", func() error {
 		if out := dptest.InNS(t, n.Host.Name, "ip", "-o", "link", "show", "type", "veth"); strings.Contains(out, ": dn") {
 			return fmt.Errorf("still there:\n%s", out)
 		}
@@ -41,7 +42,7 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 	}
 
 	n.Start(t)
-	dptest.Eventually(t, 10*time.Second, "no pod address in use after the reboot, before any pod starts", func() error {
+	poll.Eventually(t, 10*time.Second, "no pod address in use after the reboot, before any pod starts", func() error {
 		m := scrape(t, n.Agent)
 		for _, family := range []string{"ipv4", "ipv6"} {
 			v, err := m.value("dualnet_agent_pod_addresses_in_use", "family", family)

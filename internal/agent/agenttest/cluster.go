@@ -28,6 +28,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // Resync is short so that drift repair is quick to observe.
@@ -186,7 +187,7 @@ func (n *Node) Start(t testing.TB) {
 // WaitReady waits until the node's agent has synced and is ready.
 func (n *Node) WaitReady(t testing.TB) {
 	t.Helper()
-	dptest.Eventually(t, 30*time.Second, "agent of "+n.Name+" ready", func() error {
+	poll.Eventually(t, 30*time.Second, "agent of "+n.Name+" ready", func() error {
 		if n.Agent.Ready() && n.Agent.Syncs() > 0 {
 			return nil
 		}
@@ -313,7 +314,7 @@ func (n *Node) Conflist(t testing.TB) []byte {
 // WaitConflist polls the conflist the node's agent wrote until ok accepts it.
 func (n *Node) WaitConflist(t testing.TB, what string, ok func(conflist string) error) {
 	t.Helper()
-	dptest.Eventually(t, 10*time.Second, what, func() error {
+	poll.Eventually(t, 10*time.Second, what, func() error {
 		conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
 		if err != nil {
 			return err
@@ -328,7 +329,7 @@ func (n *Node) WaitWarning(t testing.TB, reason, text string) {
 	t.Helper()
 	// 30 s: client-go retries a failed event write after about 10 s, which a loaded
 	// apiserver causes now and then.
-	dptest.Eventually(t, 30*time.Second, reason+" event on the node", func() error {
+	poll.Eventually(t, 30*time.Second, reason+" event on the node", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + n.Name})
 		if err != nil {
 			return err
