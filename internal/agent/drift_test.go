@@ -12,6 +12,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
@@ -34,29 +35,31 @@ func drifts(n *agenttest.Node) []drift {
 	v4, v6 := n.PodCIDRs[0], n.PodCIDRs[1]
 	gateways := bridge.Gateways(n.PodCIDRs)
 	return []drift{{
-		name:    "bridge deleted with pods on it",
-		do:      func(t *testing.T, n *agenttest.Node) { dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0") },
+		name: "bridge deleted with pods on it",
+		do: func(t *testing.T, n *agenttest.Node) {
+			dptest.InNS(t, n.Host.Name, "ip", "link", "del", cnicontract.DefaultBridge)
+		},
 		repairs: map[string]float64{"bridge": 1, "bridge_port": 2},
 		event:   "bridge cbr0 missing",
 	}, {
 		name: "subnet routes of both families deleted",
 		do: func(t *testing.T, n *agenttest.Node) {
-			dptest.InNS(t, n.Host.Name, "ip", "route", "del", v4.String(), "dev", "cbr0")
-			dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "del", v6.String(), "dev", "cbr0")
+			dptest.InNS(t, n.Host.Name, "ip", "route", "del", v4.String(), "dev", cnicontract.DefaultBridge)
+			dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "del", v6.String(), "dev", cnicontract.DefaultBridge)
 		},
 		repairs: map[string]float64{"bridge_route": 2},
 		event:   "through bridge cbr0 missing",
 	}, {
 		name: "IPv4 gateway removed",
 		do: func(t *testing.T, n *agenttest.Node) {
-			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[0].String(), "dev", "cbr0")
+			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[0].String(), "dev", cnicontract.DefaultBridge)
 		},
 		repairs: map[string]float64{"bridge_address": 1},
 		event:   "gateway addresses [" + gateways[0].String() + "] missing",
 	}, {
 		name: "IPv6 gateway removed",
 		do: func(t *testing.T, n *agenttest.Node) {
-			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[1].String(), "dev", "cbr0")
+			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[1].String(), "dev", cnicontract.DefaultBridge)
 		},
 		repairs: map[string]float64{"bridge_address": 1},
 		event:   "gateway addresses [" + gateways[1].String() + "] missing",
@@ -75,7 +78,7 @@ func drifts(n *agenttest.Node) []drift {
 			}
 		},
 		repairs: map[string]float64{"cni_config": 1},
-		event:   cniconfig.FileName + " missing",
+		event:   cnicontract.FileName + " missing",
 	}, {
 		name: "plugin binary deleted",
 		do: func(t *testing.T, n *agenttest.Node) {
@@ -244,7 +247,7 @@ func podState(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, err := h.LinkByName("cbr0")
+	br, err := h.LinkByName(cnicontract.DefaultBridge)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +262,7 @@ func podState(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod) string {
 	var b strings.Builder
 	for _, l := range links {
 		a := l.Attrs()
-		if !strings.HasPrefix(a.Name, antispoof.PortPrefix) {
+		if !strings.HasPrefix(a.Name, cnicontract.PortPrefix) {
 			continue
 		}
 		fmt.Fprintf(&b, "host veth %d %s %s", a.Index, a.Name, a.HardwareAddr)
@@ -317,6 +320,6 @@ func TestWatchesWakeTheSyncForDriftNotForPods(t *testing.T) {
 	poll.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
 	want := map[string]float64{"bridge": 1, "bridge_port": 2}
 	counts := repairCounts(t, n, want)
-	dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0")
+	dptest.InNS(t, n.Host.Name, "ip", "link", "del", cnicontract.DefaultBridge)
 	waitRepaired(t, n, pods, counts, want, time.Now(), repairDeadline)
 }

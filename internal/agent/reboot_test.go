@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
@@ -36,7 +36,7 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 		}
 		return nil
 	})
-	boot := filepath.Join(cniconfig.StoreDir(n.AgentConfig.CNIDataDir), "boot")
+	boot := filepath.Join(cnicontract.StoreDir(n.AgentConfig.CNIDataDir, cnicontract.NetworkName), "boot")
 	if err := os.WriteFile(boot, []byte("00000000-0000-4000-8000-000000000000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

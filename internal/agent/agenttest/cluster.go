@@ -24,6 +24,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
@@ -112,7 +113,7 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 		n.AgentConfig = agent.Config{
 			NodeName: n.Name, Spec: spec, Routes: agent.HostRoutes,
 			CNIConfDir: n.confDir, CNIBinDir: n.binDir, CNIPlugin: c.plugin, CNIDataDir: n.dataDir,
-			Bridge: "cbr0", Namespace: n.Host.NS, Resync: Resync,
+			Bridge: cnicontract.DefaultBridge, Namespace: n.Host.NS, Resync: Resync,
 			FixAzureLBIPv6Probe: true, // as the binary's flag
 		}
 		CreateNode(t, n.Name, n.PodCIDRs, internalIPs(i)...)
