@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync/atomic"
 
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes"
 )
 
@@ -100,12 +100,11 @@ func (b *Backend) Read(context.Context) (routes.Table, error) {
 		if r.Dst == nil {
 			continue
 		}
-		p, ok := prefixOf(r.Dst)
+		p, ok := netspec.PrefixOf(r.Dst)
 		if !ok || !routes.Within(p, b.cfg.PodCIDRs) {
 			continue
 		}
-		hop, _ := netip.AddrFromSlice(r.Gw)
-		t.Routes = append(t.Routes, routes.Route{Prefix: p, NextHop: hop.Unmap()})
+		t.Routes = append(t.Routes, routes.Route{Prefix: p, NextHop: netspec.AddrOf(r.Gw)})
 	}
 	return t, nil
 }
@@ -135,7 +134,7 @@ func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) err
 
 func (b *Backend) netlinkRoute(r routes.Route) *netlink.Route {
 	nr := &netlink.Route{
-		Dst:      &net.IPNet{IP: r.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(r.Prefix.Bits(), r.Prefix.Addr().BitLen())},
+		Dst:      netspec.IPNet(r.Prefix),
 		Protocol: routes.KernelProtocol,
 		Table:    unix.RT_TABLE_MAIN,
 	}
@@ -150,13 +149,4 @@ func (b *Backend) where() string {
 		return "this process's network namespace"
 	}
 	return "network namespace " + b.cfg.NetNS
-}
-
-func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), ones), true
 }
