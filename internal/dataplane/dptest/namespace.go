@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -31,12 +32,32 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
+// sweepOnce removes, before this process makes its first namespace, the ones that test
+// processes which died without their cleanup (a -timeout panic, a kill) left behind.
+var sweepOnce sync.Once
+
 // NewNamespace creates a named network namespace (dn-<what>-dptest<pid>-<n>, see
-// deadns.NewForTest) with loopback up, removed when the test ends.
+// namespaceName) with loopback up, removed when the test ends.
+//
+// It is made with iproute2 (`ip netns add`), not netns.Create: with a node namespace made by
+// netns.Create, TestWatchesWakeTheSyncForDriftNotForPods (internal/agent) sees an extra sync
+// when pods start, in about half of its runs; the cause is not known yet.
 func NewNamespace(t testing.TB, what string) (name string, ns nodens.Namespace) {
 	t.Helper()
 	RequireRoot(t)
-	name = deadns.NewForTest(t, what, owner)
+	sweepOnce.Do(func() {
+		for _, err := range SweepDeadNamespaces() {
+			t.Logf("sweeping namespaces of dead test processes: %v", err)
+		}
+	})
+	name = namespaceName(what, os.Getpid(), deadns.Next())
+	Run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() {
+		if err := netns.Delete(name); err != nil {
+			t.Error(err)
+		}
+	})
+	Run(t, "ip", "-n", name, "link", "set", "lo", "up")
 	return name, netns.At(name)
 }
 

@@ -65,6 +65,9 @@ func alive(pid int) bool {
 // so one counter serves them all.
 var counter atomic.Int64
 
+// Next is the next number for a Name of this process.
+func Next() int64 { return counter.Add(1) }
+
 // swept holds, per owner, a sync.Once: the first New for an owner sweeps that owner's
 // namespaces of dead processes before it adds one.
 var swept sync.Map
@@ -80,7 +83,7 @@ func New(what, owner string) (string, error) {
 			fmt.Fprintf(os.Stderr, "%s: sweeping namespaces of dead processes: %v\n", owner, err)
 		}
 	})
-	name := Name(what, owner, os.Getpid(), counter.Add(1))
+	name := Name(what, owner, os.Getpid(), Next())
 	if err := netns.CreateWithLoopback(name); err != nil {
 		return "", err
 	}
