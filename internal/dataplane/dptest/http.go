@@ -66,11 +66,10 @@ func PeerAddressSeen(ctx context.Context, ns nodens.Namespace, addr netip.Addr, 
 	return netip.ParseAddr(string(body))
 }
 
-// Eventually polls cond every 100ms until it returns nil or the deadline passes, then fails
-// with cond's last error.
+// Eventually is poll.Eventually.
+//
+// Deprecated: use poll.Eventually; this stays only until internal/lab's tests switch.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() error) {
 	t.Helper()
-	if err := poll.Until(within, 100*time.Millisecond, cond); err != nil {
-		t.Fatalf("%s: not within %s: %v", what, within, err)
-	}
+	poll.Eventually(t, within, what, cond)
 }
