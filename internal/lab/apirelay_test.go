@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestAPIRelayServesAServerInsideANamespaceOnTheHostLoopback(t *testing.T) {
@@ -60,7 +61,7 @@ func TestAPIRelayServesAServerInsideANamespaceOnTheHostLoopback(t *testing.T) {
 		}
 	}
 	cancel()
-	dptest.Eventually(t, 5*time.Second, "the relay stops listening once its context ends", func() error {
+	poll.Eventually(t, 5*time.Second, "the relay stops listening once its context ends", func() error {
 		if _, err := dial(u.Host); err == nil {
 			return fmt.Errorf("%s still answers", u.Host)
 		}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
-	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // ServePeerAddress runs an HTTP server inside ns on port (both families) that answers each
@@ -64,12 +63,4 @@ func PeerAddressSeen(ctx context.Context, ns nodens.Namespace, addr netip.Addr, 
 		return netip.Addr{}, errors.New(resp.Status + ": " + string(body))
 	}
 	return netip.ParseAddr(string(body))
-}
-
-// Eventually is poll.Eventually.
-//
-// Deprecated: use poll.Eventually; this stays only until internal/lab's tests switch.
-func Eventually(t testing.TB, within time.Duration, what string, cond func() error) {
-	t.Helper()
-	poll.Eventually(t, within, what, cond)
 }
