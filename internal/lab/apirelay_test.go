@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -17,7 +18,7 @@ func TestAPIRelayServesAServerInsideANamespaceOnTheHostLoopback(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "relay")
 	// The "API server": on the namespace's loopback, answering every connection with a greeting.
 	var server net.Listener
-	if err := InNetns(name, func() error {
+	if err := netns.Do(name, func() error {
 		var err error
 		server, err = net.Listen("tcp", "127.0.0.1:0")
 		return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -173,7 +174,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	reportFile := filepath.Join(t.TempDir(), "lb.json")
-	cfg := Config{Netns: "/run/netns/" + l.vnet.NS, Bridge: "vnet0", Pools: pools,
+	cfg := Config{Netns: netns.Path(l.vnet.NS), Bridge: "vnet0", Pools: pools,
 		ProbeInterval: 200 * time.Millisecond, ProbeThreshold: 2, ReportFile: reportFile}
 	go func() { done <- Run(ctx, client, cfg) }()
 	t.Cleanup(func() {
