@@ -69,7 +69,7 @@ func TestPodCIDRsTheCNIPluginWouldRefuseAreAnErrorNamingNodeAndField(t *testing.
 
 func TestInternalIPsAreTheFirstOfEachFamilyReadAsIPv4WhenMapped(t *testing.T) {
 	n := node("")
-	for _, a := range []corev1.NodeAddress{
+	n.Status.Addresses = []corev1.NodeAddress{
 		{Type: corev1.NodeHostName, Address: "10.0.0.1"},
 		{Type: corev1.NodeInternalIP, Address: "not an address"},
 		{Type: corev1.NodeInternalIP, Address: "fd00:30::4"},
@@ -77,8 +77,6 @@ func TestInternalIPsAreTheFirstOfEachFamilyReadAsIPv4WhenMapped(t *testing.T) {
 		{Type: corev1.NodeInternalIP, Address: "172.30.0.5"},
 		{Type: corev1.NodeInternalIP, Address: "fd00:30::5"},
 		{Type: corev1.NodeExternalIP, Address: "203.0.113.1"},
-	} {
-		n.Status.Addresses = append(n.Status.Addresses, a)
 	}
 	want := []netip.Addr{netip.MustParseAddr("fd00:30::4"), netip.MustParseAddr("172.30.0.4")}
 	if got := InternalIPs(n); !slices.Equal(got, want) {
