@@ -15,6 +15,8 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // The agent binary, with the DaemonSet's args and NODE_NAME, authenticated as its service
@@ -53,13 +55,13 @@ func TestAgentDoesItsWorkAsItsServiceAccount(t *testing.T) {
 	confDir, binDir, dataDir := filepath.Join(dir, "net.d"), filepath.Join(dir, "bin"), filepath.Join(dir, "data")
 	container := agentDaemonSet(t).Spec.Template.Spec.Containers[0]
 	args := append(slices.Clone(container.Args), "--config="+networkSpecFile(t), "--kubeconfig="+kubeconfig, "--health-addr=127.0.0.1:0",
-		"--netns=/run/netns/"+host.Name, "--cni-conf-dir="+confDir, "--cni-bin-dir="+binDir,
+		"--netns="+netns.Path(host.Name), "--cni-conf-dir="+confDir, "--cni-bin-dir="+binDir,
 		"--cni-data-dir="+dataDir, "--cni-plugin="+plugin)
 	out := startProcess(t, buildCommand(t, "dualnet-agent"), args, "NODE_NAME="+node)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	eventually(ctx, t, "the CNI conflist and plugin installed", func() error {
+	poll.Eventually(t, remaining(ctx), "the CNI conflist and plugin installed", func() error {
 		for _, f := range []string{cniconfig.ConfigPath(confDir), filepath.Join(binDir, "dualnet")} {
 			if _, err := os.Stat(f); err != nil {
 				return err

@@ -20,6 +20,7 @@ import (
 	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 	"github.com/dualnet/dualnet/internal/testutil/syncbuf"
 )
 
@@ -62,7 +63,7 @@ func TestControllerDoesItsWorkAsItsServiceAccount(t *testing.T) {
 	defer cancel()
 	// Leader election: the Lease is created, then renewed (get, create, update).
 	var firstRenew time.Time
-	eventually(ctx, t, "the Lease kube-system/dualnet-controller is held and renewed", func() error {
+	poll.Eventually(t, remaining(ctx), "the Lease kube-system/dualnet-controller is held and renewed", func() error {
 		lease, err := client.CoordinationV1().Leases("kube-system").Get(ctx, "dualnet-controller", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -85,7 +86,7 @@ func TestControllerDoesItsWorkAsItsServiceAccount(t *testing.T) {
 		}
 	})
 	// Node IPAM (nodes patch) and the route controller (nodes/status patch).
-	eventually(ctx, t, "node "+routed+" has pod CIDRs of both families and NetworkUnavailable=False", func() error {
+	poll.Eventually(t, remaining(ctx), "node "+routed+" has pod CIDRs of both families and NetworkUnavailable=False", func() error {
 		node, err := client.CoreV1().Nodes().Get(ctx, routed, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -108,7 +109,7 @@ func TestControllerDoesItsWorkAsItsServiceAccount(t *testing.T) {
 // eventuallyEvent waits until the node has an event with the reason.
 func eventuallyEvent(ctx context.Context, t *testing.T, client kubernetes.Interface, node, reason string) {
 	t.Helper()
-	eventually(ctx, t, reason+" event for node "+node, func() error {
+	poll.Eventually(t, remaining(ctx), reason+" event for node "+node, func() error {
 		events, err := client.CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{
 			FieldSelector: "involvedObject.name=" + node})
 		if err != nil {
@@ -192,21 +193,8 @@ func startProcess(t *testing.T, bin string, args []string, env ...string) *syncb
 	return out
 }
 
-// eventually polls cond until it returns nil, failing the test with cond's last error at
-// ctx's deadline.
-func eventually(ctx context.Context, t *testing.T, what string, cond func() error) {
-	t.Helper()
-	ticker := time.NewTicker(200 * time.Millisecond)
-	defer ticker.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v", what, err)
-		case <-ticker.C:
-		}
-	}
+// remaining is what is left of ctx's deadline: the waits of one test share its budget.
+func remaining(ctx context.Context) time.Duration {
+	d, _ := ctx.Deadline()
+	return time.Until(d)
 }

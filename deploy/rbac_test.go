@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // serviceAccount is the user name and groups a pod's service account token authenticates as.
@@ -150,18 +151,14 @@ func TestServiceAccountsMayDoNothingWithoutTheManifest(t *testing.T) {
 
 // waitForAccess polls the authorizer until it answers want for sa doing a, for up to 30s.
 func waitForAccess(ctx context.Context, sa string, a access, want bool) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	return poll.Until(30*time.Second, 100*time.Millisecond, func() error {
 		got, err := allowed(ctx, sa, a)
 		if err != nil {
 			return err
 		}
-		if got == want {
-			return nil
-		}
-		if time.Now().After(deadline) {
+		if got != want {
 			return fmt.Errorf("the authorizer still answers allowed=%v after 30s", got)
 		}
-		time.Sleep(100 * time.Millisecond) // poll interval, not a wait for state
-	}
+		return nil
+	})
 }

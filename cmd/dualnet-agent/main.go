@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/agent"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/health"
 	"github.com/dualnet/dualnet/internal/netspec"
@@ -37,7 +38,7 @@ func main() {
 func newCommand() *cobra.Command {
 	spec := netspec.NewFlags()
 	var (
-		cfg        = agent.Config{Bridge: "cbr0"}
+		cfg        = agent.Config{Bridge: cnicontract.DefaultBridge}
 		kubeconfig string
 		routes     string
 		noMasq     []string
@@ -95,7 +96,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.CNIPlugin, "cni-plugin", "", "path of the dualnet-cni binary to install into --cni-bin-dir; empty: install nothing")
 	f.StringVar(&cfg.CNIPortmapPlugin, "cni-portmap-plugin", "", "path of upstream's portmap CNI plugin to install into --cni-bin-dir and chain after dualnet, for pods' hostPort; empty: portmap beside --cni-plugin")
 	f.StringVar(&cfg.CNIBandwidthPlugin, "cni-bandwidth-plugin", "", "path of upstream's bandwidth CNI plugin to install into --cni-bin-dir and chain after dualnet, for pods' kubernetes.io/ingress-bandwidth and egress-bandwidth annotations; empty: bandwidth beside --cni-plugin")
-	f.StringVar(&cfg.CNIDataDir, "cni-data-dir", "/var/lib/dualnet/cni", "the plugin's address store (the conflist's dataDir)")
+	f.StringVar(&cfg.CNIDataDir, "cni-data-dir", cnicontract.DefaultDataDir, "the plugin's address store (the conflist's dataDir)")
 	f.StringVar(&cfg.Uplink, "uplink", "", "the node's interface toward the other nodes (default: the one holding the node's InternalIP)")
 	f.StringVar(&netnsPath, "netns", "", "network namespace path of the node (tests and the lab); default: the agent's own")
 	f.StringVar(&healthAddr, "health-addr", ":10267", "address of /healthz, /readyz and Prometheus /metrics; empty: none")

@@ -15,9 +15,11 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestMain(m *testing.M) { kubetest.Main(m) }
@@ -65,7 +67,7 @@ func TestBinaryServesReadinessMetricsAndCleansUpInANodeNamespace(t *testing.T) {
 			t.Logf("agent log:\n%s", logs.String())
 		}
 	})
-	dptest.Eventually(t, 60*time.Second, "/readyz 200", func() error {
+	poll.Eventually(t, 60*time.Second, "/readyz 200", func() error {
 		resp, err := http.Get("http://" + healthAddr + "/readyz")
 		if err != nil {
 			return err
@@ -87,7 +89,7 @@ func TestBinaryServesReadinessMetricsAndCleansUpInANodeNamespace(t *testing.T) {
 		t.Errorf("/metrics of a ready agent: %d %v, want 200 with dualnet_agent_ready 1:\n%s", resp.StatusCode, err, metrics)
 	}
 	gw := netip.MustParsePrefix("10.244.3.1/24").String()
-	if out := dptest.InNS(t, host.Name, "ip", "addr", "show", "cbr0"); !strings.Contains(out, gw) {
+	if out := dptest.InNS(t, host.Name, "ip", "addr", "show", cnicontract.DefaultBridge); !strings.Contains(out, gw) {
 		t.Errorf("cbr0 lacks %s:\n%s", gw, out)
 	}
 	if out := dptest.InNS(t, host.Name, "nft", "list", "table", "inet", "dualnet"); !strings.Contains(out, "snat ip to "+v4.String()) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/health"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 )
@@ -71,7 +72,7 @@ func newCommand() *cobra.Command {
 	fs.StringSliceVar(&o.routeTables, "route-table", nil, "route table(s) to create (empty) at start in --resource-group")
 	fs.StringVar(&o.location, "location", o.location, "location of the route tables made at start")
 	fs.IntVar(&o.routeLimit, "route-limit", o.routeLimit, "most routes per route table; writes over it fail as on Azure")
-	fs.StringVar(&o.applyNetNS, "apply-netns", "", "mirror the --route-table's routes into this network namespace (name under /var/run/netns, or a path; "+kernel.HostNetNS+": this process's own) after each write")
+	fs.StringVar(&o.applyNetNS, "apply-netns", "", "mirror the --route-table's routes into this network namespace (name under "+netns.Dir+", or a path; "+kernel.HostNetNS+": this process's own) after each write")
 	fs.StringSliceVar(&o.podCIDRs, "pod-cidrs", o.podCIDRs, "with --apply-netns: the cluster pod CIDRs, the only routes mirrored")
 	logFlags := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(logFlags)

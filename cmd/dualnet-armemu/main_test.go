@@ -42,16 +42,13 @@ func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
 		}
 	})
 	var url string
-	err := poll.Until(10*time.Second, 20*time.Millisecond, func() error {
+	poll.Eventually(t, 10*time.Second, "the --url-file", func() error {
 		b, _ := os.ReadFile(filepath.Join(dir, "url"))
 		if url = strings.TrimSpace(string(b)); url == "" {
 			return fmt.Errorf("no --url-file written")
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	client := clientFor(t, url, filepath.Join(dir, "ca.pem"))
 	p, err := client.BeginCreateOrUpdate(context.Background(), "g", "rt", armnetwork.RouteTable{Location: to.Ptr("westeurope"),
 		Properties: &armnetwork.RouteTablePropertiesFormat{Routes: []*armnetwork.Route{{Name: to.Ptr("n1____102441024"),
@@ -63,15 +60,12 @@ func TestServesTheTableAndMirrorsItIntoTheNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = poll.Until(10*time.Second, 20*time.Millisecond, func() error {
+	poll.Eventually(t, 10*time.Second, "the route mirrored into the namespace", func() error {
 		if routes := kerneltest.IP(t, "-n", ns, "route", "show", "proto", "222"); !strings.Contains(routes, "10.244.1.0/24 via 10.240.0.5") {
 			return fmt.Errorf("route not mirrored into %s; its proto 222 routes:\n%s", ns, routes)
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func clientFor(t *testing.T, url, caFile string) *armnetwork.RouteTablesClient {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // The kernel backend's errors carry no flag of their own, so armemu's say --apply-netns (or
@@ -17,7 +19,7 @@ func TestMirrorErrorsNameArmemusOwnFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--apply-netns", missing}, `--apply-netns: network namespace "` + missing + `": open /var/run/netns/` + missing},
+		{[]string{"--apply-netns", missing}, `--apply-netns: network namespace "` + missing + `": open ` + netns.Path(missing)},
 		{[]string{"--apply-netns", missing, "--pod-cidrs="}, "--pod-cidrs: no cluster pod CIDRs"},
 	} {
 		cmd := newCommand()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // BenchmarkBinaryAssigns200Nodes: one op is 200 nodes created at once until every one has pod
@@ -14,8 +15,8 @@ import (
 func BenchmarkBinaryAssigns200Nodes(b *testing.B) {
 	client := nodeipamtest.FastClient(b)
 	p := startProcess(b, "--leader-elect=false", "--kube-api-qps=50", "--kube-api-burst=100") // the defaults, over startProcess's
-	nodeipamtest.Eventually(b, 60*time.Second, "the controller is ready", func() (bool, string) {
-		return p.get("/readyz") == 200, ""
+	poll.Eventually(b, 60*time.Second, "the controller is ready", func() error {
+		return poll.Met(p.get("/readyz") == 200, "")
 	})
 	names := make([]string, 200)
 	round := 0

@@ -13,15 +13,16 @@ import (
 	"k8s.io/client-go/informers"
 
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
 )
 
 // openHandlesOf counts this process's file descriptors open on the network namespace (by
-// device and inode: a handle opened through /var/run/netns reads back as that path).
+// device and inode: a handle opened through /run/netns reads back as that path).
 func openHandlesOf(t *testing.T, ns string) int {
 	t.Helper()
-	want, err := os.Stat(filepath.Join("/var/run/netns", ns))
+	want, err := os.Stat(netns.Path(ns))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,13 +12,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestTwoReplicasOneLeadsAndNoCIDRIsGivenTwice(t *testing.T) {
 	client := nodeipamtest.FastClient(t)
 	replicas := []*controllerProcess{startProcess(t, fastLease...), startProcess(t, fastLease...)}
 	var leader, standby *controllerProcess
-	nodeipamtest.Eventually(t, 60*time.Second, "exactly one replica leads", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "exactly one replica leads", func() error {
 		a, b := replicas[0].leading(), replicas[1].leading()
 		switch {
 		case a && !b:
@@ -26,9 +27,9 @@ func TestTwoReplicasOneLeadsAndNoCIDRIsGivenTwice(t *testing.T) {
 		case b && !a:
 			leader, standby = replicas[1], replicas[0]
 		default:
-			return false, fmt.Sprintf("leading: %v, %v", a, b)
+			return poll.Met(false, fmt.Sprintf("leading: %v, %v", a, b))
 		}
-		return leader.get("/readyz") == 200, "leader not ready"
+		return poll.Met(leader.get("/readyz") == 200, "leader not ready")
 	})
 	lease, err := client.CoordinationV1().Leases("kube-system").Get(context.Background(), "dualnet-controller", metav1.GetOptions{})
 	if err != nil {
@@ -44,9 +45,9 @@ func TestTwoReplicasOneLeadsAndNoCIDRIsGivenTwice(t *testing.T) {
 	names := nodeipamtest.Names(t, 70)
 	nodeipamtest.CreateNodes(t, client, names[:60], nil)
 	var before map[string][]string
-	nodeipamtest.Eventually(t, 60*time.Second, "60 nodes get pod CIDRs", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "60 nodes get pod CIDRs", func() error {
 		before = nodeipamtest.PodCIDRs(t, client)
-		return nodeipamtest.Count(names, before) == 60, fmt.Sprint(nodeipamtest.Count(names, before))
+		return poll.Met(nodeipamtest.Count(names, before) == 60, fmt.Sprint(nodeipamtest.Count(names, before)))
 	})
 	checkMetric(t, leader, "dualnet_nodeipam_allocated_nodes", 60)
 	checkMetric(t, leader, `dualnet_nodeipam_capacity_nodes{limit="route table"}`, 200)
@@ -58,14 +59,14 @@ func TestTwoReplicasOneLeadsAndNoCIDRIsGivenTwice(t *testing.T) {
 	// The leader dies without handing over: the standby takes the Lease and carries on.
 	leader.stop(syscall.SIGKILL)
 	nodeipamtest.CreateNodes(t, client, names[60:], nil)
-	nodeipamtest.Eventually(t, 60*time.Second, "the standby takes over and assigns 10 more nodes", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "the standby takes over and assigns 10 more nodes", func() error {
 		after := nodeipamtest.PodCIDRs(t, client)
 		for name, cidrs := range before {
 			if !slices.Equal(after[name], cidrs) {
 				t.Fatalf("node %s's pod CIDRs changed from %v to %v", name, cidrs, after[name])
 			}
 		}
-		return nodeipamtest.Count(names, after) == 70, fmt.Sprint(nodeipamtest.Count(names, after))
+		return poll.Met(nodeipamtest.Count(names, after) == 70, fmt.Sprint(nodeipamtest.Count(names, after)))
 	})
 	if !standby.leading() {
 		t.Error("the new leader does not report leading")
@@ -75,8 +76,8 @@ func TestTwoReplicasOneLeadsAndNoCIDRIsGivenTwice(t *testing.T) {
 
 func TestIPAMKubernetesLeavesAllocationToKubeControllerManager(t *testing.T) {
 	p := startProcess(t, "--ipam=kubernetes", "--leader-elect=false")
-	nodeipamtest.Eventually(t, 30*time.Second, "the controller is ready", func() (bool, string) {
-		return p.get("/readyz") == 200 && p.leading(), ""
+	poll.Eventually(t, 30*time.Second, "the controller is ready", func() error {
+		return poll.Met(p.get("/readyz") == 200 && p.leading(), "")
 	})
 	if _, ok := p.metric("dualnet_nodeipam_allocated_nodes"); ok {
 		t.Error("--ipam=kubernetes runs node IPAM")
@@ -88,8 +89,8 @@ func TestIPAMKubernetesLeavesAllocationToKubeControllerManager(t *testing.T) {
 
 func checkMetric(t *testing.T, p *controllerProcess, name string, want float64) {
 	t.Helper()
-	nodeipamtest.Eventually(t, 10*time.Second, fmt.Sprintf("metric %s is %v", name, want), func() (bool, string) {
+	poll.Eventually(t, 10*time.Second, fmt.Sprintf("metric %s is %v", name, want), func() error {
 		got, ok := p.metric(name)
-		return ok && got == want, fmt.Sprintf("%v (present: %v)", got, ok)
+		return poll.Met(ok && got == want, fmt.Sprintf("%v (present: %v)", got, ok))
 	})
 }

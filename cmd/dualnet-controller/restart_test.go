@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // cidrWatch remembers the first pod CIDRs every node was seen with and records any change.
@@ -167,26 +168,26 @@ func TestControllerKilledAndRestartedDuringChurnNeverChangesOrDuplicatesCIDRs(t 
 		p := startProcess(t, args...)
 		// Let this run assign some nodes created after it started, then kill it mid-work.
 		from := churn.created()
-		nodeipamtest.Eventually(t, 60*time.Second, fmt.Sprintf("round %d: the controller assigns new nodes", round), func() (bool, string) {
+		poll.Eventually(t, 60*time.Second, fmt.Sprintf("round %d: the controller assigns new nodes", round), func() error {
 			got := nodeipamtest.PodCIDRs(t, client)
 			names := churn.all()
-			return nodeipamtest.Count(names[from:], got) >= 5, fmt.Sprintf("%d of %d new nodes assigned", nodeipamtest.Count(names[from:], got), len(names)-from)
+			return poll.Met(nodeipamtest.Count(names[from:], got) >= 5, fmt.Sprintf("%d of %d new nodes assigned", nodeipamtest.Count(names[from:], got), len(names)-from))
 		})
 		p.stop(syscall.SIGKILL)
 		watch.check(t)
 	}
 	startProcess(t, args...)
 	from := churn.created()
-	nodeipamtest.Eventually(t, 60*time.Second, "the last controller assigns new nodes", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "the last controller assigns new nodes", func() error {
 		names := churn.all()
-		return nodeipamtest.Count(names[from:], nodeipamtest.PodCIDRs(t, client)) >= 5, ""
+		return poll.Met(nodeipamtest.Count(names[from:], nodeipamtest.PodCIDRs(t, client)) >= 5, "")
 	})
 	churn.halt(t)
 
-	nodeipamtest.Eventually(t, 60*time.Second, "every live node has pod CIDRs", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "every live node has pod CIDRs", func() error {
 		list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
 		if err != nil {
-			return false, err.Error()
+			return poll.Met(false, err.Error())
 		}
 		missing := 0
 		for _, n := range list.Items {
@@ -194,7 +195,7 @@ func TestControllerKilledAndRestartedDuringChurnNeverChangesOrDuplicatesCIDRs(t 
 				missing++
 			}
 		}
-		return missing == 0, fmt.Sprintf("%d of %d nodes without pod CIDRs", missing, len(list.Items))
+		return poll.Met(missing == 0, fmt.Sprintf("%d of %d nodes without pod CIDRs", missing, len(list.Items)))
 	})
 	nodeipamtest.PodCIDRs(t, client) // fails on any CIDR held by two nodes
 	watch.check(t)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
@@ -55,7 +56,7 @@ func (o *routeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.endpoint, "azure-endpoint", "", "with --routes=azure: Resource Manager URL; empty: Azure public cloud (a local dualnet-armemu: its URL)")
 	fs.StringVar(&o.caFile, "azure-ca-file", "", "with --routes=azure: PEM certificate(s) to trust for --azure-endpoint (dualnet-armemu --cert-file)")
 	fs.StringVar(&o.credential, "azure-credential", o.credential, "with --routes=azure: default (workload/managed identity, environment, Azure CLI) or none (a fixed token; only with --azure-endpoint, for dualnet-armemu)")
-	fs.StringVar(&o.netns, "routes-netns", "", "with --routes=kernel, required: network namespace of the router (name under /var/run/netns, or a path), or "+kernel.HostNetNS+" for this process's own")
+	fs.StringVar(&o.netns, "routes-netns", "", "with --routes=kernel, required: network namespace of the router (name under "+netns.Dir+", or a path), or "+kernel.HostNetNS+" for this process's own")
 	fs.DurationVar(&o.resync, "routes-resync", o.resync, "how often the route table is read and repaired without node changes")
 }
 
@@ -66,7 +67,7 @@ func (o *routeOptions) check() error {
 	case routesKernel:
 		// No default: an empty value would program this host's main table unasked.
 		if o.netns == "" {
-			return fmt.Errorf("--routes-netns is required with --routes=kernel: a network namespace name (under /var/run/netns), its path, or %q for this process's own", kernel.HostNetNS)
+			return fmt.Errorf("--routes-netns is required with --routes=kernel: a network namespace name (under %s), its path, or %q for this process's own", netns.Dir, kernel.HostNetNS)
 		}
 	case routesAzure:
 		for flag, v := range map[string]string{

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/armemu"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
@@ -72,7 +72,7 @@ func TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs(t *testing.T) 
 		}
 		return out
 	}
-	waitFor(t, 30*time.Second, "4 routes of 2 nodes", func() bool { return len(routesOf()) == 4 })
+	poll.Eventually(t, 30*time.Second, "4 routes of 2 nodes", func() error { return poll.Met(len(routesOf()) == 4, fmt.Sprint(routesOf())) })
 	for _, r := range routesOf() {
 		if !strings.Contains(r, " via 10.240.0.4") && !strings.Contains(r, " via fd00::4") {
 			t.Errorf("route %q does not go to its node's InternalIP", r)
@@ -81,10 +81,10 @@ func TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs(t *testing.T) 
 	if err := client.CoreV1().Nodes().Delete(ctx, names[1], metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the deleted node's routes removed", func() bool { return len(routesOf()) == 2 })
-	waitFor(t, 10*time.Second, "dualnet_routes_table_routes 2 on /metrics", func() bool {
+	poll.Eventually(t, 30*time.Second, "the deleted node's routes removed", func() error { return poll.Met(len(routesOf()) == 2, fmt.Sprint(routesOf())) })
+	poll.Eventually(t, 10*time.Second, "dualnet_routes_table_routes 2 on /metrics", func() error {
 		v, ok := p.metric("dualnet_routes_table_routes")
-		return ok && v == 2
+		return poll.Met(ok && v == 2, fmt.Sprintf("%v (present: %v)", v, ok))
 	})
 	if p.get("/readyz") != 200 {
 		t.Errorf("/readyz = %d with the route controller running", p.get("/readyz"))
@@ -101,7 +101,7 @@ func TestRoutesFlagsAreCheckedBeforeConnecting(t *testing.T) {
 		{[]string{"--routes=azure", "--azure-subscription-id=s", "--azure-resource-group=g", "--azure-route-table=rt", "--azure-credential=none"},
 			"--azure-credential=none: only with --azure-endpoint"},
 		// An empty --routes-netns must not mean the host's main table.
-		{[]string{"--routes=kernel"}, `--routes-netns is required with --routes=kernel: a network namespace name (under /var/run/netns), its path, or "host" for this process's own`},
+		{[]string{"--routes=kernel"}, `--routes-netns is required with --routes=kernel: a network namespace name (under /run/netns), its path, or "host" for this process's own`},
 	} {
 		code, out := runToExit(t, tt.args...)
 		if code == 0 || !strings.Contains(out, tt.want) {
@@ -118,24 +118,8 @@ func TestRoutesNetnsThatCannotBeOpenedIsNamedByItsFlag(t *testing.T) {
 		t.Fatalf("check: %v", err)
 	}
 	_, _, err := o.open(netspec.Default())
-	want := `--routes-netns: network namespace "` + missing + `": open /var/run/netns/` + missing
+	want := `--routes-netns: network namespace "` + missing + `": open ` + netns.Path(missing)
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("open = %v, want an error starting %q", err, want)
 	}
 }
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	err := poll.Until(timeout, 50*time.Millisecond, func() error {
-		if !cond() {
-			return errNotYet
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("after %v: %s", timeout, what)
-	}
-}
-
-// errNotYet stands for a false condition; waitFor reports what it waited for instead.
-var errNotYet = errors.New("not yet")

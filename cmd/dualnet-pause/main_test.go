@@ -42,14 +42,12 @@ func startPause(t *testing.T, bin string, attr *syscall.SysProcAttr) (*exec.Cmd,
 // a signal sent before would meet Go's default action instead.
 func waitWarning(t *testing.T, stderr *syncbuf.Buffer) {
 	t.Helper()
-	if err := poll.Until(5*time.Second, 10*time.Millisecond, func() error {
+	poll.Eventually(t, 5*time.Second, "pause's warning", func() error {
 		if !strings.Contains(stderr.String(), "Warning: pause should be the first process") {
 			return fmt.Errorf("pause printed %q, not its warning (yet)", stderr)
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 }
 
 // stop sends sig to pause, which must exit 0 at once, saying why.
@@ -93,14 +91,12 @@ func TestPauseAsPID1ReapsOrphans(t *testing.T) {
 		t.Fatalf("nsenter into pause's PID namespace: %v\n%s", err, out)
 	}
 	var orphan []string
-	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
+	poll.Eventually(t, 10*time.Second, "the orphaned sleep is pause's child", func() error {
 		if orphan = children(t, pid); len(orphan) != 1 || !strings.Contains(orphan[0], "(sleep)") {
 			return fmt.Errorf("pause (pid %d) has children %q, want the orphaned sleep", pid, orphan)
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	sleep, err := strconv.Atoi(strings.Fields(orphan[0])[0])
 	if err != nil {
 		t.Fatal(err)
@@ -108,14 +104,12 @@ func TestPauseAsPID1ReapsOrphans(t *testing.T) {
 	if err := syscall.Kill(sleep, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	if err := poll.Until(10*time.Second, 20*time.Millisecond, func() error {
+	poll.Eventually(t, 10*time.Second, "pause reaps the killed orphan", func() error {
 		if kids := children(t, pid); len(kids) > 0 {
 			return fmt.Errorf("pause (pid %d) still has children %q after sleep was killed", pid, kids)
 		}
 		return nil
-	}); err != nil {
-		t.Error(err)
-	}
+	})
 	if strings.Contains(stderr.String(), "Warning") {
 		t.Errorf("stderr %q: as PID 1 pause should not warn", stderr)
 	}

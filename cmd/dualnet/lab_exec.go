@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/dualnet/dualnet/internal/lab"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 func newLabExecCmd() *cobra.Command {
@@ -30,7 +31,7 @@ func newLabExecCmd() *cobra.Command {
 			if cmd.ArgsLenAtDash() != 1 {
 				return errors.New("usage: dualnet lab exec <target> -- <command> [args...]")
 			}
-			netns, err := execTarget(cmd, where, args[0])
+			target, err := execTarget(cmd, where, args[0])
 			if err != nil {
 				return err
 			}
@@ -42,7 +43,7 @@ func newLabExecCmd() *cobra.Command {
 			signals := make(chan os.Signal, 1)
 			signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
 			// The child is born in the namespace of the thread that starts it.
-			if err := lab.InNetns(netns, c.Start); err != nil {
+			if err := netns.Do(target, c.Start); err != nil {
 				return err
 			}
 			go func() {
@@ -89,7 +90,7 @@ func execTarget(cmd *cobra.Command, where labFlags, target string) (string, erro
 		return lab.PodNetns(cmd.Context(), where.stateRoot, where.name, p.Spec.NodeName, string(p.UID))
 	}
 	for _, candidate := range []string{target, where.name + "-" + target} {
-		if _, err := os.Stat(lab.NetnsPath(candidate)); err == nil && strings.HasPrefix(candidate, where.name+"-") {
+		if _, err := os.Stat(netns.Path(candidate)); err == nil && strings.HasPrefix(candidate, where.name+"-") {
 			return candidate, nil
 		}
 	}

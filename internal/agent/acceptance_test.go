@@ -15,6 +15,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/golden"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 const serverPort = 8080
@@ -24,7 +25,7 @@ const serverPort = 8080
 func seenThrough(t *testing.T, from nodens.Namespace, addr netip.Addr, port int) netip.Addr {
 	t.Helper()
 	var seen netip.Addr
-	dptest.Eventually(t, 15*time.Second, fmt.Sprintf("request to %s", netip.AddrPortFrom(addr, uint16(port))), func() error {
+	poll.Eventually(t, 15*time.Second, fmt.Sprintf("request to %s", netip.AddrPortFrom(addr, uint16(port))), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		var err error
@@ -77,7 +78,7 @@ func TestAgentRestartLeavesTablesAndRoutesIdentical(t *testing.T) {
 	handles := dptest.InNS(t, n.Host.Name, "nft", "-a", "list", "table", "inet", "dualnet")
 	// The kernel adds the local routes of an IPv6 address when its duplicate address detection
 	// ends, a second or two after the link came up: the tables compared are those after it.
-	dptest.Eventually(t, 10*time.Second, "IPv6 duplicate address detection done on "+n.Name, func() error {
+	poll.Eventually(t, 10*time.Second, "IPv6 duplicate address detection done on "+n.Name, func() error {
 		if out := dptest.InNS(t, n.Host.Name, "ip", "-6", "addr", "show", "tentative"); out != "" {
 			return fmt.Errorf("tentative addresses:\n%s", out)
 		}
@@ -115,7 +116,7 @@ func TestDriftIsRepairedWithinOneResync(t *testing.T) {
 	peerCIDR := c.Nodes[1].PodCIDRs[0].String()
 	dptest.InNS(t, n.Host.Name, "ip", "route", "del", peerCIDR)
 	dptest.InNS(t, n.Host.Name, "nft", "flush", "table", "inet", "dualnet")
-	dptest.Eventually(t, agenttest.Resync+2*time.Second, "route and table restored", func() error {
+	poll.Eventually(t, agenttest.Resync+2*time.Second, "route and table restored", func() error {
 		tableNow, routesNow := nodeState(t, n)
 		if tableNow != table || routesNow != routes {
 			return fmt.Errorf("node has\n%s%s", tableNow, routesNow)
@@ -142,9 +143,9 @@ func TestDeletedNodesRoutesDisappearFromTheOtherNode(t *testing.T) {
 			return nil
 		}
 	}
-	dptest.Eventually(t, 10*time.Second, "routes to the new node", hasRoutes(true))
+	poll.Eventually(t, 10*time.Second, "routes to the new node", hasRoutes(true))
 	agenttest.DeleteNode(t, name)
-	dptest.Eventually(t, 10*time.Second, "routes to the deleted node gone", hasRoutes(false))
+	poll.Eventually(t, 10*time.Second, "routes to the deleted node gone", hasRoutes(false))
 }
 
 func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
@@ -157,7 +158,7 @@ func TestOffLinkNodeGetsAnEventInsteadOfARoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 30 s: client-go retries a failed event write after about 10 s.
-	dptest.Eventually(t, 30*time.Second, "NodeNotOnLink event", func() error {
+	poll.Eventually(t, 30*time.Second, "NodeNotOnLink event", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
 		if err != nil {
 			return err

@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
 )
 
@@ -85,7 +85,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.dp = &dataplane{cfg: a.cfg, nl: nl, masq: masq}
 
-	a.forgetEarlierBoot(ctx, cniconfig.StoreDir(a.cfg.CNIDataDir))
+	a.forgetEarlierBoot(ctx, cnicontract.StoreDir(a.cfg.CNIDataDir, cnicontract.NetworkName))
 
 	// Events are sent in the background: recording one needs no API server.
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))

@@ -10,7 +10,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 
@@ -30,7 +30,7 @@ const antispoofSweepTimeout = 30 * time.Second
 // leftovers are inert, so they never make the node not ready.
 func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 	logger := klog.FromContext(ctx)
-	storeDir := cniconfig.StoreDir(a.cfg.CNIDataDir)
+	storeDir := cnicontract.StoreDir(a.cfg.CNIDataDir, cnicontract.NetworkName)
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
 	for {

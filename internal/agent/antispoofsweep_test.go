@@ -17,6 +17,7 @@ import (
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // sweepPeriod is short so that a test sees several sweeps within its poll deadline.
@@ -78,7 +79,7 @@ func stalePod(index int, last byte) antispoof.Pod {
 // registration of live changes meanwhile.
 func waitForSweep(t *testing.T, n *agenttest.Node, live map[int]antispoof.Registration, gone []int) {
 	t.Helper()
-	dptest.Eventually(t, 10*sweepPeriod+5*time.Second, fmt.Sprintf("registrations of gone ports %v swept, the live pod's kept", gone), func() error {
+	poll.Eventually(t, 10*sweepPeriod+5*time.Second, fmt.Sprintf("registrations of gone ports %v swept, the live pod's kept", gone), func() error {
 		regs, err := registrations(n)
 		if err != nil {
 			return err
@@ -147,7 +148,7 @@ func TestAgentWritesTheAntispoofTableAgainAfterAFirewallReload(t *testing.T) {
 	n.AgentConfig.AntispoofSweep = sweepPeriod
 	n.Start(t)
 	dptest.InNS(t, n.Host.Name, "nft", "delete", "table", "bridge", antispoof.Table)
-	dptest.Eventually(t, 10*sweepPeriod+5*time.Second, "the anti-spoofing table written again with the pod", func() error {
+	poll.Eventually(t, 10*sweepPeriod+5*time.Second, "the anti-spoofing table written again with the pod", func() error {
 		var what string
 		err := n.Host.NS.Do(func() error {
 			var err error

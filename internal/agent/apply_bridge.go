@@ -9,8 +9,8 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 )
 
 // applyBridge puts the bridge in place with the host veths of the node's running pods on it,
@@ -64,7 +64,7 @@ func (dp *dataplane) applyBridge(d desiredState, mtu int, a *applied) error {
 // livePorts lists the host veths (interface indexes) of the node's running pods, which the
 // CNI plugin's address store knows. A node that never ran a pod has no store, and no pods.
 func (dp *dataplane) livePorts() ([]int, error) {
-	storeDir := cniconfig.StoreDir(dp.cfg.CNIDataDir)
+	storeDir := cnicontract.StoreDir(dp.cfg.CNIDataDir, cnicontract.NetworkName)
 	if _, err := os.Stat(storeDir); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // stream is a TCP stream sent as fast as the path lets it, between two namespaces.
@@ -99,12 +100,12 @@ func shapedRate(t *testing.T, from, to nodens.Namespace, addr netip.Addr, limit 
 	t.Helper()
 	s := openStream(t, from, to, addr)
 	defer s.close()
-	deadline := time.Now().Add(8 * time.Second)
-	for s.rate(t, 200*time.Millisecond) > 2*limit {
-		if time.Now().After(deadline) {
-			t.Fatalf("stream to %s: still above twice the limit after 8s", addr)
+	poll.Eventually(t, 8*time.Second, fmt.Sprintf("stream to %s at most twice the limit", addr), func() error {
+		if r := s.rate(t, 200*time.Millisecond); r > 2*limit {
+			return fmt.Errorf("rate %v, limit %v", r, limit)
 		}
-	}
+		return nil
+	})
 	return s.rate(t, time.Second)
 }
 

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 
@@ -28,7 +29,12 @@ type desiredState struct {
 	noNodeIP []string
 }
 
+// desiredFor fails when the node's own pod CIDRs break the plugin's rules: the conflist would
+// be refused. A peer's that do are left out of the host routes, as if it had none yet.
 func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error) {
+	if self.badPodCIDRs != nil {
+		return desiredState{}, fmt.Errorf("the CNI plugin would refuse this node's pod CIDRs: %w", self.badPodCIDRs)
+	}
 	if len(self.podCIDRs) == 0 {
 		return desiredState{}, errNoPodCIDRs
 	}

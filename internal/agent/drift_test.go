@@ -12,10 +12,12 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // drift is a way an unlucky operator breaks a node's dataplane (issue 17), and the repairs
@@ -33,29 +35,31 @@ func drifts(n *agenttest.Node) []drift {
 	v4, v6 := n.PodCIDRs[0], n.PodCIDRs[1]
 	gateways := bridge.Gateways(n.PodCIDRs)
 	return []drift{{
-		name:    "bridge deleted with pods on it",
-		do:      func(t *testing.T, n *agenttest.Node) { dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0") },
+		name: "bridge deleted with pods on it",
+		do: func(t *testing.T, n *agenttest.Node) {
+			dptest.InNS(t, n.Host.Name, "ip", "link", "del", cnicontract.DefaultBridge)
+		},
 		repairs: map[string]float64{"bridge": 1, "bridge_port": 2},
 		event:   "bridge cbr0 missing",
 	}, {
 		name: "subnet routes of both families deleted",
 		do: func(t *testing.T, n *agenttest.Node) {
-			dptest.InNS(t, n.Host.Name, "ip", "route", "del", v4.String(), "dev", "cbr0")
-			dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "del", v6.String(), "dev", "cbr0")
+			dptest.InNS(t, n.Host.Name, "ip", "route", "del", v4.String(), "dev", cnicontract.DefaultBridge)
+			dptest.InNS(t, n.Host.Name, "ip", "-6", "route", "del", v6.String(), "dev", cnicontract.DefaultBridge)
 		},
 		repairs: map[string]float64{"bridge_route": 2},
 		event:   "through bridge cbr0 missing",
 	}, {
 		name: "IPv4 gateway removed",
 		do: func(t *testing.T, n *agenttest.Node) {
-			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[0].String(), "dev", "cbr0")
+			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[0].String(), "dev", cnicontract.DefaultBridge)
 		},
 		repairs: map[string]float64{"bridge_address": 1},
 		event:   "gateway addresses [" + gateways[0].String() + "] missing",
 	}, {
 		name: "IPv6 gateway removed",
 		do: func(t *testing.T, n *agenttest.Node) {
-			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[1].String(), "dev", "cbr0")
+			dptest.InNS(t, n.Host.Name, "ip", "addr", "del", gateways[1].String(), "dev", cnicontract.DefaultBridge)
 		},
 		repairs: map[string]float64{"bridge_address": 1},
 		event:   "gateway addresses [" + gateways[1].String() + "] missing",
@@ -74,7 +78,7 @@ func drifts(n *agenttest.Node) []drift {
 			}
 		},
 		repairs: map[string]float64{"cni_config": 1},
-		event:   cniconfig.FileName + " missing",
+		event:   cnicontract.FileName + " missing",
 	}, {
 		name: "plugin binary deleted",
 		do: func(t *testing.T, n *agenttest.Node) {
@@ -127,7 +131,7 @@ func testDriftRepairs(t *testing.T, watch bool) {
 	for _, p := range pods {
 		dptest.ServePeerAddress(t, nodens.At(p.NS.Path), serverPort)
 	}
-	dptest.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
+	poll.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
 	for _, d := range drifts(n) {
 		t.Run(d.name, func(t *testing.T) {
 			before := podState(t, n, pods)
@@ -165,24 +169,19 @@ func repairCounts(t *testing.T, n *agenttest.Node, kinds map[string]float64) map
 // test at deadline.
 func waitRepaired(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod, before, want map[string]float64, start time.Time, deadline time.Duration) (counted, answered time.Duration) {
 	t.Helper()
-	poll := func(cond func() error) (time.Duration, error) {
-		for {
-			err := cond()
-			if err == nil {
-				return time.Since(start), nil
-			}
-			if time.Since(start) > deadline {
-				return 0, err
-			}
-			time.Sleep(5 * time.Millisecond)
+	// Polled every 5 ms, not with poll.Eventually's back-off: the times are measurements.
+	since := func(cond func() error) (time.Duration, error) {
+		if err := poll.Until(deadline-time.Since(start), 5*time.Millisecond, cond); err != nil {
+			return 0, err
 		}
+		return time.Since(start), nil
 	}
 	var countErr, answerErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		counted, countErr = poll(func() error { return gained(n, before, want) })
+		counted, countErr = since(func() error { return gained(n, before, want) })
 	})
-	wg.Go(func() { answered, answerErr = poll(func() error { return answer(n, pods) }) })
+	wg.Go(func() { answered, answerErr = since(func() error { return answer(n, pods) }) })
 	wg.Wait()
 	if countErr != nil || answerErr != nil {
 		t.Fatalf("not repaired within %s: counted: %v; answering: %v", deadline, countErr, answerErr)
@@ -248,7 +247,7 @@ func podState(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	br, err := h.LinkByName("cbr0")
+	br, err := h.LinkByName(cnicontract.DefaultBridge)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +262,7 @@ func podState(t *testing.T, n *agenttest.Node, pods []*agenttest.Pod) string {
 	var b strings.Builder
 	for _, l := range links {
 		a := l.Attrs()
-		if !strings.HasPrefix(a.Name, antispoof.PortPrefix) {
+		if !strings.HasPrefix(a.Name, cnicontract.PortPrefix) {
 			continue
 		}
 		fmt.Fprintf(&b, "host veth %d %s %s", a.Index, a.Name, a.HardwareAddr)
@@ -318,9 +317,9 @@ func TestWatchesWakeTheSyncForDriftNotForPods(t *testing.T) {
 	for _, p := range pods {
 		dptest.ServePeerAddress(t, nodens.At(p.NS.Path), serverPort)
 	}
-	dptest.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
+	poll.Eventually(t, 15*time.Second, "both pods answer the node in both families", func() error { return answer(n, pods) })
 	want := map[string]float64{"bridge": 1, "bridge_port": 2}
 	counts := repairCounts(t, n, want)
-	dptest.InNS(t, n.Host.Name, "ip", "link", "del", "cbr0")
+	dptest.InNS(t, n.Host.Name, "ip", "link", "del", cnicontract.DefaultBridge)
 	waitRepaired(t, n, pods, counts, want, time.Now(), repairDeadline)
 }

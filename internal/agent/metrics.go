@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -98,7 +98,7 @@ func newMetrics(a *Agent) *metrics {
 			Namespace: "dualnet", Subsystem: "agent", Name: "dataplane_changes_total",
 			Help: "Changes syncs made to the node (the bridge, a sysctl, the masquerade table, the CNI config or plugin, a host route): drift repaired and updates applied. It stays still on a node in its desired state.",
 		}, func() float64 { return float64(a.Changes()) }),
-		&podAddressCollector{storeDir: cniconfig.StoreDir(a.cfg.CNIDataDir), ranges: &m.podCIDRs},
+		&podAddressCollector{storeDir: cnicontract.StoreDir(a.cfg.CNIDataDir, cnicontract.NetworkName), ranges: &m.podCIDRs},
 	)
 	if a.cfg.Routes == HostRoutes {
 		m.hostRoutes = prometheus.NewGaugeVec(prometheus.GaugeOpts{

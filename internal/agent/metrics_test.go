@@ -18,6 +18,7 @@ import (
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // exposition is one scrape of an agent's /metrics.
@@ -105,7 +106,7 @@ func TestMetricsReportReadinessSyncsAndPodAddressUsage(t *testing.T) {
 	n := c.Nodes[0]
 
 	// The agent counts a sync once it returned, a moment after it turned ready.
-	dptest.Eventually(t, 5*time.Second, "the first sync counted", func() error {
+	poll.Eventually(t, 5*time.Second, "the first sync counted", func() error {
 		return wantAtLeast(scrape(t, n.Agent), "dualnet_agent_syncs_total", 1, "result", "ok")
 	})
 	m := scrape(t, n.Agent)
@@ -156,7 +157,7 @@ func TestMetricsOfANodeWaitingForItsPodCIDRs(t *testing.T) {
 	bare := &agenttest.Node{Name: name, AgentConfig: cfg}
 	bare.Start(t)
 	a := bare.Agent
-	dptest.Eventually(t, 10*time.Second, "a sync that waits counted", func() error {
+	poll.Eventually(t, 10*time.Second, "a sync that waits counted", func() error {
 		return wantAtLeast(scrape(t, a), "dualnet_agent_syncs_total", 1, "result", "waiting")
 	})
 	m := scrape(t, a)
@@ -182,12 +183,12 @@ func TestMetricsCountTheDriftASyncRepairs(t *testing.T) {
 	}
 	// After a second sync the node is in its desired state: later syncs change nothing
 	// unless something drifts.
-	dptest.Eventually(t, agenttest.Resync+5*time.Second, "a second sync", func() error {
+	poll.Eventually(t, agenttest.Resync+5*time.Second, "a second sync", func() error {
 		return wantAtLeast(scrape(t, n.Agent), "dualnet_agent_syncs_total", 2, "result", "ok")
 	})
 	before := changes()
 	dptest.InNS(t, n.Host.Name, "ip", "route", "del", c.Nodes[1].PodCIDRs[0].String())
-	dptest.Eventually(t, agenttest.Resync+5*time.Second, "the deleted route's repair counted", func() error {
+	poll.Eventually(t, agenttest.Resync+5*time.Second, "the deleted route's repair counted", func() error {
 		if after := changes(); after < before+1 {
 			return fmt.Errorf("dualnet_agent_dataplane_changes_total %v, was %v before the route was deleted", after, before)
 		}
@@ -206,11 +207,11 @@ func TestMetricsCountTheAntispoofSweepsRepairsAndRemovals(t *testing.T) {
 	register(t, n, stalePod(neverIndex, 4))
 	n.AgentConfig.AntispoofSweep = sweepPeriod
 	n.Start(t)
-	dptest.Eventually(t, 10*sweepPeriod+5*time.Second, "the deleted pod's registration removal counted", func() error {
+	poll.Eventually(t, 10*sweepPeriod+5*time.Second, "the deleted pod's registration removal counted", func() error {
 		return wantAtLeast(scrape(t, n.Agent), "dualnet_agent_antispoof_stale_registrations_removed_total", 1)
 	})
 	dptest.InNS(t, n.Host.Name, "nft", "delete", "table", "bridge", antispoof.Table)
-	dptest.Eventually(t, 10*sweepPeriod+5*time.Second, "the table's repair counted", func() error {
+	poll.Eventually(t, 10*sweepPeriod+5*time.Second, "the table's repair counted", func() error {
 		return wantAtLeast(scrape(t, n.Agent), "dualnet_agent_antispoof_repairs_total", 1)
 	})
 	m := scrape(t, n.Agent)

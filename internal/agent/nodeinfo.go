@@ -4,43 +4,23 @@ import (
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/dualnet/dualnet/internal/nodeaddrs"
 )
 
-// nodeInfo is what the dataplane needs from a Node object.
+// nodeInfo is what the dataplane needs from a Node object, read by internal/nodeaddrs.
 type nodeInfo struct {
 	name     string
 	podCIDRs []netip.Prefix // spec.podCIDRs, IPv4 first as the controller assigns them
-	ips      []netip.Addr   // InternalIPs, the first of each family only
+	// badPodCIDRs is why podCIDRs is empty although the Node has some: they break the rules
+	// the CNI plugin holds its conflist to, so no conflist can carry them.
+	badPodCIDRs error
+	ips         []netip.Addr // InternalIPs, the first of each family only
 }
 
 func nodeInfoOf(n *corev1.Node) nodeInfo {
-	info := nodeInfo{name: n.Name}
-	cidrs := n.Spec.PodCIDRs
-	if len(cidrs) == 0 && n.Spec.PodCIDR != "" {
-		cidrs = []string{n.Spec.PodCIDR}
-	}
-	for _, c := range cidrs {
-		if p, err := netip.ParsePrefix(c); err == nil {
-			info.podCIDRs = append(info.podCIDRs, p.Masked())
-		}
-	}
-	seen4, seen6 := false, false
-	for _, a := range n.Status.Addresses {
-		if a.Type != corev1.NodeInternalIP {
-			continue
-		}
-		ip, err := netip.ParseAddr(a.Address)
-		if err != nil {
-			continue
-		}
-		ip = ip.Unmap()
-		if (ip.Is4() && seen4) || (ip.Is6() && seen6) {
-			continue
-		}
-		seen4, seen6 = seen4 || ip.Is4(), seen6 || ip.Is6()
-		info.ips = append(info.ips, ip)
-	}
-	return info
+	cidrs, err := nodeaddrs.PodCIDRs(n)
+	return nodeInfo{name: n.Name, podCIDRs: cidrs, badPodCIDRs: err, ips: nodeaddrs.InternalIPs(n)}
 }
 
 // ipOf returns the node's InternalIP of the family of p.
@@ -57,7 +37,7 @@ func (n nodeInfo) ipOf(is4 bool) (netip.Addr, bool) {
 // reads, so that status heartbeats do not wake the sync.
 func sameDataplaneInputs(a, b *corev1.Node) bool {
 	x, y := nodeInfoOf(a), nodeInfoOf(b)
-	if len(x.podCIDRs) != len(y.podCIDRs) || len(x.ips) != len(y.ips) {
+	if len(x.podCIDRs) != len(y.podCIDRs) || len(x.ips) != len(y.ips) || errText(x.badPodCIDRs) != errText(y.badPodCIDRs) {
 		return false
 	}
 	for i := range x.podCIDRs {
@@ -71,4 +51,11 @@ func sameDataplaneInputs(a, b *corev1.Node) bool {
 		}
 	}
 	return true
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }

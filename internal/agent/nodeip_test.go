@@ -17,6 +17,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 var dropCounter = regexp.MustCompile(`ip6 saddr @cluster-pod-cidrs-v6 .* ct state new counter packets (\d+) bytes \d+ drop`)
@@ -34,7 +35,7 @@ func TestNodeWithoutAnIPv6InternalIPDropsIPv6PodEgressAndSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dptest.Eventually(t, 10*time.Second, "InternalIPMissing event on the node", func() error {
+	poll.Eventually(t, 10*time.Second, "InternalIPMissing event on the node", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + n.Name})
 		if err != nil {
 			return err
@@ -49,7 +50,7 @@ func TestNodeWithoutAnIPv6InternalIPDropsIPv6PodEgressAndSaysSo(t *testing.T) {
 	})
 	// A lasting problem is reported once, not every resync (the recorder would count repeats).
 	after := n.Agent.Syncs() + 3
-	dptest.Eventually(t, 10*agenttest.Resync, "three more syncs", func() error {
+	poll.Eventually(t, 10*agenttest.Resync, "three more syncs", func() error {
 		if got := n.Agent.Syncs(); got < after {
 			return fmt.Errorf("%d syncs, want %d", got, after)
 		}
@@ -68,7 +69,7 @@ func TestNodeWithoutAnIPv6InternalIPDropsIPv6PodEgressAndSaysSo(t *testing.T) {
 	if got := seenThrough(t, nodens.At(p.NS.Path), c.VNetHost.IPv4, serverPort); got != n.Host.IPv4 {
 		t.Errorf("IPv4: vnet-host saw %s, want node 0's InternalIP %s", got, n.Host.IPv4)
 	}
-	dptest.Eventually(t, 15*time.Second, "IPv6 pod egress dropped and counted", func() error {
+	poll.Eventually(t, 15*time.Second, "IPv6 pod egress dropped and counted", func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if seen, err := dptest.PeerAddressSeen(ctx, nodens.At(p.NS.Path), c.VNetHost.IPv6, serverPort); err == nil {

@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
-	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
@@ -29,19 +30,19 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dptest.Eventually(t, 10*time.Second, "the pods' host veths gone with their namespaces", func() error {
+	poll.Eventually(t, 10*time.Second, "the pods' host veths gone with their namespaces", func() error {
 		if out := dptest.InNS(t, n.Host.Name, "ip", "-o", "link", "show", "type", "veth"); strings.Contains(out, ": dn") {
 			return fmt.Errorf("still there:\n%s", out)
 		}
 		return nil
 	})
-	boot := filepath.Join(cniconfig.StoreDir(n.AgentConfig.CNIDataDir), "boot")
+	boot := filepath.Join(cnicontract.StoreDir(n.AgentConfig.CNIDataDir, cnicontract.NetworkName), "boot")
 	if err := os.WriteFile(boot, []byte("00000000-0000-4000-8000-000000000000\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	n.Start(t)
-	dptest.Eventually(t, 10*time.Second, "no pod address in use after the reboot, before any pod starts", func() error {
+	poll.Eventually(t, 10*time.Second, "no pod address in use after the reboot, before any pod starts", func() error {
 		m := scrape(t, n.Agent)
 		for _, family := range []string{"ipv4", "ipv6"} {
 			v, err := m.value("dualnet_agent_pod_addresses_in_use", "family", family)

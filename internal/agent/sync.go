@@ -46,7 +46,8 @@ func (a *Agent) sync(ctx context.Context) error {
 		logger.Info("Waiting for pod CIDRs", "reason", err)
 		return nil
 	}
-	if err != nil {
+	if err != nil { // pod CIDRs no conflist can carry: the dataplane stays as it is
+		a.ready.Store(false)
 		return err
 	}
 	done, err := a.dp.apply(ctx, desired)

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // uplink is the node's interface toward the other nodes: named by --uplink, or found as the
@@ -31,7 +33,7 @@ func findUplink(h *netlink.Handle, name string, nodeIPs []netip.Addr) (uplink, e
 	}
 	for _, want := range nodeIPs {
 		for _, a := range addrs {
-			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == want {
+			if netspec.AddrOf(a.IP) == want {
 				link, err := h.LinkByIndex(a.LinkIndex)
 				if err != nil {
 					return uplink{}, fmt.Errorf("link %d holding %s: %w", a.LinkIndex, want, err)

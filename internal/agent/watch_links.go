@@ -11,7 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
 )
 
@@ -145,7 +145,7 @@ func (w *bridgeWatch) link(u netlink.LinkUpdate) bool {
 		w.index, w.up, w.mtu = l.Index, up, l.MTU
 		return changed || !up
 	}
-	if !strings.HasPrefix(l.Name, antispoof.PortPrefix) {
+	if !strings.HasPrefix(l.Name, cnicontract.PortPrefix) {
 		return false
 	}
 	wasOn := w.ports[l.Index]

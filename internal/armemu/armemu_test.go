@@ -303,15 +303,12 @@ func TestSlowAnswerStillAppliesTheWrite(t *testing.T) {
 	if _, err := put(t, e, table(route("a", "10.244.1.0/24", "10.240.0.5")), c); err == nil {
 		t.Fatal("PUT returned before the slow answer")
 	}
-	err := poll.Until(10*time.Second, 20*time.Millisecond, func() error {
+	poll.Eventually(t, 10*time.Second, "the slow write applied", func() error {
 		if tbl, ok := e.srv.RouteTable(sub, group, "rt"); !ok || len(tbl.Routes) != 1 {
 			return fmt.Errorf("the slow write was never applied")
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestStateFileKeepsTablesAcrossRestarts(t *testing.T) {

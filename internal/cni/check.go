@@ -17,6 +17,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -144,8 +145,8 @@ func checkRules(veth string, index int, prev *current.Result) error {
 func prevAddrs(prev *current.Result) map[netip.Addr]bool {
 	out := map[netip.Addr]bool{}
 	for _, c := range prev.IPs {
-		if a, ok := netip.AddrFromSlice(c.Address.IP); ok {
-			out[a.Unmap()] = true
+		if a := netspec.AddrOf(c.Address.IP); a.IsValid() {
+			out[a] = true
 		}
 	}
 	return out

@@ -137,20 +137,15 @@ func pausablePluginDir(t *testing.T) string {
 // waitForPause waits until the plugin reports that it reached step.
 func waitForPause(t *testing.T, step, file string, errc chan error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(file); err == nil {
-			return
-		}
+	poll.Eventually(t, 20*time.Second, fmt.Sprintf("the plugin pauses at %q", step), func() error {
 		select {
 		case err := <-errc:
 			t.Fatalf("ADD ended before pausing at %q: %v", step, err)
-		case <-time.After(5 * time.Millisecond):
+		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the plugin never paused at %q", step)
-		}
-	}
+		_, err := os.Stat(file)
+		return err
+	})
 }
 
 // waitForNoPlugins waits until no plugin or nft process runs in this node namespace: a
@@ -162,7 +157,7 @@ func waitForNoPlugins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = poll.Until(20*time.Second, 10*time.Millisecond, func() error {
+	poll.Eventually(t, 20*time.Second, "no plugin or nft process left", func() error {
 		procs, _ := filepath.Glob("/proc/[0-9]*")
 		for _, p := range procs {
 			comm, _ := os.ReadFile(p + "/comm")
@@ -176,7 +171,4 @@ func waitForNoPlugins(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 func TestTwoHundredAddDelCyclesLeaveNothingBehind(t *testing.T) {
@@ -103,7 +104,7 @@ func TestFiftyConcurrentAddsGetDistinctAddresses(t *testing.T) {
 func TestDelSucceedsWhateverIsAlreadyGone(t *testing.T) {
 	nw := newNetwork(t, 6, "dnbr6")
 	ctx := context.Background()
-	if err := nw.drv.Del(ctx, cnitest.Runtime("never-added", "/run/netns/dn-none", "eth0")); err != nil {
+	if err := nw.drv.Del(ctx, cnitest.Runtime("never-added", netns.Path("dn-none"), "eth0")); err != nil {
 		t.Errorf("DEL of an attachment that never existed: %v", err)
 	}
 	p := nw.addPod("del-twice")

@@ -1,10 +1,15 @@
 package cni_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"os/exec"
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // A pod that takes another pod's MAC would make the bridge switch that pod's traffic to it.
@@ -31,11 +36,41 @@ func TestForgedSourceMACIsDroppedAndTheBridgeDoesNotLearnIt(t *testing.T) {
 	mustReach(t, honest, honest.addr(0), nw.gateway(0))
 }
 
+// setMAC gives the pod's eth0 the MAC mac, and waits until the bridge forwards from the pod's
+// port again. Taking eth0 down takes the carrier of the host end, and the bridge disables that
+// port; it takes the port back only when the kernel's link watcher, a work item that needs the
+// RTNL lock, has seen the carrier return: on a loaded machine, more than a second after eth0
+// is up. Until then the bridge drops every frame from the port before its prerouting hook, so
+// the anti-spoofing rules never see (nor count) them.
 func setMAC(t *testing.T, p *pod, mac string) {
 	t.Helper()
 	inPod(t, p.ns, "ip", "link", "set", "eth0", "down")
 	inPod(t, p.ns, "ip", "link", "set", "eth0", "address", mac)
 	inPod(t, p.ns, "ip", "link", "set", "eth0", "up")
+	port := p.result.Interfaces[1].Name
+	poll.Eventually(t, 10*time.Second, "the bridge forwards from port "+port+" again", func() error {
+		state, err := portState(port)
+		if err != nil {
+			return err
+		}
+		return poll.Met(state == "forwarding", "its state is "+state)
+	})
+}
+
+// portState is the state of the bridge port port in the node's bridge: "forwarding",
+// "disabled"...
+func portState(port string) (string, error) {
+	out, err := exec.Command("bridge", "-j", "link", "show", "dev", port).CombinedOutput() // the test runs in the node namespace
+	if err != nil {
+		return "", fmt.Errorf("bridge link show dev %s: %v: %s", port, err, out)
+	}
+	var ports []struct {
+		State string `json:"state"`
+	}
+	if err := json.Unmarshal(out, &ports); err != nil || len(ports) != 1 {
+		return "", fmt.Errorf("bridge link show dev %s: not one port in %q", port, out)
+	}
+	return ports[0].State, nil
 }
 
 // macDropped reads the packet counter of the rule that drops frames from a wrong MAC.

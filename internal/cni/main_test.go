@@ -204,16 +204,9 @@ func ping(p *pod, src, dst netip.Addr) error {
 // neighbour resolution).
 func mustReach(t *testing.T, p *pod, src, dst netip.Addr) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := ping(p, src, dst)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s cannot reach %s from %s: %v", p.rt.ContainerID, dst, src, err)
-		}
-	}
+	poll.Eventually(t, 5*time.Second, fmt.Sprintf("%s reaches %s from %s", p.rt.ContainerID, dst, src), func() error {
+		return ping(p, src, dst)
+	})
 }
 
 // inPod runs a command inside the pod namespace.
@@ -271,7 +264,7 @@ func hostVeths(t *testing.T) []string {
 func registeredPorts(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	err := poll.Until(time.Second, 5*time.Millisecond, func() error {
+	poll.Eventually(t, time.Second, "anti-spoofing registrations of existing ports only", func() error {
 		pods, err := antispoof.Pods(context.Background())
 		if err != nil {
 			return err
@@ -288,9 +281,6 @@ func registeredPorts(t *testing.T) []string {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
@@ -303,12 +293,10 @@ func namespacesGone(t *testing.T, pods ...*pod) {
 			t.Fatal(err)
 		}
 	}
-	if err := poll.Until(10*time.Second, 10*time.Millisecond, func() error {
+	poll.Eventually(t, 10*time.Second, "host veths gone with their namespaces", func() error {
 		if left := hostVeths(t); len(left) != 0 {
 			return fmt.Errorf("host veths still there after their namespaces were deleted: %v", left)
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 }

@@ -1,6 +1,7 @@
 package cni_test
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
@@ -34,13 +36,13 @@ func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t 
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for naDropped(t) <= before {
-		if time.Now().After(deadline) {
-			t.Fatalf("the NA drop rule still counts %d packets after the forged advertisements", before)
+	poll.Eventually(t, 5*time.Second, "the NA drop rule counts the forged advertisements", func() error {
+		if naDropped(t) > before {
+			return nil
 		}
 		sendNeighborAdvertisement(t, forger, target, forgerMAC)
-	}
+		return fmt.Errorf("it still counts %d packets", before)
+	})
 	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
 		t.Errorf("after the forged advertisement the node maps %s to %q, want still the victim's %s (forger %s)", target, got, victimMAC, forgerMAC)
 	}
@@ -135,13 +137,13 @@ func TestForgedNeighborAdvertisementForAnotherPodsLinkLocalAddressIsDropped(t *t
 
 	before := naDropped(t)
 	forgerMAC, _ := net.ParseMAC(forger.result.Interfaces[2].Mac)
-	deadline := time.Now().Add(5 * time.Second)
-	for naDropped(t) <= before {
-		if time.Now().After(deadline) {
-			t.Fatalf("the NA drop rule still counts %d packets after the forged advertisements", before)
+	poll.Eventually(t, 5*time.Second, "the NA drop rule counts the forged advertisements", func() error {
+		if naDropped(t) > before {
+			return nil
 		}
 		sendNeighborAdvertisement(t, forger, target, forgerMAC)
-	}
+		return fmt.Errorf("it still counts %d packets", before)
+	})
 	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC.String() {
 		t.Errorf("after the forged advertisement the node maps %s to %q, want still the victim's %s", target, got, victimMAC)
 	}

@@ -6,22 +6,24 @@ import (
 	"net"
 	"strings"
 
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
 // hostVethName derives the host end's name from the attachment, so DEL and GC find it
-// without any state: "dn" and 12 hex digits of a hash fit IFNAMSIZ (15).
+// without any state: the port prefix ("dn") and 12 hex digits of a hash fit IFNAMSIZ (15).
 func hostVethName(k podipam.Key) string {
 	sum := sha256.Sum256([]byte(k.String()))
-	return "dn" + hex.EncodeToString(sum[:6])
+	return cnicontract.PortPrefix + hex.EncodeToString(sum[:6])
 }
 
 // isHostVethName tells dualnet's host veth names from everything else on the node.
 func isHostVethName(name string) bool {
-	if len(name) != 14 || !strings.HasPrefix(name, "dn") {
+	hash, ok := strings.CutPrefix(name, cnicontract.PortPrefix)
+	if !ok || len(hash) != 12 {
 		return false
 	}
-	_, err := hex.DecodeString(name[2:])
+	_, err := hex.DecodeString(hash)
 	return err == nil
 }
 

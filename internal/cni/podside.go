@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // configurePod runs inside the pod namespace: router advertisements off, link up, one address
@@ -52,7 +53,7 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 		return fmt.Errorf("bring %s up: %w", ifName, err)
 	}
 	for _, p := range prefixes {
-		addr := &netlink.Addr{IPNet: ipNet(p)}
+		addr := &netlink.Addr{IPNet: netspec.IPNet(p)}
 		if p.Addr().Is6() {
 			addr.Flags = unix.IFA_F_NODAD
 		}
@@ -82,14 +83,6 @@ func defaultDst(a netip.Addr) *net.IPNet {
 		return &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
 	}
 	return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
-}
-
-func ipNet(p netip.Prefix) *net.IPNet {
-	bits := 32
-	if p.Addr().Is6() {
-		bits = 128
-	}
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
 }
 
 // enableIPv6 turns IPv6 on for the pod's interface and its loopback, in the calling

@@ -7,6 +7,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // result is the ADD result: the bridge, the host end and the pod end, the pod's addresses
@@ -24,7 +25,7 @@ func (a *attachment) result(conf *config.Config, bridgeMAC, ifName, netns string
 		gw := gateways[i].Addr()
 		r.IPs = append(r.IPs, &current.IPConfig{
 			Interface: current.Int(2),
-			Address:   *ipNet(netip.PrefixFrom(addr, a.cidrs[i].Bits())),
+			Address:   *netspec.IPNet(netip.PrefixFrom(addr, a.cidrs[i].Bits())),
 			Gateway:   gw.AsSlice(),
 		})
 		r.Routes = append(r.Routes, &types.Route{Dst: *defaultDst(gw), GW: gw.AsSlice()})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // cmdStatus reports ready only when the node has its pod CIDRs and the agent has put the
@@ -35,9 +36,8 @@ func cmdStatus(args *skel.CmdArgs) error {
 	}
 	have := map[netip.Prefix]bool{}
 	for _, a := range addrs {
-		if ip, ok := netip.AddrFromSlice(a.IP); ok {
-			ones, _ := a.Mask.Size()
-			have[netip.PrefixFrom(ip.Unmap(), ones)] = true
+		if p, ok := netspec.PrefixOf(a.IPNet); ok {
+			have[p] = true
 		}
 	}
 	for _, gw := range bridge.Gateways(conf.PodCIDRs) {

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"sync"
 
-	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // relayAPIServer makes the kube-apiserver, which runs in the control-plane namespace, reachable
@@ -29,7 +29,7 @@ func relayAPIServer(ctx context.Context, cpNetns, serverURL string) (string, err
 		return "", fmt.Errorf("relay the API server: listen on the host's loopback: %w", err)
 	}
 	context.AfterFunc(ctx, func() { l.Close() })
-	dial := nodens.At(NetnsPath(cpNetns)).DialContext
+	dial := netns.At(cpNetns).DialContext
 	go func() {
 		for {
 			c, err := l.Accept()

@@ -10,13 +10,15 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestAPIRelayServesAServerInsideANamespaceOnTheHostLoopback(t *testing.T) {
 	name, _ := dptest.NewNamespace(t, "relay")
 	// The "API server": on the namespace's loopback, answering every connection with a greeting.
 	var server net.Listener
-	if err := InNetns(name, func() error {
+	if err := netns.Do(name, func() error {
 		var err error
 		server, err = net.Listen("tcp", "127.0.0.1:0")
 		return err
@@ -60,7 +62,7 @@ func TestAPIRelayServesAServerInsideANamespaceOnTheHostLoopback(t *testing.T) {
 		}
 	}
 	cancel()
-	dptest.Eventually(t, 5*time.Second, "the relay stops listening once its context ends", func() error {
+	poll.Eventually(t, 5*time.Second, "the relay stops listening once its context ends", func() error {
 		if _, err := dial(u.Host); err == nil {
 			return fmt.Errorf("%s still answers", u.Host)
 		}

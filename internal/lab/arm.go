@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // The lab's Azure: one subscription, resource group and route table, as AKS makes them for a
@@ -42,9 +43,9 @@ func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	netns := topo.Names.ControlPlane()
+	cp := topo.Names.ControlPlane()
 	addr := topo.Addressing.ControlPlane()[0].Addr()
-	port, err := freePortIn(netns, addr)
+	port, err := freePortIn(cp, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -52,12 +53,12 @@ func newARM(st *State, cfg Config, topo Topology) (*arm, error) {
 	a := &arm{
 		listen:    listen,
 		url:       "https://" + listen,
-		netns:     netns,
+		netns:     cp,
 		certFile:  filepath.Join(dir, "armemu.pem"),
 		urlFile:   filepath.Join(dir, "url"),
 		stateFile: filepath.Join(dir, "state.json"),
 		table:     cfg.Name + "-routetable",
-		vnet:      NetnsPath(topo.Names.Vnet()),
+		vnet:      netns.Path(topo.Names.Vnet()),
 		cfg:       cfg,
 	}
 	// armemu's certificate, for its address, made here so that the ConfigMap can carry it
@@ -121,9 +122,9 @@ func (a *arm) configMap() ([]byte, error) {
 }
 
 // freePortIn asks the kernel for a TCP port free on addr in the named namespace.
-func freePortIn(netns string, addr netip.Addr) (uint16, error) {
+func freePortIn(name string, addr netip.Addr) (uint16, error) {
 	var port uint16
-	err := InNetns(netns, func() error {
+	err := netns.Do(name, func() error {
 		l, err := net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
 		if err != nil {
 			return err
@@ -133,7 +134,7 @@ func freePortIn(netns string, addr netip.Addr) (uint16, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("find a free port for armemu on %s in %s: %w", addr, netns, err)
+		return 0, fmt.Errorf("find a free port for armemu on %s in %s: %w", addr, name, err)
 	}
 	return port, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dualnet/dualnet/internal/controlplane"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 func joinCIDRs[T fmt.Stringer](ps []T) string {
@@ -55,11 +56,11 @@ func componentsOf(cfg Config, st *State, topo Topology, ep endpoints) ([]compone
 		if err := os.MkdirAll(m.Dir, 0o755); err != nil {
 			return nil, err
 		}
-		containerd, err := containerdComponent(cfg, m, NetnsPath(node), ep.registryCerts)
+		containerd, err := containerdComponent(cfg, m, netns.Path(node), ep.registryCerts)
 		if err != nil {
 			return nil, err
 		}
-		kubelet, err := kubeletComponent(cfg, ep.cp, ep.server, m, NetnsPath(node), topo.Addressing.Node(i))
+		kubelet, err := kubeletComponent(cfg, ep.cp, ep.server, m, netns.Path(node), topo.Addressing.Node(i))
 		if err != nil {
 			return nil, err
 		}

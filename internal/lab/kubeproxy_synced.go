@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // kubeProxyHealthz is where every lab kube-proxy answers, inside its node's namespace.
@@ -29,7 +29,7 @@ func kubeProxySynced(ctx context.Context, node string, families int) bool {
 	client := http.Client{
 		Timeout: 2 * time.Second,
 		// Dialled from inside the node's namespace, so 127.0.0.1 is the node's loopback.
-		Transport: &http.Transport{DisableKeepAlives: true, DialContext: nodens.At(NetnsPath(node)).DialContext},
+		Transport: &http.Transport{DisableKeepAlives: true, DialContext: netns.At(node).DialContext},
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, kubeProxyHealthz, nil)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -42,7 +43,7 @@ func TestStartInStartsTheProcessInsideTheNamespaceAndItOutlivesTheStart(t *testi
 	}
 	var child, want syscall.Stat_t
 	errChild := syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", cmd.Process.Pid), &child)
-	if err := syscall.Stat(NetnsPath(name), &want); err != nil {
+	if err := syscall.Stat(netns.Path(name), &want); err != nil {
 		t.Fatal(err)
 	}
 	if errChild != nil || child.Ino != want.Ino {

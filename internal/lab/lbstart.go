@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/lab/loadbalancer"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // LoadBalancerOptions are `lab up`'s load balancer flags. The zero value is Azure's defaults
@@ -38,7 +39,7 @@ func loadBalancerReport(dir string) string { return filepath.Join(dir, "loadbala
 // the internet's pools, the vnet namespace as the load balancer.
 func startLoadBalancer(ctx context.Context, client kubernetes.Interface, lab Config, topo Topology, progress *progressLog) error {
 	lb := loadbalancer.Config{
-		Netns: NetnsPath(topo.Names.Vnet()), Bridge: vnetBridge, Pools: topo.Internet.Pools,
+		Netns: netns.Path(topo.Names.Vnet()), Bridge: vnetBridge, Pools: topo.Internet.Pools,
 		ProbeInterval: lab.LoadBalancer.ProbeInterval, ProbeThreshold: lab.LoadBalancer.ProbeThreshold,
 		FirstFamilyOnly: lab.LoadBalancer.FirstFamilyOnly, ReportFile: loadBalancerReport(lab.Dir()),
 	}

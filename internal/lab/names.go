@@ -2,13 +2,18 @@ package lab
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
-// NetnsDir is where named network namespaces are bound, as iproute2 and libcni expect.
-const NetnsDir = "/run/netns"
+// NetnsDir and DeleteNetns are netns.Dir and netns.Delete under the names down.go still uses;
+// they go once down.go calls internal/netns itself.
+const NetnsDir = netns.Dir
+
+// DeleteNetns is netns.Delete.
+func DeleteNetns(name string) error { return netns.Delete(name) }
 
 // Names derives every name the lab gives out from the lab's name, so that two labs (a user's
 // and a test's) never collide and Down can find what a crashed Up left behind.
@@ -36,9 +41,6 @@ func (n Names) Node(i int) string { return fmt.Sprintf("%s-node-%d", n.Lab, i) }
 
 // PodPrefix starts the name of every pod namespace the lab's nodes create.
 func (n Names) PodPrefix() string { return n.Lab + "-pod-" }
-
-// NetnsPath is where a namespace of the lab is bound.
-func NetnsPath(name string) string { return filepath.Join(NetnsDir, name) }
 
 // Link names inside the vnet namespace: the bridge of the subnet and one port per machine.
 const (

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // processesIn lists the PIDs of processes whose network namespace is one of the named ones:
@@ -13,7 +15,7 @@ func processesIn(namespaces []string) []int {
 	inodes := map[uint64]bool{}
 	for _, name := range namespaces {
 		var st syscall.Stat_t
-		if err := syscall.Stat(NetnsPath(name), &st); err == nil {
+		if err := syscall.Stat(netns.Path(name), &st); err == nil {
 			inodes[st.Ino] = true
 		}
 	}

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // PodNetns finds the network namespace of a running pod of a lab: its node's containerd knows
 // the pod's sandbox (by the pod's UID label, as the kubelet sets it) and the PID of its pause
-// process, whose namespace is the pod's. It returns /proc/<pid>/ns/net, for InNetns.
+// process, whose namespace is the pod's. It returns /proc/<pid>/ns/net, for netns.Do.
 func PodNetns(ctx context.Context, stateRoot, labName, node, podUID string) (string, error) {
 	cfg, err := LoadConfig(filepath.Join(stateRoot, labName))
 	if err != nil {
@@ -26,7 +28,7 @@ func PodNetns(ctx context.Context, stateRoot, labName, node, podUID string) (str
 	crictl := func(args ...string) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		path, full := m.command(NetnsPath(node), filepath.Join(cfg.NodeBinDir, "crictl"),
+		path, full := m.command(netns.Path(node), filepath.Join(cfg.NodeBinDir, "crictl"),
 			append([]string{"--runtime-endpoint=unix://" + containerdSocket}, args...)...)
 		cmd := exec.CommandContext(ctx, path, full...)
 		cmd.Env = nodeEnv(cfg)

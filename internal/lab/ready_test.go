@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -31,7 +32,7 @@ func TestWaitNodesReadyBlamesTheNodesWhenTheyStopBeingReadyBeforeTheTimeout(t *t
 	if err := os.MkdirAll(conf, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(conf, "10-dualnet.conflist"), []byte("{}"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(conf, cnicontract.FileName), []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	node := corev1.Node{

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controlplane"
-	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/lab/images"
 	"github.com/dualnet/dualnet/internal/lab/registry"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // registryPort is where the lab's registry listens on its machine, plain HTTP as a registry
@@ -28,7 +28,7 @@ func startRegistry(ctx context.Context, cfg Config, st *State, topo Topology, pr
 	started := time.Now()
 	addr := netip.AddrPortFrom(topo.Addressing.Registry()[0].Addr(), registryPort)
 	var l net.Listener
-	if err := InNetns(topo.Names.Registry(), func() error {
+	if err := netns.Do(topo.Names.Registry(), func() error {
 		var err error
 		l, err = net.Listen("tcp", addr.String())
 		return err
@@ -49,7 +49,7 @@ func startRegistry(ctx context.Context, cfg Config, st *State, topo Topology, pr
 	if err != nil {
 		return "", fmt.Errorf("build the lab's images: %w", err)
 	}
-	transport := &http.Transport{DialContext: nodens.At(NetnsPath(topo.Names.Registry())).DialContext}
+	transport := &http.Transport{DialContext: netns.At(topo.Names.Registry()).DialContext}
 	defer transport.CloseIdleConnections()
 	if err := registry.Push(ctx, addr.String(), imgs, registry.PushOptions{Transport: transport}); err != nil {
 		return "", fmt.Errorf("fill the lab's registry: %w", err)

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/dualnet/dualnet/internal/lab/loadbalancer"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // Status prints what the lab's state records and whether each piece is still there.
@@ -33,7 +34,7 @@ func Status(ctx context.Context, dir string, out io.Writer) error {
 	fmt.Fprintln(out, "namespaces:")
 	for _, ns := range st.Namespaces {
 		state := "present"
-		if _, err := os.Stat(NetnsPath(ns)); err != nil {
+		if _, err := os.Stat(netns.Path(ns)); err != nil {
 			state = "MISSING"
 		}
 		fmt.Fprintf(out, "  %-28s %s\n", ns, state)

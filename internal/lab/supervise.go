@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/controlplane"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // Supervise is the lab's long-lived process (`dualnet lab supervise`, started detached by Up):
@@ -65,7 +66,7 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 	cp, err := controlplane.Start(ctx, controlplane.Options{
 		BinDir:            cfg.KubeBinDir,
 		Dir:               st.Dir,
-		Netns:             NetnsPath(topo.Names.ControlPlane()),
+		Netns:             netns.Path(topo.Names.ControlPlane()),
 		BindAddress:       netip.IPv6Unspecified(),
 		AdvertiseAddress:  cpAddrs[0].Addr(),
 		ExtraSANs:         sans,

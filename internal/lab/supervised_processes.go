@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // component is a dualnet process the supervisor runs (controller, armemu, one agent and one
@@ -91,15 +93,15 @@ func (cs *children) launch(c component) error {
 	return cs.st.addProcess(Process{Name: c.Name, PID: cmd.Process.Pid, StartTime: start, Log: logPath})
 }
 
-// startIn starts cmd in the named namespace, or in the caller's when netns is empty. A child is
-// born in the namespace of the thread that forks it. That thread outlives the start (InNetns
+// startIn starts cmd in the named namespace, or in the caller's when name is empty. A child is
+// born in the namespace of the thread that forks it. That thread outlives the start (netns.Do
 // switches it back and returns it to the runtime), which Pdeathsig needs: the kernel sends it
 // when the forking thread ends, not the process.
-func startIn(netns string, cmd *exec.Cmd) error {
-	if netns == "" {
+func startIn(name string, cmd *exec.Cmd) error {
+	if name == "" {
 		return cmd.Start()
 	}
-	return InNetns(netns, cmd.Start)
+	return netns.Do(name, cmd.Start)
 }
 
 func (cs *children) keep(ctx context.Context, c component) {

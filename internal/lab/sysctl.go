@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // setSysctls writes /proc/sys entries inside the named namespace; net.* sysctls are per
 // namespace, so the host's own values are never touched.
 func setSysctls(netnsName string, values map[string]string) error {
-	return InNetns(netnsName, func() error {
+	return netns.Do(netnsName, func() error {
 		for key, value := range values {
 			path := filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
 			if err := os.WriteFile(path, []byte(value), 0o644); err != nil {

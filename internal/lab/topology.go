@@ -6,8 +6,11 @@ import (
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // Topology is the lab's virtual network: the vnet router with one bridge for the subnet, and
@@ -64,18 +67,18 @@ func (t Topology) newNamespace(st *State, name string, sysctls map[string]string
 	if err := st.addNamespace(name); err != nil {
 		return err
 	}
-	if err := CreateNetns(name); err != nil {
+	if err := netns.Create(name); err != nil {
 		return err
 	}
 	if err := setSysctls(name, sysctls); err != nil {
 		return err
 	}
-	return SetLoopbackUp(name)
+	return netns.LoopbackUp(name)
 }
 
 // buildRouter gives the vnet namespace its bridge with the gateway addresses (.1 / ::1).
 func (t Topology) buildRouter(vnet string) error {
-	h, err := netlinkIn(vnet)
+	h, err := netns.Netlink(vnet)
 	if err != nil {
 		return err
 	}
@@ -93,12 +96,12 @@ func (t Topology) buildRouter(vnet string) error {
 // plug connects a machine to the subnet: a veth pair created inside the vnet namespace with
 // its peer born directly in the machine's namespace, so no link ever exists in the host's.
 func (t Topology) plug(vnet string, m machine) error {
-	target, err := netns.GetFromName(m.netns)
+	target, err := vnetns.GetFromPath(netns.Path(m.netns))
 	if err != nil {
 		return fmt.Errorf("open network namespace %s: %w", m.netns, err)
 	}
 	defer target.Close()
-	hv, err := netlinkIn(vnet)
+	hv, err := netns.Netlink(vnet)
 	if err != nil {
 		return err
 	}
@@ -125,7 +128,7 @@ func (t Topology) plug(vnet string, m machine) error {
 	if err := upByName(hv, m.port); err != nil {
 		return fmt.Errorf("%s: %w", vnet, err)
 	}
-	hm, err := netlinkIn(m.netns)
+	hm, err := netns.Netlink(m.netns)
 	if err != nil {
 		return err
 	}
@@ -170,7 +173,7 @@ func addAddrs(h *netlink.Handle, linkName string, addrs []netip.Prefix) error {
 		return fmt.Errorf("find link %s: %w", linkName, err)
 	}
 	for _, a := range addrs {
-		addr := &netlink.Addr{IPNet: &net.IPNet{IP: a.Addr().AsSlice(), Mask: net.CIDRMask(a.Bits(), a.Addr().BitLen())}}
+		addr := &netlink.Addr{IPNet: netspec.IPNet(a)}
 		if a.Addr().Is6() {
 			addr.Flags = unix.IFA_F_NODAD
 		}

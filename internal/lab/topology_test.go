@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -45,7 +46,7 @@ func testLab(t *testing.T, nodes int) (*State, Topology) {
 func dialFrom(t *testing.T, from, to string, addr netip.Addr) {
 	t.Helper()
 	var l net.Listener
-	err := InNetns(to, func() error {
+	err := netns.Do(to, func() error {
 		var err error
 		l, err = net.Listen("tcp", net.JoinHostPort(addr.String(), "7777"))
 		return err
@@ -60,7 +61,7 @@ func dialFrom(t *testing.T, from, to string, addr netip.Addr) {
 			c.Close()
 		}
 	}()
-	err = InNetns(from, func() error {
+	err = netns.Do(from, func() error {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(addr.String(), "7777"), 5*time.Second)
 		if err != nil {
 			return err
@@ -95,7 +96,7 @@ func TestDownRemovesEveryNamespaceAndTheStateDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ns := range []string{topo.Names.Vnet(), topo.Names.Node(0), topo.Names.VnetHost()} {
-		if _, err := os.Stat(NetnsPath(ns)); err == nil {
+		if _, err := os.Stat(netns.Path(ns)); err == nil {
 			t.Errorf("namespace %s is still there", ns)
 		}
 		if !strings.Contains(out.String(), "deleted network namespace "+ns) {

@@ -12,6 +12,9 @@ type Node struct {
 	Name        string
 	PodCIDRs    []netip.Prefix
 	InternalIPs []netip.Addr
+	// BadPodCIDRs, when set, is why PodCIDRs is empty although the Node has some: they break
+	// the rules a node's pod CIDRs are held to (internal/nodeaddrs), so no pod gets them.
+	BadPodCIDRs string
 }
 
 // NodeRoutes is the routes one node needs.
@@ -39,7 +42,10 @@ func Desired(nodes []Node, clusterPodCIDRs []netip.Prefix) []NodeRoutes {
 	out := make([]NodeRoutes, 0, len(nodes))
 	for _, n := range nodes {
 		nr := NodeRoutes{Node: n.Name}
-		if len(n.PodCIDRs) == 0 {
+		switch {
+		case n.BadPodCIDRs != "":
+			nr.Problems = append(nr.Problems, n.BadPodCIDRs)
+		case len(n.PodCIDRs) == 0:
 			nr.Problems = append(nr.Problems, "the node has no pod CIDR")
 		}
 		for _, cidr := range n.PodCIDRs {

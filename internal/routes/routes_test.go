@@ -89,6 +89,16 @@ func TestDesiredMarksNodeWithoutIPv6AddressIncomplete(t *testing.T) {
 	}
 }
 
+// A node whose pod CIDRs break the rules (an IPv6 range first, read by internal/nodeaddrs) is
+// not routed, and its problem is what was wrong with them, not "no pod CIDR".
+func TestDesiredReportsBadPodCIDRsAsTheNodesProblem(t *testing.T) {
+	n := Node{Name: "node-0", InternalIPs: node(0).InternalIPs, BadPodCIDRs: "node node-0: spec.podCIDRs: the IPv6 range comes first"}
+	got := Desired([]Node{n}, clusterPodCIDRs)
+	if len(got[0].Routes) != 0 || got[0].Complete || strings.Join(got[0].Problems, "; ") != n.BadPodCIDRs {
+		t.Errorf("Desired = %+v, want no routes and the problem %q alone", got[0], n.BadPodCIDRs)
+	}
+}
+
 func TestDesiredGivesAPrefixToTheFirstNodeOnlyAndLeavesTheSecondIncomplete(t *testing.T) {
 	a, b := node(1), node(2)
 	b.PodCIDRs = a.PodCIDRs

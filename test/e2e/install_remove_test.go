@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/lab"
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // onNode runs a program as on the node itself, as root: in the node's mount, UTS and network
@@ -24,7 +25,7 @@ func (l *testLab) onNode(node string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"--mount=" + ns + "/mnt", "--uts=" + ns + "/uts",
-		"--net=" + lab.NetnsPath(node), "--"}, args...)...)
+		"--net=" + netns.Path(node), "--"}, args...)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

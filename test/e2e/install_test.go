@@ -29,6 +29,7 @@ import (
 	"github.com/dualnet/dualnet/internal/lab"
 	"github.com/dualnet/dualnet/internal/lab/images"
 	"github.com/dualnet/dualnet/internal/lab/registry"
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -449,7 +450,7 @@ func (l *testLab) agentPID(node string) int {
 // processesIn are the PIDs of the processes called comm in node's network namespace.
 func (l *testLab) processesIn(node, comm string) []int {
 	var want syscall.Stat_t
-	if err := syscall.Stat(filepath.Join("/run/netns", node), &want); err != nil {
+	if err := syscall.Stat(netns.Path(node), &want); err != nil {
 		l.t.Fatal(err)
 	}
 	procs, _ := os.ReadDir("/proc")
@@ -722,7 +723,7 @@ func (l *testLab) pushSecondTag() string {
 	second := tag.Context().Tag(upgradeTag)
 	regNS := l.name + "-registry"
 	addr := strings.TrimSpace(strings.Split(strings.Fields(l.execOK(regNS, "ip", "-o", "-4", "addr", "show", "dev", "eth0"))[3], "/")[0])
-	transport := &http.Transport{DialContext: nodens.At(filepath.Join("/run/netns", regNS)).DialContext}
+	transport := &http.Transport{DialContext: netns.At(regNS).DialContext}
 	defer transport.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -794,7 +795,7 @@ func (l *testLab) checkUpgradeLosesNothing(client, server string, targets []stri
 		}
 	}
 	probe := l.startProber(client, targets)
-	lbProbe := l.startProberIn(lab.NetnsPath(l.name+"-internet"), "the internet", lbTargets)
+	lbProbe := l.startProberIn(netns.Path(l.name+"-internet"), "the internet", lbTargets)
 	watched := l.watchNetworks([]string{l.name + "-vnet", nodes[0], nodes[1]})
 	start := time.Now()
 	l.kubectl("-n", "kube-system", "set", "image", "daemonset/dualnet-agent", "dualnet-agent="+image)

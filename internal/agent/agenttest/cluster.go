@@ -24,11 +24,13 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // Resync is short so that drift repair is quick to observe.
@@ -112,7 +114,7 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 		n.AgentConfig = agent.Config{
 			NodeName: n.Name, Spec: spec, Routes: agent.HostRoutes,
 			CNIConfDir: n.confDir, CNIBinDir: n.binDir, CNIPlugin: c.plugin, CNIDataDir: n.dataDir,
-			Bridge: "cbr0", Namespace: n.Host.NS, Resync: Resync,
+			Bridge: cnicontract.DefaultBridge, Namespace: n.Host.NS, Resync: Resync,
 			FixAzureLBIPv6Probe: true, // as the binary's flag
 		}
 		CreateNode(t, n.Name, n.PodCIDRs, internalIPs(i)...)
@@ -187,7 +189,7 @@ func (n *Node) Start(t testing.TB) {
 // WaitReady waits until the node's agent has synced and is ready.
 func (n *Node) WaitReady(t testing.TB) {
 	t.Helper()
-	dptest.Eventually(t, 30*time.Second, "agent of "+n.Name+" ready", func() error {
+	poll.Eventually(t, 30*time.Second, "agent of "+n.Name+" ready", func() error {
 		if n.Agent.Ready() && n.Agent.Syncs() > 0 {
 			return nil
 		}
@@ -325,7 +327,7 @@ func (n *Node) Conflist(t testing.TB) []byte {
 // WaitConflist polls the conflist the node's agent wrote until ok accepts it.
 func (n *Node) WaitConflist(t testing.TB, what string, ok func(conflist string) error) {
 	t.Helper()
-	dptest.Eventually(t, 10*time.Second, what, func() error {
+	poll.Eventually(t, 10*time.Second, what, func() error {
 		conflist, err := os.ReadFile(cniconfig.ConfigPath(n.confDir))
 		if err != nil {
 			return err
@@ -340,7 +342,7 @@ func (n *Node) WaitWarning(t testing.TB, reason, text string) {
 	t.Helper()
 	// 30 s: client-go retries a failed event write after about 10 s, which a loaded
 	// apiserver causes now and then.
-	dptest.Eventually(t, 30*time.Second, reason+" event on the node", func() error {
+	poll.Eventually(t, 30*time.Second, reason+" event on the node", func() error {
 		events, err := kubetest.Client().CoreV1().Events("").List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.name=" + n.Name})
 		if err != nil {
 			return err

@@ -107,15 +107,12 @@ func TestRetireTakesOnlyThatPodAndToleratesWhatIsGone(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := poll.Until(2*time.Second, 10*time.Millisecond, func() error {
+	poll.Eventually(t, 2*time.Second, "pod 1001's elements expire", func() error {
 		if got := indexes(t); !slices.Equal(got, []int{1002}) {
 			return fmt.Errorf("registered ports %v, want [1002]", got)
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatalf("pod 1001's elements did not expire: %v", err)
-	}
 	dump := nftList(t)
 	for _, want := range []string{"1002 . 10.244.1.3", "1002 . fd12:3456:789a:0:1::3", "1002 . 0xfd123456789a00000001000000000003"} {
 		if !strings.Contains(dump, want) {
@@ -226,15 +223,12 @@ func TestRetireWithASetMissingRetiresTheRest(t *testing.T) {
 	if err := Retire(a); err != nil {
 		t.Fatal(err)
 	}
-	err := poll.Until(2*time.Second, 10*time.Millisecond, func() error {
+	poll.Eventually(t, 2*time.Second, "the retired elements expire", func() error {
 		if got := indexes(t); len(got) != 0 {
 			return fmt.Errorf("registered ports %v, want none", got)
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // GC deletes in a few transactions (each waits for the kernel once), more pods than one

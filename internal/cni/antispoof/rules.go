@@ -7,8 +7,8 @@
 // is the one that sees pod-to-pod frames: they are switched by the bridge and never reach
 // the inet hooks unless br_netfilter is loaded. The rules are fixed, written once per node;
 // a pod is a handful of set elements keyed by the interface index of its host veth
-// (`42 . 10.244.1.2`). Frames from a dualnet port (a host veth, named PortPrefix…) that is
-// not registered are dropped.
+// (`42 . 10.244.1.2`). Frames from a dualnet port (a host veth, its name starting with
+// cnicontract.PortPrefix) that is not registered are dropped.
 //
 // Keys are interface indexes, not names, because the kernel hands out a fresh index for
 // every new interface (only root, asking for a given index, can reuse one): the elements of
@@ -38,14 +38,12 @@ package antispoof
 
 import (
 	"sigs.k8s.io/knftables"
+
+	"github.com/dualnet/dualnet/internal/cnicontract"
 )
 
 // Table is the nftables table (family bridge) that holds the rules.
 const Table = "dualnet-antispoof"
-
-// PortPrefix starts the name of every host veth dualnet creates; the rules check every
-// port whose name starts with it, and let any other bridge's ports be.
-const PortPrefix = "dn"
 
 // The sets, keyed by the host veth's interface index: the registered ports, the addresses
 // each may send from (its IPv6 link-local address among them), and the IPv6 addresses each
@@ -97,7 +95,7 @@ func newTransaction() *knftables.Transaction {
 func chainRules() map[string][]string {
 	return map[string][]string{
 		baseChain: {
-			knftables.Concat("iifname !=", `"`+PortPrefix+`*"`, "accept"),
+			knftables.Concat("iifname !=", `"`+cnicontract.PortPrefix+`*"`, "accept"),
 			// Fail closed: a port without elements (ADD has not finished, or DEL has run)
 			// sends nothing.
 			knftables.Concat("iif != @"+portsSet, "counter drop"),
@@ -132,7 +130,7 @@ func chainRules() map[string][]string {
 			// learning its source MAC as it does, and the node's stack takes it as received
 			// on the port. A pod has no business sending one; with the bridge's
 			// group_fwd_mask forwarding :03 to :0f (dataplane/bridge), the rest come here.
-			knftables.Concat("ether daddr & ff:ff:ff:ff:ff:f0 == 01:80:c2:00:00:00 iifname", `"`+PortPrefix+`*"`, "counter drop"),
+			knftables.Concat("ether daddr & ff:ff:ff:ff:ff:f0 == 01:80:c2:00:00:00 iifname", `"`+cnicontract.PortPrefix+`*"`, "counter drop"),
 		},
 		naChain: {
 			// The IPv6 twin of the ARP rule: an advertisement whose target is another pod's

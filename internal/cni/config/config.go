@@ -17,19 +17,15 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/utils"
 
+	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/netspec"
-)
-
-// Defaults for the optional fields, as docs/cni-contract.md documents them.
-const (
-	DefaultBridge  = "cbr0"
-	DefaultMTU     = 1500
-	DefaultDataDir = "/var/lib/dualnet/cni"
 )
 
 // SupportedVersions are the CNI spec versions the plugin speaks.
@@ -73,29 +69,18 @@ func Parse(data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rawCIDRs []string
-	for _, f := range []struct {
-		key  string
-		into any
-		what string
-	}{
-		{"bridge", &c.Bridge, "a string"},
-		{"podCIDRs", &rawCIDRs, "a list of strings"},
-		{"mtu", &c.MTU, "a whole number"},
-		{"hairpinMode", &c.Hairpin, "true or false"},
-		{"dataDir", &c.DataDir, "a string"},
-	} {
-		if err := decodeField(fields, f.key, f.into, f.what); err != nil {
-			return nil, err
-		}
+	entry := cnicontract.Defaults()
+	if err := decodeEntry(fields, &entry); err != nil {
+		return nil, err
 	}
+	c.Bridge, c.MTU, c.Hairpin, c.DataDir = entry.Bridge, entry.MTU, entry.HairpinMode, entry.DataDir
 	if err := checkIfName(c.Bridge); err != nil {
 		return nil, invalid(fmt.Sprintf("bridge: %q %v", c.Bridge, err))
 	}
 	if err := c.checkDataDir(); err != nil {
 		return nil, err
 	}
-	if c.PodCIDRs, err = netspec.ParseNodeCIDRs("podCIDRs", rawCIDRs); err != nil {
+	if c.PodCIDRs, err = netspec.ParseNodeCIDRs("podCIDRs", entry.PodCIDRs); err != nil {
 		return nil, invalid(err.Error())
 	}
 	if err := checkMTU(c.MTU, c.PodCIDRs); err != nil {
@@ -148,14 +133,46 @@ func parseCommon(data []byte) (*Config, []field, error) {
 	if err := checkName(pc.Name); err != nil {
 		return nil, nil, err
 	}
+	d := cnicontract.Defaults()
 	return &Config{
 		PluginConf:       pc,
-		Bridge:           DefaultBridge,
-		MTU:              DefaultMTU,
-		Hairpin:          true,
-		DataDir:          DefaultDataDir,
+		Bridge:           d.Bridge,
+		MTU:              d.MTU,
+		Hairpin:          d.HairpinMode,
+		DataDir:          d.DataDir,
 		ValidAttachments: pc.ValidAttachments,
 	}, fields, nil
+}
+
+// decodeEntry decodes dualnet's own fields into entry, which holds the defaults, one at a
+// time so that an error names its field.
+func decodeEntry(fields map[string]json.RawMessage, entry *cnicontract.Plugin) error {
+	v := reflect.ValueOf(entry).Elem()
+	for i := range v.NumField() {
+		key := cnicontract.Key(v.Type().Field(i))
+		if !slices.Contains(cnicontract.OwnKeys, key) {
+			continue
+		}
+		if err := decodeField(fields, key, v.Field(i).Addr().Interface(), describe(v.Field(i).Type())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describe says what a value of type t must be, for a decoding error.
+func describe(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(describe(t.Elem()), "a ") + "s"
+	}
+	return t.String()
 }
 
 // decodeField decodes the field key, if the config gives it a value, into into; what says
@@ -189,9 +206,7 @@ func (c *Config) RequireRanges() error {
 }
 
 // StoreDir is the address store directory of this network.
-func (c *Config) StoreDir() string {
-	return filepath.Join(c.DataDir, c.Name)
-}
+func (c *Config) StoreDir() string { return cnicontract.StoreDir(c.DataDir, c.Name) }
 
 // checkName applies the CNI spec's rule for network names (what libcni and skel check), and
 // keeps the name usable as the store's directory name.

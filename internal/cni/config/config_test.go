@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/dualnet/dualnet/internal/cnicontract"
 )
 
 const validConfig = `{"cniVersion":"1.1.0","name":"dualnet","type":"dualnet","bridge":"cbr0",
@@ -31,7 +33,7 @@ func TestParseAppliesDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Bridge != DefaultBridge || c.MTU != DefaultMTU || !c.Hairpin || c.DataDir != DefaultDataDir {
+	if c.Bridge != cnicontract.DefaultBridge || c.MTU != cnicontract.DefaultMTU || !c.Hairpin || c.DataDir != cnicontract.DefaultDataDir {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }

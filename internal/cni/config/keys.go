@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/dualnet/dualnet/internal/cnicontract"
 )
 
-// dualnetKeys are the plugin's own fields, as DESIGN.md documents the conflist.
-var dualnetKeys = []string{"bridge", "podCIDRs", "mtu", "hairpinMode", "dataDir"}
+// dualnetKeys are the plugin's own fields, as docs/cni-contract.md documents the conflist.
+var dualnetKeys = cnicontract.OwnKeys
 
 // cniKeys are the fields the CNI spec gives every plugin's config, and what runtimes add to
 // it: cniVersion and name (libcni copies them from the conflist), cniVersions (the

@@ -19,22 +19,6 @@ func testConfig(t *testing.T) Config {
 	return cfg
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	err := poll.Until(30*time.Second, 20*time.Millisecond, func() error {
-		if !cond() {
-			return errNotYet
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("after 30s: %s", what)
-	}
-}
-
-// errNotYet stands for a false condition; waitFor reports what it waited for instead.
-var errNotYet = errors.New("not yet")
-
 func TestOneOfTwoElectorsLeadsAndTheOtherTakesOverWhenItStops(t *testing.T) {
 	cfg := testConfig(t)
 	electors := make([]*Elector, 2)
@@ -60,7 +44,7 @@ func TestOneOfTwoElectorsLeadsAndTheOtherTakesOverWhenItStops(t *testing.T) {
 	}
 	first := <-working
 	other := 1 - first
-	waitFor(t, "the leader reports leading", electors[first].Leading)
+	poll.Eventually(t, 30*time.Second, "the leader reports leading", func() error { return poll.Met(electors[first].Leading(), "") })
 	if electors[other].Leading() {
 		t.Fatal("both electors lead")
 	}
@@ -71,7 +55,7 @@ func TestOneOfTwoElectorsLeadsAndTheOtherTakesOverWhenItStops(t *testing.T) {
 	if got := <-working; got != other {
 		t.Fatalf("elector %d worked again", got)
 	}
-	waitFor(t, "the other elector leads", electors[other].Leading)
+	poll.Eventually(t, 30*time.Second, "the other elector leads", func() error { return poll.Met(electors[other].Leading(), "") })
 }
 
 func TestWorkThatFailsEndsLeadershipWithItsError(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestControllerGivesThreeNodesTheFirstThreeBlocksOfBothFamilies(t *testing.T) {
@@ -41,14 +42,14 @@ func TestControllerGivesThreeNodesTheFirstThreeBlocksOfBothFamilies(t *testing.T
 				names[1]: {"10.244.1.0/24", "fd12:3456:789a:0:1::/80"},
 				names[2]: {"10.244.2.0/24", "fd12:3456:789a:0:2::/80"},
 			}
-			nodeipamtest.Eventually(t, 30*time.Second, "three nodes get the first three blocks", func() (bool, string) {
+			poll.Eventually(t, 30*time.Second, "three nodes get the first three blocks", func() error {
 				got := nodeipamtest.PodCIDRs(t, client)
 				for name, cidrs := range want {
 					if !slices.Equal(got[name], cidrs) {
-						return false, fmt.Sprint(got)
+						return poll.Met(false, fmt.Sprint(got))
 					}
 				}
-				return true, ""
+				return poll.Met(true, "")
 			})
 		})
 	}
@@ -61,14 +62,14 @@ func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
 	nodeipamtest.CreateNodes(t, client, names, nil)
 
 	var allocated map[string][]string
-	nodeipamtest.Eventually(t, 90*time.Second, "200 nodes get pod CIDRs and 50 get a CIDRNotAvailable event", func() (bool, string) {
+	poll.Eventually(t, 90*time.Second, "200 nodes get pod CIDRs and 50 get a CIDRNotAvailable event", func() error {
 		allocated = nodeipamtest.PodCIDRs(t, client)
 		if n := nodeipamtest.Count(names, allocated); n > 200 {
 			t.Fatalf("%d nodes got pod CIDRs; the route table holds 200", n)
 		}
 		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
 		state := fmt.Sprintf("%d with CIDRs, %d warned", nodeipamtest.Count(names, allocated), len(warned))
-		return nodeipamtest.Count(names, allocated) == 200 && len(warned) == 50, state
+		return poll.Met(nodeipamtest.Count(names, allocated) == 200 && len(warned) == 50, state)
 	})
 	warned, messages := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
 	for name := range warned {
@@ -89,7 +90,7 @@ func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
 		}
 	}
 	nodeipamtest.DeleteNodes(t, client, gone)
-	nodeipamtest.Eventually(t, 60*time.Second, "10 waiting nodes get the 10 freed blocks", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "10 waiting nodes get the 10 freed blocks", func() error {
 		now := nodeipamtest.PodCIDRs(t, client)
 		for name, cidrs := range allocated {
 			if got, ok := now[name]; ok && !slices.Equal(got, cidrs) {
@@ -106,7 +107,7 @@ func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
 		if n > 200 {
 			t.Fatalf("%d nodes hold pod CIDRs; the route table holds 200", n)
 		}
-		return n == 200 && servedWaiting == 10, fmt.Sprintf("%d with CIDRs, %d formerly waiting served", n, servedWaiting)
+		return poll.Met(n == 200 && servedWaiting == 10, fmt.Sprintf("%d with CIDRs, %d formerly waiting served", n, servedWaiting))
 	})
 }
 
@@ -125,9 +126,9 @@ func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
 	nodeipamtest.CreateNodes(t, client, names[3:], nil)
 	startController(t, nodeipam.Options{Spec: netspec.Default()})
 
-	nodeipamtest.Eventually(t, 30*time.Second, "new nodes get blocks no existing node overlaps", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "new nodes get blocks no existing node overlaps", func() error {
 		got := nodeipamtest.PodCIDRs(t, client)
-		return nodeipamtest.Count(names, got) == 6, fmt.Sprint(got)
+		return poll.Met(nodeipamtest.Count(names, got) == 6, fmt.Sprint(got))
 	})
 	got := nodeipamtest.PodCIDRs(t, client)
 	for name, cidrs := range existing {
@@ -143,9 +144,9 @@ func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
 	if want := []string{"10.244.3.0/24", "10.244.4.0/24", "10.244.5.0/24"}; !slices.Equal(newBlocks, want) {
 		t.Errorf("new nodes got %v, want %v (blocks 0 to 2 are taken)", newBlocks, want)
 	}
-	nodeipamtest.Eventually(t, 30*time.Second, "the node outside the cluster range gets a Warning event", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "the node outside the cluster range gets a Warning event", func() error {
 		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDROutsideRange)
-		return warned[names[2]] && len(warned) == 1, fmt.Sprint(warned)
+		return poll.Met(warned[names[2]] && len(warned) == 1, fmt.Sprint(warned))
 	})
 }
 
@@ -159,15 +160,15 @@ func deleteANodeFromAFullRouteTable(t *testing.T, hook *routesHook, holdDown tim
 	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: holdDown})
 	names := nodeipamtest.Names(t, 3)
 	nodeipamtest.CreateNodes(t, client, names[:2], nil)
-	nodeipamtest.Eventually(t, 30*time.Second, "two nodes fill the route table", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "two nodes fill the route table", func() error {
 		got := nodeipamtest.PodCIDRs(t, client)
-		return nodeipamtest.Count(names, got) == 2, fmt.Sprint(got)
+		return poll.Met(nodeipamtest.Count(names, got) == 2, fmt.Sprint(got))
 	})
 	first := nodeipamtest.PodCIDRs(t, client)[names[0]]
 	nodeipamtest.CreateNodes(t, client, names[2:], nil)
-	nodeipamtest.Eventually(t, 30*time.Second, "the third node is told there is no room", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "the third node is told there is no room", func() error {
 		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
-		return warned[names[2]], fmt.Sprint(warned)
+		return poll.Met(warned[names[2]], fmt.Sprint(warned))
 	})
 	if err := client.CoreV1().Nodes().Delete(context.Background(), names[0], metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -178,16 +179,16 @@ func deleteANodeFromAFullRouteTable(t *testing.T, hook *routesHook, holdDown tim
 func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T) {
 	hook := &routesHook{}
 	client, names, first := deleteANodeFromAFullRouteTable(t, hook, time.Hour)
-	nodeipamtest.Eventually(t, 30*time.Second, "IPAM asks whether the deleted node's routes are gone", func() (bool, string) {
-		return hook.wasAsked(first), ""
+	poll.Eventually(t, 30*time.Second, "IPAM asks whether the deleted node's routes are gone", func() error {
+		return poll.Met(hook.wasAsked(first), "")
 	})
 	if got := nodeipamtest.PodCIDRs(t, client)[names[2]]; got != nil {
 		t.Fatalf("the waiting node got %v while the deleted node's routes were still there", got)
 	}
 	hook.setGone()
-	nodeipamtest.Eventually(t, 30*time.Second, "the waiting node gets the freed block once the routes are gone", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "the waiting node gets the freed block once the routes are gone", func() error {
 		got := nodeipamtest.PodCIDRs(t, client)[names[2]]
-		return slices.Equal(got, first), fmt.Sprint(got)
+		return poll.Met(slices.Equal(got, first), fmt.Sprint(got))
 	})
 }
 
@@ -195,9 +196,9 @@ func TestControllerReusesABlockAfterTheHoldDownWhenRoutesAreNeverReportedGone(t 
 	hook := &routesHook{} // never says gone
 	client, names, first := deleteANodeFromAFullRouteTable(t, hook, time.Second)
 	start := time.Now()
-	nodeipamtest.Eventually(t, 30*time.Second, "the waiting node gets the block once the hold-down passes", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "the waiting node gets the block once the hold-down passes", func() error {
 		got := nodeipamtest.PodCIDRs(t, client)[names[2]]
-		return slices.Equal(got, first), fmt.Sprint(got)
+		return poll.Met(slices.Equal(got, first), fmt.Sprint(got))
 	})
 	if waited := time.Since(start); waited < time.Second {
 		t.Errorf("the block was reused after %v, within the 1s hold-down", waited)
@@ -224,22 +225,22 @@ func TestControllerWaitsForTheRouteTableAndSkipsBlocksWithStaleRoutes(t *testing
 			if existing {
 				startController(t, opts)
 			}
-			nodeipamtest.Eventually(t, 30*time.Second, "IPAM asks whether the route table is read", func() (bool, string) {
-				return hook.timesAskedReady() > 0, ""
+			poll.Eventually(t, 30*time.Second, "IPAM asks whether the route table is read", func() error {
+				return poll.Met(hook.timesAskedReady() > 0, "")
 			})
 			if got := nodeipamtest.PodCIDRs(t, client)[names[0]]; got != nil {
 				t.Fatalf("node got %v before the route table was read", got)
 			}
 			hook.set(func(h *routesHook) { h.ready = true })
-			nodeipamtest.Eventually(t, 30*time.Second, "the node gets block 1: block 0 still has a route", func() (bool, string) {
+			poll.Eventually(t, 30*time.Second, "the node gets block 1: block 0 still has a route", func() error {
 				got := nodeipamtest.PodCIDRs(t, client)[names[0]]
-				return slices.Equal(got, []string{"10.244.1.0/24", "fd12:3456:789a:0:1::/80"}), fmt.Sprint(got)
+				return poll.Met(slices.Equal(got, []string{"10.244.1.0/24", "fd12:3456:789a:0:1::/80"}), fmt.Sprint(got))
 			})
 			hook.set(func(h *routesHook) { clear(h.present) }) // the route controller removed the stale route
 			nodeipamtest.CreateNodes(t, client, names[1:], nil)
-			nodeipamtest.Eventually(t, 30*time.Second, "the next node gets block 0 once its stale route is gone", func() (bool, string) {
+			poll.Eventually(t, 30*time.Second, "the next node gets block 0 once its stale route is gone", func() error {
 				got := nodeipamtest.PodCIDRs(t, client)[names[1]]
-				return slices.Equal(got, []string{"10.244.0.0/24", "fd12:3456:789a::/80"}), fmt.Sprint(got)
+				return poll.Met(slices.Equal(got, []string{"10.244.0.0/24", "fd12:3456:789a::/80"}), fmt.Sprint(got))
 			})
 		})
 	}

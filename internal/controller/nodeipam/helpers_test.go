@@ -19,6 +19,7 @@ import (
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // startController runs a node IPAM controller until the test ends.
@@ -37,9 +38,9 @@ func startController(t testing.TB, opts nodeipam.Options) *nodeipam.Controller {
 	factory.Start(ctx.Done())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	nodeipamtest.Eventually(t, 30*time.Second, "the controller rebuilds its state", func() (bool, string) {
+	poll.Eventually(t, 30*time.Second, "the controller rebuilds its state", func() error {
 		err := c.Ready()
-		return err == nil, fmt.Sprint(err)
+		return poll.Met(err == nil, fmt.Sprint(err))
 	})
 	t.Cleanup(func() {
 		cancel()

@@ -11,6 +11,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/ipam"
+	"github.com/dualnet/dualnet/internal/nodeaddrs"
 )
 
 // sync brings one node's pod CIDRs to what they should be: kept if it has some, assigned if
@@ -101,13 +102,12 @@ func (c *Controller) release(ctx context.Context, name string) {
 	}
 }
 
-// podCIDRsOf reads a node's pod CIDRs; spec.podCIDR alone counts for nodes written by
-// clients that predate spec.podCIDRs.
+// podCIDRsOf reads the ranges a node holds (nodeaddrs.RawPodCIDRs: spec.podCIDR alone counts
+// for nodes written by clients that predate spec.podCIDRs). Unlike nodeaddrs.PodCIDRs it takes
+// a list that breaks the plugin's rules (IPv6 first, say) as it is: its blocks are still held,
+// and must not be given to another node.
 func podCIDRsOf(node *corev1.Node) []netip.Prefix {
-	list := node.Spec.PodCIDRs
-	if len(list) == 0 && node.Spec.PodCIDR != "" {
-		list = []string{node.Spec.PodCIDR}
-	}
+	_, list := nodeaddrs.RawPodCIDRs(node)
 	var cidrs []netip.Prefix
 	for _, s := range list {
 		// kube-apiserver validates them; one that does not parse cannot be routed anyway.

@@ -11,6 +11,7 @@ import (
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func kernelBackend(t *testing.T, ns string) *kernel.Backend {
@@ -72,21 +73,21 @@ func TestKernelBackendScenariosCheckedWithIPRoute(t *testing.T) {
 	nodes := nodesFor(t, 0, 3)
 	createNodes(t, client, nodes)
 
-	nodeipamtest.Eventually(t, 20*time.Second, "6 routes (3 per family) and the stale one gone", func() (bool, string) {
-		return sameSet(ipRoutes(t, ns), wantIPRoutes(nodes))
+	poll.Eventually(t, 20*time.Second, "6 routes (3 per family) and the stale one gone", func() error {
+		return poll.Met(sameSet(ipRoutes(t, ns), wantIPRoutes(nodes)))
 	})
-	nodeipamtest.Eventually(t, 20*time.Second, "NetworkUnavailable=False/RouteCreated", func() (bool, string) {
-		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
+	poll.Eventually(t, 20*time.Second, "NetworkUnavailable=False/RouteCreated", func() error {
+		return poll.Met(allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated"))
 	})
 
 	kerneltest.IP(t, "-n", ns, "route", "del", nodes[1].podCIDRs[0])
-	nodeipamtest.Eventually(t, 20*time.Second, "route deleted behind dualnet's back restored", func() (bool, string) {
-		return sameSet(ipRoutes(t, ns), wantIPRoutes(nodes))
+	poll.Eventually(t, 20*time.Second, "route deleted behind dualnet's back restored", func() error {
+		return poll.Met(sameSet(ipRoutes(t, ns), wantIPRoutes(nodes)))
 	})
 
 	deleteNodes(t, client, nodes[2:])
-	nodeipamtest.Eventually(t, 20*time.Second, "the deleted node's routes removed", func() (bool, string) {
-		return sameSet(ipRoutes(t, ns), wantIPRoutes(nodes[:2]))
+	poll.Eventually(t, 20*time.Second, "the deleted node's routes removed", func() error {
+		return poll.Met(sameSet(ipRoutes(t, ns), wantIPRoutes(nodes[:2])))
 	})
 	if all := kerneltest.IP(t, "-n", ns, "route", "show"); !strings.Contains(all, "default via 10.240.0.250") {
 		t.Errorf("the namespace's own default route is gone:\n%s", all)
@@ -95,7 +96,7 @@ func TestKernelBackendScenariosCheckedWithIPRoute(t *testing.T) {
 	first.stop()
 	again := kernelBackend(t, ns)
 	second := startController(t, routecontroller.Options{Backend: again})
-	nodeipamtest.Eventually(t, 20*time.Second, "restarted controller synced", func() (bool, string) { return second.Ready() == nil, "" })
+	poll.Eventually(t, 20*time.Second, "restarted controller synced", func() error { return poll.Met(second.Ready() == nil, "") })
 	if w := again.Writes(); w != 0 {
 		t.Errorf("restart with nothing changed made %d route writes", w)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // Azure refuses route names over 80 characters and dualnet writes the table in one PUT, so
@@ -22,7 +23,7 @@ func TestNodesWithNamesOver100CharactersGetRoutesWithNamesAzureAccepts(t *testin
 	nodes[2].name = strings.Replace(nodes[2].name, "-002", "-long"+domain+"-002", 1)
 	createNodes(t, client, nodes)
 
-	nodeipamtest.Eventually(t, 20*time.Second, "routes of every node", func() (bool, string) { return hasAll(routeMap(t, srv), wantRoutes(nodes)) })
+	poll.Eventually(t, 20*time.Second, "routes of every node", func() error { return poll.Met(hasAll(routeMap(t, srv), wantRoutes(nodes))) })
 	got := routeMap(t, srv)
 	if len(got) != 6 {
 		t.Errorf("table has %d routes, want 6: %v", len(got), keys(got))
@@ -32,7 +33,7 @@ func TestNodesWithNamesOver100CharactersGetRoutesWithNamesAzureAccepts(t *testin
 			t.Errorf("route name %q is %d characters, over Azure's 80", name, len(name))
 		}
 	}
-	nodeipamtest.Eventually(t, 20*time.Second, "NetworkUnavailable=False/RouteCreated on every node", func() (bool, string) {
-		return allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated")
+	poll.Eventually(t, 20*time.Second, "NetworkUnavailable=False/RouteCreated on every node", func() error {
+		return poll.Met(allConditions(networkUnavailable(t, client, nodes), nodes, "False/RouteCreated"))
 	})
 }

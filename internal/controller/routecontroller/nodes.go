@@ -1,12 +1,12 @@
 package routecontroller
 
 import (
-	"net/netip"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/dualnet/dualnet/internal/nodeaddrs"
 	"github.com/dualnet/dualnet/internal/routes"
 )
 
@@ -21,26 +21,15 @@ func sortNodes(nodes []*corev1.Node) {
 	})
 }
 
-// routingOf is what the route table needs to know of a node. Unparsable CIDRs and addresses
-// are left out: the node then is not routed, and its condition says so.
+// routingOf is what the route table needs to know of a node, read as the agent reads it
+// (internal/nodeaddrs). Pod CIDRs the CNI plugin would refuse are left out, and so are
+// unparsable addresses: the node then is not routed, and its condition says why.
 func routingOf(n *corev1.Node) routes.Node {
-	out := routes.Node{Name: n.Name}
-	cidrs := n.Spec.PodCIDRs
-	if len(cidrs) == 0 && n.Spec.PodCIDR != "" {
-		cidrs = []string{n.Spec.PodCIDR}
+	out := routes.Node{Name: n.Name, InternalIPs: nodeaddrs.InternalIPs(n)}
+	cidrs, err := nodeaddrs.PodCIDRs(n)
+	if err != nil {
+		out.BadPodCIDRs = err.Error()
 	}
-	for _, s := range cidrs {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			out.PodCIDRs = append(out.PodCIDRs, p)
-		}
-	}
-	for _, a := range n.Status.Addresses {
-		if a.Type != corev1.NodeInternalIP {
-			continue
-		}
-		if ip, err := netip.ParseAddr(a.Address); err == nil {
-			out.InternalIPs = append(out.InternalIPs, ip)
-		}
-	}
+	out.PodCIDRs = cidrs
 	return out
 }

@@ -1,6 +1,7 @@
 package routecontroller_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // networkUnavailableMessage returns the node's NetworkUnavailable condition as
@@ -41,20 +43,20 @@ func TestNodeWhosePodCIDRIsTakenOrOutsideTheClusterStaysNetworkUnavailable(t *te
 		twin.name:    `True/NoRouteCreated: dualnet cannot route the node: pod CIDR 10.244.0.0/24 is already routed to node "` + owner.name + `"`,
 		outside.name: "True/NoRouteCreated: dualnet cannot route the node: pod CIDR 192.168.7.0/24 is outside the cluster pod CIDRs",
 	}
-	check := func() (bool, string) {
+	check := func() error {
 		for name, prefix := range want {
 			if got := networkUnavailableMessage(t, client, name); !strings.HasPrefix(got, prefix) {
-				return false, "node " + name + " has NetworkUnavailable " + got + ", want " + prefix + "..."
+				return errors.New("node " + name + " has NetworkUnavailable " + got + ", want " + prefix + "...")
 			}
 		}
-		return true, ""
+		return nil
 	}
-	nodeipamtest.Eventually(t, 20*time.Second, "conditions of the owner, its twin and the node outside", check)
+	poll.Eventually(t, 20*time.Second, "conditions of the owner, its twin and the node outside", check)
 	// Still so after a few resyncs: no later sync flips them to RouteCreated.
 	before := srv.Stats().Reads
-	nodeipamtest.Eventually(t, 20*time.Second, "a few resyncs", func() (bool, string) { return srv.Stats().Reads > before+3, "" })
-	if ok, msg := check(); !ok {
-		t.Error(msg)
+	poll.Eventually(t, 20*time.Second, "a few resyncs", func() error { return poll.Met(srv.Stats().Reads > before+3, "") })
+	if err := check(); err != nil {
+		t.Error(err)
 	}
 	// Only the owner's routes and the outside node's IPv6 route are in the table.
 	got := routeMap(t, srv)

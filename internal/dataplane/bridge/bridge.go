@@ -23,6 +23,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	"k8s.io/utils/ptr"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // Ensure creates the bridge name if missing, brings it up with the given MTU, and makes its
@@ -167,7 +169,7 @@ func setUp(h *netlink.Handle, link netlink.Link, mtu int) (mtuSet int, wasDown b
 func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, stale map[netip.Prefix]bool, gateways []netip.Prefix) (added, removed []netip.Prefix, err error) {
 	present := make(map[netip.Prefix]bool, len(have))
 	for _, a := range have {
-		p := toPrefix(a.IPNet)
+		p, _ := netspec.PrefixOf(a.IPNet)
 		present[p] = true
 		if !stale[p] {
 			continue
@@ -181,7 +183,7 @@ func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, sta
 		if present[g] {
 			continue
 		}
-		addr := &netlink.Addr{IPNet: toIPNet(g)}
+		addr := &netlink.Addr{IPNet: netspec.IPNet(g)}
 		if g.Addr().Is6() {
 			// Pods use the gateway at once; DAD would keep it tentative for a second.
 			addr.Flags = unix.IFA_F_NODAD
@@ -197,7 +199,7 @@ func replaceAddrs(h *netlink.Handle, link netlink.Link, have []netlink.Addr, sta
 func globalPrefixes(addrs []netlink.Addr) []netip.Prefix {
 	out := make([]netip.Prefix, 0, len(addrs))
 	for _, a := range addrs {
-		if p := toPrefix(a.IPNet); !p.Addr().IsLinkLocalUnicast() {
+		if p, _ := netspec.PrefixOf(a.IPNet); !p.Addr().IsLinkLocalUnicast() {
 			out = append(out, p)
 		}
 	}
@@ -227,20 +229,6 @@ func stableMAC(name string) net.HardwareAddr {
 	mac := net.HardwareAddr(sum[:6])
 	mac[0] = mac[0]&^0x01 | 0x02
 	return mac
-}
-
-func toPrefix(n *net.IPNet) netip.Prefix {
-	a, _ := netip.AddrFromSlice(n.IP)
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), ones)
-}
-
-func toIPNet(p netip.Prefix) *net.IPNet {
-	bits := 32
-	if p.Addr().Is6() {
-		bits = 128
-	}
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
 }
 
 // Gateways returns the gateway prefix of each pod CIDR: its first address (.1 / ::1) with

@@ -7,6 +7,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // EnsureSubnetRoutes puts back, in the main table, the route of each gateway's pod CIDR
@@ -25,8 +27,8 @@ func EnsureSubnetRoutes(h *netlink.Handle, link netlink.Link, gateways []netip.P
 	}
 	present := map[netip.Prefix]bool{}
 	for _, r := range have {
-		if r.Dst != nil {
-			present[toPrefix(r.Dst)] = true
+		if dst, ok := netspec.PrefixOf(r.Dst); ok {
+			present[dst] = true
 		}
 	}
 	var added []netip.Prefix
@@ -49,7 +51,7 @@ func EnsureSubnetRoutes(h *netlink.Handle, link netlink.Link, gateways []netip.P
 func subnetRoute(index int, g netip.Prefix) netlink.Route {
 	r := netlink.Route{
 		LinkIndex: index,
-		Dst:       toIPNet(g.Masked()),
+		Dst:       netspec.IPNet(g.Masked()),
 		Table:     unix.RT_TABLE_MAIN,
 		Protocol:  unix.RTPROT_KERNEL,
 		Scope:     netlink.SCOPE_LINK,

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/dualnet/dualnet/internal/atomicfile"
+	"github.com/dualnet/dualnet/internal/cnicontract"
 )
 
 // WriteConfig writes the conflist into dir unless it already holds these bytes, and reports
@@ -19,13 +20,13 @@ func WriteConfig(dir string, n Network) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return writeAtomic(filepath.Join(dir, FileName), bytes.NewReader(data), 0o644)
+	return writeAtomic(ConfigPath(dir), bytes.NewReader(data), 0o644)
 }
 
 // InstallPlugin copies the plugin binary at src to dir/dualnet (the conflist's "type") unless
 // an identical file is there, and reports whether it copied.
 func InstallPlugin(src, dir string) (bool, error) {
-	return installBinary("--cni-plugin", src, filepath.Join(dir, "dualnet"))
+	return installBinary("--cni-plugin", src, filepath.Join(dir, cnicontract.PluginType))
 }
 
 // installBinary copies the executable src (given by flag) to dst.
@@ -42,7 +43,7 @@ func installBinary(flag, src, dst string) (bool, error) {
 // plugins; missing files are fine. The node's own (dir/portmap, dir/bandwidth) are not
 // dualnet's.
 func RemoveConfig(confDir, binDir string) error {
-	paths := []string{filepath.Join(confDir, FileName), filepath.Join(binDir, "dualnet")}
+	paths := []string{ConfigPath(confDir), filepath.Join(binDir, cnicontract.PluginType)}
 	for _, c := range []Chained{Bandwidth, Portmap} {
 		paths = append(paths, filepath.Join(binDir, c.Type))
 	}
@@ -55,7 +56,7 @@ func RemoveConfig(confDir, binDir string) error {
 }
 
 // ConfigPath is where WriteConfig puts the conflist.
-func ConfigPath(dir string) string { return filepath.Join(dir, FileName) }
+func ConfigPath(dir string) string { return filepath.Join(dir, cnicontract.FileName) }
 
 func writeAtomic(path string, src io.Reader, mode os.FileMode) (bool, error) {
 	data, err := io.ReadAll(src)

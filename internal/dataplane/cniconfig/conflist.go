@@ -4,16 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"path/filepath"
+
+	"github.com/dualnet/dualnet/internal/cnicontract"
 )
-
-// FileName is the conflist's name; the 10- prefix sorts it before other networks, since a
-// runtime uses the first config in lexical order.
-const FileName = "10-dualnet.conflist"
-
-// NetworkName is the conflist's network name; the plugin keeps its address store in
-// <dataDir>/<NetworkName>.
-const NetworkName = "dualnet"
 
 // The conflist's CNI versions. Runtimes on libcni older than 1.2 (containerd 1.7) read only
 // "cniVersion" and implement results up to 1.0.0: a "1.1.0" there fails every ADD with
@@ -22,9 +15,6 @@ const NetworkName = "dualnet"
 const cniVersion = "1.0.0"
 
 var cniVersions = []string{cniVersion, "1.1.0"}
-
-// StoreDir is the plugin's address store directory under the conflist's dataDir.
-func StoreDir(dataDir string) string { return filepath.Join(dataDir, NetworkName) }
 
 // Network is the node's dualnet network as docs/cni-contract.md documents the conflist.
 type Network struct {
@@ -48,15 +38,6 @@ type conflist struct {
 	Plugins     []any    `json:"plugins"`
 }
 
-type plugin struct {
-	Type        string   `json:"type"`
-	Bridge      string   `json:"bridge"`
-	PodCIDRs    []string `json:"podCIDRs"`
-	MTU         int      `json:"mtu"`
-	HairpinMode bool     `json:"hairpinMode"`
-	DataDir     string   `json:"dataDir"`
-}
-
 // Marshal renders the conflist; the same Network always gives the same bytes.
 func (n Network) Marshal() ([]byte, error) {
 	if len(n.PodCIDRs) == 0 {
@@ -66,14 +47,9 @@ func (n Network) Marshal() ([]byte, error) {
 	for i, p := range n.PodCIDRs {
 		cidrs[i] = p.String()
 	}
-	plugins := []any{plugin{
-		Type:        "dualnet",
-		Bridge:      n.Bridge,
-		PodCIDRs:    cidrs,
-		MTU:         n.MTU,
-		HairpinMode: true,
-		DataDir:     n.DataDir,
-	}}
+	entry := cnicontract.Defaults()
+	entry.Bridge, entry.PodCIDRs, entry.MTU, entry.DataDir = n.Bridge, cidrs, n.MTU, n.DataDir
+	plugins := []any{entry}
 	// Shaping, then port mapping, as Calico's conflist chains them: neither reads what the
 	// other adds (bandwidth only the host veth of prevResult, portmap only its addresses), so
 	// the order is for the reader.
@@ -86,7 +62,7 @@ func (n Network) Marshal() ([]byte, error) {
 	out, err := json.MarshalIndent(conflist{
 		CNIVersion:  cniVersion,
 		CNIVersions: cniVersions,
-		Name:        NetworkName,
+		Name:        cnicontract.NetworkName,
 		Plugins:     plugins,
 	}, "", "  ")
 	return append(out, '\n'), err

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
-	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // ServePeerAddress runs an HTTP server inside ns on port (both families) that answers each
@@ -64,13 +63,4 @@ func PeerAddressSeen(ctx context.Context, ns nodens.Namespace, addr netip.Addr, 
 		return netip.Addr{}, errors.New(resp.Status + ": " + string(body))
 	}
 	return netip.ParseAddr(string(body))
-}
-
-// Eventually polls cond every 100ms until it returns nil or the deadline passes, then fails
-// with cond's last error.
-func Eventually(t testing.TB, within time.Duration, what string, cond func() error) {
-	t.Helper()
-	if err := poll.Until(within, 100*time.Millisecond, cond); err != nil {
-		t.Fatalf("%s: not within %s: %v", what, within, err)
-	}
 }

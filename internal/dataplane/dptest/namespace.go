@@ -12,6 +12,8 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/testutil/deadns"
 )
 
 var counter atomic.Int64
@@ -34,8 +36,12 @@ func RequireRoot(t testing.TB) {
 // processes which died without their cleanup (a -timeout panic, a kill) left behind.
 var sweepOnce sync.Once
 
-// NewNamespace creates a named network namespace (/run/netns/<name>, see namespaceName) with
-// loopback up.
+// NewNamespace creates a named network namespace (dn-<what>-dptest<pid>-<n>, see
+// namespaceName) with loopback up, removed when the test ends.
+//
+// It is made with iproute2 (`ip netns add`), not netns.Create: with a node namespace made by
+// netns.Create, TestWatchesWakeTheSyncForDriftNotForPods (internal/agent) sees an extra sync
+// when pods start, in about half of its runs; the cause is not known yet.
 func NewNamespace(t testing.TB, what string) (name string, ns nodens.Namespace) {
 	t.Helper()
 	RequireRoot(t)
@@ -44,15 +50,15 @@ func NewNamespace(t testing.TB, what string) (name string, ns nodens.Namespace) 
 			t.Logf("sweeping namespaces of dead test processes: %v", err)
 		}
 	})
-	name = namespaceName(what, os.Getpid(), counter.Add(1))
+	name = namespaceName(what, os.Getpid(), deadns.Next())
 	Run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
+		if err := netns.Delete(name); err != nil {
+			t.Error(err)
 		}
 	})
 	Run(t, "ip", "-n", name, "link", "set", "lo", "up")
-	return name, nodens.At("/run/netns/" + name)
+	return name, netns.At(name)
 }
 
 // Run runs a command (ip, nft, ...) and fails the test with its output if it fails.
@@ -73,7 +79,7 @@ func InNS(t testing.TB, ns string, args ...string) string {
 
 // Netlink opens a netlink handle in the named namespace, closed by t.Cleanup.
 func Netlink(t testing.TB, ns string) (*netlink.Handle, error) {
-	h, err := nodens.At("/run/netns/" + ns).Netlink()
+	h, err := netns.Netlink(ns)
 	if err == nil {
 		t.Cleanup(h.Close)
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // leakEnv makes this test binary act as a test process that dies holding a namespace.
@@ -24,8 +26,8 @@ func TestMain(m *testing.M) {
 // -timeout panic does: without running any cleanup.
 func dieHoldingANamespace() {
 	name := namespaceName("leak", os.Getpid(), 1)
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "ip netns add %s: %v: %s", name, err, out)
+	if err := netns.Create(name); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	fmt.Println(name)
@@ -33,18 +35,16 @@ func dieHoldingANamespace() {
 }
 
 func exists(name string) bool {
-	_, err := os.Stat(netnsDir + "/" + name)
+	_, err := os.Stat(netns.Path(name))
 	return err == nil
 }
 
 func addNamespace(t *testing.T, name string) {
 	t.Helper()
-	Run(t, "ip", "netns", "add", name)
-	t.Cleanup(func() {
-		if exists(name) {
-			exec.Command("ip", "netns", "del", name).Run()
-		}
-	})
+	if err := netns.Create(name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = netns.Delete(name) })
 }
 
 func TestSweepRemovesTheNamespaceOfADeadTestProcessAndNothingElse(t *testing.T) {
@@ -56,11 +56,7 @@ func TestSweepRemovesTheNamespaceOfADeadTestProcessAndNothingElse(t *testing.T) 
 		t.Fatalf("the dying test process exited cleanly:\n%s", out)
 	}
 	leaked := strings.TrimSpace(string(out))
-	t.Cleanup(func() {
-		if exists(leaked) {
-			exec.Command("ip", "netns", "del", leaked).Run()
-		}
-	})
+	t.Cleanup(func() { _ = netns.Delete(leaked) })
 	if !exists(leaked) {
 		t.Fatalf("the dead test process left no namespace %q to sweep", leaked)
 	}

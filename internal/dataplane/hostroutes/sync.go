@@ -2,11 +2,12 @@ package hostroutes
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // Result says what a Sync did.
@@ -32,8 +33,8 @@ func Sync(h *netlink.Handle, desired []Route) (Result, error) {
 	}
 	haveByDst := map[netip.Prefix]netlink.Route{}
 	for _, r := range have {
-		if dst, ok := prefixOf(r.Dst); ok {
-			haveByDst[dst] = r
+		if dst, ok := netspec.PrefixOf(r.Dst); ok {
+			haveByDst[dst.Masked()] = r
 		}
 	}
 	keep := map[netip.Prefix]bool{}
@@ -45,7 +46,7 @@ func Sync(h *netlink.Handle, desired []Route) (Result, error) {
 		}
 		keep[want.Dst] = true
 		cur, exists := haveByDst[want.Dst]
-		if exists && cur.LinkIndex == link && addrOf(cur.Gw) == want.Via {
+		if exists && cur.LinkIndex == link && netspec.AddrOf(cur.Gw) == want.Via {
 			continue
 		}
 		route := kernelRoute(want, link)
@@ -88,7 +89,7 @@ func Cleanup(h *netlink.Handle) error {
 
 func kernelRoute(r Route, link int) netlink.Route {
 	return netlink.Route{
-		Dst:       &net.IPNet{IP: r.Dst.Addr().AsSlice(), Mask: net.CIDRMask(r.Dst.Bits(), r.Dst.Addr().BitLen())},
+		Dst:       netspec.IPNet(r.Dst),
 		Gw:        r.Via.AsSlice(),
 		LinkIndex: link,
 		Protocol:  Protocol,
@@ -109,21 +110,4 @@ func onLinkIndex(h *netlink.Handle, ip netip.Addr) (int, bool) {
 		return 0, false
 	}
 	return r.LinkIndex, true
-}
-
-func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
-	if n == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	bits, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), bits).Masked(), true
-}
-
-func addrOf(ip net.IP) netip.Addr {
-	a, _ := netip.AddrFromSlice(ip)
-	return a.Unmap()
 }

@@ -68,11 +68,11 @@ func nodeIPOf(ips []netip.Addr, f ipFamily) (netip.Addr, bool) {
 // ruleComment names the SNAT address, so that comparing comments with the kernel's also
 // compares the one value in a rule that changes between nodes.
 func ruleComment(f ipFamily, ip netip.Addr) string {
-	return "SNAT " + f.name + " pod egress leaving the cluster to node IP " + ip.String()
+	return "SNAT " + f.String() + " pod egress leaving the cluster to node IP " + ip.String()
 }
 
 func dropComment(f ipFamily) string {
-	return "drop " + f.name + " pod egress leaving the cluster: the node has no " + f.name + " InternalIP to SNAT to"
+	return "drop " + f.String() + " pod egress leaving the cluster: the node has no " + f.String() + " InternalIP to SNAT to"
 }
 
 func (d desired) setNames() []string {

@@ -20,6 +20,8 @@ import (
 
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // lbLab is the smallest network the load balancer works in: the vnet router's namespace with
@@ -172,7 +174,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	reportFile := filepath.Join(t.TempDir(), "lb.json")
-	cfg := Config{Netns: "/run/netns/" + l.vnet.NS, Bridge: "vnet0", Pools: pools,
+	cfg := Config{Netns: netns.Path(l.vnet.NS), Bridge: "vnet0", Pools: pools,
 		ProbeInterval: 200 * time.Millisecond, ProbeThreshold: 2, ReportFile: reportFile}
 	go func() { done <- Run(ctx, client, cfg) }()
 	t.Cleanup(func() {
@@ -183,7 +185,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	})
 
 	var ingress []string
-	dptest.Eventually(t, 10*time.Second, "web's frontends in status.loadBalancer.ingress", func() error {
+	poll.Eventually(t, 10*time.Second, "web's frontends in status.loadBalancer.ingress", func() error {
 		svc, err := client.CoreV1().Services("default").Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -200,7 +202,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	nodeNames := []string{l.nodes[0].Name, l.nodes[1].Name}
 	for _, fe := range webIPs {
 		to := netip.AddrPortFrom(fe, 80)
-		dptest.Eventually(t, 10*time.Second, "flows to "+to.String()+" on both nodes", func() error {
+		poll.Eventually(t, 10*time.Second, "flows to "+to.String()+" on both nodes", func() error {
 			seen, err := l.spread(ctx, to, netip.AddrPort{}, 16)
 			if err != nil || len(seen) != 2 {
 				return fmt.Errorf("answered by %v: %v", seen, err)
@@ -209,7 +211,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 		})
 	}
 	nf := netip.AddrPortFrom(netip.MustParseAddr("203.0.113.2"), 8080)
-	dptest.Eventually(t, 10*time.Second, "flows to "+nf.String()+" DNATed to NodeIP:NodePort", func() error {
+	poll.Eventually(t, 10*time.Second, "flows to "+nf.String()+" DNATed to NodeIP:NodePort", func() error {
 		for _, n := range l.nodes {
 			if _, err := l.spread(ctx, nf, netip.AddrPortFrom(n.IPv4, 30081), 1); err == nil {
 				return nil
@@ -221,7 +223,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	// The probe of web's rules is TCP on its NodePort: closing it on node 1 takes node 1 out.
 	l.servers[nodeNames[1]][30080].Close()
 	start := time.Now()
-	dptest.Eventually(t, 5*time.Second, "every new flow to web on node 0", func() error {
+	poll.Eventually(t, 5*time.Second, "every new flow to web on node 0", func() error {
 		for _, fe := range webIPs {
 			seen, err := l.spread(ctx, netip.AddrPortFrom(fe, 80), netip.AddrPort{}, 8)
 			if err != nil || len(seen) != 1 || seen[nodeNames[0]] != 8 {
@@ -234,7 +236,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 		time.Since(start).Seconds(), cfg.ProbeInterval, cfg.ProbeThreshold)
 	// The report file is written after the rules change, so it may trail them briefly.
 	var out strings.Builder
-	dptest.Eventually(t, 5*time.Second, "the report shows "+nodeNames[1]+" unhealthy", func() error {
+	poll.Eventually(t, 5*time.Second, "the report shows "+nodeNames[1]+" unhealthy", func() error {
 		report, err := ReadReport(reportFile)
 		if err != nil {
 			return err
@@ -249,7 +251,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	t.Logf("report:\n%s", out.String())
 
 	l.servers[nodeNames[0]][30080].Close()
-	dptest.Eventually(t, 5*time.Second, "new flows to web dropped with no healthy backend", func() error {
+	poll.Eventually(t, 5*time.Second, "new flows to web dropped with no healthy backend", func() error {
 		if a, err := l.get(ctx, netip.AddrPortFrom(webIPs[0], 80)); err == nil {
 			return fmt.Errorf("answered by %s", a.node)
 		}
@@ -260,7 +262,7 @@ func TestLoadBalancerSendsFlowsToHealthyNodesKeepingTheClientAddress(t *testing.
 	if err := client.CoreV1().Nodes().Delete(ctx, nodeNames[1], metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	dptest.Eventually(t, 5*time.Second, nodeNames[1]+" out of the report and the policy rules", func() error {
+	poll.Eventually(t, 5*time.Second, nodeNames[1]+" out of the report and the policy rules", func() error {
 		r, err := ReadReport(reportFile)
 		if err != nil {
 			return err

@@ -4,22 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/dualnet/dualnet/internal/netns"
+	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/routes"
 )
 
 // Config says where the routes go.
 type Config struct {
-	// NetNS is the network namespace: a path (/proc/<pid>/ns/net, /var/run/netns/vnet), a
-	// name under /var/run/netns (what `ip netns add` makes), or HostNetNS for this process's
+	// NetNS is the network namespace: a path (/proc/<pid>/ns/net, /run/netns/vnet), a
+	// name under /run/netns (what `ip netns add` makes), or HostNetNS for this process's
 	// own. It must be given: an empty value programming the host's main table by default
 	// would be a mistake nobody sees until the host's routing changes.
 	NetNS string
@@ -29,19 +29,19 @@ type Config struct {
 
 // HostNetNS as Config.NetNS means this process's own network namespace (on a router that
 // runs the controller itself, the host's main table). A namespace really named "host" is
-// reached by its path, /var/run/netns/host.
+// reached by its path, /run/netns/host.
 const HostNetNS = "host"
 
 // Errors of New that a caller maps to its own flags (the package knows none).
 var (
-	ErrNoNetNS    = errors.New(`no network namespace given: name one (under /var/run/netns), give its path, or "` + HostNetNS + `" for this process's own`)
+	ErrNoNetNS    = errors.New(`no network namespace given: name one (under ` + netns.Dir + `), give its path, or "` + HostNetNS + `" for this process's own`)
 	ErrNoPodCIDRs = errors.New("no cluster pod CIDRs: the kernel route backend needs them to tell its routes from others")
 )
 
 // Backend is the main table of one network namespace.
 type Backend struct {
 	cfg    Config
-	ns     netns.NsHandle
+	ns     vnetns.NsHandle
 	h      *netlink.Handle
 	writes atomic.Int64
 }
@@ -56,16 +56,13 @@ func New(cfg Config) (*Backend, error) {
 	if cfg.NetNS == "" {
 		return nil, ErrNoNetNS
 	}
-	b := &Backend{cfg: cfg, ns: netns.None()}
+	b := &Backend{cfg: cfg, ns: vnetns.None()}
 	var err error
 	if cfg.NetNS == HostNetNS {
 		b.h, err = netlink.NewHandle()
 	} else {
-		path := cfg.NetNS
-		if filepath.Base(path) == path {
-			path = filepath.Join("/var/run/netns", path)
-		}
-		if b.ns, err = netns.GetFromPath(path); err != nil {
+		path := netns.Path(cfg.NetNS)
+		if b.ns, err = vnetns.GetFromPath(path); err != nil {
 			return nil, fmt.Errorf("network namespace %q: open %s: %w", cfg.NetNS, path, err)
 		}
 		b.h, err = netlink.NewHandleAt(b.ns)
@@ -103,12 +100,11 @@ func (b *Backend) Read(context.Context) (routes.Table, error) {
 		if r.Dst == nil {
 			continue
 		}
-		p, ok := prefixOf(r.Dst)
+		p, ok := netspec.PrefixOf(r.Dst)
 		if !ok || !routes.Within(p, b.cfg.PodCIDRs) {
 			continue
 		}
-		hop, _ := netip.AddrFromSlice(r.Gw)
-		t.Routes = append(t.Routes, routes.Route{Prefix: p, NextHop: hop.Unmap()})
+		t.Routes = append(t.Routes, routes.Route{Prefix: p, NextHop: netspec.AddrOf(r.Gw)})
 	}
 	return t, nil
 }
@@ -138,7 +134,7 @@ func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) err
 
 func (b *Backend) netlinkRoute(r routes.Route) *netlink.Route {
 	nr := &netlink.Route{
-		Dst:      &net.IPNet{IP: r.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(r.Prefix.Bits(), r.Prefix.Addr().BitLen())},
+		Dst:      netspec.IPNet(r.Prefix),
 		Protocol: routes.KernelProtocol,
 		Table:    unix.RT_TABLE_MAIN,
 	}
@@ -153,13 +149,4 @@ func (b *Backend) where() string {
 		return "this process's network namespace"
 	}
 	return "network namespace " + b.cfg.NetNS
-}
-
-func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), ones), true
 }

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/vishvananda/netns"
-
+	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
@@ -26,7 +24,7 @@ func TestNewRefusesAnEmptyNamespaceWithAnErrorNamingNoFlag(t *testing.T) {
 	}{
 		{kernel.Config{PodCIDRs: podCIDRs}, kernel.ErrNoNetNS, `or "host" for this process's own`},
 		{kernel.Config{NetNS: "host"}, kernel.ErrNoPodCIDRs, "no cluster pod CIDRs"},
-		{kernel.Config{NetNS: fmt.Sprintf("dn-missing-%d", 1<<20), PodCIDRs: podCIDRs}, nil, `network namespace "dn-missing-1048576": open /var/run/netns/dn-missing-1048576`},
+		{kernel.Config{NetNS: fmt.Sprintf("dn-missing-%d", 1<<20), PodCIDRs: podCIDRs}, nil, `network namespace "dn-missing-1048576": open ` + netns.Path("dn-missing-1048576")},
 	} {
 		b, err := kernel.New(tc.cfg)
 		if err == nil {
@@ -49,47 +47,17 @@ func TestNewWithHostProgramsTheCallersOwnNamespace(t *testing.T) {
 	ns := kerneltest.Router(t, "rkh")
 	kerneltest.IP(t, "-n", ns, "route", "add", "10.244.66.0/24", "via", "10.240.0.66", "proto", fmt.Sprint(routes.KernelProtocol))
 
-	type result struct {
-		b   *kernel.Backend
-		err error
+	var b *kernel.Backend
+	err := netns.Do(ns, func() error {
+		var err error
+		b, err = kernel.New(kernel.Config{NetNS: kernel.HostNetNS, PodCIDRs: podCIDRs})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	done := make(chan result, 1)
-	go func() {
-		// The thread is never unlocked: if switching back failed, Go ends it with the goroutine.
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			done <- result{err: err}
-			return
-		}
-		b, err := kernel.New(kernel.Config{NetNS: kernel.HostNetNS, PodCIDRs: podCIDRs})
-		if err := netns.Set(orig); err != nil {
-			if b != nil {
-				b.Close()
-			}
-			done <- result{err: fmt.Errorf("back to the original namespace: %w", err)}
-			return
-		}
-		runtime.UnlockOSThread()
-		done <- result{b, err}
-	}()
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	t.Cleanup(r.b.Close)
-	got, err := r.b.Read(context.Background())
+	t.Cleanup(b.Close)
+	got, err := b.Read(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

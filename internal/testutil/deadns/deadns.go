@@ -9,14 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
-)
+	"testing"
 
-// netnsDir is where `ip netns add` binds named namespaces.
-const netnsDir = "/run/netns"
+	"github.com/dualnet/dualnet/internal/netns"
+)
 
 // Name is dn-<what>-<owner><pid>-<n>: the whole PID, so that a later process can tell a
 // leftover whose creator is gone. It is not cut to 15 bytes: namespace names are file
@@ -30,7 +31,7 @@ func Name(what, owner string, pid int, n int64) string {
 // again (reused) keeps its namespaces: leaving one is safe, removing a live one is not.
 func Sweep(owner string) []error {
 	own := regexp.MustCompile(`^dn-[a-z0-9]+-` + regexp.QuoteMeta(owner) + `([1-9][0-9]*)-[1-9][0-9]*$`)
-	entries, err := os.ReadDir(netnsDir)
+	entries, err := os.ReadDir(netns.Dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -47,8 +48,8 @@ func Sweep(owner string) []error {
 		if err != nil || pid == os.Getpid() || alive(pid) {
 			continue
 		}
-		if out, err := exec.Command("ip", "netns", "del", e.Name()).CombinedOutput(); err != nil {
-			errs = append(errs, fmt.Errorf("ip netns del %s (its process %d is gone): %v: %s", e.Name(), pid, err, out))
+		if err := netns.Delete(e.Name()); err != nil {
+			errs = append(errs, fmt.Errorf("%w (its process %d is gone)", err, pid))
 		}
 	}
 	return errs
@@ -58,4 +59,49 @@ func Sweep(owner string) []error {
 func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// counter numbers the namespaces this process creates; names differ in what and owner too,
+// so one counter serves them all.
+var counter atomic.Int64
+
+// Next is the next number for a Name of this process.
+func Next() int64 { return counter.Add(1) }
+
+// swept holds, per owner, a sync.Once: the first New for an owner sweeps that owner's
+// namespaces of dead processes before it adds one.
+var swept sync.Map
+
+// New creates a namespace named Name(what, owner, this process, next number) with loopback
+// up, after sweeping (once per owner and process) what dead processes of owner left. Sweep
+// errors go to stderr: a leftover must not fail a test that does not own it. The caller
+// removes the namespace with netns.Delete.
+func New(what, owner string) (string, error) {
+	once, _ := swept.LoadOrStore(owner, new(sync.Once))
+	once.(*sync.Once).Do(func() {
+		for _, err := range Sweep(owner) {
+			fmt.Fprintf(os.Stderr, "%s: sweeping namespaces of dead processes: %v\n", owner, err)
+		}
+	})
+	name := Name(what, owner, os.Getpid(), Next())
+	if err := netns.CreateWithLoopback(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// NewForTest is New for one test: a failure fails the test, and the namespace is removed when
+// the test ends.
+func NewForTest(t testing.TB, what, owner string) string {
+	t.Helper()
+	name, err := New(what, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := netns.Delete(name); err != nil {
+			t.Error(err)
+		}
+	})
+	return name
 }

@@ -5,7 +5,6 @@ package nodeipamtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -148,32 +147,12 @@ func Events(t testing.TB, client kubernetes.Interface, reason string) (nodes map
 	return nodes, messages
 }
 
-// Eventually polls cond until it is true, failing the test when the deadline passes with
-// what was awaited and the last state cond reported.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	var state string
-	err := poll.Until(timeout, 50*time.Millisecond, func() error {
-		var ok bool
-		if ok, state = cond(); !ok {
-			return errNotYet
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("after %v: %s; last state: %s", timeout, what, state)
-	}
-}
-
-// errNotYet stands for a false condition; Eventually reports the condition's state instead.
-var errNotYet = errors.New("not yet")
-
 // WaitAssigned polls until every node in names has pod CIDRs, failing the test after within.
 func WaitAssigned(t testing.TB, client kubernetes.Interface, names []string, within time.Duration) {
 	t.Helper()
-	Eventually(t, within, fmt.Sprintf("%d nodes assigned", len(names)), func() (bool, string) {
+	poll.Eventually(t, within, fmt.Sprintf("%d nodes assigned", len(names)), func() error {
 		n := Count(names, PodCIDRs(t, client))
-		return n == len(names), fmt.Sprint(n)
+		return poll.Met(n == len(names), fmt.Sprint(n))
 	})
 }
 
@@ -182,8 +161,8 @@ func WaitAssigned(t testing.TB, client kubernetes.Interface, names []string, wit
 func DeleteNodesAndWait(t testing.TB, client kubernetes.Interface, names []string) {
 	t.Helper()
 	DeleteNodes(t, client, names)
-	Eventually(t, 60*time.Second, "nodes deleted", func() (bool, string) {
+	poll.Eventually(t, 60*time.Second, "nodes deleted", func() error {
 		list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
-		return err == nil && len(list.Items) == 0, ""
+		return poll.Met(err == nil && len(list.Items) == 0, "")
 	})
 }

@@ -4,12 +4,11 @@
 package kerneltest
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/testutil/deadns"
 )
 
 // Node subnets the router is on: node InternalIPs in them are valid next hops.
@@ -18,18 +17,15 @@ const (
 	RouterIPv6 = "fd00::1/64"
 )
 
-var routers atomic.Int64
-
-// Router makes a namespace (named dn-<prefix>-<pid>-<n>) with one link holding RouterIPv4 and
-// RouterIPv6, and removes it when the test ends. It returns the namespace's name.
+// Router makes a namespace (dn-<prefix>-kerneltest<pid>-<n>, see deadns.NewForTest) with one
+// link holding RouterIPv4 and RouterIPv6, and removes it when the test ends. It returns the
+// namespace's name. prefix is lower-case letters and digits.
 func Router(t testing.TB, prefix string) string {
 	t.Helper()
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Fatal("kernel route tests need iproute2's `ip` (apt-get install iproute2) and root")
 	}
-	name := fmt.Sprintf("dn-%s-%d-%d", prefix, os.Getpid(), routers.Add(1))
-	IP(t, "netns", "add", name)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	name := deadns.NewForTest(t, prefix, "kerneltest")
 	// A veth pair with both ends inside: dummy links need a kernel module that may be missing.
 	IP(t, "-n", name, "link", "add", "nodes0", "type", "veth", "peer", "name", "nodes0p")
 	IP(t, "-n", name, "addr", "add", RouterIPv4, "dev", "nodes0")
