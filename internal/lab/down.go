@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // Down removes everything a lab made and says what: its processes (the supervisor first, which
@@ -115,7 +117,7 @@ func down(root, name string, out io.Writer) error {
 		}
 	}
 	for _, ns := range namespaces {
-		if err := DeleteNetns(ns); err != nil {
+		if err := netns.Delete(ns); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -205,7 +207,7 @@ func labNamespaces(names Names, st *State) []string {
 		recorded = st.Namespaces
 	}
 	var pods, others []string
-	entries, _ := os.ReadDir(NetnsDir)
+	entries, _ := os.ReadDir(netns.Dir)
 	for _, e := range entries {
 		if !names.Owns(e.Name()) {
 			continue

@@ -4,16 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-
-	"github.com/dualnet/dualnet/internal/netns"
 )
-
-// NetnsDir and DeleteNetns are netns.Dir and netns.Delete under the names down.go still uses;
-// they go once down.go calls internal/netns itself.
-const NetnsDir = netns.Dir
-
-// DeleteNetns is netns.Delete.
-func DeleteNetns(name string) error { return netns.Delete(name) }
 
 // Names derives every name the lab gives out from the lab's name, so that two labs (a user's
 // and a test's) never collide and Down can find what a crashed Up left behind.

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/netns"
 )
 
 // UpTimeout bounds `lab up` once the binaries are there.
@@ -76,7 +78,7 @@ func checkNotRunning(root, name string) error {
 	for _, p := range findLabProcesses(dir) {
 		found = append(found, p.String())
 	}
-	entries, _ := os.ReadDir(NetnsDir)
+	entries, _ := os.ReadDir(netns.Dir)
 	for _, e := range entries {
 		if (Names{Lab: name}).Owns(e.Name()) {
 			found = append(found, "network namespace "+e.Name())
