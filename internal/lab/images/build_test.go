@@ -106,8 +106,8 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Nginx, []string{"usr/sbin/nginx", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl"},
 			map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx", "bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl"}},
 		{images.Busybox, []string{"bin/busybox"}, nil},
-		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig"},
-			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig"}},
+		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig", "usr/bin/wget"},
+			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig", "usr/bin/wget": "/usr/bin/wget"}},
 		{coreDNS, []string{"coredns"}, nil},
 		{kubeProxy, []string{"usr/local/bin/kube-proxy", "usr/sbin/nft"}, map[string]string{"usr/sbin/nft": "/usr/sbin/nft"}},
 	} {

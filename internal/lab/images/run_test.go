@@ -148,7 +148,7 @@ func TestNginxImageRunsAShellBashAndTheUsualTools(t *testing.T) {
 }
 
 // The agnhost image runs what the e2e suite runs in it: its shell pipelines, curl, OpenBSD
-// nc, seq and sleep, and agnhost netexec answering HTTP and UDP, reached with the image's own
+// nc, wget, dig, seq and sleep, and agnhost netexec answering HTTP and UDP, reached with the image's own
 // curl and nc over IPv6 and IPv4.
 func TestAgnhostImageRunsAgnhostAndTheSuitesTools(t *testing.T) {
 	imgs, _ := labImages(t)
@@ -157,6 +157,8 @@ func TestAgnhostImageRunsAgnhostAndTheSuitesTools(t *testing.T) {
 	contains(t, "curl --version", c.run(t, "curl", "--version"), "curl 7.", "http")
 	contains(t, "nc -h", c.run(t, "sh", "-c", "nc -h 2>&1"), "OpenBSD netcat")
 	contains(t, "seq 3 and sleep", c.run(t, "sh", "-c", "seq 3 && sleep 0.1"), "1\n2\n3\n")
+	contains(t, "dig -v", c.run(t, "sh", "-c", "dig -v 2>&1"), "DiG 9.")
+	contains(t, "wget at a closed port, once", c.run(t, "sh", "-c", "wget -q -O - -T 1 http://127.0.0.1:1/; echo rc=$?"), "rc=4")
 
 	hostname, err := os.Hostname()
 	if err != nil {
@@ -168,6 +170,9 @@ func TestAgnhostImageRunsAgnhostAndTheSuitesTools(t *testing.T) {
 		{"curl over IPv4", "curl -g -q -s --connect-timeout 1 http://127.0.0.1:8080/hostname"},
 		{"nc -u over IPv4", "echo hostname | nc -w 1 -u 127.0.0.1 8081"},
 		{"nc -u over IPv6", "echo hostname | nc -w 1 -u ::1 8081"},
+		// As the suite's Service checks run it (Debian's busybox wget segfaults on -T).
+		{"wget -T 1 over IPv4", "wget -q -O - -T 1 http://127.0.0.1:8080/hostname"},
+		{"wget -T 1 over IPv6", "wget -q -O - -T 1 http://[::1]:8080/hostname"},
 	} {
 		err := poll.Until(10*time.Second, 100*time.Millisecond, func() error {
 			out, err := c.output("sh", "-c", probe.script)

@@ -10,7 +10,7 @@ import (
 
 // shellTools are the programs that users and the e2e suite reach for in a pod, on top of the
 // busybox applets: a shell, bash (upstream's nginx and agnhost have it; busybox has none),
-// curl, and nc that takes OpenBSD's flags (the suite runs `curl -g` and `nc -u -w 1`;
+// curl, a wget that works, and nc that takes OpenBSD's flags (the suite runs `curl -g` and `nc -u -w 1`;
 // busybox's nc has no -u).
 var shellTools = []struct{ to, from, pkg string }{
 	// Debian's busybox-static is built to run its own applets before anything on PATH, so
@@ -20,7 +20,15 @@ var shellTools = []struct{ to, from, pkg string }{
 	{"/usr/bin/curl", "/usr/bin/curl", "curl"},
 	// Over busybox's /bin/nc: nc is OpenBSD's, by name or by path.
 	{"/bin/nc", "/bin/nc.openbsd", "netcat-openbsd"},
+	// Before busybox's /bin/wget on PATH: Debian's busybox 1.35 segfaults on `wget -T`, which
+	// the suite's Service specs run 150 times per check. /etc/wgetrc (wgetrc) makes GNU
+	// wget try once, as busybox's does.
+	{"/usr/bin/wget", "/usr/bin/wget", "wget"},
 }
+
+// wgetrc is GNU wget's system configuration: one try per request (its default is 20, which
+// turns each `wget -T 1` at a backend that is down into 20 seconds).
+const wgetrc = "tries = 1\n"
 
 // shellLayers are the layers an image with a shell starts with: the busybox layer (its
 // applets: ls, cat, ps, env, hostname, sleep, grep, ...) and a layer of the shellTools with
@@ -52,7 +60,10 @@ func (b *builder) shellLayers() ([]mutate.Addendum, error) {
 		if err := l.Content("/etc/nsswitch.conf", []byte(nsswitchConf), 0o644); err != nil {
 			return mutate.Addendum{}, err
 		}
-		return b.layer(l, "dash as /bin/sh, bash, curl and OpenBSD nc with their loader and libraries")
+		if err := l.Content("/etc/wgetrc", []byte(wgetrc), 0o644); err != nil {
+			return mutate.Addendum{}, err
+		}
+		return b.layer(l, "dash as /bin/sh, bash, curl, OpenBSD nc and wget with their loader and libraries")
 	})
 	if err != nil {
 		return nil, err
