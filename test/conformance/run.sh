@@ -59,11 +59,13 @@ select_specs() {
 		[[ "$1" == broad-network ]] && focus='\[sig-network\]'
 		# As kind's dual-stack CI, plus what needs what the lab lacks (each named):
 		#   Alpha|Beta: features off in a default cluster; NetworkPolicy: dualnet implements none
-		#   (as AKS kubenet without Calico); Networking-IPv[46]: connectivity to the internet.
+		#   (as AKS kubenet without Calico); Networking-IPv[46]: connectivity to the internet;
+		#   Feature:LocalhostNodePorts: NodePorts on 127.0.0.1 are kube-proxy's iptables mode
+		#   alone (route_localnet); the lab's kube-proxy runs in nftables mode, which has none.
 		#   Images the lab's registry does not build (internal/lab/images): Update Demo runs
 		#   kitten and nautilus, Aggregator the sample-apiserver, the invalid-conntrack spec
 		#   regression-issue-74839 (a kube-proxy check), the AllowPrivilegeEscalation ones nonewprivs.
-		skip='Alpha|Beta|NetworkPolicy|Networking-IPv[46]|using hostNetwork|Update Demo|Aggregator|invalid conntrack state|AllowPrivilegeEscalation'
+		skip='Alpha|Beta|NetworkPolicy|Networking-IPv[46]|using hostNetwork|Update Demo|Aggregator|invalid conntrack state|AllowPrivilegeEscalation|Feature:LocalhostNodePorts'
 		serial_focus=''
 		;;
 	*) die "SELECTION=$1: want dualstack, primary, broad or broad-network (or several, space-separated)" ;;

@@ -42,10 +42,14 @@ func (b *builder) agnhost(bin string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
+	tlsLayer, err := b.porterTLSLayer()
+	if err != nil {
+		return Image{}, err
+	}
 	img, err := image.Build(v1.Config{
 		Env:        []string{"PATH=" + shellPATH},
 		Entrypoint: []string{"/agnhost"},
 		Cmd:        []string{"pause"},
-	}, append(layers, digLayer, agnhostLayer)...)
+	}, append(layers, digLayer, tlsLayer, agnhostLayer)...)
 	return Image{Tags: tags(Agnhost, AgnhostPrev), Image: img}, err
 }

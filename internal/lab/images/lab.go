@@ -63,6 +63,7 @@ func Lab(ctx context.Context, src Sources) ([]Image, error) {
 		b.busybox,
 		b.nonRoot,
 		func() (Image, error) { return b.agnhost(src.Agnhost) },
+		b.conntrackTools,
 		func() (Image, error) { return b.coreDNS(src.CoreDNS, src.CoreDNSTag) },
 		func() (Image, error) { return b.kubeProxy(src.KubeProxy, src.KubeProxyTag) },
 		func() (Image, error) { return dualnet(src.DualnetTar) },

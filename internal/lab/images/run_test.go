@@ -228,3 +228,23 @@ func TestPauseImageRunsAsItsUserUntilSIGTERM(t *testing.T) {
 	}
 	stop(t, pause, syscall.SIGTERM, stderr)
 }
+
+// agnhost porter serves TLS with the image's own localhost pair, over IPv4 and IPv6, as the
+// suite's proxy specs reach it.
+func TestAgnhostPorterServesTLSWithTheImagesPair(t *testing.T) {
+	imgs, _ := labImages(t)
+	c := unpack(t, byTag(t, imgs, images.Agnhost).Image)
+	_, _, stderr := c.start(t, "", "/bin/sh", "-c", "SERVE_TLS_PORT_8443='tls ok' exec /agnhost porter")
+	for _, url := range []string{"https://127.0.0.1:8443/", "https://[::1]:8443/"} {
+		err := poll.Until(10*time.Second, 100*time.Millisecond, func() error {
+			out, err := c.output("curl", "-g", "-k", "-s", "--max-time", "2", url)
+			if err == nil && out != "tls ok" {
+				err = fmt.Errorf("curl -k %s printed %q, want %q", url, out, "tls ok")
+			}
+			return err
+		})
+		if err != nil {
+			t.Errorf("%v\nporter's stderr:\n%s", err, stderr)
+		}
+	}
+}
