@@ -1,8 +1,6 @@
 package images
 
 import (
-	"fmt"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dualnet/dualnet/internal/image"
@@ -15,9 +13,6 @@ const (
 	// specs roll from it to Agnhost or to BusyboxE2E. They need a second name that runs the
 	// same way, not older code, so it is the same build.
 	AgnhostPrev = "registry.k8s.io/e2e-test-images/agnhost:2.55"
-
-	// hostDig is Debian's dig (bind9-dnsutils).
-	hostDig = "/usr/bin/dig"
 )
 
 // agnhost is Agnhost: the shell layers (busybox's applets, with grep, sleep and seq as
@@ -34,11 +29,7 @@ func (b *builder) agnhost(bin string) (Image, error) {
 		return Image{}, err
 	}
 	// dig, as upstream's bind-tools: the suite's DNS specs query through it in agnhost pods.
-	dig := image.NewLayer()
-	if _, err := dig.Executable(hostDig, hostDig, b.machine); err != nil {
-		return Image{}, fmt.Errorf("%w (Debian: apt-get install bind9-dnsutils; scripts/install-prereqs.sh)", err)
-	}
-	digLayer, err := b.layer(dig, hostDig+" with its loader and libraries")
+	digLayer, err := b.digLayer()
 	if err != nil {
 		return Image{}, err
 	}

@@ -43,6 +43,7 @@ func TestLabBuildsEachImageUnderItsNamesWithItsConfig(t *testing.T) {
 		{[]string{images.NonRootE2E}, nil, []string{"sh"}, "1234", []string{shellPATH}},
 		{[]string{images.Agnhost, images.AgnhostPrev}, []string{"/agnhost"}, []string{"pause"}, "", []string{shellPATH}},
 		{[]string{images.DistrolessIptables}, nil, nil, "", []string{shellPATH}},
+		{[]string{images.GlibcDNSTesting}, nil, nil, "", []string{shellPATH}},
 		{[]string{coreDNS}, []string{"/coredns"}, nil, "65532:65532", nil},
 		{[]string{kubeProxy}, []string{"/usr/local/bin/kube-proxy"}, nil, "", []string{"PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
 		{[]string{imagestest.DualnetTag}, nil, nil, "", nil},
@@ -110,6 +111,7 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig", "usr/bin/wget"},
 			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig", "usr/bin/wget": "/usr/bin/wget"}},
 		{images.DistrolessIptables, []string{"usr/sbin/conntrack", "bin/sh", "bin/busybox"}, map[string]string{"usr/sbin/conntrack": "/usr/sbin/conntrack"}},
+		{images.GlibcDNSTesting, []string{"usr/bin/dig", "bin/sh", "coredns"}, map[string]string{"usr/bin/dig": "/usr/bin/dig"}},
 		{coreDNS, []string{"coredns"}, nil},
 		{kubeProxy, []string{"usr/local/bin/kube-proxy", "usr/sbin/nft"}, map[string]string{"usr/sbin/nft": "/usr/sbin/nft"}},
 	} {

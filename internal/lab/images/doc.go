@@ -11,6 +11,7 @@
 //	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, dig, porter's TLS pair, /agnhost;
 //	registry.k8s.io/e2e-test-images/agnhost:2.55       ENTRYPOINT ["/agnhost"], CMD ["pause"]
 //	registry.k8s.io/build-image/distroless-iptables:v0.9.9   the shell layers and conntrack
+//	registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1  the shell layers, dig, /coredns
 //	registry.k8s.io/coredns/coredns:<tag>            /coredns, user 65532
 //	registry.k8s.io/kube-proxy:<version>             /usr/local/bin/kube-proxy and nft (the nftables mode)
 //	ghcr.io/dualnet/dualnet:<version>                make image's tarball, as it is

@@ -64,6 +64,7 @@ func Lab(ctx context.Context, src Sources) ([]Image, error) {
 		b.nonRoot,
 		func() (Image, error) { return b.agnhost(src.Agnhost) },
 		b.conntrackTools,
+		func() (Image, error) { return b.glibcDNSTesting(src.CoreDNS) },
 		func() (Image, error) { return b.coreDNS(src.CoreDNS, src.CoreDNSTag) },
 		func() (Image, error) { return b.kubeProxy(src.KubeProxy, src.KubeProxyTag) },
 		func() (Image, error) { return dualnet(src.DualnetTar) },
