@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/dataplane/lbprobe"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"

@@ -59,7 +59,7 @@ func lookPathInImage(t *testing.T, root, file string) string {
 // dualnet's own rulesets, as the CNI plugin's anti-spoofing and the agent's masquerade write
 // them through knftables (their golden files are `nft -f` input).
 var dualnetRulesets = []string{
-	"../../internal/cni/antispoof/testdata/ruleset.golden",
+	"../../internal/dataplane/antispoof/testdata/ruleset.golden",
 	"../../internal/dataplane/masquerade/testdata/dual-stack.nft",
 }
 

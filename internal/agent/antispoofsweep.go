@@ -9,8 +9,8 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/cni"
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cnicontract"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 )
 

@@ -8,8 +8,8 @@ import (
 	"slices"
 
 	"github.com/dualnet/dualnet/internal/cni"
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cnicontract"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"k8s.io/klog/v2"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"

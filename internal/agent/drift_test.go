@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cnicontract"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/agent"
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )

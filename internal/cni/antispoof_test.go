@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
 func TestForgedSourceIsDroppedInBothFamiliesAndTheRealOneWorks(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 
 	"github.com/containernetworking/cni/pkg/skel"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 

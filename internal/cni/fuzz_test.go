@@ -20,9 +20,9 @@ import (
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
 // FuzzAddThenDel runs ADD then DEL, in this process and in real namespaces (the test

@@ -11,8 +11,8 @@ import (
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/netns"
 )
 

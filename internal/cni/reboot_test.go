@@ -12,7 +12,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
 // A reboot takes every pod namespace, veth, bridge and nftables table with it, but not the

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/cni"
-	"github.com/dualnet/dualnet/internal/cni/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
 // A firewall reload (`nft flush ruleset`) on a node where no pod starts afterwards: the

@@ -3,64 +3,14 @@ package antispoof
 import (
 	"context"
 	"fmt"
-	"maps"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
-
-// TestMain runs the package in a network namespace of its own: the tests below write the
-// table into the kernel and read it back with nft. The interface indexes they register
-// belong to no interface, so nft prints them as numbers.
-func TestMain(m *testing.M) {
-	if err := cnitest.RunInNodeNamespace(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(m.Run())
-}
-
-func nftList(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("nft", "list", "table", "bridge", Table).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nft list table: %v\n%s", err, out)
-	}
-	return string(out)
-}
-
-func freshTable(t *testing.T) {
-	t.Helper()
-	_ = exec.Command("nft", "delete", "table", "bridge", Table).Run()
-	t.Cleanup(func() { _ = exec.Command("nft", "delete", "table", "bridge", Table).Run() })
-}
-
-// none is the live pods of a node that has no other pods.
-func none() ([]Pod, error) { return nil, nil }
-
-func install(t *testing.T, pods ...Pod) {
-	t.Helper()
-	for _, p := range pods {
-		if err := Install(context.Background(), p, none); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func indexes(t *testing.T) []int {
-	t.Helper()
-	pods, err := Pods(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return slices.Sorted(maps.Keys(pods))
-}
 
 func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
 	freshTable(t)
@@ -145,24 +95,6 @@ func TestRemoveTakesOnlyThatPodAndToleratesWhatIsGone(t *testing.T) {
 	}
 }
 
-func TestGCRemovesExactlyThePodsNotKept(t *testing.T) {
-	freshTable(t)
-	for i := range 3 {
-		install(t, pod(1001+i, fmt.Sprintf("10.244.1.%d", i+2), fmt.Sprintf("fd12:3456:789a:0:1::%d", i+2)))
-	}
-	removed, err := GC(context.Background(), func(index int) bool { return index == 1002 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(removed)
-	if !slices.Equal(removed, []int{1001, 1003}) {
-		t.Errorf("GC removed %v, want [1001 1003]", removed)
-	}
-	if got := indexes(t); !slices.Equal(got, []int{1002}) {
-		t.Errorf("after GC: registered ports %v, want [1002]", got)
-	}
-}
-
 // A firewall reload (nft flush ruleset) takes the table away; the next ADD writes it again
 // with every pod the node has, not just its own.
 func TestTableWrittenAgainKeepsTheNodesOtherPods(t *testing.T) {
@@ -229,30 +161,4 @@ func TestRetireWithASetMissingRetiresTheRest(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// GC deletes in a few transactions (each waits for the kernel once), more pods than one
-// batch holds, and a pod with some elements already gone fails the batch it is in but
-// not the GC.
-func TestGCRemovesMorePodsThanABatchEvenWithSomeElementsGone(t *testing.T) {
-	freshTable(t)
-	n := removeBatch*2 + 10
-	for i := range n {
-		install(t, pod(1001+i, fmt.Sprintf("10.244.%d.%d", 1+i/250, 2+i%250), fmt.Sprintf("fd12:3456:789a:0:1::%x", 2+i)))
-	}
-	partly := pod(1001, "10.244.1.2") // its port and IPv4 elements go; its MAC and IPv6 ones stay
-	partly.MAC = nil
-	if err := Remove(partly); err != nil {
-		t.Fatal(err)
-	}
-	removed, err := GC(context.Background(), func(int) bool { return false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(removed) != n {
-		t.Errorf("GC removed %d ports, want %d", len(removed), n)
-	}
-	if got := indexes(t); len(got) != 0 {
-		t.Errorf("after GC: %d ports still registered", len(got))
-	}
 }
