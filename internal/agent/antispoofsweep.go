@@ -8,10 +8,10 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 )
 
 // DefaultAntispoofSweep is the sweep period when Config.AntispoofSweep is zero. A sweep
@@ -71,7 +71,7 @@ func sweepAntispoof(ctx context.Context, ns nodens.Namespace, storeDir string) (
 	defer cancel()
 	// nft, netlink and the veth lookups all work in the calling thread's namespace.
 	err = ns.Do(func() error {
-		live := func() ([]antispoof.Pod, error) { return cni.NodePods(storeDir) }
+		live := func() ([]antispoof.Pod, error) { return podveth.NodePods(storeDir) }
 		var rerr, gerr error
 		if repaired, rerr = antispoof.Repair(ctx, live); rerr != nil {
 			rerr = fmt.Errorf("write it again: %w", rerr)

@@ -7,10 +7,10 @@ import (
 	"os"
 	"slices"
 
-	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 )
 
 // applyBridge puts the bridge in place with the host veths of the node's running pods on it,
@@ -72,7 +72,7 @@ func (dp *dataplane) livePorts() ([]int, error) {
 	// The veths are looked up in the node's namespace.
 	err := dp.cfg.Namespace.Do(func() error {
 		var err error
-		pods, err = cni.NodePods(storeDir)
+		pods, err = podveth.NodePods(storeDir)
 		return err
 	})
 	if err != nil {

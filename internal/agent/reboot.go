@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/dualnet/dualnet/internal/cni"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -25,7 +25,7 @@ func (a *Agent) forgetEarlierBoot(ctx context.Context, storeDir string) {
 	// The veths are looked up in the node's namespace.
 	err := a.cfg.Namespace.Do(func() error {
 		var err error
-		released, err = cni.ForgetEarlierBoot(storeDir)
+		released, err = podveth.ForgetEarlierBoot(storeDir)
 		return err
 	})
 	if len(released) > 0 {

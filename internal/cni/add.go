@@ -12,6 +12,7 @@ import (
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -52,7 +53,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	if err != nil {
 		return err
 	}
-	store.Gone = hostVethGone
+	store.Gone = podveth.HostGone
 	existing, err := findLink("bridge", conf.Bridge)
 	if err != nil {
 		return err
@@ -72,7 +73,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	}()
 
 	gateways := bridge.Gateways(conf.PodCIDRs)
-	a := &attachment{key: key, hostVeth: hostVethName(key), addrs: addrs, cidrs: conf.PodCIDRs}
+	a := &attachment{key: key, hostVeth: podveth.HostName(key), addrs: addrs, cidrs: conf.PodCIDRs}
 	// An existing bridge keeps its MTU: the agent sets it (the uplink's), and running pods'
 	// traffic crosses it. The config's MTU makes a missing bridge, and the pod's veth.
 	bridgeMTU := conf.MTU
@@ -89,8 +90,8 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	}
 	hook.reached("veth")
 	// Until the port is registered, the anti-spoofing rules drop everything it sends.
-	pod := antispoof.Pod{Index: index, MAC: podVethMAC(key), Addrs: addrs}
-	if err := antispoof.Install(ctx, pod, livePods(store)); err != nil {
+	pod := antispoof.Pod{Index: index, MAC: podveth.PodMAC(key), Addrs: addrs}
+	if err := antispoof.Install(ctx, pod, podveth.LivePods(store)); err != nil {
 		return fmt.Errorf("anti-spoofing rules for %s: %w", a.hostVeth, err)
 	}
 	hook.reached("registered")
@@ -100,38 +101,4 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	hook.reached("configured")
 	hook.reached("done")
 	return types.PrintResult(a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
-}
-
-// NodePods lists the pods of the node whose address store is storeDir (the conflist's
-// dataDir joined with its network name) that have a host veth: what the anti-spoofing table
-// must hold. The node agent repairs the table with it (antispoof.Repair).
-func NodePods(storeDir string) ([]antispoof.Pod, error) {
-	store, err := podipam.Open(storeDir, nil)
-	if err != nil {
-		return nil, err
-	}
-	return livePods(store)()
-}
-
-// livePods lists the node's registered-or-registering pods from the address store, for
-// when the anti-spoofing table has to be written again: every attachment with a record
-// whose host veth exists.
-func livePods(store *podipam.Store) func() ([]antispoof.Pod, error) {
-	return func() ([]antispoof.Pod, error) {
-		allocs, err := store.List()
-		if err != nil {
-			return nil, err
-		}
-		var pods []antispoof.Pod
-		for _, al := range allocs {
-			link, err := findHostVeth(hostVethName(al.Key))
-			if err != nil {
-				return nil, err
-			}
-			if link != nil {
-				pods = append(pods, antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(al.Key), Addrs: al.Addrs})
-			}
-		}
-		return pods, nil
-	}
 }

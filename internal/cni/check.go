@@ -17,6 +17,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
@@ -52,11 +53,11 @@ func cmdCheck(args *skel.CmdArgs) error {
 	if err := checkStore(conf, key, prev); err != nil {
 		return err
 	}
-	index, err := checkHostVeth(conf, hostVethName(key))
+	index, err := checkHostVeth(conf, podveth.HostName(key))
 	if err != nil {
 		return err
 	}
-	if err := checkRules(hostVethName(key), index, prev); err != nil {
+	if err := checkRules(podveth.HostName(key), index, prev); err != nil {
 		return err
 	}
 	return inPodNS(podNS, "checking "+args.IfName+" and the routes against prevResult", func() error {

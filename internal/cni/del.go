@@ -9,6 +9,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -39,8 +40,8 @@ func teardown(conf *config.Config, key podipam.Key) error {
 	if err != nil {
 		return err
 	}
-	veth := hostVethName(key)
-	link, err := findHostVeth(veth)
+	veth := podveth.HostName(key)
+	link, err := podveth.FindHost(veth)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
@@ -77,7 +78,7 @@ func attachedPods(store *podipam.Store, br netlink.Link) ([]string, error) {
 	}
 	known := make(map[string]string, len(allocs))
 	for _, al := range allocs {
-		known[hostVethName(al.Key)] = al.Key.String()
+		known[podveth.HostName(al.Key)] = al.Key.String()
 	}
 	var pods []string
 	for _, l := range links {

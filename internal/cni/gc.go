@@ -11,6 +11,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -27,7 +28,7 @@ func cmdGC(args *skel.CmdArgs) error {
 	for _, a := range conf.ValidAttachments {
 		k := podipam.Key{ContainerID: a.ContainerID, IfName: a.IfName}
 		valid[k] = true
-		validVeths[hostVethName(k)] = true
+		validVeths[podveth.HostName(k)] = true
 	}
 	var errs []error
 	store, err := podipam.Open(conf.StoreDir(), conf.PodCIDRs)
@@ -68,7 +69,7 @@ func gcVeths(bridgeName string, valid map[string]bool) error {
 	for _, l := range links {
 		name := l.Attrs().Name
 		master := l.Attrs().MasterIndex
-		if l.Type() != "veth" || !isHostVethName(name) || valid[name] || (master != 0 && master != brIndex) {
+		if l.Type() != "veth" || !podveth.IsHostName(name) || valid[name] || (master != 0 && master != brIndex) {
 			continue
 		}
 		if err := deleteHostVeth(name); err != nil {

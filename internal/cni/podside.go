@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -45,7 +46,7 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 		if err := netlink.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
 			return fmt.Errorf("turn IPv6 address generation off for %s: %w", ifName, err)
 		}
-		prefixes = append(prefixes, netip.PrefixFrom(antispoof.LinkLocal(podVethMAC(a.key)), 64))
+		prefixes = append(prefixes, netip.PrefixFrom(antispoof.LinkLocal(podveth.PodMAC(a.key)), 64))
 	}
 	// Up first: IPv6 adds the prefix route of an address at once only on an up link, and the
 	// default route needs it to reach the gateway.

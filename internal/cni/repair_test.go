@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 )
 
 // A firewall reload (`nft flush ruleset`) on a node where no pod starts afterwards: the
@@ -25,7 +25,7 @@ func TestRepairWithTheStoresPodsRestoresEveryRunningPod(t *testing.T) {
 		t.Fatal("CHECK passed with the anti-spoofing table gone")
 	}
 	storeDir := filepath.Join(nw.dataDir, "dualnet")
-	wrote, err := antispoof.Repair(context.Background(), func() ([]antispoof.Pod, error) { return cni.NodePods(storeDir) })
+	wrote, err := antispoof.Repair(context.Background(), func() ([]antispoof.Pod, error) { return podveth.NodePods(storeDir) })
 	if err != nil || !wrote {
 		t.Fatalf("Repair: wrote %v, %v; want the table written", wrote, err)
 	}

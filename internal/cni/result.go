@@ -7,6 +7,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -17,8 +18,8 @@ func (a *attachment) result(conf *config.Config, bridgeMAC, ifName, netns string
 		CNIVersion: current.ImplementedSpecVersion,
 		Interfaces: []*current.Interface{
 			{Name: conf.Bridge, Mac: bridgeMAC},
-			{Name: a.hostVeth, Mac: hostVethMAC(a.key).String()},
-			{Name: ifName, Mac: podVethMAC(a.key).String(), Sandbox: netns},
+			{Name: a.hostVeth, Mac: podveth.HostMAC(a.key).String()},
+			{Name: ifName, Mac: podveth.PodMAC(a.key).String(), Sandbox: netns},
 		},
 	}
 	for i, addr := range a.addrs {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -22,12 +23,12 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 	attrs.Name = a.hostVeth
 	attrs.MTU = conf.MTU
 	attrs.MasterIndex = br.Attrs().Index
-	attrs.HardwareAddr = hostVethMAC(a.key)
+	attrs.HardwareAddr = podveth.HostMAC(a.key)
 	attrs.Flags = unix.IFF_UP
 	veth := &netlink.Veth{
 		LinkAttrs:        attrs,
 		PeerName:         a.key.IfName,
-		PeerHardwareAddr: podVethMAC(a.key),
+		PeerHardwareAddr: podveth.PodMAC(a.key),
 		PeerNamespace:    netlink.NsFd(podNS.Fd()),
 		PeerTxQLen:       -1,
 	}
@@ -52,7 +53,7 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 
 // replaceHostVeth deletes the host end an earlier ADD of the attachment left.
 func replaceHostVeth(a *attachment) error {
-	link, err := findHostVeth(a.hostVeth)
+	link, err := podveth.FindHost(a.hostVeth)
 	if link == nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func replaceHostVeth(a *attachment) error {
 // Registrations are keyed by the port's interface index, which dies with the veth, so a
 // failure to retire them matters only if the veth stays.
 func deleteRegisteredVeth(link netlink.Link, key podipam.Key, addrs []netip.Addr) error {
-	rerr := antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podVethMAC(key), Addrs: addrs})
+	rerr := antispoof.Retire(antispoof.Pod{Index: link.Attrs().Index, MAC: podveth.PodMAC(key), Addrs: addrs})
 	if err := deleteLink(link); err != nil {
 		return errors.Join(err, rerr)
 	}
@@ -73,15 +74,12 @@ func deleteRegisteredVeth(link netlink.Link, key podipam.Key, addrs []netip.Addr
 // deleteHostVeth removes the host end (the kernel removes the pod end with it); a missing
 // link is not an error.
 func deleteHostVeth(name string) error {
-	link, err := findHostVeth(name)
+	link, err := podveth.FindHost(name)
 	if link == nil {
 		return err
 	}
 	return deleteLink(link)
 }
-
-// findHostVeth returns the host end, or nil and no error if there is none.
-func findHostVeth(name string) (netlink.Link, error) { return findLink("veth", name) }
 
 // findLink returns the link, or nil and no error if there is none; what names its kind in
 // an error.

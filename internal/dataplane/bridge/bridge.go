@@ -101,7 +101,7 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, bool, 
 			// An address set at creation is kept (NET_ADDR_SET); otherwise the bridge takes
 			// the lowest port MAC and changes it as pods come and go, which breaks the
 			// pods' neighbour entries for the gateway.
-			HardwareAddr: stableMAC(name),
+			HardwareAddr: StableMAC("dualnet-bridge/" + name),
 			Flags:        net.FlagUp,
 		}, GroupFwdMask: ptr.To(linkLocalForwardMask)}
 		addErr := h.LinkAdd(br)
@@ -222,10 +222,11 @@ func addrList(h *netlink.Handle, link netlink.Link) ([]netlink.Addr, error) {
 	}
 }
 
-// stableMAC is a locally administered unicast MAC that depends only on the bridge name, so
-// a re-created bridge keeps the address pods have in their neighbour caches.
-func stableMAC(name string) net.HardwareAddr {
-	sum := sha256.Sum256([]byte("dualnet-bridge/" + name))
+// StableMAC is a locally administered unicast MAC that depends only on seed. The bridge's
+// seed is its name, so a re-created bridge keeps the address pods have in their neighbour
+// caches; the pod veths' are their attachments (internal/dataplane/podveth).
+func StableMAC(seed string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte(seed))
 	mac := net.HardwareAddr(sum[:6])
 	mac[0] = mac[0]&^0x01 | 0x02
 	return mac

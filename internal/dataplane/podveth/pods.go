@@ -1,0 +1,54 @@
+package podveth
+
+import (
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/podipam"
+)
+
+// NodePods lists the pods of the node whose address store is storeDir (the conflist's
+// dataDir joined with its network name) that have a host end: what the anti-spoofing table
+// must hold. The node agent repairs the table with it (antispoof.Repair). It must run in the
+// node's network namespace.
+func NodePods(storeDir string) ([]antispoof.Pod, error) {
+	store, err := podipam.Open(storeDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	return LivePods(store)()
+}
+
+// LivePods lists the node's registered-or-registering pods from the address store, for when
+// the anti-spoofing table has to be written again: every attachment with a record whose host
+// end exists.
+func LivePods(store *podipam.Store) func() ([]antispoof.Pod, error) {
+	return func() ([]antispoof.Pod, error) {
+		allocs, err := store.List()
+		if err != nil {
+			return nil, err
+		}
+		var pods []antispoof.Pod
+		for _, al := range allocs {
+			link, err := FindHost(HostName(al.Key))
+			if err != nil {
+				return nil, err
+			}
+			if link != nil {
+				pods = append(pods, antispoof.Pod{Index: link.Attrs().Index, MAC: PodMAC(al.Key), Addrs: al.Addrs})
+			}
+		}
+		return pods, nil
+	}
+}
+
+// ForgetEarlierBoot releases, in the address store in storeDir, the records of an earlier
+// boot whose host end is gone, and returns their attachments; the plugin does the same at
+// the first ADD of a boot. It must run in the node's network namespace. The node agent calls
+// it when it starts.
+func ForgetEarlierBoot(storeDir string) ([]podipam.Key, error) {
+	store, err := podipam.Open(storeDir, nil)
+	if err != nil {
+		return nil, err
+	}
+	store.Gone = HostGone
+	return store.ForgetEarlierBoot()
+}
