@@ -123,3 +123,26 @@ func get(t *testing.T, h http.Handler, path string) int {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec.Code
 }
+
+func TestAStopWhileTheAgentStartsIsACleanStop(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.StopAgent()
+	a, err := agent.New(n.AgentConfig, kubetest.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stopped before Run begins: the node informer cannot have synced when Run waits for it.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run stopped while starting = %v, want nil (a clean stop)", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return within 30s of a stop while starting")
+	}
+}
