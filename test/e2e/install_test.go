@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/netip"
 	"os"
@@ -46,9 +47,11 @@ import (
 // nodes' rules and routes stay as they were. Last, kubectl delete -k of what the lab applied
 // and deploy/README's cleanup leave nothing of dualnet on the nodes.
 func TestDualnetRunsAsPodsInstalledWithKubectl(t *testing.T) {
+	hostConntrack := conntrackTimeouts(t, nil)
 	l := startLab(t, routeMode)
 	t.Logf("MEASURED: lab up with dualnet and kube-proxy as pods %.1fs", l.upTime.Seconds())
 	l.checkNetworkPodsReady()
+	l.checkKubeProxyConntrackTimeouts(hostConntrack)
 
 	node0, node1 := l.name+"-node-0", l.name+"-node-1"
 	server := l.agnhostPod("e2e-server", node1, "netexec", "--http-port=8080")
@@ -153,6 +156,55 @@ func (l *testLab) checkNetworkPodsReady() {
 	}
 	leader := l.leaderPod()
 	t.Logf("the Lease kube-system/dualnet-controller is held by pod %s", leader)
+}
+
+// kubeProxyConntrack are the conntrack timeouts kube-proxy sets by default (seconds), which
+// the suite's CLOSE_WAIT spec checks on a node.
+var kubeProxyConntrack = map[string]string{
+	"nf_conntrack_tcp_timeout_close_wait":  "3600",
+	"nf_conntrack_tcp_timeout_established": "86400",
+}
+
+// conntrackTimeouts reads kubeProxyConntrack's sysctls, in the host's namespace when onNode
+// is nil.
+func conntrackTimeouts(t *testing.T, onNode func(args ...string) (string, error)) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for name := range kubeProxyConntrack {
+		var out []byte
+		var err error
+		if onNode == nil {
+			out, err = os.ReadFile("/proc/sys/net/netfilter/" + name)
+		} else {
+			var s string
+			s, err = onNode("cat", "/proc/sys/net/netfilter/"+name)
+			out = []byte(s)
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", name, err)
+		}
+		got[name] = strings.TrimSpace(string(out))
+	}
+	return got
+}
+
+// checkKubeProxyConntrackTimeouts: kube-proxy sets its conntrack timeouts in each node's
+// namespace, as on a real node, and the host's stay as they were before lab up.
+func (l *testLab) checkKubeProxyConntrackTimeouts(host map[string]string) {
+	t := l.t
+	for i := range 3 {
+		node := fmt.Sprintf("%s-node-%d", l.name, i)
+		eventually(t, time.Minute, node+"'s conntrack timeouts set by kube-proxy", func() error {
+			got := conntrackTimeouts(t, func(args ...string) (string, error) { return l.onNode(node, args...) })
+			if !maps.Equal(got, kubeProxyConntrack) {
+				return fmt.Errorf("%v, want %v", got, kubeProxyConntrack)
+			}
+			return nil
+		})
+	}
+	if got := conntrackTimeouts(t, nil); !maps.Equal(got, host) {
+		t.Errorf("the host's conntrack timeouts are %v after lab up, were %v", got, host)
+	}
 }
 
 // controllerPods are the dualnet-controller pods by node, with whether each is Ready.
