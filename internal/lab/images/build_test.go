@@ -108,10 +108,10 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Nginx, []string{"usr/sbin/nginx", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl"},
 			map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx", "bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl"}},
 		{images.Busybox, []string{"bin/busybox"}, nil},
-		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig", "usr/bin/wget"},
-			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig", "usr/bin/wget": "/usr/bin/wget"}},
+		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig", "usr/bin/wget", "usr/bin/getent"},
+			map[string]string{"bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig", "usr/bin/wget": "/usr/bin/wget", "usr/bin/getent": "/usr/bin/getent"}},
 		{images.DistrolessIptables, []string{"usr/sbin/conntrack", "bin/sh", "bin/busybox"}, map[string]string{"usr/sbin/conntrack": "/usr/sbin/conntrack"}},
-		{images.GlibcDNSTesting, []string{"usr/bin/dig", "bin/sh", "coredns"}, map[string]string{"usr/bin/dig": "/usr/bin/dig"}},
+		{images.GlibcDNSTesting, []string{"usr/bin/dig", "usr/bin/getent", "bin/sh", "coredns"}, map[string]string{"usr/bin/dig": "/usr/bin/dig", "usr/bin/getent": "/usr/bin/getent"}},
 		{coreDNS, []string{"coredns"}, nil},
 		{kubeProxy, []string{"usr/local/bin/kube-proxy", "usr/sbin/nft"}, map[string]string{"usr/sbin/nft": "/usr/sbin/nft"}},
 	} {

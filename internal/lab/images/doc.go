@@ -17,8 +17,8 @@
 //	ghcr.io/dualnet/dualnet:<version>                make image's tarball, as it is
 //
 // The shell layers are busybox's layer (ls, cat, ps, env, hostname, sleep, grep, wget, ...)
-// and one of dash as /bin/sh, bash with Debian's bash.bashrc and terminfo, curl and OpenBSD
-// nc: what users `kubectl exec` in upstream's Debian nginx and alpine agnhost, and what the
+// and one of dash as /bin/sh, bash with Debian's bash.bashrc and terminfo, curl, OpenBSD
+// nc, GNU wget and glibc's getent: what users `kubectl exec` in upstream's Debian nginx and alpine agnhost, and what the
 // e2e suite runs in agnhost. nginx and agnhost share both blobs.
 //
 // Each follows its upstream image's config (entrypoint, command, user, PATH). The programs come

@@ -24,6 +24,10 @@ var shellTools = []struct{ to, from, pkg string }{
 	// the suite's Service specs run 150 times per check. /etc/wgetrc (wgetrc) makes GNU
 	// wget try once, as busybox's does.
 	{"/usr/bin/wget", "/usr/bin/wget", "wget"},
+	// The DNS specs look pod hostnames up with `getent hosts` in agnhost and the glibc image
+	// (upstream's alpine and Debian have it; busybox has no getent). glibc's files and dns
+	// lookups are inside libc itself, so the loader and libraries are all it needs.
+	{"/usr/bin/getent", "/usr/bin/getent", "libc-bin"},
 }
 
 // wgetrc is GNU wget's system configuration: one try per request (its default is 20, which
@@ -63,7 +67,7 @@ func (b *builder) shellLayers() ([]mutate.Addendum, error) {
 		if err := l.Content("/etc/wgetrc", []byte(wgetrc), 0o644); err != nil {
 			return mutate.Addendum{}, err
 		}
-		return b.layer(l, "dash as /bin/sh, bash, curl, OpenBSD nc and wget with their loader and libraries")
+		return b.layer(l, "dash as /bin/sh, bash, curl, OpenBSD nc, wget and getent with their loader and libraries")
 	})
 	if err != nil {
 		return nil, err
