@@ -6,8 +6,8 @@ export DEBIAN_FRONTEND=noninteractive
 # libseccomp-dev and pkg-config: runc is built with cgo and the seccomp tag (test/node/README.md).
 packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps libseccomp-dev pkg-config)
 # The lab's images are made of these programs (internal/lab/images): nginx, busybox, and the
-# curl, OpenBSD nc, wget and dig that the agnhost image holds.
-packages+=(nginx-light busybox-static netcat-openbsd bind9-dnsutils wget)
+# curl, OpenBSD nc, wget, dig and iperf (2, as upstream's agnhost has) that the agnhost image holds.
+packages+=(nginx-light busybox-static netcat-openbsd bind9-dnsutils wget iperf)
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-prereqs: run as root (dualnet's tests and lab create network namespaces)" >&2
   exit 1

@@ -1,7 +1,10 @@
 package images
 
 import (
+	"fmt"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/dualnet/dualnet/internal/image"
 )
@@ -13,13 +16,16 @@ const (
 	// specs roll from it to Agnhost or to BusyboxE2E. They need a second name that runs the
 	// same way, not older code, so it is the same build.
 	AgnhostPrev = "registry.k8s.io/e2e-test-images/agnhost:2.55"
+
+	// hostIperf is Debian's iperf 2 (iperf), which upstream's agnhost has as iperf.
+	hostIperf = "/usr/bin/iperf"
 )
 
 // agnhost is Agnhost: the shell layers (busybox's applets, with grep, sleep and seq as
-// upstream's alpine has them, then dash, bash, curl and OpenBSD nc, which upstream adds), dig and
-// the agnhost binary, which runs `pause` unless the pod says otherwise (upstream's
+// upstream's alpine has them, then dash, bash, curl and OpenBSD nc, which upstream adds), dig,
+// iperf 2, /coredns and the agnhost binary, which runs `pause` unless the pod says otherwise (upstream's
 // ENTRYPOINT ["/agnhost"], CMD ["pause"]).
-func (b *builder) agnhost(bin string) (Image, error) {
+func (b *builder) agnhost(bin, coreDNS string) (Image, error) {
 	layers, err := b.shellLayers()
 	if err != nil {
 		return Image{}, err
@@ -37,10 +43,26 @@ func (b *builder) agnhost(bin string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
+	// iperf 2 and /coredns, as upstream's agnhost has them: the suite's iperf2 spec runs
+	// `iperf` in agnhost pods, its resolv.conf spec a CoreDNS server as `/coredns`.
+	iperfLayer, err := b.shared("iperf", func() (mutate.Addendum, error) {
+		l := image.NewLayer()
+		if _, err := l.Executable(hostIperf, hostIperf, b.machine); err != nil {
+			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install iperf; scripts/install-prereqs.sh)", err)
+		}
+		return b.layer(l, hostIperf+" with its loader and libraries")
+	})
+	if err != nil {
+		return Image{}, err
+	}
+	coreDNSLayer, err := b.fileLayer("/coredns", coreDNS, "images.Sources.CoreDNS")
+	if err != nil {
+		return Image{}, err
+	}
 	img, err := image.Build(v1.Config{
 		Env:        []string{"PATH=" + shellPATH},
 		Entrypoint: []string{"/agnhost"},
 		Cmd:        []string{"pause"},
-	}, append(layers, digLayer, tlsLayer, agnhostLayer)...)
+	}, append(layers, digLayer, iperfLayer, tlsLayer, coreDNSLayer, agnhostLayer)...)
 	return Image{Tags: tags(Agnhost, AgnhostPrev), Image: img}, err
 }

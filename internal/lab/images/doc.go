@@ -8,8 +8,8 @@
 //	docker.io/library/busybox:latest                 Debian's busybox-static, a link in /bin for each applet,
 //	registry.k8s.io/e2e-test-images/busybox:1.37.0-2   CMD ["sh"]
 //	registry.k8s.io/e2e-test-images/nonroot:1.5      busybox's, user 1234
-//	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, dig, porter's TLS pair, /agnhost;
-//	registry.k8s.io/e2e-test-images/agnhost:2.55       ENTRYPOINT ["/agnhost"], CMD ["pause"]
+//	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, dig, iperf 2, porter's TLS pair, /coredns,
+//	registry.k8s.io/e2e-test-images/agnhost:2.55       /agnhost; ENTRYPOINT ["/agnhost"], CMD ["pause"]
 //	registry.k8s.io/build-image/distroless-iptables:v0.9.9   the shell layers and conntrack
 //	registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1  the shell layers, dig, /coredns
 //	registry.k8s.io/coredns/coredns:<tag>            /coredns, user 65532

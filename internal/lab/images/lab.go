@@ -62,7 +62,7 @@ func Lab(ctx context.Context, src Sources) ([]Image, error) {
 		b.nginx,
 		b.busybox,
 		b.nonRoot,
-		func() (Image, error) { return b.agnhost(src.Agnhost) },
+		func() (Image, error) { return b.agnhost(src.Agnhost, src.CoreDNS) },
 		b.conntrackTools,
 		func() (Image, error) { return b.glibcDNSTesting(src.CoreDNS) },
 		func() (Image, error) { return b.coreDNS(src.CoreDNS, src.CoreDNSTag) },
