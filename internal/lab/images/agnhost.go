@@ -1,10 +1,7 @@
 package images
 
 import (
-	"fmt"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/dualnet/dualnet/internal/image"
 )
@@ -45,13 +42,7 @@ func (b *builder) agnhost(bin, coreDNS string) (Image, error) {
 	}
 	// iperf 2 and /coredns, as upstream's agnhost has them: the suite's iperf2 spec runs
 	// `iperf` in agnhost pods, its resolv.conf spec a CoreDNS server as `/coredns`.
-	iperfLayer, err := b.shared("iperf", func() (mutate.Addendum, error) {
-		l := image.NewLayer()
-		if _, err := l.Executable(hostIperf, hostIperf, b.machine); err != nil {
-			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install iperf; scripts/install-prereqs.sh)", err)
-		}
-		return b.layer(l, hostIperf+" with its loader and libraries")
-	})
+	iperfLayer, err := b.hostProgramLayer(hostIperf, "iperf")
 	if err != nil {
 		return Image{}, err
 	}

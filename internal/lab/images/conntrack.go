@@ -1,8 +1,6 @@
 package images
 
 import (
-	"fmt"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dualnet/dualnet/internal/image"
@@ -24,11 +22,7 @@ func (b *builder) conntrackTools() (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	l := image.NewLayer()
-	if _, err := l.Executable(hostConntrack, hostConntrack, b.machine); err != nil {
-		return Image{}, fmt.Errorf("%w (Debian: apt-get install conntrack; scripts/install-prereqs.sh)", err)
-	}
-	tools, err := b.layer(l, hostConntrack+" with its loader and libraries")
+	tools, err := b.hostProgramLayer(hostConntrack, "conntrack")
 	if err != nil {
 		return Image{}, err
 	}

@@ -21,12 +21,19 @@ const (
 
 // digLayer is dig with its loader and libraries, shared by the images that have it.
 func (b *builder) digLayer() (mutate.Addendum, error) {
-	return b.shared("dig", func() (mutate.Addendum, error) {
+	return b.hostProgramLayer(hostDig, "bind9-dnsutils")
+}
+
+// hostProgramLayer is one of this machine's programs, at the same path, with its loader and
+// libraries: built once and shared by the images that have it. pkg is the Debian package
+// an error names.
+func (b *builder) hostProgramLayer(path, pkg string) (mutate.Addendum, error) {
+	return b.shared(path, func() (mutate.Addendum, error) {
 		l := image.NewLayer()
-		if _, err := l.Executable(hostDig, hostDig, b.machine); err != nil {
-			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install bind9-dnsutils; scripts/install-prereqs.sh)", err)
+		if _, err := l.Executable(path, path, b.machine); err != nil {
+			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install %s; scripts/install-prereqs.sh)", err, pkg)
 		}
-		return b.layer(l, hostDig+" with its loader and libraries")
+		return b.layer(l, path+" with its loader and libraries")
 	})
 }
 
