@@ -60,7 +60,7 @@ func componentsOf(cfg Config, st *State, topo Topology, ep endpoints) ([]compone
 		if err != nil {
 			return nil, err
 		}
-		kubelet, err := kubeletComponent(cfg, ep.cp, ep.server, m, netns.Path(node), topo.Addressing.Node(i))
+		kubelet, err := kubeletComponent(cfg, ep.cp, ep.server, m, i, netns.Path(node), topo.Addressing.Node(i))
 		if err != nil {
 			return nil, err
 		}

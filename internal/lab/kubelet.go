@@ -15,8 +15,9 @@ import (
 
 // kubeletComponent is a node's kubelet (v1.37, built by test/kube), run inside the node
 // (nodeMachine.command) against the node's containerd, registering the node with its
-// InternalIP of each family, IPv4 first, as an AKS node does.
-func kubeletComponent(cfg Config, cp *controlplane.ControlPlane, server string, m nodeMachine, netns string, addrs []netip.Prefix) (component, error) {
+// InternalIP of each family, IPv4 first, and the zone labels of the index-th node of a zonal
+// pool, as an AKS node does.
+func kubeletComponent(cfg Config, cp *controlplane.ControlPlane, server string, m nodeMachine, index int, netns string, addrs []netip.Prefix) (component, error) {
 	dir := filepath.Join(m.Dir, "kubelet")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return component{}, err
@@ -65,6 +66,7 @@ func kubeletComponent(cfg Config, cp *controlplane.ControlPlane, server string, 
 		"--kubeconfig="+kubeconfig,
 		"--hostname-override="+m.Name,
 		"--node-ip="+strings.Join(ipStrings, ","),
+		"--node-labels="+nodeTopologyLabels(index),
 	)
 	return component{Name: "kubelet-" + m.Name, Path: path, Args: args, Env: nodeEnv(cfg), Node: m.Name}, nil
 }

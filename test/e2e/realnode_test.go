@@ -285,6 +285,23 @@ func (l *testLab) checkNodesRunTheRealKubeletAndContainerd() {
 	}
 }
 
+// checkNodesSpreadOverThreeZones: the nodes carry a zonal AKS pool's region and zone labels,
+// one zone each for the first three, which the upstream topology specs need.
+func (l *testLab) checkNodesSpreadOverThreeZones() {
+	out := l.kubectl("get", "nodes", "-o", `jsonpath={range .items[*]}{.metadata.labels.topology\.kubernetes\.io/region}/{.metadata.labels.topology\.kubernetes\.io/zone}{"\n"}{end}`)
+	zones := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		region, zone, _ := strings.Cut(line, "/")
+		if region != "westeurope" || !strings.HasPrefix(zone, "westeurope-") {
+			l.t.Errorf("a node has region/zone %q, want westeurope/westeurope-<n>", line)
+		}
+		zones[zone] = true
+	}
+	if len(zones) != 3 {
+		l.t.Errorf("the nodes are in zones %v, want 3 zones", zones)
+	}
+}
+
 // podNetworkIPs are the addresses of the running pods on node that are on the pod network
 // (not hostNetwork).
 func (l *testLab) podNetworkIPs(node string) []string {

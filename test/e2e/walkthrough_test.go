@@ -154,6 +154,7 @@ func TestAKSDualStackWalkthroughOnTheLab(t *testing.T) {
 	l.checkHairpinAndSameNodeService()
 	l.checkHostPortAtEachNodeAddress(nodeAddrs)
 	l.checkNodesRunTheRealKubeletAndContainerd()
+	l.checkNodesSpreadOverThreeZones()
 	l.checkKubectlExecLogsPortForwardAndRun(from)
 	l.checkClusterDNS()
 	l.checkPodChurnLeavesOtherPodsAndTheStoresAlone()
