@@ -11,6 +11,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/cniconfig"
 	"github.com/dualnet/dualnet/internal/dataplane/hostroutes"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // errNoPodCIDRs means the node is not ready for a dataplane yet: the controller (or
@@ -24,9 +25,9 @@ type desiredState struct {
 	masquerade masquerade.Config
 	routes     []hostroutes.Route
 	ipv4, ipv6 bool // families present on this node
-	// noNodeIP names the families ("IPv4", "IPv6") of the cluster's pod CIDRs for which the
-	// node reports no InternalIP: masquerade drops their pods' egress leaving the cluster.
-	noNodeIP []string
+	// noNodeIP are the families of the cluster's pod CIDRs for which the node reports no
+	// InternalIP: masquerade drops their pods' egress leaving the cluster.
+	noNodeIP []netspec.Family
 }
 
 // desiredFor fails when the node's own pod CIDRs break the plugin's rules: the conflist would
@@ -47,13 +48,10 @@ func desiredFor(cfg Config, self nodeInfo, all []nodeInfo) (desiredState, error)
 		},
 	}
 	d.gateways = bridge.Gateways(self.podCIDRs)
-	for _, f := range []struct {
-		name string
-		is4  bool
-	}{{"IPv4", true}, {"IPv6", false}} {
-		_, hasIP := self.ipOf(f.is4)
-		if !hasIP && slices.ContainsFunc(cfg.Spec.PodCIDRs, func(p netip.Prefix) bool { return p.Addr().Is4() == f.is4 }) {
-			d.noNodeIP = append(d.noNodeIP, f.name)
+	for _, f := range []netspec.Family{netspec.IPv4, netspec.IPv6} {
+		_, hasIP := self.ipOf(f)
+		if !hasIP && slices.ContainsFunc(cfg.Spec.PodCIDRs, func(p netip.Prefix) bool { return netspec.FamilyOf(p) == f }) {
+			d.noNodeIP = append(d.noNodeIP, f)
 		}
 	}
 	for _, p := range self.podCIDRs {

@@ -96,7 +96,7 @@ func TestDesiredStateNamesTheFamilyWithoutAnInternalIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(d.noNodeIP, []string{"IPv6"}) {
+	if !slices.Equal(d.noNodeIP, []netspec.Family{netspec.IPv6}) {
 		t.Errorf("noNodeIP = %v, want [IPv6]", d.noNodeIP)
 	}
 	if full, _ := desiredFor(cfg, twoNodes()[0], twoNodes()); len(full.noNodeIP) != 0 {

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/nodeaddrs"
 )
 
@@ -23,10 +24,10 @@ func nodeInfoOf(n *corev1.Node) nodeInfo {
 	return nodeInfo{name: n.Name, podCIDRs: cidrs, badPodCIDRs: err, ips: nodeaddrs.InternalIPs(n)}
 }
 
-// ipOf returns the node's InternalIP of the family of p.
-func (n nodeInfo) ipOf(is4 bool) (netip.Addr, bool) {
+// ipOf returns the node's InternalIP of family f.
+func (n nodeInfo) ipOf(f netspec.Family) (netip.Addr, bool) {
 	for _, ip := range n.ips {
-		if ip.Is4() == is4 {
+		if netspec.FamilyOfAddr(ip) == f {
 			return ip, true
 		}
 	}

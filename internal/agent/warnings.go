@@ -42,12 +42,12 @@ func (a *Agent) warningsOf(self *corev1.Node, byName map[string]*corev1.Node, de
 	}
 	for _, family := range desired.noNodeIP {
 		ws = append(ws, warning{
-			key:    "InternalIPMissing " + family,
+			key:    "InternalIPMissing " + string(family),
 			object: self,
 			reason: "InternalIPMissing",
 			message: fmt.Sprintf("node %s has no %s InternalIP in status.addresses, so there is no address to SNAT its pods' %s egress to: %s traffic from pods to destinations outside the cluster's pod CIDRs is dropped until the node reports an %s InternalIP",
 				node, family, family, family, family),
-			log: "No InternalIP of a family: its pod egress leaving the cluster is dropped", logKV: []any{"family", family},
+			log: "No InternalIP of a family: its pod egress leaving the cluster is dropped", logKV: []any{"family", family.String()},
 		})
 	}
 	if done.noPortmap != nil {
