@@ -77,8 +77,9 @@ type Controller struct {
 	// present holds the prefixes of dualnet's routes in the table as last known, nil before
 	// the first read.
 	present map[netip.Prefix]bool
-	synced1 bool
-	full    map[string]bool // nodes told by an event that the table is full
+	// tableSynced says whether a sync has read and written the table since start (Ready).
+	tableSynced bool
+	full        map[string]bool // nodes told by an event that the table is full
 }
 
 // New sets the controller up on a node informer; Run starts it.
@@ -105,7 +106,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	logger := klog.FromContext(ctx).WithName("routes")
 	ctx = klog.NewContext(ctx, logger)
 	if !cache.WaitForNamedCacheSync("routes", ctx.Done(), c.synced) {
-		return errors.New("route controller: node cache did not sync before shutdown")
+		if ctx.Err() != nil {
+			return nil // told to stop while starting
+		}
+		return errors.New("route controller: node cache did not sync")
 	}
 	c.poke()
 	c.loop(ctx)
@@ -116,7 +120,7 @@ func (c *Controller) Run(ctx context.Context) error {
 func (c *Controller) Ready() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.synced1 {
+	if !c.tableSynced {
 		return errors.New("route controller: route table not synced yet")
 	}
 	return nil

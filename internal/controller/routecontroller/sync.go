@@ -82,7 +82,7 @@ func (c *Controller) remember(tables ...[]routes.Route) {
 
 func (c *Controller) markSynced() {
 	c.mu.Lock()
-	c.synced1 = true
+	c.tableSynced = true
 	c.mu.Unlock()
 }
 

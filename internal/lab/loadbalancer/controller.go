@@ -57,6 +57,9 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
 	if !cache.WaitForCacheSync(ctx.Done(), services.Informer().HasSynced, nodes.Informer().HasSynced) {
+		if ctx.Err() != nil {
+			return nil // told to stop while starting
+		}
 		return fmt.Errorf("load balancer: informers did not sync")
 	}
 	c.probes = newProbers(cfg, c.prober.probe, func() { signal(poke) })
