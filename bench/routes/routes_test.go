@@ -91,17 +91,10 @@ func (c *cluster) addNodes(from, to int) {
 	g.SetLimit(16)
 	for i := from; i < to; i++ {
 		g.Go(func() error {
-			n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: c.name(i)}, Spec: corev1.NodeSpec{
-				PodCIDR:  fmt.Sprintf("10.244.%d.0/24", i),
-				PodCIDRs: []string{fmt.Sprintf("10.244.%d.0/24", i), netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)).String()}},
-				Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{
-					{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256)},
-					{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("fd00::%x", i+4)}}}}
-			created, err := c.client.CoreV1().Nodes().Create(context.Background(), n, metav1.CreateOptions{})
-			if err == nil && len(created.Status.Addresses) == 0 {
-				created.Status = n.Status
-				_, err = c.client.CoreV1().Nodes().UpdateStatus(context.Background(), created, metav1.UpdateOptions{})
-			}
+			n := kubetest.Node(c.name(i),
+				[]string{fmt.Sprintf("10.244.%d.0/24", i), netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", i)).String()},
+				fmt.Sprintf("10.240.%d.%d", (i+4)/256, (i+4)%256), fmt.Sprintf("fd00::%x", i+4))
+			_, err := kubetest.CreateNode(context.Background(), c.client, n)
 			return err
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -13,7 +14,7 @@ import (
 // CIDRs, assigned by the dualnet-controller binary with its default API client limits
 // (--kube-api-qps 50, --kube-api-burst 100), as a user would run it.
 func BenchmarkBinaryAssigns200Nodes(b *testing.B) {
-	client := nodeipamtest.FastClient(b)
+	client := kubetest.FastClient(b)
 	p := startProcess(b, "--leader-elect=false", "--kube-api-qps=50", "--kube-api-burst=100") // the defaults, over startProcess's
 	poll.Eventually(b, 60*time.Second, "the controller is ready", func() error {
 		return poll.Met(p.get("/readyz") == 200, "")

@@ -12,11 +12,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestTwoReplicasOneLeadsAndNoCIDRIsGivenTwice(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	replicas := []*controllerProcess{startProcess(t, fastLease...), startProcess(t, fastLease...)}
 	var leader, standby *controllerProcess
 	poll.Eventually(t, 60*time.Second, "exactly one replica leads", func() error {

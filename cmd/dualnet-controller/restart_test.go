@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -94,8 +95,7 @@ func startChurn(t *testing.T, client kubernetes.Interface, prefix string, max in
 			case <-ticker.C:
 			}
 			name := fmt.Sprintf("%s-%04d", prefix, i)
-			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
-			if _, err := client.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{}); err != nil {
+			if _, err := kubetest.CreateNode(context.Background(), client, kubetest.Node(name, nil)); err != nil {
 				c.done <- err
 				return
 			}
@@ -159,7 +159,7 @@ func (c *churn) halt(t *testing.T) {
 }
 
 func TestControllerKilledAndRestartedDuringChurnNeverChangesOrDuplicatesCIDRs(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	watch := watchCIDRs(t, client)
 	args := append([]string{"--leader-elect-resource-name", "dualnet-controller-restart-test"}, fastLease...)
 	churn := startChurn(t, client, "restart", 150)

@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/armemu/armemutest"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netns"
 	"github.com/dualnet/dualnet/internal/netspec"
@@ -24,12 +23,7 @@ import (
 // does: node IPAM assigns pod CIDRs, the route controller writes them to a local ARM endpoint
 // (armemu) and removes a deleted node's routes.
 func TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs(t *testing.T) {
-	srv, err := armemu.Start(armemu.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	srv.CreateRouteTable("s", "g", "rt", "westeurope")
+	srv := armemutest.Start(t, "s", "g", "rt")
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, srv.CertificatePEM(), 0o600); err != nil {
 		t.Fatal(err)
@@ -43,23 +37,14 @@ func TestRoutesAzureProgramsTheTableOfNodesTheControllerGaveCIDRs(t *testing.T) 
 	for i := range 2 {
 		name := fmt.Sprintf("routes-bin-%d-%d", os.Getpid(), i)
 		names = append(names, name)
-		node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{
-			{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("10.240.0.%d", 40+i)},
-			{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("fd00::%d", 40+i)}}}}
-		created, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
 		t.Cleanup(func() {
 			if err := client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 				t.Error(err)
 			}
 		})
-		if len(created.Status.Addresses) == 0 {
-			created.Status = node.Status
-			if _, err := client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-				t.Fatal(err)
-			}
+		node := kubetest.Node(name, nil, fmt.Sprintf("10.240.0.%d", 40+i), fmt.Sprintf("fd00::%d", 40+i))
+		if _, err := kubetest.CreateNode(ctx, client, node); err != nil {
+			t.Fatal(err)
 		}
 	}
 	routesOf := func() map[string]string {

@@ -3,7 +3,9 @@
 //
 //	func TestMain(m *testing.M) { kubetest.Main(m) }
 //
-// then kubetest.Client(), kubetest.Config() or kubetest.KubeconfigPath() in the tests. Tests of
+// then kubetest.Client(), kubetest.Config() or kubetest.KubeconfigPath() in the tests, and the
+// kit of nodes.go: Node and CreateNode build and register Nodes as a kubelet and node IPAM
+// would, FastClient writes without client-side throttling, Recorder posts events. Tests of
 // one binary share the API server, so each test names its objects uniquely and deletes them in
 // t.Cleanup. A control plane that cannot start fails the binary with the reason; it never
 // skips, and it never falls back to a fake.

@@ -132,26 +132,20 @@ func NewClusterReporting(t testing.TB, nodes int, internalIPs func(i int) []neti
 // CreateNode registers a Node as a kubelet would, with the pod CIDRs the controller assigns.
 func CreateNode(t testing.TB, name string, podCIDRs []netip.Prefix, ips ...netip.Addr) {
 	t.Helper()
-	ctx := context.Background()
-	nodes := kubetest.Client().CoreV1().Nodes()
-	obj := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	for _, p := range podCIDRs {
-		obj.Spec.PodCIDRs = append(obj.Spec.PodCIDRs, p.String())
-	}
-	if len(podCIDRs) > 0 {
-		obj.Spec.PodCIDR = podCIDRs[0].String()
-	}
-	created, err := nodes.Create(ctx, obj, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("create node %s: %v", name, err)
-	}
 	t.Cleanup(func() { DeleteNode(t, name) })
-	for _, ip := range ips {
-		created.Status.Addresses = append(created.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip.String()})
+	node := kubetest.Node(name, texts(podCIDRs), texts(ips)...)
+	if _, err := kubetest.CreateNode(context.Background(), kubetest.Client(), node); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatalf("set addresses of node %s: %v", name, err)
+}
+
+// texts writes each of xs as text.
+func texts[T fmt.Stringer](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = x.String()
 	}
+	return out
 }
 
 func DeleteNode(t testing.TB, name string) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -15,7 +16,7 @@ import (
 // controller. The reported s/200nodes is the wall time a user waits; s-creating/200nodes is
 // the part spent creating the nodes (16 at a time), which the controller works alongside.
 func BenchmarkControllerAssigns200Nodes(b *testing.B) {
-	client := nodeipamtest.FastClient(b)
+	client := kubetest.FastClient(b)
 	startController(b, nodeipam.Options{Spec: netspec.Default()})
 	names := nodeipamtest.Names(b, 200)
 	round := 0

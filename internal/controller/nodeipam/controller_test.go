@@ -14,6 +14,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
@@ -25,7 +26,7 @@ func TestControllerGivesThreeNodesTheFirstThreeBlocksOfBothFamilies(t *testing.T
 			name = "nodes created before the controller starts"
 		}
 		t.Run(name, func(t *testing.T) {
-			client := nodeipamtest.FastClient(t)
+			client := kubetest.FastClient(t)
 			names := nodeipamtest.Names(t, 3)
 			if !existing {
 				startController(t, nodeipam.Options{Spec: netspec.Default()})
@@ -56,7 +57,7 @@ func TestControllerGivesThreeNodesTheFirstThreeBlocksOfBothFamilies(t *testing.T
 }
 
 func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, nodeipam.Options{Spec: netspec.Default()}) // --max-routes 400: 200 nodes
 	names := nodeipamtest.Names(t, 250)
 	nodeipamtest.CreateNodes(t, client, names, nil)
@@ -112,7 +113,7 @@ func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
 }
 
 func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	names := nodeipamtest.Names(t, 6)
 	existing := map[string][]string{
 		// As an earlier run gave it.
@@ -155,7 +156,7 @@ func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
 // the deleted node's blocks, which the waiting third node should get next.
 func deleteANodeFromAFullRouteTable(t *testing.T, hook *routesHook, holdDown time.Duration) (kubernetes.Interface, []string, []string) {
 	t.Helper()
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	spec := mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
 	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: holdDown})
 	names := nodeipamtest.Names(t, 3)
@@ -212,7 +213,7 @@ func TestControllerWaitsForTheRouteTableAndSkipsBlocksWithStaleRoutes(t *testing
 			name = "node created before the controller starts"
 		}
 		t.Run(name, func(t *testing.T) {
-			client := nodeipamtest.FastClient(t)
+			client := kubetest.FastClient(t)
 			// Block 0 still has a route: its node was deleted while no controller ran.
 			stale := mustPrefixes([]string{"10.244.0.0/24", "fd12:3456:789a::/80"})
 			hook := &routesHook{present: map[netip.Prefix]bool{stale[0]: true, stale[1]: true}}

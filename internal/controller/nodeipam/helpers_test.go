@@ -10,14 +10,10 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
@@ -25,11 +21,9 @@ import (
 // startController runs a node IPAM controller until the test ends.
 func startController(t testing.TB, opts nodeipam.Options) *nodeipam.Controller {
 	t.Helper()
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	opts.Recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-controller-test"})
+	opts.Recorder = kubetest.Recorder(ctx, client)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c, err := nodeipam.New(client, factory.Core().V1().Nodes(), opts)
 	if err != nil {
@@ -48,7 +42,6 @@ func startController(t testing.TB, opts nodeipam.Options) *nodeipam.Controller {
 			t.Errorf("controller: %v", err)
 		}
 		factory.Shutdown()
-		broadcaster.Shutdown()
 	})
 	return c
 }

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -18,7 +17,7 @@ import (
 func TestPodCIDRWriteIsRefusedOnARecreatedNodeAndNeverReplacesCIDRs(t *testing.T) {
 	client := kubetest.Client()
 	ctx := context.Background()
-	node, err := client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "patch-guard"}}, metav1.CreateOptions{})
+	node, err := kubetest.CreateNode(ctx, client, kubetest.Node("patch-guard", nil))
 	if err != nil {
 		t.Fatal(err)
 	}

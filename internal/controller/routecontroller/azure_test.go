@@ -9,14 +9,14 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/armemu"
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 1, 4)
 	createNodes(t, client, nodes)
@@ -44,7 +44,7 @@ func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) 
 
 func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400})
 	poll.Eventually(t, 20*time.Second, "first (empty) sync", func() error { return poll.Met(srv.Stats().Reads > 0, "no read yet") })
 	srv.ResetStats()
@@ -84,7 +84,7 @@ func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *t
 func TestFirewallRouteSurvivesEverySync(t *testing.T) {
 	srv := emulator(t)
 	addFirewallRoute(t, srv)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodes := nodesFor(t, 0, 4)
 	createNodes(t, client, nodes)
@@ -103,7 +103,7 @@ func TestFirewallRouteSurvivesEverySync(t *testing.T) {
 
 func TestDeletedNodeLosesItsRoutesAndReleasesItsCIDRs(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	c := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 3)
 	createNodes(t, client, nodes)
@@ -121,7 +121,7 @@ func TestDeletedNodeLosesItsRoutesAndReleasesItsCIDRs(t *testing.T) {
 
 func TestRouteDeletedBehindDualnetsBackIsRestored(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 300 * time.Millisecond})
 	nodes := nodesFor(t, 0, 2)
 	createNodes(t, client, nodes)
@@ -134,7 +134,7 @@ func TestRouteDeletedBehindDualnetsBackIsRestored(t *testing.T) {
 
 func TestThrottlingAndServerErrorStormsConvergeWithNothingLost(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	poll.Eventually(t, 20*time.Second, "first sync", func() error { return poll.Met(srv.Stats().Reads > 0, "") })
 	// More 429s than the SDK retries on its own, then a run of 500s on reads and writes.
@@ -153,7 +153,7 @@ func TestThrottlingAndServerErrorStormsConvergeWithNothingLost(t *testing.T) {
 
 func TestControllerKilledMidBatchConvergesAfterRestart(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	backend := azureBackend(t, srv, 400)
 	first := startController(t, routecontroller.Options{Backend: backend})
 	poll.Eventually(t, 20*time.Second, "first sync", func() error { return poll.Met(srv.Stats().Reads > 0, "") })
@@ -176,7 +176,7 @@ func TestControllerKilledMidBatchConvergesAfterRestart(t *testing.T) {
 func TestRestartWithNothingChangedWritesNothing(t *testing.T) {
 	srv := emulator(t)
 	addFirewallRoute(t, srv)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	first := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 5)
 	createNodes(t, client, nodes)
@@ -216,7 +216,7 @@ func keys(m map[string]string) []string {
 
 func TestControllerKilledWhileItsWriteLandsConvergesAfterRestart(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	first := startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	poll.Eventually(t, 20*time.Second, "first sync", func() error { return poll.Met(srv.Stats().Reads > 0, "") })
 	// This time the dead controller's write lands before the replacement starts: it must

@@ -7,15 +7,12 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/tools/record"
 
 	"github.com/dualnet/dualnet/internal/armemu"
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/armemu/armemutest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
 )
@@ -30,14 +27,7 @@ var podCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.Must
 
 // emulator starts armemu with an empty route table, as an AKS cluster's would be.
 func emulator(t testing.TB) *armemu.Server {
-	t.Helper()
-	srv, err := armemu.Start(armemu.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	srv.CreateRouteTable(sub, group, table, "westeurope")
-	return srv
+	return armemutest.Start(t, sub, group, table)
 }
 
 func azureBackend(t testing.TB, srv *armemu.Server, maxRoutes int) routes.Backend {
@@ -60,11 +50,9 @@ type running struct {
 
 func startController(t testing.TB, opts routecontroller.Options) *running {
 	t.Helper()
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	opts.Recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-controller-test"})
+	opts.Recorder = kubetest.Recorder(ctx, client)
 	if opts.PodCIDRs == nil {
 		opts.PodCIDRs = podCIDRs
 	}
@@ -92,7 +80,6 @@ func startController(t testing.TB, opts routecontroller.Options) *running {
 			t.Errorf("controller: %v", err)
 		}
 		factory.Shutdown()
-		broadcaster.Shutdown()
 	}
 	t.Cleanup(r.stop)
 	return r

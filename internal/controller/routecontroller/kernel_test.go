@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/kernel"
 	"github.com/dualnet/dualnet/internal/routes/kernel/kerneltest"
@@ -68,7 +68,7 @@ func TestKernelBackendScenariosCheckedWithIPRoute(t *testing.T) {
 	kerneltest.IP(t, "-n", ns, "route", "add", "default", "via", "10.240.0.250")
 	// A stale route of dualnet's protocol from before a restart, for a node that is gone.
 	kerneltest.IP(t, "-n", ns, "route", "add", "10.244.99.0/24", "via", "10.240.0.99", "proto", fmt.Sprint(routes.KernelProtocol))
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	first := startController(t, routecontroller.Options{Backend: kernelBackend(t, ns), Resync: 300 * time.Millisecond})
 	nodes := nodesFor(t, 0, 3)
 	createNodes(t, client, nodes)

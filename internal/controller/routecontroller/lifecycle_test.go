@@ -7,12 +7,12 @@ import (
 
 	"k8s.io/client-go/informers"
 
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/kubetest"
 )
 
 func TestAStopWhileTheControllerStartsIsACleanStop(t *testing.T) {
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	factory := informers.NewSharedInformerFactory(client, 0)
 	c, err := routecontroller.New(client, factory.Core().V1().Nodes(),
 		routecontroller.Options{Backend: azureBackend(t, emulator(t), 400), PodCIDRs: podCIDRs, MaxRoutes: 400})

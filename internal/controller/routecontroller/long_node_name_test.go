@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -14,7 +14,7 @@ import (
 // one node with a long name must not keep the others, or itself, out of the table.
 func TestNodesWithNamesOver100CharactersGetRoutesWithNamesAzureAccepts(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400)})
 	nodes := nodesFor(t, 0, 3)
 	// Nodes 1 and 2 differ only in their last character, far past what a route name can hold.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
+	"github.com/dualnet/dualnet/internal/kubetest"
 )
 
 // Test nodes on the real API server: creating, deleting, reading their conditions and events.
@@ -47,24 +48,8 @@ func createNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
 	g.SetLimit(16)
 	for _, n := range nodes {
 		g.Go(func() error {
-			node := &corev1.Node{
-				ObjectMeta: metav1.ObjectMeta{Name: n.name},
-				Spec:       corev1.NodeSpec{PodCIDR: n.podCIDRs[0], PodCIDRs: n.podCIDRs},
-			}
-			for _, ip := range n.ips {
-				node.Status.Addresses = append(node.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip})
-			}
-			created, err := client.CoreV1().Nodes().Create(context.Background(), node, metav1.CreateOptions{})
-			if err != nil {
-				return fmt.Errorf("create node %s: %w", n.name, err)
-			}
-			if len(created.Status.Addresses) == 0 {
-				created.Status.Addresses = node.Status.Addresses
-				if _, err := client.CoreV1().Nodes().UpdateStatus(context.Background(), created, metav1.UpdateOptions{}); err != nil {
-					return fmt.Errorf("set addresses of node %s: %w", n.name, err)
-				}
-			}
-			return nil
+			_, err := kubetest.CreateNode(context.Background(), client, kubetest.Node(n.name, n.podCIDRs, n.ips...))
+			return err
 		})
 	}
 	t.Cleanup(func() { deleteNodes(t, client, nodes) })

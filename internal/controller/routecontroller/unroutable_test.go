@@ -8,8 +8,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/dualnet/dualnet/internal/controller/nodeipam/nodeipamtest"
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
+	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
@@ -28,7 +28,7 @@ func networkUnavailableMessage(t testing.TB, client kubernetes.Interface, name s
 // not be told its network is available: its pods' traffic goes elsewhere or nowhere.
 func TestNodeWhosePodCIDRIsTakenOrOutsideTheClusterStaysNetworkUnavailable(t *testing.T) {
 	srv := emulator(t)
-	client := nodeipamtest.FastClient(t)
+	client := kubetest.FastClient(t)
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), Resync: 200 * time.Millisecond})
 	nodes := nodesFor(t, 0, 3)
 	owner, twin, outside := nodes[0], nodes[1], nodes[2]

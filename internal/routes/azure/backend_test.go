@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v7"
 
 	"github.com/dualnet/dualnet/internal/armemu"
+	"github.com/dualnet/dualnet/internal/armemu/armemutest"
 	"github.com/dualnet/dualnet/internal/routes"
 	"github.com/dualnet/dualnet/internal/routes/azure"
 )
@@ -28,12 +29,7 @@ var podCIDRs = []netip.Prefix{netip.MustParsePrefix("10.244.0.0/16"), netip.Must
 
 func setup(t *testing.T, maxRoutes int) (*armemu.Server, *azure.Backend) {
 	t.Helper()
-	srv, err := armemu.Start(armemu.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	srv.CreateRouteTable(sub, group, name, "westeurope")
+	srv := armemutest.Start(t, sub, group, name)
 	b, err := azure.New(azure.Config{SubscriptionID: sub, ResourceGroup: group, RouteTable: name,
 		Endpoint: srv.URL(), Transport: srv.HTTPClient(), Credential: azure.StaticToken("t"),
 		PodCIDRs: podCIDRs, MaxRoutes: maxRoutes, Retry: policy.RetryOptions{RetryDelay: 20 * time.Millisecond}})

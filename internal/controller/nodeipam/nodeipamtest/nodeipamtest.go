@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -20,19 +19,6 @@ import (
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
-
-// FastClient talks to the test API server without client-side throttling getting in the way
-// of hundreds of node writes.
-func FastClient(t testing.TB) kubernetes.Interface {
-	t.Helper()
-	cfg := kubetest.Config()
-	cfg.QPS, cfg.Burst = 2000, 4000
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatalf("clientset: %v", err)
-	}
-	return c
-}
 
 // Names names n nodes after the test, so that tests sharing the API server never mix.
 func Names(t testing.TB, n int) []string {
@@ -54,11 +40,7 @@ func CreateNodes(t testing.TB, client kubernetes.Interface, names []string, podC
 	g.SetLimit(16)
 	for _, name := range names {
 		g.Go(func() error {
-			node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
-			if cidrs := podCIDRs[name]; len(cidrs) > 0 {
-				node.Spec.PodCIDR, node.Spec.PodCIDRs = cidrs[0], cidrs
-			}
-			_, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+			_, err := kubetest.CreateNode(ctx, client, kubetest.Node(name, podCIDRs[name]))
 			return err
 		})
 	}
