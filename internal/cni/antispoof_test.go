@@ -44,7 +44,7 @@ func dropped(t *testing.T, a netip.Addr) int {
 	t.Helper()
 	rule := regexp.MustCompile(`(?s)chain pod-ipv4 \{.*?counter packets (\d+) bytes \d+ drop`)
 	if a.Is6() {
-		rule = regexp.MustCompile(`(?m)^\s*ip6 saddr != .* counter packets (\d+)`)
+		rule = regexp.MustCompile(`(?s)chain pod-ipv6 \{.*?\n\s*counter packets (\d+) bytes \d+ drop`)
 	}
 	out := nftTable(t)
 	m := rule.FindStringSubmatch(out)

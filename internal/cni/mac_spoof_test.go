@@ -77,7 +77,7 @@ func portState(port string) (string, error) {
 func macDropped(t *testing.T) int {
 	t.Helper()
 	out := nftTable(t)
-	m := regexp.MustCompile(`iif \. ether saddr != @macs counter packets (\d+)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?s)chain pod-mac \{.*?counter packets (\d+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("no MAC drop rule in\n%s", out)
 	}

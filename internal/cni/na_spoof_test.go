@@ -92,9 +92,9 @@ func sendNeighborDiscovery(t *testing.T, p *pod, msg []byte) {
 // gatewayNeighbour is the link-layer address the node's bridge holds for a, "" for none.
 func gatewayNeighbour(t *testing.T, bridge string, a netip.Addr) string {
 	t.Helper()
-	out, err := exec.Command("ip", "-6", "neigh", "show", a.String(), "dev", bridge).CombinedOutput()
+	out, err := exec.Command("ip", "neigh", "show", a.String(), "dev", bridge).CombinedOutput()
 	if err != nil {
-		t.Fatalf("ip -6 neigh show %s dev %s: %v\n%s", a, bridge, err, out)
+		t.Fatalf("ip neigh show %s dev %s: %v\n%s", a, bridge, err, out)
 	}
 	f := strings.Fields(string(out))
 	for i := 0; i+1 < len(f); i++ {

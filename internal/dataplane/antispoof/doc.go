@@ -7,8 +7,9 @@
 // is the one that sees pod-to-pod frames: they are switched by the bridge and never reach
 // the inet hooks unless br_netfilter is loaded. The rules are fixed, written once per node;
 // a pod is a handful of set elements keyed by the interface index of its host veth
-// (`42 . 10.244.1.2`). Frames from a dualnet port (a host veth, its name starting with
-// cnicontract.PortPrefix) that is not registered are dropped.
+// (`42 . 02:4e:8a:1c:07:d3 . 10.244.1.2`: port, MAC and source address in one key, so
+// that a pod's ordinary frame costs one lookup). Frames from a dualnet port (a host veth,
+// its name starting with cnicontract.PortPrefix) that is not registered are dropped.
 //
 // Keys are interface indexes, not names, because the kernel hands out a fresh index for
 // every new interface (only root, asking for a given index, can reuse one): the elements of

@@ -28,33 +28,38 @@ type setKeys struct {
 // elements are the keys of the pod's elements, set by set. Each key is a concatenation,
 // and nft lays out each field of a concatenation whole and in the byte order of the
 // expression that reads it: the interface index (meta iif) as a 4-byte integer in host
-// byte order, an IPv4 address (4 bytes), an IPv6 address or the 128-bit NA target (16
-// bytes) in network byte order, each padded to a multiple of 4 bytes (a MAC to 8).
+// byte order, the MAC (6 bytes), an IPv4 address (4 bytes), an IPv6 address or the 128-bit
+// NA target (16 bytes) in network byte order, each padded to a multiple of 4 bytes (a MAC
+// to 8). A pod without a MAC (what a half-written registration left, being removed) has only
+// its port: every element of an address holds the MAC.
 func (p Pod) elements() ([]setKeys, error) {
 	if p.Index <= 0 {
 		return nil, fmt.Errorf("anti-spoofing: interface index %d of the host veth: must be positive", p.Index)
 	}
-	if len(p.MAC) != 6 && len(p.MAC) != 0 { // none: removing what a half-written registration left
+	if len(p.MAC) != 6 && len(p.MAC) != 0 {
 		return nil, fmt.Errorf("anti-spoofing: pod MAC %q: must be 6 bytes", p.MAC)
 	}
 	port := make([]byte, 4)
 	nl.NativeEndian().PutUint32(port, uint32(p.Index))
+	out := []setKeys{{set: portsSet, keys: [][]byte{port}}}
+	if len(p.MAC) == 0 {
+		return out, nil
+	}
+	portMAC := append(append(append([]byte{}, port...), p.MAC...), 0, 0)
+	out = append(out, setKeys{set: macsSet, keys: [][]byte{portMAC}})
 	v4 := setKeys{set: ipv4Set}
 	v6 := setKeys{set: ipv6Set}
+	na := setKeys{set: naTargetsSet}
 	for _, a := range p.Sources() {
-		key := append(append([]byte{}, port...), a.AsSlice()...)
+		key := append(append([]byte{}, portMAC...), a.AsSlice()...)
 		if a.Is4() {
 			v4.keys = append(v4.keys, key)
 		} else {
 			v6.keys = append(v6.keys, key)
+			na.keys = append(na.keys, append(append([]byte{}, port...), a.AsSlice()...))
 		}
 	}
-	out := []setKeys{{set: portsSet, keys: [][]byte{port}}}
-	if len(p.MAC) != 0 {
-		mac := append(append(append([]byte{}, port...), p.MAC...), 0, 0)
-		out = append(out, setKeys{set: macsSet, keys: [][]byte{mac}})
-	}
-	for _, s := range []setKeys{v4, v6, {set: naTargetsSet, keys: v6.keys}} {
+	for _, s := range []setKeys{v4, v6, na} {
 		if len(s.keys) > 0 {
 			out = append(out, s)
 		}

@@ -19,22 +19,26 @@ func pod(index int, addrs ...string) Pod {
 }
 
 // The layout nft itself sends for `add element bridge dualnet-antispoof ipv4 { 7 .
-// 10.244.1.2 }` (nft --debug=netlink): the index in 4 bytes of host order, then the address.
+// 02:00:00:00:00:07 . 10.244.1.2 }` (nft --debug=netlink): the index in 4 bytes of host
+// order, the MAC padded to 8 bytes, then the address.
 func TestElementKeysAreLaidOutAsNftLaysThemOut(t *testing.T) {
 	elems, err := pod(7, "10.244.1.2", "fd12:3456:789a:0:1::2").elements()
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := binary.NativeEndian.AppendUint32(nil, 7)
-	key := func(a string) []byte { return append(append([]byte{}, port...), netip.MustParseAddr(a).AsSlice()...) }
+	portMAC := append(append([]byte{}, port...), 0x02, 0, 0, 0, 0, 7, 0, 0)
+	withMAC := func(a string) []byte {
+		return append(append([]byte{}, portMAC...), netip.MustParseAddr(a).AsSlice()...)
+	}
+	target := func(a string) []byte { return append(append([]byte{}, port...), netip.MustParseAddr(a).AsSlice()...) }
 	// The IPv6 sets hold the global address and the link-local one of the MAC 02:00:00:00:00:07.
-	v6 := [][]byte{key("fd12:3456:789a:0:1::2"), key("fe80::ff:fe00:7")}
 	want := map[string][][]byte{
 		portsSet:     {port},
-		macsSet:      {append(append(append([]byte{}, port...), 0x02, 0, 0, 0, 0, 7), 0, 0)},
-		ipv4Set:      {key("10.244.1.2")},
-		ipv6Set:      v6,
-		naTargetsSet: v6,
+		macsSet:      {portMAC},
+		ipv4Set:      {withMAC("10.244.1.2")},
+		ipv6Set:      {withMAC("fd12:3456:789a:0:1::2"), withMAC("fe80::ff:fe00:7")},
+		naTargetsSet: {target("fd12:3456:789a:0:1::2"), target("fe80::ff:fe00:7")},
 	}
 	if len(elems) != len(want) {
 		t.Fatalf("got %d sets, want %d: %v", len(elems), len(want), elems)

@@ -18,11 +18,11 @@ func TestInstallWritesTheRulesetAndElementsNftReadsBack(t *testing.T) {
 	install(t, a, a, pod(1002, "10.244.1.3")) // a twice: a retried ADD
 	dump := nftList(t)
 	for _, want := range []string{
-		"1001 . 10.244.1.2",
+		"1001 . 02:00:00:00:03:e9 . 10.244.1.2",
 		"1001 . 02:00:00:00:03:e9",
-		"1002 . 10.244.1.3",
-		"1001 . fd12:3456:789a:0:1::2",
-		"1001 . fe80::ff:fe00:3e9",
+		"1002 . 02:00:00:00:03:ea . 10.244.1.3",
+		"1001 . 02:00:00:00:03:e9 . fd12:3456:789a:0:1::2",
+		"1001 . 02:00:00:00:03:e9 . fe80::ff:fe00:3e9",
 		"1001 . 0xfd123456789a00000001000000000002",
 		"1001 . 0xfe80000000000000000000fffe0003e9",
 	} {
@@ -64,7 +64,7 @@ func TestRetireTakesOnlyThatPodAndToleratesWhatIsGone(t *testing.T) {
 		return nil
 	})
 	dump := nftList(t)
-	for _, want := range []string{"1002 . 10.244.1.3", "1002 . fd12:3456:789a:0:1::3", "1002 . 0xfd123456789a00000001000000000003"} {
+	for _, want := range []string{"1002 . 02:00:00:00:03:ea . 10.244.1.3", "1002 . 02:00:00:00:03:ea . fd12:3456:789a:0:1::3", "1002 . 0xfd123456789a00000001000000000003"} {
 		if !strings.Contains(dump, want) {
 			t.Errorf("pod 1002's %q went away with 1001:\n%s", want, dump)
 		}
@@ -79,7 +79,7 @@ func TestRemoveTakesOnlyThatPodAndToleratesWhatIsGone(t *testing.T) {
 	}
 	install(t, a, b)
 	// Half gone (an operator deleted one element): the rest still goes.
-	if out, err := exec.Command("nft", "delete", "element", "bridge", Table, ipv4Set, "{ 1001 . 10.244.1.2 }").CombinedOutput(); err != nil {
+	if out, err := exec.Command("nft", "delete", "element", "bridge", Table, ipv4Set, "{ 1001 . 02:00:00:00:03:e9 . 10.244.1.2 }").CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	for range 2 {

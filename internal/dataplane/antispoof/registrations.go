@@ -1,6 +1,7 @@
 package antispoof
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,14 +16,17 @@ import (
 // Registration is what the table holds for one port.
 type Registration struct {
 	Pod
-	// Port says the port is in the ports set; without it the port sends nothing.
+	// Port says the port is in the ports set, the record of a registration.
 	Port bool
+	// macMissing says the macs set lacks the port, whose MAC was read from its addresses'
+	// elements: the pod's ARP probes and DAD would be dropped.
+	macMissing bool
 }
 
 // holds says whether the registration lets p send: its port, its MAC and every address.
 // (The NA targets are not listed; Repair adds them again whatever this says.)
 func (r Registration) holds(p Pod) bool {
-	if !r.Port || r.MAC.String() != p.MAC.String() {
+	if !r.Port || r.macMissing || r.MAC.String() != p.MAC.String() {
 		return false
 	}
 	for _, a := range p.Addrs {
@@ -64,12 +68,11 @@ func Pods(ctx context.Context) (map[int]Registration, error) {
 var errPortGone = errors.New("port gone")
 
 // addElement reads an element as nft prints it, the port first (as its interface name
-// while the interface exists, as the bare index after), and adds it to regs.
+// while the interface exists, as the bare index after), and adds it to regs. An address
+// counts only with the MAC of the port's macs element (listed before it): one held with
+// another MAC lets nothing send.
 func addElement(regs map[int]Registration, set string, key []string) error {
-	want := 2
-	if set == portsSet {
-		want = 1
-	}
+	want := map[string]int{portsSet: 1, macsSet: 2, ipv4Set: 3, ipv6Set: 3}[set]
 	if len(key) != want {
 		return fmt.Errorf("want %d fields", want)
 	}
@@ -91,11 +94,20 @@ func addElement(regs map[int]Registration, set string, key []string) error {
 			return err
 		}
 	default:
-		a, err := netip.ParseAddr(key[1])
+		mac, err := net.ParseMAC(key[1])
 		if err != nil {
 			return err
 		}
-		r.Addrs = append(r.Addrs, a)
+		a, err := netip.ParseAddr(key[2])
+		if err != nil {
+			return err
+		}
+		if r.MAC == nil { // no macs element: the address's elements still carry the MAC
+			r.MAC, r.macMissing = mac, true
+		}
+		if bytes.Equal(mac, r.MAC) {
+			r.Addrs = append(r.Addrs, a)
+		}
 	}
 	regs[index] = r
 	return nil

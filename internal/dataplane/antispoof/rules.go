@@ -9,10 +9,12 @@ import (
 // Table is the nftables table (family bridge) that holds the rules.
 const Table = "dualnet-antispoof"
 
-// The sets, keyed by the host veth's interface index: the registered ports, the addresses
-// each may send from (its IPv6 link-local address among them), and the IPv6 addresses each
-// may claim in a Neighbor Advertisement (the same again, typed as the raw field the NA rule
-// reads; see naTarget).
+// The sets, keyed by the host veth's interface index: the registered ports (the
+// registrations' own record: no rule reads it, since a port without elements matches no
+// other set and so sends nothing), the pod's MAC on each, the pod's MAC and each address it
+// may send from (its IPv6 link-local address among them) in one key, so that a frame is
+// checked with one lookup, and the IPv6 addresses each may claim in a Neighbor Advertisement
+// (typed as the raw field the NA rule reads; see naTarget).
 const (
 	portsSet     = "ports"
 	macsSet      = "macs"
@@ -24,8 +26,9 @@ const (
 // allSets is every set of the table.
 var allSets = []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet}
 
-// The chains: the base chain and one chain per protocol, so a frame meets only its own
-// family's rules; and inputChain, for what the bridge hands to the node without prerouting.
+// The chains: the base chain, which accepts a pod's ordinary packets with one lookup, and a
+// chain per protocol for the rest (ARP, ICMPv6, and what the base chain refused, counted by
+// why); inputChain, for what the bridge hands to the node without prerouting.
 const (
 	baseChain  = "prerouting"
 	inputChain = "input"
@@ -33,6 +36,7 @@ const (
 	arpChain   = "pod-arp"
 	ipv6Chain  = "pod-ipv6"
 	naChain    = "pod-na"
+	macChain   = "pod-mac"
 )
 
 // naTarget is the Target Address of a Neighbor Advertisement: bytes 8 to 23 of the ICMPv6
@@ -57,36 +61,46 @@ func newTransaction() *knftables.Transaction {
 
 // chainRules is every chain's rules, in order.
 func chainRules() map[string][]string {
+	// A frame whose source MAC is not its port's pod's goes to macChain, so its counter
+	// tells a forged MAC from a forged address.
+	wrongMAC := "iif . ether saddr != @" + macsSet + " goto " + macChain
 	return map[string][]string{
 		baseChain: {
 			knftables.Concat("iifname !=", `"`+cnicontract.PortPrefix+`*"`, "accept"),
-			// Fail closed: a port without elements (ADD has not finished, or DEL has run)
-			// sends nothing.
-			knftables.Concat("iif != @"+portsSet, "counter drop"),
-			knftables.Concat("iif . ether saddr != @"+macsSet, "counter drop"),
+			// Nearly every frame a pod sends, in one lookup: IPv4, and IPv6 other than
+			// ICMPv6, from the port's pod's MAC and one of its addresses. A port without
+			// elements (ADD has not finished, or DEL has run) matches nothing here or below:
+			// it fails closed. The explicit ether type keeps VLAN-tagged frames out.
+			"ether type ip iif . ether saddr . ip saddr @" + ipv4Set + " accept",
+			"ether type ip6 meta l4proto != ipv6-icmp iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
 			knftables.Concat("ether type vmap { ip : jump", ipv4Chain, ", arp : jump", arpChain, ", ip6 : jump", ipv6Chain, "}"),
 			// VLAN-tagged or other frames would carry IP past the checks.
 			"counter drop",
 		},
 		ipv4Chain: {
-			"iif . ip saddr @" + ipv4Set + " accept",
+			// Only what the base chain refused comes here.
+			wrongMAC,
 			"counter drop",
 		},
 		arpChain: {
-			// 0.0.0.0 is the sender of ARP probes (RFC 5227), which claim nothing. A forged
-			// sender would steal another pod's address as surely as a forged IP source.
-			"arp saddr ip 0.0.0.0 accept",
-			"iif . arp saddr ip @" + ipv4Set + " accept",
+			// A forged sender would steal another pod's address as surely as a forged IP
+			// source.
+			"iif . ether saddr . arp saddr ip @" + ipv4Set + " accept",
+			// 0.0.0.0 is the sender of ARP probes (RFC 5227), which claim nothing.
+			"arp saddr ip 0.0.0.0 iif . ether saddr @" + macsSet + " accept",
+			wrongMAC,
 			"counter drop",
 		},
 		ipv6Chain: {
 			"icmpv6 type { nd-router-advert, nd-redirect } counter drop",
+			"icmpv6 type nd-neighbor-advert jump " + naChain,
 			// Neighbour discovery and MLD send from the link-local address, and from :: before
 			// it exists (RFC 4861, RFC 3810). The pod's link-local address is in its set
 			// (LinkLocal), so it cannot send from another pod's.
-			"ip6 saddr != :: iif . ip6 saddr != @" + ipv6Set + " counter drop",
-			"icmpv6 type nd-neighbor-advert jump " + naChain,
-			"accept",
+			"iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
+			"ip6 saddr :: iif . ether saddr @" + macsSet + " accept",
+			wrongMAC,
+			"counter drop",
 		},
 		inputChain: {
 			// A frame to a reserved link-local group (01:80:c2:00:00:0X: STP, LACP, 802.1X,
@@ -98,8 +112,12 @@ func chainRules() map[string][]string {
 		},
 		naChain: {
 			// The IPv6 twin of the ARP rule: an advertisement whose target is another pod's
-			// address would steal that pod's traffic.
-			"iif . " + naTarget + " @" + naTargetsSet + " accept",
+			// address would steal that pod's traffic. A right target returns to the source
+			// check.
+			"iif . " + naTarget + " @" + naTargetsSet + " return",
+			"counter drop",
+		},
+		macChain: {
 			"counter drop",
 		},
 	}
@@ -113,13 +131,13 @@ func addRuleset(tx *knftables.Transaction) {
 	timeout := []knftables.SetFlag{knftables.TimeoutFlag}
 	tx.Add(&knftables.Set{Name: portsSet, Type: "iface_index", Flags: timeout, Comment: knftables.PtrTo("host veths of pods")})
 	tx.Add(&knftables.Set{Name: macsSet, Type: "iface_index . ether_addr", Flags: timeout, Comment: knftables.PtrTo("MAC address of the pod on each port")})
-	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("IPv4 addresses of the pod on each port")})
-	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("IPv6 addresses of the pod on each port")})
+	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ether_addr . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("MAC and IPv4 addresses of the pod on each port")})
+	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ether_addr . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("MAC and IPv6 addresses of the pod on each port")})
 	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
 	chains := chainRules()
 	// Jump targets first: a rule may only jump to a chain that exists.
 	hooks := map[string]knftables.BaseChainHook{baseChain: knftables.PreroutingHook, inputChain: knftables.InputHook}
-	for _, name := range []string{ipv4Chain, arpChain, naChain, ipv6Chain, baseChain, inputChain} {
+	for _, name := range []string{macChain, ipv4Chain, arpChain, naChain, ipv6Chain, baseChain, inputChain} {
 		chain := &knftables.Chain{Name: name}
 		if hook, ok := hooks[name]; ok {
 			chain.Type = knftables.PtrTo(knftables.FilterType)

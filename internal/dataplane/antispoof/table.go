@@ -25,11 +25,11 @@ func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
 		tx.Add(&knftables.Element{Set: macsSet, Key: []string{port, p.MAC.String()}})
 		for _, a := range p.Sources() {
 			if a.Is4() {
-				tx.Add(&knftables.Element{Set: ipv4Set, Key: []string{port, a.String()}})
+				tx.Add(&knftables.Element{Set: ipv4Set, Key: []string{port, p.MAC.String(), a.String()}})
 				continue
 			}
 			b := a.As16()
-			tx.Add(&knftables.Element{Set: ipv6Set, Key: []string{port, a.String()}})
+			tx.Add(&knftables.Element{Set: ipv6Set, Key: []string{port, p.MAC.String(), a.String()}})
 			tx.Add(&knftables.Element{Set: naTargetsSet, Key: []string{port, "0x" + hex.EncodeToString(b[:])}})
 		}
 	}

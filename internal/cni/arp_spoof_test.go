@@ -1,0 +1,91 @@
+package cni_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/testutil/poll"
+)
+
+// The IPv4 twin of the Neighbor Advertisement test: a pod that answers ARP for another pod's
+// address, unasked (as arpspoof does), would pull that pod's traffic to itself.
+func TestForgedARPReplyDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
+	nw := newNetwork(t, 35, "dnbr35")
+	victim, forger := nw.addPod("arp-victim"), nw.addPod("arp-forger")
+	target := victim.addr(0)
+	victimMAC := victim.result.Interfaces[2].Mac
+	// The gateway answers the victim, so the node holds a neighbour entry for it.
+	mustReach(t, victim, target, nw.gateway(0))
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
+		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
+	}
+
+	before := arpDropped(t)
+	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll.Eventually(t, 5*time.Second, "the ARP drop rule counts the forged replies", func() error {
+		if arpDropped(t) > before {
+			return nil
+		}
+		sendARPReply(t, forger, forgerMAC, target, nw.gateway(0))
+		return fmt.Errorf("it still counts %d packets", before)
+	})
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
+		t.Errorf("after the forged reply the node maps %s to %q, want still the victim's %s (forger %s)", target, got, victimMAC, forgerMAC)
+	}
+	mustReach(t, victim, target, nw.gateway(0))
+	mustReach(t, forger, forger.addr(0), target)
+}
+
+// sendARPReply sends, from inside the pod and from its own MAC, an ARP reply to the whole
+// link saying that sender lives at mac, addressed to to.
+func sendARPReply(t *testing.T, p *pod, mac net.HardwareAddr, sender, to netip.Addr) {
+	t.Helper()
+	broadcast := net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	frame := append(append([]byte{}, broadcast...), mac...)
+	frame = binary.BigEndian.AppendUint16(frame, unix.ETH_P_ARP)
+	frame = append(frame, 0, 1, 0x08, 0, 6, 4, 0, 2) // Ethernet, IPv4, lengths, reply
+	frame = append(append(frame, mac...), sender.AsSlice()...)
+	frame = append(append(frame, broadcast...), to.AsSlice()...)
+	err := ns.WithNetNSPath(p.ns.Path, func(ns.NetNS) error {
+		link, err := netlink.LinkByName(p.rt.IfName)
+		if err != nil {
+			return err
+		}
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0) // sends only
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		to := &unix.SockaddrLinklayer{Ifindex: link.Attrs().Index, Halen: 6}
+		copy(to.Addr[:], broadcast)
+		return unix.Sendto(fd, frame, 0, to)
+	})
+	if err != nil {
+		t.Fatalf("send ARP reply from %s: %v", p.rt.ContainerID, err)
+	}
+}
+
+// arpDropped reads the packet counter of the ARP drop rule.
+func arpDropped(t *testing.T) int {
+	t.Helper()
+	out := nftTable(t)
+	m := regexp.MustCompile(`(?s)chain pod-arp \{.*?counter packets (\d+) bytes \d+ drop`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no ARP drop rule in\n%s", out)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
