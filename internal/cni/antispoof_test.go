@@ -3,8 +3,6 @@ package cni_test
 import (
 	"net/netip"
 	"os/exec"
-	"regexp"
-	"strconv"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
@@ -42,17 +40,10 @@ func TestForgedSourceIsDroppedInBothFamiliesAndTheRealOneWorks(t *testing.T) {
 // every pod of the node; the other pods of these tests send nothing forged).
 func dropped(t *testing.T, a netip.Addr) int {
 	t.Helper()
-	rule := regexp.MustCompile(`(?s)chain pod-ipv4 \{.*?counter packets (\d+) bytes \d+ drop`)
 	if a.Is6() {
-		rule = regexp.MustCompile(`(?s)chain pod-ipv6 \{.*?\n\s*counter packets (\d+) bytes \d+ drop`)
+		return droppedIn(t, "pod-ipv6")
 	}
-	out := nftTable(t)
-	m := rule.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no %v drop rule in\n%s", a, out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
+	return droppedIn(t, "pod-ipv4")
 }
 
 // nftTable lists the anti-spoofing table of the node.

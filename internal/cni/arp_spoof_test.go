@@ -2,25 +2,19 @@ package cni_test
 
 import (
 	"encoding/binary"
-	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-
-	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 // The IPv4 twin of the Neighbor Advertisement test: a pod that answers ARP for another pod's
 // address, unasked (as arpspoof does), would pull that pod's traffic to itself.
 func TestForgedARPReplyDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
-	nw := newNetwork(t, 35, "dnbr35")
+	nw := newNetwork(t, 36, "dnbr36")
 	victim, forger := nw.addPod("arp-victim"), nw.addPod("arp-forger")
 	target := victim.addr(0)
 	victimMAC := victim.result.Interfaces[2].Mac
@@ -30,21 +24,11 @@ func TestForgedARPReplyDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
 		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
 	}
 
-	before := arpDropped(t)
 	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll.Eventually(t, 5*time.Second, "the ARP drop rule counts the forged replies", func() error {
-		if arpDropped(t) > before {
-			return nil
-		}
-		sendARPReply(t, forger, forgerMAC, target, nw.gateway(0))
-		return fmt.Errorf("it still counts %d packets", before)
-	})
-	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
-		t.Errorf("after the forged reply the node maps %s to %q, want still the victim's %s (forger %s)", target, got, victimMAC, forgerMAC)
-	}
+	forgeUntilDropped(t, nw, "pod-arp", target, victimMAC, func() { sendARPReply(t, forger, forgerMAC, target, nw.gateway(0)) })
 	mustReach(t, victim, target, nw.gateway(0))
 	mustReach(t, forger, forger.addr(0), target)
 }
@@ -76,16 +60,4 @@ func sendARPReply(t *testing.T, p *pod, mac net.HardwareAddr, sender, to netip.A
 	if err != nil {
 		t.Fatalf("send ARP reply from %s: %v", p.rt.ContainerID, err)
 	}
-}
-
-// arpDropped reads the packet counter of the ARP drop rule.
-func arpDropped(t *testing.T) int {
-	t.Helper()
-	out := nftTable(t)
-	m := regexp.MustCompile(`(?s)chain pod-arp \{.*?counter packets (\d+) bytes \d+ drop`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no ARP drop rule in\n%s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,12 +19,12 @@ func TestForgedSourceMACIsDroppedAndTheBridgeDoesNotLearnIt(t *testing.T) {
 	honestMAC, ownMAC := honest.result.Interfaces[2].Mac, forger.result.Interfaces[2].Mac
 	mustReach(t, forger, forger.addr(0), nw.gateway(0))
 
-	before := macDropped(t)
+	before := droppedIn(t, "pod-mac")
 	setMAC(t, forger, honestMAC)
 	if err := ping(forger, forger.addr(0), nw.gateway(0)); err == nil {
 		t.Error("a pod sending from another pod's MAC reached the gateway")
 	}
-	if after := macDropped(t); after <= before {
+	if after := droppedIn(t, "pod-mac"); after <= before {
 		t.Errorf("the MAC drop rule counted %d packets before and %d after", before, after)
 	}
 	if port := fdbPort(t, honestMAC); port != "" && port != honest.result.Interfaces[1].Name {
@@ -71,18 +70,6 @@ func portState(port string) (string, error) {
 		return "", fmt.Errorf("bridge link show dev %s: not one port in %q", port, out)
 	}
 	return ports[0].State, nil
-}
-
-// macDropped reads the packet counter of the rule that drops frames from a wrong MAC.
-func macDropped(t *testing.T) int {
-	t.Helper()
-	out := nftTable(t)
-	m := regexp.MustCompile(`(?s)chain pod-mac \{.*?counter packets (\d+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no MAC drop rule in\n%s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
 }
 
 // fdbPort is the bridge port the node's bridge has learned mac on, "" if none.

@@ -1,22 +1,17 @@
 package cni_test
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
-	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
 
 func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
@@ -31,21 +26,11 @@ func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t 
 		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
 	}
 
-	before := naDropped(t)
 	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
 	if err != nil {
 		t.Fatal(err)
 	}
-	poll.Eventually(t, 5*time.Second, "the NA drop rule counts the forged advertisements", func() error {
-		if naDropped(t) > before {
-			return nil
-		}
-		sendNeighborAdvertisement(t, forger, target, forgerMAC)
-		return fmt.Errorf("it still counts %d packets", before)
-	})
-	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
-		t.Errorf("after the forged advertisement the node maps %s to %q, want still the victim's %s (forger %s)", target, got, victimMAC, forgerMAC)
-	}
+	forgeUntilDropped(t, nw, "pod-na", target, victimMAC, func() { sendNeighborAdvertisement(t, forger, target, forgerMAC) })
 	mustReach(t, victim, target, nw.gateway(1))
 	mustReach(t, forger, forger.addr(1), target)
 }
@@ -89,34 +74,6 @@ func sendNeighborDiscovery(t *testing.T, p *pod, msg []byte) {
 	}
 }
 
-// gatewayNeighbour is the link-layer address the node's bridge holds for a, "" for none.
-func gatewayNeighbour(t *testing.T, bridge string, a netip.Addr) string {
-	t.Helper()
-	out, err := exec.Command("ip", "neigh", "show", a.String(), "dev", bridge).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip neigh show %s dev %s: %v\n%s", a, bridge, err, out)
-	}
-	f := strings.Fields(string(out))
-	for i := 0; i+1 < len(f); i++ {
-		if f[i] == "lladdr" {
-			return f[i+1]
-		}
-	}
-	return ""
-}
-
-// naDropped reads the packet counter of the Neighbor Advertisement drop rule.
-func naDropped(t *testing.T) int {
-	t.Helper()
-	out := nftTable(t)
-	m := regexp.MustCompile(`(?s)chain pod-na \{.*?counter packets (\d+) bytes \d+ drop`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no Neighbor Advertisement rule in\n%s", out)
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
-}
-
 // A pod's IPv6 link-local address is the one the plugin gave it, derived from its MAC, and
 // the only link-local address it may claim: an advertisement for another pod's is dropped.
 func TestForgedNeighborAdvertisementForAnotherPodsLinkLocalAddressIsDropped(t *testing.T) {
@@ -135,17 +92,7 @@ func TestForgedNeighborAdvertisementForAnotherPodsLinkLocalAddressIsDropped(t *t
 		t.Fatalf("the node maps %s to %q, want the victim's %s", target, got, victimMAC)
 	}
 
-	before := naDropped(t)
 	forgerMAC, _ := net.ParseMAC(forger.result.Interfaces[2].Mac)
-	poll.Eventually(t, 5*time.Second, "the NA drop rule counts the forged advertisements", func() error {
-		if naDropped(t) > before {
-			return nil
-		}
-		sendNeighborAdvertisement(t, forger, target, forgerMAC)
-		return fmt.Errorf("it still counts %d packets", before)
-	})
-	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC.String() {
-		t.Errorf("after the forged advertisement the node maps %s to %q, want still the victim's %s", target, got, victimMAC)
-	}
+	forgeUntilDropped(t, nw, "pod-na", target, victimMAC.String(), func() { sendNeighborAdvertisement(t, forger, target, forgerMAC) })
 	mustReach(t, forger, forger.addr(1), nw.gateway(1))
 }
