@@ -26,7 +26,8 @@ type warning struct {
 	logKV   []any          // and its key/value pairs
 }
 
-// warningsOf is every warning of a sync, one row per kind of problem.
+// warningsOf is every warning of a sync, one row per kind of problem; docs/events.md lists
+// them for users, beside the controller's.
 func (a *Agent) warningsOf(self *corev1.Node, byName map[string]*corev1.Node, desired desiredState, done applied) []warning {
 	node := a.cfg.NodeName
 	var ws []warning
