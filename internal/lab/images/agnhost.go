@@ -1,7 +1,10 @@
 package images
 
 import (
+	"fmt"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/dualnet/dualnet/internal/image"
 )
@@ -27,7 +30,7 @@ func (b *builder) agnhost(bin, coreDNS string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	agnhostLayer, err := b.fileLayer("/agnhost", bin, "images.Sources.Agnhost")
+	agnhostLayer, err := b.agnhostLayer(bin)
 	if err != nil {
 		return Image{}, err
 	}
@@ -56,4 +59,17 @@ func (b *builder) agnhost(bin, coreDNS string) (Image, error) {
 		Cmd:        []string{"pause"},
 	}, append(layers, digLayer, iperfLayer, tlsLayer, coreDNSLayer, agnhostLayer)...)
 	return Image{Tags: tags(Agnhost, AgnhostPrev), Image: img}, err
+}
+
+// agnhostLayer is /agnhost and, as upstream's image has it, /agnhost-2: a second name for the
+// same program, which the suite's spec of a pod overriding its image's command runs.
+func (b *builder) agnhostLayer(bin string) (mutate.Addendum, error) {
+	l := image.NewLayer()
+	if err := l.File("/agnhost", bin, 0o755); err != nil {
+		return mutate.Addendum{}, fmt.Errorf("images.Sources.Agnhost: %w", err)
+	}
+	if err := l.Symlink("/agnhost-2", "agnhost"); err != nil {
+		return mutate.Addendum{}, err
+	}
+	return b.layer(l, "/agnhost")
 }

@@ -148,7 +148,7 @@ func TestNginxImageRunsAShellBashAndTheUsualTools(t *testing.T) {
 }
 
 // The agnhost image runs what the e2e suite runs in it: its shell pipelines, curl, OpenBSD
-// nc, wget, dig, getent, iperf, seq and sleep, and agnhost netexec answering HTTP and UDP, reached with the image's own
+// nc, wget, dig, getent, iperf, seq and sleep, agnhost as /agnhost-2, and agnhost netexec answering HTTP and UDP, reached with the image's own
 // curl and nc over IPv6 and IPv4.
 func TestAgnhostImageRunsAgnhostAndTheSuitesTools(t *testing.T) {
 	imgs, _ := labImages(t)
@@ -161,6 +161,8 @@ func TestAgnhostImageRunsAgnhostAndTheSuitesTools(t *testing.T) {
 	contains(t, "iperf 2", c.run(t, "sh", "-c", "iperf -v 2>&1; true"), "iperf version 2.")
 	contains(t, "getent through glibc's NSS", c.run(t, "sh", "-c", "getent passwd root"), "root:x:0:0:")
 	contains(t, "wget at a closed port, once", c.run(t, "sh", "-c", "wget -q -O - -T 1 http://127.0.0.1:1/; echo rc=$?"), "rc=4")
+	// The suite's spec of a command that overrides the image's runs agnhost by its second name.
+	contains(t, "/agnhost-2", c.run(t, "/agnhost-2", "entrypoint-tester", "x"), "[/agnhost-2 entrypoint-tester x]")
 
 	hostname, err := os.Hostname()
 	if err != nil {
