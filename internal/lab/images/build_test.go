@@ -39,7 +39,8 @@ func TestLabBuildsEachImageUnderItsNamesWithItsConfig(t *testing.T) {
 	}{
 		{[]string{images.Pause}, []string{"/pause"}, nil, "65535:65535", nil},
 		{[]string{images.Nginx, images.NginxE2E, images.NginxE2ENew}, nil, []string{"nginx", "-g", "daemon off;"}, "", []string{shellPATH}},
-		{[]string{images.Busybox, images.BusyboxE2E}, nil, []string{"sh"}, "", []string{shellPATH}},
+		{[]string{images.Busybox}, nil, []string{"sh"}, "", []string{shellPATH}},
+		{[]string{images.BusyboxE2E}, nil, []string{"sh"}, "", []string{shellPATH}},
 		{[]string{images.NonRootE2E}, nil, []string{"sh"}, "1234", []string{shellPATH}},
 		{[]string{images.Agnhost, images.AgnhostPrev}, []string{"/agnhost"}, []string{"pause"}, "", []string{shellPATH}},
 		{[]string{images.DistrolessIptables}, nil, nil, "", []string{shellPATH}},
@@ -108,6 +109,7 @@ func TestLabExecutablesAreRootOwned0755WithTheirLibraries(t *testing.T) {
 		{images.Nginx, []string{"usr/sbin/nginx", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl"},
 			map[string]string{"usr/sbin/nginx": "/usr/sbin/nginx", "bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl"}},
 		{images.Busybox, []string{"bin/busybox"}, nil},
+		{images.BusyboxE2E, []string{"bin/busybox", "bin/sh"}, map[string]string{"bin/sh": "/bin/bash"}},
 		{images.Agnhost, []string{"agnhost", "bin/busybox", "bin/sh", "bin/bash", "usr/bin/curl", "bin/nc", "usr/bin/dig", "usr/bin/wget", "usr/bin/getent", "usr/bin/iperf", "coredns"},
 			map[string]string{"usr/bin/iperf": "/usr/bin/iperf", "bin/sh": "/bin/dash", "bin/bash": "/bin/bash", "usr/bin/curl": "/usr/bin/curl", "bin/nc": "/bin/nc.openbsd", "usr/bin/dig": "/usr/bin/dig", "usr/bin/wget": "/usr/bin/wget", "usr/bin/getent": "/usr/bin/getent"}},
 		{images.DistrolessIptables, []string{"usr/sbin/conntrack", "bin/sh", "bin/busybox"}, map[string]string{"usr/sbin/conntrack": "/usr/sbin/conntrack"}},

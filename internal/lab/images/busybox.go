@@ -32,7 +32,30 @@ func (b *builder) busybox() (Image, error) {
 		return Image{}, err
 	}
 	img, err := image.Build(v1.Config{Env: []string{"PATH=" + shellPATH}, Cmd: []string{"sh"}}, base)
-	return Image{Tags: tags(Busybox, BusyboxE2E), Image: img}, err
+	return Image{Tags: tags(Busybox), Image: img}, err
+}
+
+// busyboxE2E is BusyboxE2E: Busybox with bash as /bin/sh. The suite's environment specs run
+// `sh -c env` and look for variables whose names are no shell identifiers (data-1, 1-data-1),
+// which Kubernetes allows since 1.34; upstream's image has busybox 1.37, whose shell passes
+// them on, where Debian's busybox 1.35 and dash drop them. bash passes them on.
+func (b *builder) busyboxE2E() (Image, error) {
+	base, err := b.busyboxLayer()
+	if err != nil {
+		return Image{}, err
+	}
+	sh, err := b.shared("bash as /bin/sh", func() (mutate.Addendum, error) {
+		l := image.NewLayer()
+		if _, err := l.Executable("/bin/sh", "/bin/bash", b.machine); err != nil {
+			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install bash; scripts/install-prereqs.sh)", err)
+		}
+		return b.layer(l, "bash as /bin/sh, with its loader and libraries")
+	})
+	if err != nil {
+		return Image{}, err
+	}
+	img, err := image.Build(v1.Config{Env: []string{"PATH=" + shellPATH}, Cmd: []string{"sh"}}, base, sh)
+	return Image{Tags: tags(BusyboxE2E), Image: img}, err
 }
 
 // nonRoot is NonRootE2E: Busybox run as user 1234, which the suite's security-context specs

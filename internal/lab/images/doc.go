@@ -6,7 +6,8 @@
 //	registry.k8s.io/e2e-test-images/nginx:1.27.0-2     80, IPv4 and IPv6, logs on stdout/stderr,
 //	registry.k8s.io/e2e-test-images/nginx:1.28.0-2     CMD nginx -g 'daemon off;'
 //	docker.io/library/busybox:latest                 Debian's busybox-static, a link in /bin for each applet,
-//	registry.k8s.io/e2e-test-images/busybox:1.37.0-2   CMD ["sh"]
+//	                                                   CMD ["sh"]
+//	registry.k8s.io/e2e-test-images/busybox:1.37.0-2 the same with bash as /bin/sh (busybox.go says why)
 //	registry.k8s.io/e2e-test-images/nonroot:1.5      busybox's, user 1234
 //	registry.k8s.io/e2e-test-images/agnhost:2.66.1   the shell layers, dig, iperf 2, porter's TLS pair, /coredns,
 //	registry.k8s.io/e2e-test-images/agnhost:2.55       /agnhost; ENTRYPOINT ["/agnhost"], CMD ["pause"]

@@ -61,6 +61,7 @@ func Lab(ctx context.Context, src Sources) ([]Image, error) {
 		func() (Image, error) { return b.pause(src.Pause) },
 		b.nginx,
 		b.busybox,
+		b.busyboxE2E,
 		b.nonRoot,
 		func() (Image, error) { return b.agnhost(src.Agnhost, src.CoreDNS) },
 		b.conntrackTools,

@@ -202,6 +202,9 @@ func TestBusyboxImageRunsItsShellAndApplets(t *testing.T) {
 		contains(t, ref+" wget", c.run(t, "sh", "-c", "wget --help 2>&1; true"), "Usage: wget")
 		contains(t, ref+" nslookup", c.run(t, "sh", "-c", "nslookup --help 2>&1; true"), "Usage: nslookup")
 	}
+	// The suite's environment specs: names that are no shell identifiers reach sh's children.
+	c := unpack(t, byTag(t, imgs, images.BusyboxE2E).Image)
+	contains(t, "sh -c env with data-1 set", c.run(t, "/bin/busybox", "env", "data-1=value-1", "1-data-1=x", "/bin/sh", "-c", "env"), "data-1=value-1\n", "1-data-1=x\n")
 }
 
 // The sandbox image's /pause runs as its user (65535) until it is told to stop.
