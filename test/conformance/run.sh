@@ -19,6 +19,10 @@ KUBE_BIN="${DUALNET_KUBE_BIN:-/var/cache/dualnet/kube/v1.37.2}"
 LAB="${LAB:-conformance}"
 ARTIFACTS_ROOT="${ARTIFACTS:-$PWD/_artifacts/conformance}"
 NODES="${GINKGO_NODES:-4}"
+# FOCUS, when set, runs only the selection's specs it matches (a regexp of spec names, as
+# ginkgo's --focus), keeping the selection's skips and leaving out the hostNetwork specs that
+# run alone: to run again the specs that failed.
+FOCUS="${FOCUS:-}"
 # FLAKE_ATTEMPTS > 1 retries a failed spec (CI: 2, so that an upstream spec's race under load
 # does not stop a landing); the table still lists such a spec as flaky.
 FLAKE_ATTEMPTS="${FLAKE_ATTEMPTS:-1}"
@@ -78,6 +82,9 @@ select_specs() {
 	*) die "SELECTION=$1: want dualstack, primary, broad or broad-network (or several, space-separated)" ;;
 	esac
 	skip="$skip|$(IFS='|'; echo "${common_skip[*]}")"
+	if [[ -n "$FOCUS" ]]; then
+		focus="$FOCUS" serial_focus=''
+	fi
 }
 for s in $SELECTIONS; do select_specs "$s"; done # every name checked before a lab is made
 
