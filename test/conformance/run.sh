@@ -58,7 +58,7 @@ select_specs() {
 		;;
 	broad | broad-network)
 		# broad-network is broad's [sig-network] part alone: the specs of the network (151 of
-		# its 533), in about 11 minutes on a 2-core machine where the whole takes hours.
+		# its 529), in about 11 minutes on a 2-core machine where the whole takes 40.
 		focus='\[sig-network\]|\[Conformance\]'
 		[[ "$1" == broad-network ]] && focus='\[sig-network\]'
 		# As kind's dual-stack CI, plus what needs what the lab lacks (each named):
