@@ -70,9 +70,11 @@ func chainRules() map[string][]string {
 			// Nearly every frame a pod sends, in one lookup: IPv4, and IPv6 other than
 			// ICMPv6, from the port's pod's MAC and one of its addresses. A port without
 			// elements (ADD has not finished, or DEL has run) matches nothing here or below:
-			// it fails closed. The explicit ether type keeps VLAN-tagged frames out.
+			// it fails closed. The explicit ether type keeps VLAN-tagged frames out. ICMPv6
+			// is protocol 58 by number: the agent's image has no /etc/protocols for nft to
+			// read the name from.
 			"ether type ip iif . ether saddr . ip saddr @" + ipv4Set + " accept",
-			"ether type ip6 meta l4proto != ipv6-icmp iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
+			"ether type ip6 meta l4proto != 58 iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
 			knftables.Concat("ether type vmap { ip : jump", ipv4Chain, ", arp : jump", arpChain, ", ip6 : jump", ipv6Chain, "}"),
 			// VLAN-tagged or other frames would carry IP past the checks.
 			"counter drop",
