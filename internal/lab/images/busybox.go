@@ -44,13 +44,7 @@ func (b *builder) busyboxE2E() (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	sh, err := b.shared("bash as /bin/sh", func() (mutate.Addendum, error) {
-		l := image.NewLayer()
-		if _, err := l.Executable("/bin/sh", "/bin/bash", b.machine); err != nil {
-			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install bash; scripts/install-prereqs.sh)", err)
-		}
-		return b.layer(l, "bash as /bin/sh, with its loader and libraries")
-	})
+	sh, err := b.hostProgramLayerAt("/bin/sh", "/bin/bash", "bash")
 	if err != nil {
 		return Image{}, err
 	}

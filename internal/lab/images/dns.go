@@ -28,12 +28,21 @@ func (b *builder) digLayer() (mutate.Addendum, error) {
 // libraries: built once and shared by the images that have it. pkg is the Debian package
 // an error names.
 func (b *builder) hostProgramLayer(path, pkg string) (mutate.Addendum, error) {
-	return b.shared(path, func() (mutate.Addendum, error) {
+	return b.hostProgramLayerAt(path, path, pkg)
+}
+
+// hostProgramLayerAt is hostProgramLayer with the program at the image path to.
+func (b *builder) hostProgramLayerAt(to, from, pkg string) (mutate.Addendum, error) {
+	return b.shared(to+" from "+from, func() (mutate.Addendum, error) {
 		l := image.NewLayer()
-		if _, err := l.Executable(path, path, b.machine); err != nil {
+		if _, err := l.Executable(to, from, b.machine); err != nil {
 			return mutate.Addendum{}, fmt.Errorf("%w (Debian: apt-get install %s; scripts/install-prereqs.sh)", err, pkg)
 		}
-		return b.layer(l, path+" with its loader and libraries")
+		what := to
+		if to != from {
+			what = from + " as " + to
+		}
+		return b.layer(l, what+" with its loader and libraries")
 	})
 }
 
