@@ -67,12 +67,15 @@ func Pods(ctx context.Context) (map[int]Registration, error) {
 
 var errPortGone = errors.New("port gone")
 
+// keyFields is how many fields an element's key has in each set Pods reads.
+var keyFields = map[string]int{portsSet: 1, macsSet: 2, ipv4Set: 3, ipv6Set: 3}
+
 // addElement reads an element as nft prints it, the port first (as its interface name
 // while the interface exists, as the bare index after), and adds it to regs. An address
 // counts only with the MAC of the port's macs element (listed before it): one held with
 // another MAC lets nothing send.
 func addElement(regs map[int]Registration, set string, key []string) error {
-	want := map[string]int{portsSet: 1, macsSet: 2, ipv4Set: 3, ipv6Set: 3}[set]
+	want := keyFields[set]
 	if len(key) != want {
 		return fmt.Errorf("want %d fields", want)
 	}
