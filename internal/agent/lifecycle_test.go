@@ -21,6 +21,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 	"github.com/dualnet/dualnet/internal/kubetest"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/testutil/stop"
 )
 
 func TestReadinessTurnsTrueOnceTheNodeHasItsDataplane(t *testing.T) {
@@ -132,17 +133,5 @@ func TestAStopWhileTheAgentStartsIsACleanStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Stopped before Run begins: the node informer cannot have synced when Run waits for it.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run stopped while starting = %v, want nil (a clean stop)", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return within 30s of a stop while starting")
-	}
+	stop.WhileStartingIsClean(t, a.Run)
 }

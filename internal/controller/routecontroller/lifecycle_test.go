@@ -1,14 +1,13 @@
 package routecontroller_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"k8s.io/client-go/informers"
 
 	"github.com/dualnet/dualnet/internal/controller/routecontroller"
 	"github.com/dualnet/dualnet/internal/kubetest"
+	"github.com/dualnet/dualnet/internal/testutil/stop"
 )
 
 func TestAStopWhileTheControllerStartsIsACleanStop(t *testing.T) {
@@ -19,20 +18,8 @@ func TestAStopWhileTheControllerStartsIsACleanStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Stopped before Run begins, the informers never started: the node cache cannot have
-	// synced when Run waits for it.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run stopped while starting = %v, want nil (a clean stop)", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return within 30s of a stop while starting")
-	}
+	// The informers never started: the node cache cannot have synced when Run waits for it.
+	stop.WhileStartingIsClean(t, c.Run)
 	if err := c.Ready(); err == nil {
 		t.Error("Ready after a stop before any sync = nil, want not ready")
 	}
