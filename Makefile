@@ -95,7 +95,7 @@ vet:
 # without the Kubernetes binaries; the rest need `make unit`.
 QUICK_PKGS := ./internal/netspec ./internal/plan ./internal/ipam ./internal/routes \
 	./internal/routes/azure ./internal/armemu ./internal/cni/config ./internal/dataplane/cniconfig \
-	./internal/podipam ./internal/health
+	./internal/podipam ./internal/health ./internal/worker
 quick:
 	$(GO) test -count=1 -timeout 5m $(QUICK_PKGS)
 

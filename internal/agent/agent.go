@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/masquerade"
+	"github.com/dualnet/dualnet/internal/worker"
 )
 
 // syncKey is the queue's only key: every change leads to one sync of the whole node.
@@ -140,36 +142,16 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "watches", !a.cfg.DisableWatches)
 
-	go func() {
-		ticker := time.NewTicker(a.cfg.Resync)
-		defer ticker.Stop()
-		queue.Add(syncKey)
-		for {
-			select {
-			case <-ctx.Done():
-				queue.ShutDown()
-				return
-			case <-ticker.C:
-				queue.Add(syncKey)
-			}
-		}
-	}()
-	for {
-		key, shutdown := queue.Get()
-		if shutdown {
-			return nil
-		}
+	background.Go(func() {
+		wait.UntilWithContext(backgroundCtx, func(context.Context) { queue.Add(syncKey) }, a.cfg.Resync)
+	})
+	worker.Run(ctx, queue, func(ctx context.Context, _ string) error {
 		start := time.Now()
 		err := a.sync(ctx)
 		a.metrics.observeSync(time.Since(start), err, a.Ready())
-		if err != nil {
-			logger.Error(err, "Sync failed; retrying")
-			queue.AddRateLimited(key)
-		} else {
-			queue.Forget(key)
-		}
-		queue.Done(key)
-	}
+		return err
+	})
+	return nil
 }
 
 // requestSweep has the anti-spoofing sweep run at once: pods' veths are back on the bridge,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/util/wait"
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/ipam"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/worker"
 )
 
 // Options configure the controller.
@@ -107,11 +109,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithName("nodeipam")
 	ctx = klog.NewContext(ctx, logger)
+	// The wait fails only when ctx ends: a stop while starting is a clean stop.
 	if !cache.WaitForNamedCacheSync("nodeipam", ctx.Done(), c.synced) {
-		if ctx.Err() != nil {
-			return nil // told to stop while starting
-		}
-		return fmt.Errorf("node IPAM: node cache did not sync")
+		return nil
 	}
 	if err := c.rebuild(ctx); err != nil {
 		return err
@@ -123,10 +123,9 @@ func (c *Controller) Run(ctx context.Context) error {
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		for c.processNext(ctx) {
-		}
+		worker.Run(ctx, c.queue, c.sync)
 	}()
-	go c.reclaimHeld(ctx)
+	go wait.UntilWithContext(ctx, c.reclaimHeld, recheckHeld)
 	<-ctx.Done()
 	// The worker is the only one to start node writes: once it is done, wait for them.
 	c.queue.ShutDown()
@@ -141,24 +140,6 @@ func (c *Controller) Ready() error {
 		return fmt.Errorf("node IPAM: existing pod CIDRs not rebuilt yet")
 	}
 	return nil
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	name, shutdown := c.queue.Get()
-	if shutdown {
-		return false
-	}
-	defer c.queue.Done(name)
-	if ctx.Err() != nil {
-		return false
-	}
-	if err := c.sync(ctx, name); err != nil {
-		klog.FromContext(ctx).Error(err, "Retrying node", "node", name)
-		c.queue.AddRateLimited(name)
-		return true
-	}
-	c.queue.Forget(name)
-	return true
 }
 
 func (c *Controller) stats() ipam.Stats {

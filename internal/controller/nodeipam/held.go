@@ -2,34 +2,25 @@ package nodeipam
 
 import (
 	"context"
-	"time"
 
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/ipam"
 )
 
-// reclaimHeld frees, every recheckHeld, the blocks of released nodes whose routes have gone
-// (or whose hold-down passed) since: no node event announces that.
+// reclaimHeld frees the blocks of released nodes whose routes have gone (or whose hold-down
+// passed) since the last look: no node event announces that, so reclaimHeld looks every
+// recheckHeld.
 func (c *Controller) reclaimHeld(ctx context.Context) {
-	ticker := time.NewTicker(recheckHeld)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-		c.mu.Lock()
-		freed := 0
-		if c.alloc.Stats().Held > 0 {
-			freed = c.reclaim()
-		}
-		c.mu.Unlock()
-		if freed > 0 {
-			klog.FromContext(ctx).V(2).Info("Freed pod CIDRs of deleted nodes whose routes are gone", "nodes", freed)
-			c.serveWaiting()
-		}
+	c.mu.Lock()
+	freed := 0
+	if c.alloc.Stats().Held > 0 {
+		freed = c.reclaim()
+	}
+	c.mu.Unlock()
+	if freed > 0 {
+		klog.FromContext(ctx).V(2).Info("Freed pod CIDRs of deleted nodes whose routes are gone", "nodes", freed)
+		c.serveWaiting()
 	}
 }
 
