@@ -14,6 +14,7 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/routes"
@@ -71,7 +72,10 @@ type Controller struct {
 	nodes   corelisters.NodeLister
 	synced  cache.InformerSynced
 	changed chan struct{} // a node change to sync; capacity 1, so changes coalesce
+	queue   workqueue.TypedRateLimitingInterface[string]
 	metrics *metrics
+	// throttledUntil is when ARM's last Retry-After ends; only the worker uses it.
+	throttledUntil time.Time
 
 	mu sync.Mutex // guards the fields below: the sync loop writes, RoutesGone and Ready read
 	// present holds the prefixes of dualnet's routes in the table as last known, nil before
@@ -89,7 +93,7 @@ func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Opt
 	}
 	c := &Controller{
 		opts: opts, client: client, nodes: nodes.Lister(), synced: nodes.Informer().HasSynced,
-		changed: make(chan struct{}, 1), full: map[string]bool{},
+		changed: make(chan struct{}, 1), queue: newQueue(), full: map[string]bool{},
 	}
 	var err error
 	if c.metrics, err = newMetrics(opts.Metrics); err != nil {
@@ -103,16 +107,14 @@ func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Opt
 
 // Run syncs the table until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
+	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithName("routes")
 	ctx = klog.NewContext(ctx, logger)
+	// The wait fails only when ctx ends: a stop while starting is a clean stop.
 	if !cache.WaitForNamedCacheSync("routes", ctx.Done(), c.synced) {
-		if ctx.Err() != nil {
-			return nil // told to stop while starting
-		}
-		return errors.New("route controller: node cache did not sync")
+		return nil
 	}
-	c.poke()
-	c.loop(ctx)
+	c.run(ctx)
 	return nil
 }
 

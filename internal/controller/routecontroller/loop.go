@@ -5,52 +5,69 @@ import (
 	"errors"
 	"time"
 
-	"k8s.io/klog/v2"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/workqueue"
 
 	"github.com/dualnet/dualnet/internal/routes"
+	"github.com/dualnet/dualnet/internal/worker"
 )
 
-// loop runs one sync per batch of node changes, one per Resync without changes, and backs off
-// after failures (at least as long as ARM's Retry-After).
-func (c *Controller) loop(ctx context.Context) {
-	logger := klog.FromContext(ctx)
-	resync := time.NewTimer(c.opts.Resync)
-	defer resync.Stop()
-	failures := 0
+// tableKey is the queue's only key: every change leads to one sync of the whole table, since
+// ARM writes a route table whole.
+const tableKey = "route-table"
+
+// newQueue retries a failed sync after 250ms, doubled per failure in a row, at most 30s.
+func newQueue() workqueue.TypedRateLimitingInterface[string] {
+	return workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](250*time.Millisecond, 30*time.Second),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-routes"})
+}
+
+// run syncs the table at once, then on node changes, once per Resync, and again after
+// failures, until ctx ends.
+func (c *Controller) run(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.debounce(ctx)
+	}()
+	defer func() { <-done }()
+	go wait.UntilWithContext(ctx, func(context.Context) { c.queue.Add(tableKey) }, c.opts.Resync)
+	worker.Run(ctx, c.queue, c.syncTable)
+}
+
+// syncTable is one sync of the table. After a ThrottledError it waits out ARM's Retry-After
+// whatever asks for the next sync: a request sent sooner would only be throttled again.
+func (c *Controller) syncTable(ctx context.Context, _ string) error {
+	if left := time.Until(c.throttledUntil); left > 0 {
+		return &worker.Later{After: left, Reason: "ARM's Retry-After"}
+	}
+	began := time.Now()
+	err := c.sync(ctx)
+	c.metrics.syncSeconds.Observe(time.Since(began).Seconds())
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	c.metrics.syncErrors.Inc()
+	var throttled *routes.ThrottledError
+	if errors.As(err, &throttled) {
+		c.throttledUntil = time.Now().Add(throttled.RetryAfter)
+	}
+	return err
+}
+
+// debounce adds the table's key to the queue once node changes pause for Quiet, or MaxDelay
+// after the first while they keep coming: a scale-up of hundreds of nodes becomes a handful
+// of table writes.
+func (c *Controller) debounce(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-c.changed:
-			c.coalesce(ctx)
-		case <-resync.C:
 		}
-		if ctx.Err() != nil {
-			return
-		}
-		began := time.Now()
-		err := c.sync(ctx)
-		c.metrics.syncSeconds.Observe(time.Since(began).Seconds())
-		resync.Reset(c.opts.Resync)
-		if err == nil {
-			failures = 0
-			continue
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		failures++
-		c.metrics.syncErrors.Inc()
-		wait := backoff(failures)
-		var throttled *routes.ThrottledError
-		if errors.As(err, &throttled) && throttled.RetryAfter > wait {
-			wait = throttled.RetryAfter
-		}
-		logger.Error(err, "Route table sync failed; retrying", "after", wait, "failures", failures)
-		if !sleep(ctx, wait) {
-			return
-		}
-		c.poke()
+		c.coalesce(ctx)
+		c.queue.Add(tableKey)
 	}
 }
 
@@ -71,25 +88,5 @@ func (c *Controller) coalesce(ctx context.Context) {
 			quiet.Stop()
 		}
 		return
-	}
-}
-
-// backoff is 250ms doubled per failure, at most 30s.
-func backoff(failures int) time.Duration {
-	d := 250 * time.Millisecond
-	for i := 1; i < failures && d < 30*time.Second; i++ {
-		d *= 2
-	}
-	return min(d, 30*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
