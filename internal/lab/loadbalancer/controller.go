@@ -14,12 +14,16 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/knftables"
+
+	"github.com/dualnet/dualnet/internal/worker"
 )
 
 // Run keeps the load balancer until ctx ends: any change of a Service, of a Node's addresses
@@ -32,13 +36,16 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	}
 	defer c.close()
 
+	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](retryAfterFailure, retryAfterFailure),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-lab-lb"})
+	defer queue.ShutDown()
+	changed := func(any) { queue.Add(syncKey) }
 	factory := informers.NewSharedInformerFactory(client, 0)
 	services := factory.Core().V1().Services()
 	nodes := factory.Core().V1().Nodes()
-	poke := make(chan struct{}, 1)
-	changed := func(any) { signal(poke) }
 	if _, err := services.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: changed, DeleteFunc: changed, UpdateFunc: func(_, cur any) { signal(poke) },
+		AddFunc: changed, DeleteFunc: changed, UpdateFunc: func(_, cur any) { changed(cur) },
 	}); err != nil {
 		return err
 	}
@@ -48,7 +55,7 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 			o, ok1 := old.(*corev1.Node)
 			n, ok2 := cur.(*corev1.Node)
 			if !ok1 || !ok2 || !maps.Equal(internalIPs(o), internalIPs(n)) || excluded(o) != excluded(n) {
-				signal(poke)
+				changed(cur)
 			}
 		},
 	}); err != nil {
@@ -56,52 +63,35 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
+	// The wait fails only when ctx ends: a stop while starting is a clean stop.
 	if !cache.WaitForCacheSync(ctx.Done(), services.Informer().HasSynced, nodes.Informer().HasSynced) {
-		if ctx.Err() != nil {
-			return nil // told to stop while starting
-		}
-		return fmt.Errorf("load balancer: informers did not sync")
+		return nil
 	}
-	c.probes = newProbers(cfg, c.prober.probe, func() { signal(poke) })
+	c.probes = newProbers(cfg, c.prober.probe, func() { queue.Add(syncKey) })
 	defer c.probes.wait()
-	signal(poke)
-	retry := time.NewTicker(5 * time.Second)
-	defer retry.Stop()
-	// The report's probe counts and last outcomes move between syncs.
-	refresh := time.NewTicker(max(cfg.ProbeInterval, time.Second))
-	defer refresh.Stop()
-	failed := false
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-poke:
-		case <-refresh.C:
-			if err := c.writeReport(); err != nil {
-				klog.ErrorS(err, "load balancer report")
-			}
-			continue
-		case <-retry.C:
-			if !failed {
-				continue
-			}
+	queue.Add(syncKey)
+	// The report's probe counts and last outcomes move between syncs. The queue hands keys
+	// out in the order they came, so the first report follows the first sync.
+	go wait.UntilWithContext(ctx, func(context.Context) { queue.Add(reportKey) }, max(cfg.ProbeInterval, time.Second))
+	worker.Run(ctx, queue, func(ctx context.Context, key string) error {
+		if key == reportKey {
+			return c.writeReport()
 		}
 		svcs, _ := services.Lister().List(labels.Everything())
 		ns, _ := nodes.Lister().List(labels.Everything())
-		err := c.sync(ctx, svcs, ns)
-		failed = err != nil
-		if err != nil {
-			klog.ErrorS(err, "load balancer sync")
-		}
-	}
+		return c.sync(ctx, svcs, ns)
+	})
+	return nil
 }
 
-func signal(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
+// The queue's keys: one sync of everything, or a rewrite of the report alone.
+const (
+	syncKey   = "sync"
+	reportKey = "report"
+)
+
+// retryAfterFailure is how long a failed sync waits before the next try.
+const retryAfterFailure = 5 * time.Second
 
 func excluded(n *corev1.Node) bool {
 	_, ok := n.Labels[excludeLabel]
