@@ -51,24 +51,27 @@ func (a *Agent) warningsOf(self *corev1.Node, byName map[string]*corev1.Node, de
 			log: "No InternalIP of a family: its pod egress leaving the cluster is dropped", logKV: []any{"family", family.String()},
 		})
 	}
-	if done.noPortmap != nil {
+	// A chained plugin that is not there to install: the conflist leaves it out, and what it
+	// does for pods is ignored on this node.
+	for _, p := range []struct {
+		reason, plugin, ignored, log string
+		err                          error
+	}{
+		{"HostPortUnsupported", "portmap", "pods' hostPort",
+			"No portmap plugin to install: pods' hostPort is ignored on this node", done.noPortmap},
+		{"BandwidthUnsupported", "bandwidth", "pods' kubernetes.io/ingress-bandwidth and kubernetes.io/egress-bandwidth",
+			"No bandwidth plugin to install: pods' bandwidth annotations are ignored on this node", done.noBandwidth},
+	} {
+		if p.err == nil {
+			continue
+		}
 		ws = append(ws, warning{
-			key:    "HostPortUnsupported",
+			key:    p.reason,
 			object: self,
-			reason: "HostPortUnsupported",
-			message: fmt.Sprintf("node %s ignores pods' hostPort: the CNI config chains no portmap plugin, as there is none to install (%v): put upstream's portmap there (make build writes bin/portmap, the image has /usr/local/bin/portmap)",
-				node, done.noPortmap),
-			log: "No portmap plugin to install: pods' hostPort is ignored on this node", logKV: []any{"err", done.noPortmap},
-		})
-	}
-	if done.noBandwidth != nil {
-		ws = append(ws, warning{
-			key:    "BandwidthUnsupported",
-			object: self,
-			reason: "BandwidthUnsupported",
-			message: fmt.Sprintf("node %s ignores pods' kubernetes.io/ingress-bandwidth and kubernetes.io/egress-bandwidth: the CNI config chains no bandwidth plugin, as there is none to install (%v): put upstream's bandwidth there (make build writes bin/bandwidth, the image has /usr/local/bin/bandwidth)",
-				node, done.noBandwidth),
-			log: "No bandwidth plugin to install: pods' bandwidth annotations are ignored on this node", logKV: []any{"err", done.noBandwidth},
+			reason: p.reason,
+			message: fmt.Sprintf("node %s ignores %s: the CNI config chains no %s plugin, as there is none to install (%v): put upstream's %s there (make build writes bin/%s, the image has /usr/local/bin/%s)",
+				node, p.ignored, p.plugin, p.err, p.plugin, p.plugin, p.plugin),
+			log: p.log, logKV: []any{"err", p.err},
 		})
 	}
 	return ws
