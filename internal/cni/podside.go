@@ -81,9 +81,9 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 
 func defaultDst(a netip.Addr) *net.IPNet {
 	if a.Is4() {
-		return &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
+		return netspec.IPNet(netip.PrefixFrom(netip.IPv4Unspecified(), 0))
 	}
-	return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+	return netspec.IPNet(netip.PrefixFrom(netip.IPv6Unspecified(), 0))
 }
 
 // enableIPv6 turns IPv6 on for the pod's interface and its loopback, in the calling

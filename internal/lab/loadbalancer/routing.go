@@ -10,6 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // rulePriority puts the load balancer's policy rules before the main table's (32766).
@@ -32,9 +34,9 @@ func (r router) addProbeSources(families []corev1.IPFamily) error {
 		return fmt.Errorf("find the nodes' link %s: %w", r.bridge, err)
 	}
 	for _, family := range families {
-		addr := &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(ProbeSourceIPv4, 32))}
+		addr := &netlink.Addr{IPNet: netspec.IPNet(netip.PrefixFrom(ProbeSourceIPv4, 32))}
 		if family == corev1.IPv6Protocol {
-			addr = &netlink.Addr{IPNet: ipNet(netip.PrefixFrom(ProbeSourceIPv6, 64)), Flags: unix.IFA_F_NODAD}
+			addr = &netlink.Addr{IPNet: netspec.IPNet(netip.PrefixFrom(ProbeSourceIPv6, 64)), Flags: unix.IFA_F_NODAD}
 		}
 		if err := r.nl.AddrReplace(link, addr); err != nil {
 			return fmt.Errorf("add probe source %s to %s: %w", addr.IPNet, r.bridge, err)
@@ -82,7 +84,7 @@ func (r router) syncRoutes(pools map[corev1.IPFamily][]Backend, sl slots) error 
 					return fmt.Errorf("add policy rule fwmark %#x lookup %#x: %w", table, table, err)
 				}
 			}
-			route := &netlink.Route{Table: table, Dst: ipNet(def), Gw: net.IP(gw.AsSlice())}
+			route := &netlink.Route{Table: table, Dst: netspec.IPNet(def), Gw: net.IP(gw.AsSlice())}
 			if err := r.nl.RouteReplace(route); err != nil {
 				return fmt.Errorf("route table %#x: default via %s: %w", table, gw, err)
 			}
@@ -105,6 +107,3 @@ func (r router) syncRoutes(pools map[corev1.IPFamily][]Backend, sl slots) error 
 // ours says whether a route table is one of a backend slot's.
 func ours(table int) bool { return uint32(table)&markMask == markBase && table != int(markBase) }
 
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-}
