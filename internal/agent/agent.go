@@ -134,10 +134,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	if !cache.WaitForCacheSync(ctx.Done(), informer.Informer().HasSynced) {
-		// Only the end of ctx ends the wait: a stop (SIGTERM) while the agent is still
-		// starting is a clean stop, as one after the first sync is, not a failure.
-		logger.Info("Stopped before the node informer synced", "cause", context.Cause(ctx))
+	if !worker.WaitForCaches(ctx, "dualnet-agent", informer.Informer().HasSynced) {
 		return nil
 	}
 	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "watches", !a.cfg.DisableWatches)

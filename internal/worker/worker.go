@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 )
@@ -58,3 +59,15 @@ type Later struct {
 }
 
 func (l *Later) Error() string { return fmt.Sprintf("not before %v: %s", l.After, l.Reason) }
+
+// WaitForCaches waits for the controller's informer caches, and says whether they synced.
+// Only the end of ctx ends the wait early: a stop (SIGTERM) while a controller is still
+// starting is a clean stop, as one after its first sync is, not a failure, and it is logged
+// as such.
+func WaitForCaches(ctx context.Context, controller string, synced ...cache.InformerSynced) bool {
+	if cache.WaitForNamedCacheSync(controller, ctx.Done(), synced...) {
+		return true
+	}
+	klog.FromContext(ctx).Info("Stopped before the caches synced", "controller", controller, "cause", context.Cause(ctx))
+	return false
+}

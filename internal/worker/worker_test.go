@@ -128,3 +128,16 @@ func TestRunReturnsWhenItsContextEndsAndProcessesNothingAfter(t *testing.T) {
 		t.Error("the queue is not shut down after Run returned")
 	}
 }
+
+func TestWaitForCachesSaysWhetherTheCachesSyncedOrTheContextEndedFirst(t *testing.T) {
+	synced := func() bool { return true }
+	never := func() bool { return false }
+	if !worker.WaitForCaches(context.Background(), "test", synced, synced) {
+		t.Error("WaitForCaches with every cache synced = false, want true")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if worker.WaitForCaches(ctx, "test", synced, never) {
+		t.Error("WaitForCaches after the end of its context, with a cache never synced = true, want false")
+	}
+}

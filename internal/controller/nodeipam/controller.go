@@ -109,8 +109,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithName("nodeipam")
 	ctx = klog.NewContext(ctx, logger)
-	// The wait fails only when ctx ends: a stop while starting is a clean stop.
-	if !cache.WaitForNamedCacheSync("nodeipam", ctx.Done(), c.synced) {
+	if !worker.WaitForCaches(ctx, "nodeipam", c.synced) {
 		return nil
 	}
 	if err := c.rebuild(ctx); err != nil {

@@ -18,6 +18,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/routes"
+	"github.com/dualnet/dualnet/internal/worker"
 )
 
 // Options configure the controller.
@@ -110,8 +111,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithName("routes")
 	ctx = klog.NewContext(ctx, logger)
-	// The wait fails only when ctx ends: a stop while starting is a clean stop.
-	if !cache.WaitForNamedCacheSync("routes", ctx.Done(), c.synced) {
+	if !worker.WaitForCaches(ctx, "routes", c.synced) {
 		return nil
 	}
 	c.run(ctx)

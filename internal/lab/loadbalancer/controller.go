@@ -63,8 +63,7 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	}
 	factory.Start(ctx.Done())
 	defer factory.Shutdown()
-	// The wait fails only when ctx ends: a stop while starting is a clean stop.
-	if !cache.WaitForCacheSync(ctx.Done(), services.Informer().HasSynced, nodes.Informer().HasSynced) {
+	if !worker.WaitForCaches(ctx, "lab-load-balancer", services.Informer().HasSynced, nodes.Informer().HasSynced) {
 		return nil
 	}
 	c.probes = newProbers(cfg, c.prober.probe, func() { queue.Add(syncKey) })
