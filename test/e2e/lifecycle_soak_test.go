@@ -97,8 +97,7 @@ func TestLabLifecycleOf200PodsRestartsNoServingPod(t *testing.T) {
 		}
 	}
 	checkServing("before the pod starts")
-	// agnhost pause ends on SIGTERM: a scale-down does not wait out a grace period.
-	l.kubectl("create", "deployment", "churn", "--image=registry.k8s.io/e2e-test-images/agnhost:2.66.1", "--replicas=0", "--", "/agnhost", "pause")
+	l.createChurn()
 	start := time.Now()
 	for round := 1; round <= podStarts/podStartsPerRound; round++ {
 		l.kubectl("scale", "deployment", "churn", fmt.Sprintf("--replicas=%d", podStartsPerRound))
@@ -109,13 +108,7 @@ func TestLabLifecycleOf200PodsRestartsNoServingPod(t *testing.T) {
 			}
 			return nil
 		})
-		l.kubectl("scale", "deployment", "churn", "--replicas=0")
-		eventually(t, 5*time.Minute, fmt.Sprintf("round %d: every churn pod gone", round), func() error {
-			if out := strings.TrimSpace(l.kubectl("get", "pods", "-l", "app=churn", "-o", "name")); out != "" {
-				return fmt.Errorf("left: %s", out)
-			}
-			return nil
-		})
+		l.scaleChurnToZero(round, 5*time.Minute)
 		checkServing(fmt.Sprintf("after round %d", round))
 		t.Logf("round %d: %d pods started and removed (%.1fs so far)", round, round*podStartsPerRound, time.Since(start).Seconds())
 	}

@@ -149,8 +149,7 @@ func (l *testLab) checkPodChurnLeavesOtherPodsAndTheStoresAlone() {
 		return l.kubectl("get", "pods", "-A", "-o", `jsonpath={range .items[*]}{.metadata.name}={.status.containerStatuses[*].restartCount}{"\n"}{end}`)
 	}
 	before := restarts()
-	// agnhost pause ends on SIGTERM: a scale-down does not wait out a grace period.
-	l.kubectl("create", "deployment", "churn", "--image=registry.k8s.io/e2e-test-images/agnhost:2.66.1", "--replicas=0", "--", "/agnhost", "pause")
+	l.createChurn()
 	start := time.Now()
 	for round := 1; round <= 3; round++ {
 		l.kubectl("scale", "deployment", "churn", "--replicas=10")
@@ -167,13 +166,7 @@ func (l *testLab) checkPodChurnLeavesOtherPodsAndTheStoresAlone() {
 			}
 			return nil
 		})
-		l.kubectl("scale", "deployment", "churn", "--replicas=0")
-		eventually(t, 2*time.Minute, fmt.Sprintf("round %d: every churn pod gone", round), func() error {
-			if out := strings.TrimSpace(l.kubectl("get", "pods", "-l", "app=churn", "-o", "name")); out != "" {
-				return fmt.Errorf("left: %s", out)
-			}
-			return nil
-		})
+		l.scaleChurnToZero(round, 2*time.Minute)
 	}
 	t.Logf("MEASURED: 30 pods created and deleted, 10 at a time, in %.1fs", time.Since(start).Seconds())
 	l.kubectl("delete", "deployment", "churn")
@@ -314,4 +307,22 @@ func (l *testLab) podNetworkIPs(node string) []string {
 		}
 	}
 	return ips
+}
+
+// createChurn creates the churn deployment, at 0 replicas, whose pods the churn checks start
+// and remove. agnhost pause ends on SIGTERM: a scale-down does not wait out a grace period.
+func (l *testLab) createChurn() {
+	l.kubectl("create", "deployment", "churn", "--image=registry.k8s.io/e2e-test-images/agnhost:2.66.1", "--replicas=0", "--", "/agnhost", "pause")
+}
+
+// scaleChurnToZero scales the churn deployment down to 0 and waits, at most within, until
+// every churn pod is gone.
+func (l *testLab) scaleChurnToZero(round int, within time.Duration) {
+	l.kubectl("scale", "deployment", "churn", "--replicas=0")
+	eventually(l.t, within, fmt.Sprintf("round %d: every churn pod gone", round), func() error {
+		if out := strings.TrimSpace(l.kubectl("get", "pods", "-l", "app=churn", "-o", "name")); out != "" {
+			return fmt.Errorf("left: %s", out)
+		}
+		return nil
+	})
 }
