@@ -3,7 +3,6 @@ package cni_test
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -12,7 +11,7 @@ import (
 )
 
 func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testing.T) {
-	nw := newNetwork(t, 1, "cbr0")
+	nw := newNetwork(t).onBridge("cbr0") // the agent's bridge name, as on a node
 	a := nw.addPod("first")
 	b := nw.addPod("second")
 
@@ -20,8 +19,8 @@ func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testi
 		p    *pod
 		want []string
 	}{
-		{a, []string{"10.244.1.2/24", "fd12:3456:789a:0:1::2/80"}},
-		{b, []string{"10.244.1.3/24", "fd12:3456:789a:0:1::3/80"}},
+		{a, nthOfEach(nw.cidrs, 2)},
+		{b, nthOfEach(nw.cidrs, 3)},
 	} {
 		var got []string
 		for _, ip := range tc.p.result.IPs {
@@ -80,12 +79,12 @@ func checkResultShape(t *testing.T, r *current.Result, netns string) {
 }
 
 func TestAddAndDelSpeakEverySupportedVersion(t *testing.T) {
-	nw := newNetwork(t, 2, "dnbr2")
+	nw := newNetwork(t)
 	for i, v := range []string{"0.4.0", "1.0.0", "1.1.0"} {
 		nw.reload(v)
 		p := nw.addPod("version-" + v)
 		// Each version's pod takes the next address in turn, after the one the last DEL freed.
-		if want := fmt.Sprintf("10.244.2.%d", 2+i); p.result.IPs[0].Address.IP.String() != want {
+		if want := nw.nth(0, 2+i).String(); p.result.IPs[0].Address.IP.String() != want {
 			t.Errorf("cniVersion %s: first address %s, want %s", v, p.result.IPs[0].Address.IP, want)
 		}
 		if err := nw.drv.Del(context.Background(), p.rt); err != nil {
@@ -95,11 +94,11 @@ func TestAddAndDelSpeakEverySupportedVersion(t *testing.T) {
 }
 
 func TestSingleStackNetworkGivesOnlyIPv4(t *testing.T) {
-	nw := newNetwork(t, 3, "dnbr3", "ipv4")
+	nw := newNetwork(t, "ipv4")
 	a := nw.addPod("v4-a")
 	b := nw.addPod("v4-b")
-	if len(a.result.IPs) != 1 || a.addr(0) != netip.MustParseAddr("10.244.3.2") {
-		t.Fatalf("IPs = %v, want only 10.244.3.2", a.result.IPs)
+	if len(a.result.IPs) != 1 || a.addr(0) != nw.nth(0, 2) {
+		t.Fatalf("IPs = %v, want only %s", a.result.IPs, nw.nth(0, 2))
 	}
 	mustReach(t, a, a.addr(0), b.addr(0))
 }

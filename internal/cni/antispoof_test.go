@@ -9,9 +9,9 @@ import (
 )
 
 func TestForgedSourceIsDroppedInBothFamiliesAndTheRealOneWorks(t *testing.T) {
-	nw := newNetwork(t, 9, "dnbr9")
+	nw := newNetwork(t)
 	honest, forger := nw.addPod("honest"), nw.addPod("forger")
-	forged := []netip.Addr{netip.MustParseAddr("10.244.9.200"), netip.MustParseAddr("fd12:3456:789a:0:9::c8")}
+	forged := []netip.Addr{nw.nth(0, 200), nw.nth(1, 200)}
 	for i, fake := range forged {
 		mustReach(t, forger, forger.addr(i), honest.addr(i))
 		// The forger already knows the honest pod's MAC, so the forged address travels in

@@ -13,7 +13,7 @@ import (
 // A runtime that hands the plugin the node's own namespace as the pod's used to get code
 // 999 "default route via fd12:…::1 in the pod: invalid argument".
 func TestAddIntoTheNodesOwnNamespaceFailsSayingSo(t *testing.T) {
-	nw := newNetwork(t, 28, "dnbr28")
+	nw := newNetwork(t)
 	node := fmt.Sprintf("/proc/%d/ns/net", os.Getpid())
 	err := nw.exec("ADD", "own-netns", node)
 	code, msg := cniCode(err)
@@ -23,13 +23,13 @@ func TestAddIntoTheNodesOwnNamespaceFailsSayingSo(t *testing.T) {
 	if left := nw.leftovers(); len(left) != 0 {
 		t.Errorf("the refused ADD left %v", left)
 	}
-	if _, err := netlink.LinkByName("dnbr28"); err == nil {
+	if _, err := netlink.LinkByName(nw.bridge); err == nil {
 		t.Error("the refused ADD created the bridge")
 	}
 }
 
 func TestAnErrorInsideThePodNamespaceNamesItAndWhatWasBeingDone(t *testing.T) {
-	nw := newNetwork(t, 29, "dnbr29")
+	nw := newNetwork(t)
 	sandbox := newSandbox(t)
 	// The pod holds the IPv6 gateway's address itself: the kernel refuses an IPv6 route via
 	// a local address, as it did in the node's namespace.
@@ -54,7 +54,7 @@ func TestAnErrorInsideThePodNamespaceNamesItAndWhatWasBeingDone(t *testing.T) {
 // limit for every ID, including those (251 to 254 bytes with ":eth0") that DEL used to fail
 // on forever with "file name too long".
 func TestLongContainerIDsAddAndDelLeaveNothingBehind(t *testing.T) {
-	nw := newNetwork(t, 30, "dnbr30")
+	nw := newNetwork(t)
 	sandbox := newSandbox(t)
 	for _, n := range []int{246, 247, 249, 250, 251, 300, 1000} {
 		id := strings.Repeat("a", n)
@@ -71,7 +71,7 @@ func TestLongContainerIDsAddAndDelLeaveNothingBehind(t *testing.T) {
 }
 
 func TestDelOfAnAttachmentNeverAddedSucceeds(t *testing.T) {
-	nw := newNetwork(t, 31, "dnbr31")
+	nw := newNetwork(t)
 	nw.addPod("present")
 	before := nw.leftovers()
 	for _, n := range []int{8, 250, 300} {

@@ -14,7 +14,7 @@ import (
 // The IPv4 twin of the Neighbor Advertisement test: a pod that answers ARP for another pod's
 // address, unasked (as arpspoof does), would pull that pod's traffic to itself.
 func TestForgedARPReplyDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
-	nw := newNetwork(t, 36, "dnbr36")
+	nw := newNetwork(t)
 	victim, forger := nw.addPod("arp-victim"), nw.addPod("arp-forger")
 	target := victim.addr(0)
 	victimMAC := victim.result.Interfaces[2].Mac

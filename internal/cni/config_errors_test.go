@@ -3,6 +3,7 @@ package cni_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,7 @@ func TestBadConfigFailsWithAClearErrorAndChangesNothing(t *testing.T) {
 		{"unknown version", "", nil, "0.3.1", types.ErrIncompatibleCNIVersion, "incompatible CNI versions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			nw := newNetwork(t, 11, "dnbr11")
+			nw := newNetwork(t)
 			if tc.field != "" {
 				nw.conf[tc.field] = tc.value
 				if tc.value == nil {
@@ -52,7 +53,7 @@ func TestBadConfigFailsWithAClearErrorAndChangesNothing(t *testing.T) {
 			if code, msg := cniCode(err); code != tc.code || !strings.Contains(msg, tc.says) {
 				t.Errorf("ADD = %v (code %d), want code %d saying %q", err, code, tc.code, tc.says)
 			}
-			if _, err := netlink.LinkByName("dnbr11"); err == nil {
+			if _, err := netlink.LinkByName(nw.bridge); err == nil {
 				t.Error("a bad config created the bridge")
 			}
 			if entries, _ := os.ReadDir(filepath.Join(nw.dataDir, "dualnet")); len(entries) != 0 {
@@ -63,13 +64,14 @@ func TestBadConfigFailsWithAClearErrorAndChangesNothing(t *testing.T) {
 }
 
 func TestExhaustedRangeFailsWithAClearError(t *testing.T) {
-	nw := newNetwork(t, 12, "dnbr12")
-	nw.conf["podCIDRs"] = []string{"10.244.12.0/30"} // room for .2 only
+	nw := newNetwork(t)
+	small := netip.PrefixFrom(nw.cidrs[0].Addr(), 30)
+	nw.conf["podCIDRs"] = []string{small.String()} // room for .2 only
 	nw.reload("1.1.0")
 	nw.addPod("fits")
 	sandbox := newSandbox(t)
 	_, err := nw.drv.Add(context.Background(), cnitest.Runtime("no-room", sandbox.Path, "eth0"))
-	if code, msg := cniCode(err); code != 100 || !strings.Contains(msg, "10.244.12.0/30") || !strings.Contains(msg, "no free address") {
+	if code, msg := cniCode(err); code != 100 || !strings.Contains(msg, small.String()) || !strings.Contains(msg, "no free address") {
 		t.Errorf("ADD into a full range = %v (code %d), want code 100 naming the range", err, code)
 	}
 	if out := inPod(t, sandbox, "ip", "-o", "link"); strings.Contains(out, "eth0") {
@@ -78,7 +80,7 @@ func TestExhaustedRangeFailsWithAClearError(t *testing.T) {
 }
 
 func TestStatusIsNotReadyUntilTheBridgeAndRangesExist(t *testing.T) {
-	nw := newNetwork(t, 13, "dnbr13")
+	nw := newNetwork(t)
 	ctx := context.Background()
 	ranges := nw.conf["podCIDRs"]
 	delete(nw.conf, "podCIDRs")
@@ -88,17 +90,17 @@ func TestStatusIsNotReadyUntilTheBridgeAndRangesExist(t *testing.T) {
 	}
 	nw.conf["podCIDRs"] = ranges
 	nw.reload("1.1.0")
-	if code, msg := cniCode(nw.drv.Status(ctx)); code != types.ErrPluginNotAvailable || !strings.Contains(msg, "dnbr13") {
-		t.Errorf("STATUS without the bridge: code %d %q, want 50 naming dnbr13", code, msg)
+	if code, msg := cniCode(nw.drv.Status(ctx)); code != types.ErrPluginNotAvailable || !strings.Contains(msg, nw.bridge) {
+		t.Errorf("STATUS without the bridge: code %d %q, want 50 naming %s", code, msg, nw.bridge)
 	}
 	gws := bridge.Gateways(nw.cidrs)
-	if _, err := bridge.Ensure(nil, "dnbr13", gws[:1], 1500); err != nil {
+	if _, err := bridge.Ensure(nil, nw.bridge, gws[:1], 1500); err != nil {
 		t.Fatal(err)
 	}
 	if code, msg := cniCode(nw.drv.Status(ctx)); code != types.ErrPluginNotAvailable || !strings.Contains(msg, gws[1].String()) {
 		t.Errorf("STATUS without the IPv6 gateway: code %d %q, want 50 naming %s", code, msg, gws[1])
 	}
-	if _, err := bridge.Ensure(nil, "dnbr13", gws, 1500); err != nil {
+	if _, err := bridge.Ensure(nil, nw.bridge, gws, 1500); err != nil {
 		t.Fatal(err)
 	}
 	if err := nw.drv.Status(ctx); err != nil {
@@ -107,7 +109,7 @@ func TestStatusIsNotReadyUntilTheBridgeAndRangesExist(t *testing.T) {
 }
 
 func TestGCRemovesOnlyAttachmentsThatAreNotValid(t *testing.T) {
-	nw := newNetwork(t, 14, "dnbr14")
+	nw := newNetwork(t)
 	keep, drop := nw.addPod("gc-keep"), nw.addPod("gc-drop")
 	// A runtime's GC list comes from its own state: use a driver without libcni's cache,
 	// so that the plugin's GC (not libcni's DEL of cached attachments) does the work.

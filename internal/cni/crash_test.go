@@ -24,7 +24,7 @@ import (
 )
 
 func TestKilledAddsThenGCLeakNothingAndSurvivorsStillWork(t *testing.T) {
-	nw := newNetwork(t, 8, "dnbr8")
+	nw := newNetwork(t)
 	nw.bin = pausablePluginDir(t)
 	nw.reload("1.1.0")
 	survivors := []*pod{nw.addPod("survivor-0"), nw.addPod("survivor-1")}

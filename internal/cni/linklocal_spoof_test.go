@@ -19,7 +19,7 @@ import (
 // hook. A pod sending them, with another pod's MAC or address as source, must neither move
 // that MAC to its own port nor reach the node.
 func TestLinkLocalGroupFramesFromAPodAreDropped(t *testing.T) {
-	nw := newNetwork(t, 20, "dnbr20")
+	nw := newNetwork(t)
 	victim, forger := nw.addPod("ll-victim"), nw.addPod("ll-forger")
 	victimMAC, _ := net.ParseMAC(victim.result.Interfaces[2].Mac)
 	forgerMAC, _ := net.ParseMAC(forger.result.Interfaces[2].Mac)

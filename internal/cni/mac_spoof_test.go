@@ -14,7 +14,7 @@ import (
 // A pod that takes another pod's MAC would make the bridge switch that pod's traffic to it.
 // Its frames are dropped before the bridge learns from them; with its own MAC back, it works.
 func TestForgedSourceMACIsDroppedAndTheBridgeDoesNotLearnIt(t *testing.T) {
-	nw := newNetwork(t, 10, "dnbr10")
+	nw := newNetwork(t)
 	honest, forger := nw.addPod("mac-honest"), nw.addPod("mac-forger")
 	honestMAC, ownMAC := honest.result.Interfaces[2].Mac, forger.result.Interfaces[2].Mac
 	mustReach(t, forger, forger.addr(0), nw.gateway(0))

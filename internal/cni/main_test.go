@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,30 +77,71 @@ type network struct {
 	conf    map[string]any
 }
 
-// newNetwork makes network n: 10.244.n.0/24 and fd12:3456:789a:0:n::/80 on bridge.
-func newNetwork(t *testing.T, n int, bridge string, families ...string) *network {
+// networks numbers the test networks: each newNetwork or freeCIDRs takes the next number,
+// so that no two tests share a bridge or a range and a new test needs no free number found
+// by hand. The first is 1.
+var networks atomic.Int32
+
+// lastNetwork is the highest network number: 10.244.n.0/24 stays below the range of
+// FuzzAddThenDel's bridges (fuzzCIDRs in fuzz_test.go, 10.244.200.0/24), which runs its
+// seeds in this node namespace too.
+const lastNetwork = 199
+
+// nextNetwork reserves the next network number.
+func nextNetwork(t *testing.T) int {
 	t.Helper()
-	cidrs := []netip.Prefix{
+	n := int(networks.Add(1))
+	if n > lastNetwork {
+		t.Fatalf("out of test networks: network %d would be 10.244.%d.0/24, at or past the fuzz tests' 10.244.200.0/24; %d is the last", n, n, lastNetwork)
+	}
+	return n
+}
+
+// networkCIDRs are network n's ranges: 10.244.n.0/24 and fd12:3456:789a:0:n::/80 (n in hex).
+func networkCIDRs(n int) []netip.Prefix {
+	return []netip.Prefix{
 		netip.MustParsePrefix(fmt.Sprintf("10.244.%d.0/24", n)),
 		netip.MustParsePrefix(fmt.Sprintf("fd12:3456:789a:0:%x::/80", n)),
 	}
+}
+
+// freeCIDRs reserves a network number for ranges no network of the tests has: where a
+// test's config moves to other pod CIDRs.
+func freeCIDRs(t *testing.T) []netip.Prefix {
+	t.Helper()
+	return networkCIDRs(nextNetwork(t))
+}
+
+// newNetwork makes the next network: its ranges (networkCIDRs, IPv4 only with "ipv4") on
+// bridge dnbr<n>.
+func newNetwork(t *testing.T, families ...string) *network {
+	t.Helper()
+	n := nextNetwork(t)
+	cidrs := networkCIDRs(n)
 	if len(families) == 1 && families[0] == "ipv4" {
 		cidrs = cidrs[:1]
 	}
-	nw := &network{t: t, bin: binDir, bridge: bridge, cidrs: cidrs, dataDir: t.TempDir()}
-	var raw []string
-	for _, c := range cidrs {
-		raw = append(raw, c.String())
-	}
+	nw := &network{t: t, bin: binDir, bridge: fmt.Sprintf("dnbr%d", n), cidrs: cidrs, dataDir: t.TempDir()}
 	nw.conf = map[string]any{
-		"type": "dualnet", "bridge": bridge, "podCIDRs": raw, "mtu": 1500, "hairpinMode": true, "dataDir": nw.dataDir,
+		"type": "dualnet", "bridge": nw.bridge, "podCIDRs": prefixStrings(cidrs), "mtu": 1500, "hairpinMode": true, "dataDir": nw.dataDir,
 	}
 	nw.reload("1.1.0")
+	// The bridge as it is named at the end: onBridge may rename it.
 	t.Cleanup(func() {
-		if l, err := netlink.LinkByName(bridge); err == nil {
+		if l, err := netlink.LinkByName(nw.bridge); err == nil {
 			_ = netlink.LinkDel(l)
 		}
 	})
+	return nw
+}
+
+// onBridge puts the network on bridge name instead of its own, for a test that wants a
+// node's real bridge name (cbr0, the agent's). No two tests may pick the same one.
+func (nw *network) onBridge(name string) *network {
+	nw.t.Helper()
+	nw.bridge = name
+	nw.conf["bridge"] = name
+	nw.reload("1.1.0")
 	return nw
 }
 
@@ -117,7 +159,41 @@ func (nw *network) reload(cniVersion string) {
 	}
 }
 
-func (nw *network) gateway(i int) netip.Addr { return nw.cidrs[i].Addr().Next() }
+func (nw *network) gateway(i int) netip.Addr { return nw.nth(i, 1) }
+
+// nth is the k-th address of the network's i-th range (0 is IPv4, 1 IPv6), the range's own
+// address being the 0th: the gateway is the 1st, the first pod's address the 2nd.
+func (nw *network) nth(i, k int) netip.Addr { return nthIn(nw.cidrs[i], k).Addr() }
+
+// nthIn is the k-th address of p with p's length, as a bridge or a result holds it.
+func nthIn(p netip.Prefix, k int) netip.Prefix {
+	a := p.Masked().Addr()
+	for range k {
+		a = a.Next()
+	}
+	if !p.Contains(a) {
+		panic(fmt.Sprintf("address %d of %s is outside it", k, p))
+	}
+	return netip.PrefixFrom(a, p.Bits())
+}
+
+// nthOfEach is the k-th address of each range, with its length, in the ranges' order.
+func nthOfEach(ranges []netip.Prefix, k int) []string {
+	var out []string
+	for _, p := range ranges {
+		out = append(out, nthIn(p, k).String())
+	}
+	return out
+}
+
+// prefixStrings is ranges as a config's podCIDRs lists them.
+func prefixStrings(ranges []netip.Prefix) []string {
+	var out []string
+	for _, p := range ranges {
+		out = append(out, p.String())
+	}
+	return out
+}
 
 // pluginConf is the config a runtime gives the plugin: conf with the list's name and
 // version, as libcni injects them.

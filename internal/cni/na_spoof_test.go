@@ -15,7 +15,7 @@ import (
 )
 
 func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
-	nw := newNetwork(t, 16, "dnbr16")
+	nw := newNetwork(t)
 	victim, forger := nw.addPod("na-victim"), nw.addPod("na-forger")
 	target := victim.addr(1)
 	victimMAC := victim.result.Interfaces[2].Mac
@@ -77,7 +77,7 @@ func sendNeighborDiscovery(t *testing.T, p *pod, msg []byte) {
 // A pod's IPv6 link-local address is the one the plugin gave it, derived from its MAC, and
 // the only link-local address it may claim: an advertisement for another pod's is dropped.
 func TestForgedNeighborAdvertisementForAnotherPodsLinkLocalAddressIsDropped(t *testing.T) {
-	nw := newNetwork(t, 23, "dnbr23")
+	nw := newNetwork(t)
 	victim, forger := nw.addPod("ll-na-victim"), nw.addPod("ll-na-forger")
 	victimMAC, _ := net.ParseMAC(victim.result.Interfaces[2].Mac)
 	target := antispoof.LinkLocal(victimMAC)

@@ -12,7 +12,7 @@ import (
 // A sandbox made while IPv6 was disabled for new interfaces (some hardened hosts) still
 // gets its IPv6 address, and uses it.
 func TestAddTurnsIPv6OnInASandboxWhereItIsDisabled(t *testing.T) {
-	nw := newNetwork(t, 22, "dnbr22")
+	nw := newNetwork(t)
 	sandbox := newSandbox(t)
 	inPod(t, sandbox, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1", "net.ipv6.conf.lo.disable_ipv6=1")
 	p := &pod{ns: sandbox, rt: cnitest.Runtime("no-ipv6", sandbox.Path, "eth0")}

@@ -11,7 +11,7 @@ import (
 // veth) went first lists the anti-spoofing table through nft; it must still find nft, and
 // release the address.
 func TestDelWithoutPATHAfterTheNamespaceWentReleasesEverything(t *testing.T) {
-	nw := newNetwork(t, 21, "dnbr21")
+	nw := newNetwork(t)
 	p := nw.addPod("no-path")
 	namespacesGone(t, p)
 

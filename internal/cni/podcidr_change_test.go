@@ -38,19 +38,21 @@ func bridgeAddrs(t *testing.T, name string) []string {
 // A stale conflist, or a Node given new pod CIDRs while its pods run: the plugin must not
 // take the running pods' gateways off the bridge.
 func TestAddWithOtherPodCIDRsFailsAndLeavesTheBridgeAndPodsAlone(t *testing.T) {
-	nw := newNetwork(t, 24, "dnbr24")
+	nw := newNetwork(t)
 	running := nw.addPod("running")
-	before, store := bridgeAddrs(t, "dnbr24"), nw.leftovers()
+	before, store := bridgeAddrs(t, nw.bridge), nw.leftovers()
 	ctx := context.Background()
+	v4, v6, moved := nw.cidrs[0].String(), nw.cidrs[1].String(), prefixStrings(freeCIDRs(t))
+	gws := nthOfEach(nw.cidrs, 1)
 	for _, tc := range []struct {
 		name    string
 		cidrs   []string
-		dropped []string // the bridge gateways the ADD would have taken away (network 24 is fd12:3456:789a:0:18::/80)
+		dropped []string // the bridge gateways the ADD would have taken away
 	}{
-		{"both moved", []string{"10.244.25.0/24", "fd12:3456:789a:0:25::/80"}, []string{"10.244.24.1/24", "fd12:3456:789a:0:18::1/80"}},
-		{"IPv6 moved", []string{"10.244.24.0/24", "fd12:3456:789a:0:25::/80"}, []string{"fd12:3456:789a:0:18::1/80"}},
-		{"IPv4 only", []string{"10.244.24.0/24"}, []string{"fd12:3456:789a:0:18::1/80"}},
-		{"IPv4 range resized", []string{"10.244.24.0/25", "fd12:3456:789a:0:18::/80"}, []string{"10.244.24.1/24"}},
+		{"both moved", moved, gws},
+		{"IPv6 moved", []string{v4, moved[1]}, gws[1:]},
+		{"IPv4 only", []string{v4}, gws[1:]},
+		{"IPv4 range resized", []string{netip.PrefixFrom(nw.cidrs[0].Addr(), 25).String(), v6}, gws[:1]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nw.conf["podCIDRs"] = tc.cidrs
@@ -61,12 +63,12 @@ func TestAddWithOtherPodCIDRsFailsAndLeavesTheBridgeAndPodsAlone(t *testing.T) {
 			if code != types.ErrInvalidNetworkConfig {
 				t.Fatalf("ADD with podCIDRs %v = %v (code %d), want code %d", tc.cidrs, err, code, types.ErrInvalidNetworkConfig)
 			}
-			for _, want := range append([]string{"podCIDRs: " + strings.Join(tc.cidrs, ","), "bridge dnbr24's gateways", "1 running pod(s) on it use", "running:eth0", "drain the node"}, tc.dropped...) {
+			for _, want := range append([]string{"podCIDRs: " + strings.Join(tc.cidrs, ","), "bridge " + nw.bridge + "'s gateways", "1 running pod(s) on it use", "running:eth0", "drain the node"}, tc.dropped...) {
 				if !strings.Contains(msg, want) {
 					t.Errorf("ADD error %q does not say %q", msg, want)
 				}
 			}
-			if got := bridgeAddrs(t, "dnbr24"); !slices.Equal(got, before) {
+			if got := bridgeAddrs(t, nw.bridge); !slices.Equal(got, before) {
 				t.Errorf("the failed ADD changed the bridge's addresses from %v to %v", before, got)
 			}
 			if got := nw.leftovers(); !slices.Equal(got, store) {
@@ -80,15 +82,16 @@ func TestAddWithOtherPodCIDRsFailsAndLeavesTheBridgeAndPodsAlone(t *testing.T) {
 
 // With no pod on the bridge, nothing depends on its gateways: the ADD readdresses it.
 func TestAddWithOtherPodCIDRsReaddressesABridgeWithoutPods(t *testing.T) {
-	nw := newNetwork(t, 26, "dnbr26")
+	nw := newNetwork(t)
 	gone := nw.addPod("gone")
 	if err := nw.drv.Del(context.Background(), gone.rt); err != nil {
 		t.Fatal(err)
 	}
-	nw.conf["podCIDRs"] = []string{"10.244.27.0/24", "fd12:3456:789a:0:27::/80"}
+	moved := freeCIDRs(t)
+	nw.conf["podCIDRs"] = prefixStrings(moved)
 	nw.reload("1.1.0")
 	nw.addPod("after")
-	if got, want := bridgeAddrs(t, "dnbr26"), []string{"10.244.27.1/24", "fd12:3456:789a:0:27::1/80"}; !slices.Equal(got, want) {
+	if got, want := bridgeAddrs(t, nw.bridge), nthOfEach(moved, 1); !slices.Equal(got, want) {
 		t.Errorf("bridge addresses = %v, want %v", got, want)
 	}
 }
@@ -96,10 +99,10 @@ func TestAddWithOtherPodCIDRsReaddressesABridgeWithoutPods(t *testing.T) {
 // The bridge's MTU is the agent's (the uplink's): an ADD whose config says another one
 // leaves it as it was once the pod is gone, rather than pin it for every pod.
 func TestAddAndDelWithAnotherMTULeaveTheBridgesMTUAsItWas(t *testing.T) {
-	nw := newNetwork(t, 32, "dnbr32")
+	nw := newNetwork(t)
 	nw.addPod("running")
 	mtu := func() int {
-		br, err := netlinksafe.LinkByName("dnbr32")
+		br, err := netlinksafe.LinkByName(nw.bridge)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,9 +123,9 @@ func TestAddAndDelWithAnotherMTULeaveTheBridgesMTUAsItWas(t *testing.T) {
 // A DEL needs only where the store is: a conflist rewritten since the ADD, even into one the
 // plugin would refuse for an ADD, still removes the pod.
 func TestDelAfterTheConflistChangedRemovesThePod(t *testing.T) {
-	nw := newNetwork(t, 33, "dnbr33")
+	nw := newNetwork(t)
 	p := nw.addPod("changed")
-	nw.conf["podCIDRs"] = []string{"fd12:3456:789a:0:99::/80"}
+	nw.conf["podCIDRs"] = []string{freeCIDRs(t)[1].String()}
 	nw.conf["mtu"] = "1500"
 	nw.conf["podCIDR"] = "a typo"
 	nw.reload("1.1.0")
@@ -138,10 +141,10 @@ func TestDelAfterTheConflistChangedRemovesThePod(t *testing.T) {
 // another network name (another store) must not readdress them either. Found by
 // FuzzAddThenDel.
 func TestAddOfAnotherNetworkOnTheBridgeKeepsItsPodsGateways(t *testing.T) {
-	nw := newNetwork(t, 34, "dnbr34")
+	nw := newNetwork(t)
 	running := nw.addPod("running")
-	before := bridgeAddrs(t, "dnbr34")
-	nw.conf["podCIDRs"] = []string{"10.244.35.0/24", "fd12:3456:789a:0:35::/80"}
+	before := bridgeAddrs(t, nw.bridge)
+	nw.conf["podCIDRs"] = prefixStrings(freeCIDRs(t))
 	nw.conf["name"] = "other"
 	sandbox := newSandbox(t)
 	err := nw.exec("ADD", "other-network", sandbox.Path)
@@ -149,7 +152,7 @@ func TestAddOfAnotherNetworkOnTheBridgeKeepsItsPodsGateways(t *testing.T) {
 	if code, msg := cniCode(err); code != types.ErrInvalidNetworkConfig || !strings.Contains(msg, "1 running pod(s) on it use") {
 		t.Errorf("ADD of another network = %v (code %d), want code %d naming the running pod", err, code, types.ErrInvalidNetworkConfig)
 	}
-	if got := bridgeAddrs(t, "dnbr34"); !slices.Equal(got, before) {
+	if got := bridgeAddrs(t, nw.bridge); !slices.Equal(got, before) {
 		t.Errorf("the failed ADD changed the bridge's addresses from %v to %v", before, got)
 	}
 	mustReach(t, running, running.addr(0), nw.gateway(0))

@@ -14,7 +14,7 @@ import (
 // A pod that advertises itself as a router would become the other pods' IPv6 default
 // route. Its advertisements are dropped at the bridge, even for a pod that would listen.
 func TestRouterAdvertisementFromAPodIsDropped(t *testing.T) {
-	nw := newNetwork(t, 11, "dnbr11")
+	nw := newNetwork(t)
 	victim, forger := nw.addPod("ra-victim"), nw.addPod("ra-forger")
 	// ADD turns accept_ra off in every pod; this victim turns it back on, so that only the
 	// bridge stands between it and the forger.

@@ -19,7 +19,7 @@ import (
 // address store on disk, and a runtime that lost its state in the reboot never sends the DEL
 // that would free the old pods' addresses. The first ADD of the new boot must free them.
 func TestTheFirstAddAfterARebootGetsTheAddressesTheOldPodsHeld(t *testing.T) {
-	nw := newNetwork(t, 19, "dnbr19")
+	nw := newNetwork(t)
 	var old []*pod
 	for i := range 3 {
 		old = append(old, nw.addPod(fmt.Sprintf("before-reboot-%d", i)))

@@ -16,7 +16,7 @@ import (
 // its registration back, so CHECK (which compares the registration with the ADD result)
 // passes again. (antispoof's own tests check that Repair writes the whole ruleset.)
 func TestRepairWithTheStoresPodsRestoresEveryRunningPod(t *testing.T) {
-	nw := newNetwork(t, 11, "dnbr11")
+	nw := newNetwork(t)
 	a, b := nw.addPod("repair-a"), nw.addPod("repair-b")
 	if out, err := exec.Command("nft", "delete", "table", "bridge", antispoof.Table).CombinedOutput(); err != nil {
 		t.Fatalf("nft delete table: %v: %s", err, out)
@@ -41,7 +41,7 @@ func TestRepairWithTheStoresPodsRestoresEveryRunningPod(t *testing.T) {
 
 // Elements without the rules that read them protect nothing: CHECK says which chain is empty.
 func TestCheckFailsWhenAChainIsFlushed(t *testing.T) {
-	nw := newNetwork(t, 12, "dnbr12")
+	nw := newNetwork(t)
 	p := nw.addPod("flushed")
 	if err := nw.drv.Check(context.Background(), p.rt); err != nil {
 		t.Fatalf("CHECK of a healthy pod: %v", err)

@@ -11,7 +11,7 @@ import (
 )
 
 func TestShippedPluginIgnoresTheCrashTestsPauseArgs(t *testing.T) {
-	nw := newNetwork(t, 18, "dnbr18") // the plugin as `go build` makes it, without test hooks
+	nw := newNetwork(t) // the plugin as `go build` makes it, without test hooks
 	sandbox := newSandbox(t)
 	file := filepath.Join(t.TempDir(), "paused")
 	rt := cnitest.Runtime("pause-ignored", sandbox.Path, "eth0",
