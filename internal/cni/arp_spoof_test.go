@@ -14,23 +14,9 @@ import (
 // The IPv4 twin of the Neighbor Advertisement test: a pod that answers ARP for another pod's
 // address, unasked (as arpspoof does), would pull that pod's traffic to itself.
 func TestForgedARPReplyDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
-	nw := newNetwork(t)
-	victim, forger := nw.addPod("arp-victim"), nw.addPod("arp-forger")
-	target := victim.addr(0)
-	victimMAC := victim.result.Interfaces[2].Mac
-	// The gateway answers the victim, so the node holds a neighbour entry for it.
-	mustReach(t, victim, target, nw.gateway(0))
-	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
-		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
-	}
-
-	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forgeUntilDropped(t, nw, "pod-arp", target, victimMAC, func() { sendARPReply(t, forger, forgerMAC, target, nw.gateway(0)) })
-	mustReach(t, victim, target, nw.gateway(0))
-	mustReach(t, forger, forger.addr(0), target)
+	checkNeighbourPoisoningIsDropped(t, "arp", 0, "pod-arp", func(forger *pod, mac net.HardwareAddr, target, gateway netip.Addr) {
+		sendARPReply(t, forger, mac, target, gateway)
+	})
 }
 
 // sendARPReply sends, from inside the pod and from its own MAC, an ARP reply to the whole

@@ -14,25 +14,12 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
+// The node's entry for the victim is the one an unsolicited advertisement with the Override
+// flag would rewrite (RFC 4861 7.2.5).
 func TestForgedNeighborAdvertisementDoesNotPoisonTheGatewaysEntryOfAnotherPod(t *testing.T) {
-	nw := newNetwork(t)
-	victim, forger := nw.addPod("na-victim"), nw.addPod("na-forger")
-	target := victim.addr(1)
-	victimMAC := victim.result.Interfaces[2].Mac
-	// The gateway answers the victim, so the node holds a neighbour entry for it: the entry
-	// an unsolicited advertisement with the Override flag would rewrite (RFC 4861 7.2.5).
-	mustReach(t, victim, target, nw.gateway(1))
-	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
-		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
-	}
-
-	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
-	if err != nil {
-		t.Fatal(err)
-	}
-	forgeUntilDropped(t, nw, "pod-na", target, victimMAC, func() { sendNeighborAdvertisement(t, forger, target, forgerMAC) })
-	mustReach(t, victim, target, nw.gateway(1))
-	mustReach(t, forger, forger.addr(1), target)
+	checkNeighbourPoisoningIsDropped(t, "na", 1, "pod-na", func(forger *pod, mac net.HardwareAddr, target, _ netip.Addr) {
+		sendNeighborAdvertisement(t, forger, target, mac)
+	})
 }
 
 // sendNeighborAdvertisement sends, from inside the pod and its link-local address, an

@@ -2,6 +2,7 @@ package cni_test
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os/exec"
 	"regexp"
@@ -12,6 +13,32 @@ import (
 
 	"github.com/dualnet/dualnet/internal/testutil/poll"
 )
+
+// checkNeighbourPoisoningIsDropped is the ARP and Neighbor Advertisement tests: two pods on
+// a network, and the node holding a neighbour entry for the victim's address of range i
+// (0 IPv4, 1 IPv6), since the gateway answered it. forge sends one forgery from the forger
+// saying that the victim's address, target, lives at the forger's MAC, mac. The forgeries
+// must be dropped and counted in chain, leave the node's entry the victim's, and leave both
+// pods reachable.
+func checkNeighbourPoisoningIsDropped(t *testing.T, name string, i int, chain string, forge func(forger *pod, mac net.HardwareAddr, target, gateway netip.Addr)) {
+	t.Helper()
+	nw := newNetwork(t)
+	victim, forger := nw.addPod(name+"-victim"), nw.addPod(name+"-forger")
+	target := victim.addr(i)
+	victimMAC := victim.result.Interfaces[2].Mac
+	mustReach(t, victim, target, nw.gateway(i))
+	if got := gatewayNeighbour(t, nw.bridge, target); got != victimMAC {
+		t.Fatalf("before the forgery the node maps %s to %q, want the victim's %s", target, got, victimMAC)
+	}
+
+	forgerMAC, err := net.ParseMAC(forger.result.Interfaces[2].Mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgeUntilDropped(t, nw, chain, target, victimMAC, func() { forge(forger, forgerMAC, target, nw.gateway(i)) })
+	mustReach(t, victim, target, nw.gateway(i))
+	mustReach(t, forger, forger.addr(i), target)
+}
 
 // forgeUntilDropped sends forgeries (send) until chain's drop rule has counted one, then
 // checks that the node still maps target to the victim's MAC, want.
