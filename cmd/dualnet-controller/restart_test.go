@@ -118,7 +118,7 @@ func startChurn(t *testing.T, client kubernetes.Interface, prefix string, max in
 	}()
 	t.Cleanup(func() {
 		c.halt(t)
-		nodeipamtest.DeleteNodes(t, client, c.all())
+		kubetest.DeleteNodes(t, client, c.all())
 	})
 	return c
 }

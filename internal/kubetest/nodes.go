@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -41,6 +43,47 @@ func CreateNode(ctx context.Context, client kubernetes.Interface, node *corev1.N
 		return nil, fmt.Errorf("set addresses of node %s: %w", node.Name, err)
 	}
 	return created, nil
+}
+
+// CreateNodes creates nodes, 16 at a time as a scale-up would, and deletes them all when the
+// test ends, so that the next test on the shared API server starts without them.
+func CreateNodes(t testing.TB, client kubernetes.Interface, nodes []*corev1.Node) {
+	t.Helper()
+	names := make([]string, len(nodes))
+	for i, n := range nodes {
+		names[i] = n.Name
+	}
+	t.Cleanup(func() { DeleteNodes(t, client, names) })
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(16)
+	for _, n := range nodes {
+		g.Go(func() error {
+			_, err := CreateNode(ctx, client, n)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("create nodes: %v", err)
+	}
+}
+
+// DeleteNodes deletes nodes, 16 at a time; ones already gone are fine.
+func DeleteNodes(t testing.TB, client kubernetes.Interface, names []string) {
+	t.Helper()
+	var g errgroup.Group
+	g.SetLimit(16)
+	for _, name := range names {
+		g.Go(func() error {
+			err := client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Errorf("delete nodes: %v", err)
+	}
 }
 
 // FastClient talks to the test API server without client-side throttling getting in the way

@@ -90,7 +90,7 @@ func TestControllerServesNodesPastCapacityWhenRoomAppears(t *testing.T) {
 			gone = append(gone, name)
 		}
 	}
-	nodeipamtest.DeleteNodes(t, client, gone)
+	kubetest.DeleteNodes(t, client, gone)
 	poll.Eventually(t, 60*time.Second, "10 waiting nodes get the 10 freed blocks", func() error {
 		now := nodeipamtest.PodCIDRs(t, client)
 		for name, cidrs := range allocated {

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"testing"
 
-	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -44,18 +43,11 @@ func nodesFor(t testing.TB, from, to int) []testNode {
 // the test ends.
 func createNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
 	t.Helper()
-	var g errgroup.Group
-	g.SetLimit(16)
-	for _, n := range nodes {
-		g.Go(func() error {
-			_, err := kubetest.CreateNode(context.Background(), client, kubetest.Node(n.name, n.podCIDRs, n.ips...))
-			return err
-		})
+	objects := make([]*corev1.Node, len(nodes))
+	for i, n := range nodes {
+		objects[i] = kubetest.Node(n.name, n.podCIDRs, n.ips...)
 	}
-	t.Cleanup(func() { deleteNodes(t, client, nodes) })
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	kubetest.CreateNodes(t, client, objects)
 }
 
 // deleteNodes deletes the nodes; ones already gone are fine.
@@ -65,7 +57,7 @@ func deleteNodes(t testing.TB, client kubernetes.Interface, nodes []testNode) {
 	for i, n := range nodes {
 		names[i] = n.name
 	}
-	nodeipamtest.DeleteNodes(t, client, names)
+	kubetest.DeleteNodes(t, client, names)
 }
 
 // networkUnavailable returns each node's NetworkUnavailable condition as "Status/Reason".

@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -35,37 +34,11 @@ func Names(t testing.TB, n int) []string {
 // test ends, so that the next test starts from an empty cluster.
 func CreateNodes(t testing.TB, client kubernetes.Interface, names []string, podCIDRs map[string][]string) {
 	t.Helper()
-	t.Cleanup(func() { DeleteNodes(t, client, names) })
-	g, ctx := errgroup.WithContext(context.Background())
-	g.SetLimit(16)
-	for _, name := range names {
-		g.Go(func() error {
-			_, err := kubetest.CreateNode(ctx, client, kubetest.Node(name, podCIDRs[name]))
-			return err
-		})
+	nodes := make([]*corev1.Node, len(names))
+	for i, name := range names {
+		nodes[i] = kubetest.Node(name, podCIDRs[name])
 	}
-	if err := g.Wait(); err != nil {
-		t.Fatalf("create nodes: %v", err)
-	}
-}
-
-// DeleteNodes deletes nodes; ones already gone are fine.
-func DeleteNodes(t testing.TB, client kubernetes.Interface, names []string) {
-	t.Helper()
-	var g errgroup.Group
-	g.SetLimit(16)
-	for _, name := range names {
-		g.Go(func() error {
-			err := client.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		t.Errorf("delete nodes: %v", err)
-	}
+	kubetest.CreateNodes(t, client, nodes)
 }
 
 // PodCIDRs reads every node's spec.podCIDRs and fails the test if any CIDR overlaps another
@@ -142,7 +115,7 @@ func WaitAssigned(t testing.TB, client kubernetes.Interface, names []string, wit
 // nodes at all, so the next round of a benchmark starts from an empty cluster.
 func DeleteNodesAndWait(t testing.TB, client kubernetes.Interface, names []string) {
 	t.Helper()
-	DeleteNodes(t, client, names)
+	kubetest.DeleteNodes(t, client, names)
 	poll.Eventually(t, 60*time.Second, "nodes deleted", func() error {
 		list, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
 		return poll.Met(err == nil && len(list.Items) == 0, "")
