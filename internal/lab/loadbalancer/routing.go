@@ -106,4 +106,3 @@ func (r router) syncRoutes(pools map[corev1.IPFamily][]Backend, sl slots) error 
 
 // ours says whether a route table is one of a backend slot's.
 func ours(table int) bool { return uint32(table)&markMask == markBase && table != int(markBase) }
-
