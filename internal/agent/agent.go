@@ -24,6 +24,13 @@ import (
 	"github.com/dualnet/dualnet/internal/worker"
 )
 
+// eventCorrelation keeps each distinct repair and warning its own event. client-go's default
+// folds the tenth distinct message of one reason on one Node within 10 minutes into a
+// "combined from similar events" event that keeps only the first folded message: after a
+// few repairs, `kubectl describe node` would no longer say what a firewall reload took. Its
+// spam filter (25 events per Node, then one per 5 minutes) still bounds them.
+var eventCorrelation = record.CorrelatorOptions{MaxEvents: 25}
+
 // syncKey is the queue's only key: every change leads to one sync of the whole node.
 const syncKey = "node"
 
@@ -90,7 +97,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.forgetEarlierBoot(ctx, cnicontract.StoreDir(a.cfg.CNIDataDir, cnicontract.NetworkName))
 
 	// Events are sent in the background: recording one needs no API server.
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx), record.WithCorrelatorOptions(eventCorrelation))
 	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: a.client.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 	a.recorder = broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "dualnet-agent", Host: a.cfg.NodeName})
