@@ -19,6 +19,7 @@ import (
 func Run[K comparable](ctx context.Context, queue workqueue.TypedRateLimitingInterface[K], process func(context.Context, K) error) {
 	stop := context.AfterFunc(ctx, queue.ShutDown)
 	defer stop()
+	defer queue.ShutDown()
 	for processNext(ctx, queue, process) {
 	}
 }
