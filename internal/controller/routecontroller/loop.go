@@ -3,6 +3,7 @@ package routecontroller
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -26,13 +27,16 @@ func newQueue() workqueue.TypedRateLimitingInterface[string] {
 // run syncs the table at once, then on node changes, once per Resync, and again after
 // failures, until ctx ends.
 func (c *Controller) run(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		c.debounce(ctx)
-	}()
-	defer func() { <-done }()
-	go wait.UntilWithContext(ctx, func(context.Context) { c.queue.Add(tableKey) }, c.opts.Resync)
+	// The first resync, at once, reads every node: the changes the informer announced while
+	// its cache filled need no sync of their own.
+	select {
+	case <-c.changed:
+	default:
+	}
+	var background sync.WaitGroup
+	defer background.Wait()
+	background.Go(func() { c.debounce(ctx) })
+	background.Go(func() { wait.UntilWithContext(ctx, func(context.Context) { c.queue.Add(tableKey) }, c.opts.Resync) })
 	worker.Run(ctx, c.queue, c.syncTable)
 }
 
