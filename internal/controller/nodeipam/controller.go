@@ -119,16 +119,12 @@ func (c *Controller) Run(ctx context.Context) error {
 	s := c.stats()
 	logger.Info("Rebuilt pod CIDR allocations from existing nodes", "allocated", s.Allocated, "free", s.Free,
 		"capacity", s.Capacity, "bindingLimit", s.Limit.String())
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		worker.Run(ctx, c.queue, c.sync)
-	}()
-	go wait.UntilWithContext(ctx, c.reclaimHeld, recheckHeld)
-	<-ctx.Done()
-	// The worker is the only one to start node writes: once it is done, wait for them.
-	c.queue.ShutDown()
-	<-workerDone
+	var background sync.WaitGroup
+	background.Go(func() { wait.UntilWithContext(ctx, c.reclaimHeld, recheckHeld) })
+	worker.Run(ctx, c.queue, c.sync)
+	background.Wait()
+	// The worker and reclaimHeld are the only ones to start node writes: once they are done,
+	// wait for the writes.
 	c.patching.Wait()
 	return nil
 }

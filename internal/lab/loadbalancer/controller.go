@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/containernetworking/plugins/pkg/ns"
@@ -71,7 +72,11 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	queue.Add(syncKey)
 	// The report's probe counts and last outcomes move between syncs. The queue hands keys
 	// out in the order they came, so the first report follows the first sync.
-	go wait.UntilWithContext(ctx, func(context.Context) { queue.Add(reportKey) }, max(cfg.ProbeInterval, time.Second))
+	var background sync.WaitGroup
+	defer background.Wait()
+	background.Go(func() {
+		wait.UntilWithContext(ctx, func(context.Context) { queue.Add(reportKey) }, max(cfg.ProbeInterval, time.Second))
+	})
 	worker.Run(ctx, queue, func(ctx context.Context, key string) error {
 		if key == reportKey {
 			return c.writeReport()
