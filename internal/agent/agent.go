@@ -26,9 +26,10 @@ import (
 
 // eventCorrelation keeps each distinct repair and warning its own event. client-go's default
 // folds the tenth distinct message of one reason on one Node within 10 minutes into a
-// "combined from similar events" event that keeps only the first folded message: after a
-// few repairs, `kubectl describe node` would no longer say what a firewall reload took. Its
-// spam filter (25 events per Node, then one per 5 minutes) still bounds them.
+// "combined from similar events" event whose message is only the latest folded one: after a
+// few repairs, `kubectl describe node` would no longer say all that a firewall reload took.
+// The spam filter still bounds the agent's events: 25 Warning events per Node, then one per
+// 5 minutes.
 var eventCorrelation = record.CorrelatorOptions{MaxEvents: 25}
 
 // syncKey is the queue's only key: every change leads to one sync of the whole node.
