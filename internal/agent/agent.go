@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -16,7 +15,6 @@ import (
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	"github.com/dualnet/dualnet/internal/cnicontract"
@@ -112,9 +110,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer stopBackground()
 	background.Go(func() { a.sweepAntispoofEvery(backgroundCtx, a.cfg.antispoofSweep()) })
 
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](200*time.Millisecond, a.cfg.Resync),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-agent"})
+	queue := worker.NewQueue("dualnet-agent", 200*time.Millisecond, a.cfg.Resync)
 	defer queue.ShutDown()
 	if !a.cfg.DisableWatches {
 		resync := func() { queue.Add(syncKey) }
@@ -148,7 +144,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	logger.Info("Watching nodes", "routes", a.cfg.Routes, "namespace", a.cfg.Namespace.String(), "resync", a.cfg.Resync, "antispoofSweep", a.cfg.antispoofSweep(), "watches", !a.cfg.DisableWatches)
 
 	background.Go(func() {
-		wait.UntilWithContext(backgroundCtx, func(context.Context) { queue.Add(syncKey) }, a.cfg.Resync)
+		worker.AddEvery(backgroundCtx, queue, syncKey, a.cfg.Resync)
 	})
 	worker.Run(ctx, queue, func(ctx context.Context, _ string) error {
 		start := time.Now()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
@@ -71,4 +72,18 @@ func WaitForCaches(ctx context.Context, controller string, synced ...cache.Infor
 	}
 	klog.FromContext(ctx).Info("Stopped before the caches synced", "controller", controller, "cause", context.Cause(ctx))
 	return false
+}
+
+// NewQueue is a queue for Run whose failed keys come back after first, doubled per failure
+// in a row, at most most (first == most: a fixed wait).
+func NewQueue(name string, first, most time.Duration) workqueue.TypedRateLimitingInterface[string] {
+	return workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](first, most),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: name})
+}
+
+// AddEvery adds key to queue at once and then every period until ctx ends: a resync, which
+// repairs what changed without an event.
+func AddEvery[K comparable](ctx context.Context, queue workqueue.TypedInterface[K], key K, period time.Duration) {
+	wait.UntilWithContext(ctx, func(context.Context) { queue.Add(key) }, period)
 }

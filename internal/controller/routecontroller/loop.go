@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/dualnet/dualnet/internal/routes"
@@ -19,9 +18,7 @@ const tableKey = "route-table"
 
 // newQueue retries a failed sync after 250ms, doubled per failure in a row, at most 30s.
 func newQueue() workqueue.TypedRateLimitingInterface[string] {
-	return workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](250*time.Millisecond, 30*time.Second),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-routes"})
+	return worker.NewQueue("dualnet-routes", 250*time.Millisecond, 30*time.Second)
 }
 
 // run syncs the table at once, then on node changes, once per Resync, and again after
@@ -36,7 +33,7 @@ func (c *Controller) run(ctx context.Context) {
 	var background sync.WaitGroup
 	defer background.Wait()
 	background.Go(func() { c.debounce(ctx) })
-	background.Go(func() { wait.UntilWithContext(ctx, func(context.Context) { c.queue.Add(tableKey) }, c.opts.Resync) })
+	background.Go(func() { worker.AddEvery(ctx, c.queue, tableKey, c.opts.Resync) })
 	worker.Run(ctx, c.queue, c.syncTable)
 }
 

@@ -15,11 +15,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/knftables"
@@ -37,9 +35,7 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	}
 	defer c.close()
 
-	queue := workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](retryAfterFailure, retryAfterFailure),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "dualnet-lab-lb"})
+	queue := worker.NewQueue("dualnet-lab-lb", retryAfterFailure, retryAfterFailure)
 	defer queue.ShutDown()
 	changed := func(any) { queue.Add(syncKey) }
 	factory := informers.NewSharedInformerFactory(client, 0)
@@ -75,7 +71,7 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config) error {
 	var background sync.WaitGroup
 	defer background.Wait()
 	background.Go(func() {
-		wait.UntilWithContext(ctx, func(context.Context) { queue.Add(reportKey) }, max(cfg.ProbeInterval, time.Second))
+		worker.AddEvery(ctx, queue, reportKey, max(cfg.ProbeInterval, time.Second))
 	})
 	worker.Run(ctx, queue, func(ctx context.Context, key string) error {
 		if key == reportKey {
