@@ -4,7 +4,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 # libseccomp-dev and pkg-config: runc is built with cgo and the seccomp tag (test/node/README.md).
-packages=(make git gcc nftables iproute2 iputils-ping conntrack iperf3 curl procps libseccomp-dev pkg-config)
+packages=(make git gcc nftables iproute2 iputils-ping conntrack curl procps libseccomp-dev pkg-config)
 # The lab's images are made of these programs (internal/lab/images): nginx, busybox, and the
 # curl, OpenBSD nc, wget, dig and iperf (2, as upstream's agnhost has) that the agnhost image holds.
 packages+=(nginx-light busybox-static netcat-openbsd bind9-dnsutils wget iperf)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/dataplane: dualnet's dataplane vs the AKS kubenet peer (upstream bridge + host-local,
 # ip-masq-agent, bridge netfilter), with a direct veth pair and node -> node as floors:
-# iperf3 throughput and 1-byte request/response latency, as root.
-# Extra arguments go to the benchmark: -iperf-seconds N, -rr-seconds N, -rounds N, -pin=false,
+# throughput and 1-byte request/response latency, every path taking turns in one run, as root.
+# Extra arguments go to the benchmark: -seconds N, -rr-seconds N, -rounds N, -pin=false,
 # -ablations=false, -vnet-bridge-netfilter, -idle-wait D, -idle F.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -18,8 +18,8 @@ import (
 )
 
 var (
-	seconds   = flag.Int("iperf-seconds", 4, "length of each iperf3 run")
-	rrSeconds = flag.Int("rr-seconds", 3, "length of each request/response run")
+	seconds   = flag.Int("seconds", 4, "seconds of throughput per path in each round (the paths take turns in one run)")
+	rrSeconds = flag.Int("rr-seconds", 3, "seconds of request/response per path in each round (the paths take turns in one run)")
 	rounds    = flag.Int("rounds", 5, "runs per path; the paths alternate and the median counts")
 	pin       = flag.Bool("pin", true, "pin every client to CPU 0 and server to CPU 1 (same for every path)")
 	ablate    = flag.Bool("ablations", true, "after the real rows, take dualnet's netfilter off step by step and measure pod -> pod again")
@@ -39,19 +39,16 @@ type path struct {
 	name           string
 	client, server string
 	addr           netip.Addr
-	baseline       *path // the direct veth pair of the same family
-	underlay       *path // node -> node on the vnet, the floor of any routed pod network
-	peer           *path // the same route through the peer stack, on dualnet's rows
-	before         *path // on an ablation row, the same path before this step's removal
-	runs           []result
-	rr             []rrResult
-	busy           int // runs started while the CPUs were not idle
+	baseline       *path      // the direct veth pair of the same family
+	underlay       *path      // node -> node on the vnet, the floor of any routed pod network
+	peer           *path      // the same route through the peer stack, on dualnet's rows
+	before         *path      // on an ablation row, the same path before this step's removal
+	runs           []rrResult // throughput
+	rr             []rrResult // request/response
+	busy           int        // runs started while the CPUs were not idle
 }
 
 func BenchmarkDataplaneAgainstThePeer(b *testing.B) {
-	if _, err := exec.LookPath("iperf3"); err != nil {
-		b.Fatal("iperf3 is missing: apt-get install iperf3")
-	}
 	cpus := placement{clientCPU: 0, serverCPU: 1, pinned: *pin}
 	if *pin {
 		if runtime.NumCPU() < 2 {
@@ -144,24 +141,30 @@ func familyIndex(a netip.Addr) int {
 	return 1
 }
 
-// measure runs every path once per round, iperf3 then request/response, alternating, so
-// that a path and the rows it is paired with run within seconds of each other. The order
-// reverses every other round, so that neither dualnet nor the peer always runs first.
+// measure runs every path once per round, in two runs of all paths taking turns
+// (inTurns): throughput, then request/response. The order reverses every other round, so
+// that neither dualnet nor the peer always goes first in a turn.
 func measure(b *testing.B, paths []*path, rr string, cpus placement) {
 	for r := range *rounds {
 		order := slices.Clone(paths)
 		if r%2 == 1 {
 			slices.Reverse(order)
 		}
-		for _, p := range order {
-			if !waitIdle(b) {
-				p.busy++
+		for _, run := range []struct {
+			kind    runKind
+			seconds int
+			add     func(*path, rrResult)
+		}{
+			{throughput, *seconds, func(p *path, res rrResult) { p.runs = append(p.runs, res) }},
+			{requestResponse, *rrSeconds, func(p *path, res rrResult) { p.rr = append(p.rr, res) }},
+		} {
+			idle := waitIdle(b)
+			for i, res := range inTurns(b, rr, run.kind, order, run.seconds, cpus) {
+				run.add(order[i], res)
+				if !idle {
+					order[i].busy++
+				}
 			}
-			p.runs = append(p.runs, iperf3(b, p.client, p.server, p.addr, *seconds, cpus))
-			if !waitIdle(b) {
-				p.busy++
-			}
-			p.rr = append(p.rr, requestResponse(b, rr, p.client, p.server, p.addr, *rrSeconds, cpus))
 		}
 	}
 }
@@ -187,7 +190,7 @@ func report(b *testing.B, rows []*path, cpus placement) {
 	fmt.Printf("\n%d rounds, %s, vnet bridge netfilter %s; peer = upstream bridge + host-local v1.10.0, ip-masq-agent masquerade, bridge netfilter on\n\n",
 		*rounds, where, onOff(*vnetBrNF))
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "iperf3 TCP, %ds\tGbit/s median\tmin-max\tvs peer (median of paired)\tpaired min-max\tgoal >= %.2f\tvs direct\tvs node->node\tretransmits (median)\tbusy runs\t\n", *seconds, goalThroughput)
+	fmt.Fprintf(w, "throughput, 64 MiB requests, %ds a path, paths in turns\tGbit/s median\tmin-max\tvs peer (median of paired)\tpaired min-max\tgoal >= %.2f\tvs direct\tvs node->node\tretransmits (median)\tbusy runs\t\n", *seconds, goalThroughput)
 	for _, p := range rows {
 		gbps := gbpsOf(p.runs)
 		vsPeer, spread, goal := "-", "-", "-"
@@ -198,13 +201,13 @@ func report(b *testing.B, rows []*path, cpus placement) {
 			b.ReportMetric(median(ratios), "vs-peer:"+metricName(p.name))
 		}
 		fmt.Fprintf(w, "%s\t%.2f\t%.2f-%.2f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", p.name, median(gbps), slices.Min(gbps), slices.Max(gbps),
-			vsPeer, spread, goal, vsRow(p, p.baseline, gbpsAt), vsRow(p, p.underlay, gbpsAt), medianInt(p.runs), p.busy)
+			vsPeer, spread, goal, vsRow(p, p.baseline, gbpsAt), vsRow(p, p.underlay, gbpsAt), medianRetransmits(p.runs), p.busy)
 		b.ReportMetric(median(gbps), "Gbit/s:"+metricName(p.name))
 	}
 	w.Flush()
 	fmt.Println()
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "request/response 1 byte, %ds\tp50 µs median\tmin-max\tp99 µs median\tvs peer p50 (median of paired)\tpaired min-max\tgoal <= %.2f\tvs peer p99\tvs direct p50\tvs node->node p50\t\n", *rrSeconds, goalLatency)
+	fmt.Fprintf(w, "request/response 1 byte, %ds a path, paths in turns\tp50 µs median\tmin-max\tp99 µs median\tvs peer p50 (median of paired)\tpaired min-max\tgoal <= %.2f\tvs peer p99\tvs direct p50\tvs node->node p50\t\n", *rrSeconds, goalLatency)
 	for _, p := range rows {
 		p50s, p99s := rrOf(p.rr, rrResult.p50), rrOf(p.rr, rrResult.p99)
 		vsPeer, spread, goal, vsPeer99 := "-", "-", "-", "-"
@@ -224,9 +227,9 @@ func report(b *testing.B, rows []*path, cpus placement) {
 }
 
 // reportAblations prints what each ablation step saved against the step before it. The
-// steps ran in rounds of their own, so the differences of medians carry the noise between
-// those rounds; the ratios to the peer were paired within each step's rounds and are the
-// steadier figure. A 1-byte round trip is two packets, and the anti-spoofing table sees each
+// steps ran in runs of their own, so the savings come from the ratios to the peer, paired
+// within each step's runs; the Gbit/s of two steps are from different runs and carry the
+// drift between them. A 1-byte round trip is two packets, and the anti-spoofing table sees each
 // once (where it enters the bridge from the sending pod), so half of its round-trip saving is
 // its price per packet.
 func reportAblations(rows []*path) {
@@ -243,7 +246,10 @@ func reportAblations(rows []*path) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "ablation: what the step saved\tp50 µs saved per round trip\tper packet\tp50 vs peer before -> after\tGbit/s before -> after\tGbit/s vs peer before -> after\t\n")
 	for _, p := range steps {
-		saved := median(rrOf(p.before.rr, rrResult.p50)) - median(rrOf(p.rr, rrResult.p50))
+		// From the ratios to the peer, which ran in the same turns as each step, times the
+		// peer's p50: the difference of the two steps' own medians would carry the drift
+		// between their runs.
+		saved := (median(paired(p.before, p.before.peer, p50At)) - median(paired(p, p.peer, p50At))) * median(rrOf(p.peer.rr, rrResult.p50))
 		fmt.Fprintf(w, "%s\t%.1f\t%.1f\t%.3f -> %.3f\t%.2f -> %.2f\t%.3f -> %.3f\t\n", p.name, saved, saved/2,
 			median(paired(p.before, p.before.peer, p50At)), median(paired(p, p.peer, p50At)),
 			median(gbpsOf(p.before.runs)), median(gbpsOf(p.runs)),
@@ -261,7 +267,7 @@ func vsRow(p, base *path, figure func(*path, int) float64) string {
 	return fmt.Sprintf("%.3f", median(paired(p, base, figure)))
 }
 
-func gbpsAt(p *path, i int) float64 { return p.runs[i].gbps }
+func gbpsAt(p *path, i int) float64 { return p.runs[i].Gbps }
 func p50At(p *path, i int) float64  { return float64(p.rr[i].P50) }
 func p99At(p *path, i int) float64  { return float64(p.rr[i].P99) }
 
@@ -292,18 +298,18 @@ func paired(p, base *path, figure func(*path, int) float64) []float64 {
 	return out
 }
 
-func gbpsOf(rs []result) []float64 {
+func gbpsOf(rs []rrResult) []float64 {
 	out := make([]float64, len(rs))
 	for i, r := range rs {
-		out[i] = r.gbps
+		out[i] = r.Gbps
 	}
 	return out
 }
 
-func medianInt(rs []result) int {
+func medianRetransmits(rs []rrResult) int {
 	xs := make([]float64, len(rs))
 	for i, r := range rs {
-		xs[i] = float64(r.retransmits)
+		xs[i] = float64(r.Retransmits)
 	}
 	return int(median(xs))
 }

@@ -1,170 +1,53 @@
-// Command rr measures TCP request/response latency the way netperf's TCP_RR does: one TCP
-// connection, a 1-byte request answered by a 1-byte response, in a loop, and reports the
-// round trips' p50 and p99. bench/dataplane builds it and runs it inside the namespaces of
-// each path, pinned with taskset.
+// Command rr measures TCP request/response latency the way netperf's TCP_RR does (one TCP
+// connection, a 1-byte request answered by a 1-byte response, in a loop) and, with a large
+// request, throughput: the time to move -size bytes and hear that they all arrived. It
+// reports the p50 and p99 of those times, and Gbit/s from the p50. bench/dataplane builds it
+// and runs it inside the namespaces of each path, pinned with taskset.
 //
-//	rr -listen ADDR -port P                 serve one connection, then exit
-//	rr -connect ADDR -port P -seconds N     prints {"transactions":..,"p50_ns":..,"p99_ns":..}
+//	rr -listen ADDR -port P                                       serve one connection, then exit
+//	rr -to [NETNS=]ADDR:PORT [-to ...] [-size BYTES] -seconds N   one line per -to:
+//	    {"transactions":..,"p50_ns":..,"p99_ns":..,"gbps":..,"retransmits":..}
 //
-// Both ends use blocking socket system calls, not Go's network poller, so that each round
-// trip costs what it costs netperf: a send, and a receive that sleeps until the answer comes.
+// With several -to, the client holds one connection to each server, each made from its own
+// network namespace (a name under /run/netns or a path; none is the client's own), and takes
+// turns among them, -slice requests at a time. Every server is then measured in the same
+// seconds as every other, so a machine that slows down for a while (other tenants, frequency)
+// slows them all alike, and the ratio of two servers' figures keeps only what their paths
+// cost. Run one after the other, the same two paths differ by up to a third from run to run
+// on a shared machine.
+//
+// Both ends use blocking socket system calls, not Go's network poller, so that each request
+// costs what it costs netperf: sends, and a receive that sleeps until the answer comes. A
+// large request is written 128 KiB at a time, as iperf3 writes.
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/netip"
 	"os"
-	"slices"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 func main() {
 	listen := flag.String("listen", "", "serve one connection on this address")
-	connect := flag.String("connect", "", "measure against the server at this address")
-	port := flag.Int("port", 5298, "TCP port")
+	port := flag.Int("port", 5298, "TCP port to listen on")
+	var to targets
+	flag.Var(&to, "to", "a server to measure, [NETNS=]ADDR:PORT (repeat it to take turns among several)")
 	seconds := flag.Float64("seconds", 4, "how long the client runs")
+	slice := flag.Int("slice", 100, "requests on one connection before the next one's turn")
+	size := flag.Int("size", 1, "bytes in each request (1 for request/response latency, megabytes for throughput)")
 	flag.Parse()
 	var err error
 	switch {
-	case *listen != "" && *connect == "":
+	case *listen != "" && len(to) == 0:
 		err = serve(*listen, *port)
-	case *connect != "" && *listen == "":
-		var r report
-		if r, err = measure(*connect, *port, time.Duration(*seconds*float64(time.Second))); err == nil {
-			err = json.NewEncoder(os.Stdout).Encode(r)
-		}
+	case len(to) > 0 && *listen == "":
+		err = run(to, time.Duration(*seconds*float64(time.Second)), *slice, *size)
 	default:
-		err = fmt.Errorf("give exactly one of -listen and -connect")
+		err = fmt.Errorf("give either -listen or one or more -to")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rr:", err)
 		os.Exit(1)
 	}
-}
-
-// sockaddr parses addr (IPv4 or IPv6) into a socket address and its family.
-func sockaddr(addr string, port int) (unix.Sockaddr, int, error) {
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return nil, 0, fmt.Errorf("address %q: %w", addr, err)
-	}
-	if a.Is4() {
-		return &unix.SockaddrInet4{Port: port, Addr: a.As4()}, unix.AF_INET, nil
-	}
-	return &unix.SockaddrInet6{Port: port, Addr: a.As16()}, unix.AF_INET6, nil
-}
-
-// serve accepts one connection and answers every byte with one byte until the client closes.
-// It prints "listening" once the socket listens, which is when the client may connect.
-func serve(addr string, port int) error {
-	sa, family, err := sockaddr(addr, port)
-	if err != nil {
-		return err
-	}
-	ln, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	if err := unix.SetsockoptInt(ln, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return err
-	}
-	if err := unix.Bind(ln, sa); err != nil {
-		return fmt.Errorf("bind %s port %d: %w", addr, port, err)
-	}
-	if err := unix.Listen(ln, 1); err != nil {
-		return err
-	}
-	fmt.Println("listening")
-	fd, _, err := unix.Accept(ln)
-	if err != nil {
-		return fmt.Errorf("accept: %w", err)
-	}
-	unix.Close(ln)
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		return err
-	}
-	buf := make([]byte, 1)
-	for {
-		n, err := unix.Read(fd, buf)
-		if err != nil {
-			return fmt.Errorf("read: %w", err)
-		}
-		if n == 0 {
-			return nil // the client is done
-		}
-		if _, err := unix.Write(fd, buf); err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-	}
-}
-
-// report is what the client prints.
-type report struct {
-	Transactions int   `json:"transactions"`
-	P50          int64 `json:"p50_ns"`
-	P99          int64 `json:"p99_ns"`
-}
-
-// measure runs round trips for d after a short warm-up (the first ones pay for the caches
-// and the connection's slow start).
-func measure(addr string, port int, d time.Duration) (report, error) {
-	sa, family, err := sockaddr(addr, port)
-	if err != nil {
-		return report{}, err
-	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return report{}, err
-	}
-	defer unix.Close(fd)
-	if err := unix.Connect(fd, sa); err != nil {
-		return report{}, fmt.Errorf("connect to %s port %d: %w", addr, port, err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1); err != nil {
-		return report{}, err
-	}
-	buf := []byte{'r'}
-	roundTrip := func() error {
-		if _, err := unix.Write(fd, buf); err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
-		n, err := unix.Read(fd, buf)
-		if err != nil {
-			return fmt.Errorf("read: %w", err)
-		}
-		if n != 1 {
-			return fmt.Errorf("the server closed the connection")
-		}
-		return nil
-	}
-	for range 1000 {
-		if err := roundTrip(); err != nil {
-			return report{}, err
-		}
-	}
-	samples := make([]int64, 0, 1<<20)
-	end := time.Now().Add(d)
-	for {
-		start := time.Now()
-		if start.After(end) {
-			break
-		}
-		if err := roundTrip(); err != nil {
-			return report{}, err
-		}
-		samples = append(samples, int64(time.Since(start)))
-	}
-	if len(samples) == 0 {
-		return report{}, fmt.Errorf("no round trip in %s", d)
-	}
-	slices.Sort(samples)
-	return report{
-		Transactions: len(samples),
-		P50:          samples[(len(samples)-1)*50/100],
-		P99:          samples[(len(samples)-1)*99/100],
-	}, nil
 }
