@@ -29,7 +29,8 @@ var ablations = []ablation{
 		dptest.InNS(b, n.Host.Name, "nft", "delete", "table", "inet", masquerade.TableName)
 	}},
 	// Two more base chains (raw prerouting and postrouting) every IPv6 packet passes, for the
-	// rewrite of Azure's LB probes; AKS nodes have the same table, the peer here has not.
+	// rewrite of Azure's LB probes; AKS nodes have the same table, and so does the peer
+	// (unless -peer-lb-probe=false), which keeps it in this step.
 	{"and without the IPv6 LB probe table", func(b *testing.B, n *agenttest.Node) {
 		dptest.InNS(b, n.Host.Name, "nft", "delete", "table", "ip6", lbprobe.TableName)
 	}},

@@ -16,7 +16,9 @@
 // node's pod CIDR of each family), ip-masq-agent's masquerade written in nftables (traffic to
 // anything not local and outside the cluster's pod CIDRs leaves masqueraded, table
 // dn-bench-ipmasq), bridge netfilter on (bridge-nf-call-iptables/ip6tables, per network
-// namespace, as checked on Linux 6.18: the host's are never changed) and forwarding on. Its
+// namespace, as checked on Linux 6.18: the host's are never changed), forwarding on, and the
+// IPv6 LB probe rewrite that AgentBaker's ipv6_nftables service puts on every AKS node with
+// IPv6 (table dn-bench-azure-slb-probe; -peer-lb-probe=false leaves it out). Its
 // two nodes are two more namespaces on the same vnet as dualnet's two, with each other's pod
 // CIDRs routed to them as dualnet's host routes do (Azure's route table does it on AKS).
 // Neither side runs kube-proxy.

@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,20 +13,26 @@ import (
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
+	"github.com/dualnet/dualnet/internal/dataplane/lbprobe"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // The peer is the stack an AKS kubenet node runs instead of dualnet: upstream's bridge and
 // host-local plugins (containernetworking/plugins at go.mod's version, v1.10.0), ip-masq-agent's
-// masquerade, bridge netfilter on, and the pod CIDRs routed node to node (Azure's route table;
-// here the same host routes as dualnet's host-route mode). Its nodes are two more namespaces
+// masquerade, bridge netfilter on, the pod CIDRs routed node to node (Azure's route table;
+// here the same host routes as dualnet's host-route mode) and, unless -peer-lb-probe=false,
+// the IPv6 LB probe table every AKS node with IPv6 carries. Its nodes are two more namespaces
 // on the same vnet as dualnet's, so both stacks cross the same bridge and veths.
 const (
 	bridgePackage    = "github.com/containernetworking/plugins/plugins/main/bridge"
 	hostLocalPackage = "github.com/containernetworking/plugins/plugins/ipam/host-local"
 	// ipMasqTable is the peer's masquerade table, named like everything the benchmark makes.
 	ipMasqTable = "dn-bench-ipmasq"
+	// probeTable is the peer's IPv6 LB probe table.
+	probeTable = "dn-bench-azure-slb-probe"
 )
+
+var peerProbe = flag.Bool("peer-lb-probe", true, "give the peer's nodes AKS's IPv6 LB probe table (AgentBaker's ipv6_nftables), as every AKS node with IPv6 has")
 
 // peerNode is one node of the peer stack.
 type peerNode struct {
@@ -58,6 +65,9 @@ func newPeer(b *testing.B, c *agenttest.Cluster) (client, server *agenttest.Pod)
 		dptest.InNS(b, n.host.Name, "sysctl", "-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
 		setBridgeNetfilter(b, n.host.Name, "1")
 		ipMasquerade(b, n.host.Name, spec)
+		if *peerProbe {
+			azureProbeRewrite(b, n.host.Name)
+		}
 		dir := b.TempDir()
 		drv, err := cnitest.NewDriver(bin, filepath.Join(dir, "cache"), peerConflist(n.podCIDRs, filepath.Join(dir, "ipam")))
 		if err != nil {
@@ -101,6 +111,32 @@ func ipMasquerade(b *testing.B, ns string, spec netspec.Spec) {
 }
 `, ipMasqTable, strings.Join(keep, "\n"))
 	file := filepath.Join(b.TempDir(), "ipmasq.nft")
+	if err := os.WriteFile(file, []byte(ruleset), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	dptest.InNS(b, ns, "nft", "-f", file)
+}
+
+// azureProbeRewrite writes the IPv6 LB probe table an AKS node runs (AgentBaker's
+// ipv6_nftables service, started on every node that IMDS says has IPv6): the probe's
+// link-local source rewritten to a global one as it comes in on eth0, and back on the answer
+// going out, in two filter chains at priority -300 that every IPv6 packet passes. dualnet's
+// agent keeps the same rewrite (dataplane/lbprobe), so without this table the peer would
+// skip per-packet work that both stacks do on AKS.
+func azureProbeRewrite(b *testing.B, ns string) {
+	b.Helper()
+	ruleset := fmt.Sprintf(`table ip6 %s {
+	chain prerouting {
+		type filter hook prerouting priority -300; policy accept;
+		iifname "eth0" ip6 saddr %s ip6 saddr set %s counter
+	}
+	chain postrouting {
+		type filter hook postrouting priority -300; policy accept;
+		oifname "eth0" ip6 daddr %s ip6 daddr set %s counter
+	}
+}
+`, probeTable, lbprobe.ProbeSource, lbprobe.GlobalSource, lbprobe.GlobalSource, lbprobe.ProbeSource)
+	file := filepath.Join(b.TempDir(), "azure-slb-probe.nft")
 	if err := os.WriteFile(file, []byte(ruleset), 0o644); err != nil {
 		b.Fatal(err)
 	}

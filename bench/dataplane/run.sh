@@ -3,7 +3,7 @@
 # ip-masq-agent, bridge netfilter), with a direct veth pair and node -> node as floors:
 # throughput and 1-byte request/response latency, every path taking turns in one run, as root.
 # Extra arguments go to the benchmark: -seconds N, -rr-seconds N, -rounds N, -pin=false,
-# -ablations=false, -vnet-bridge-netfilter, -idle-wait D, -idle F.
+# -ablations=false, -peer-lb-probe=false, -vnet-bridge-netfilter, -idle-wait D, -idle F.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # The default 10-minute test timeout is too short: about 25 minutes of runs with the
