@@ -25,7 +25,7 @@
 //
 // Every path runs with the same CPU placement (client on CPU 0, servers on CPU 1, by
 // taskset), after waiting for the CPUs to be idle. Paths are not measured one after another:
-// one rr client holds a connection on every path and takes turns among them, a 64 MiB
+// one rr client holds a connection on every path and takes turns among them, a 16 MiB
 // request each (throughput: the time until the server has all of it, written 128 KiB at a
 // time as iperf3 writes), or 100 round trips each (about 2 ms, for latency), so that every
 // path is measured in the same seconds and a slow spell of the shared machine weighs on all

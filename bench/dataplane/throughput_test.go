@@ -194,7 +194,7 @@ func report(b *testing.B, rows []*path, cpus placement) {
 	fmt.Printf("\n%d rounds, %s, vnet bridge netfilter %s; peer = upstream bridge + host-local v1.10.0, ip-masq-agent masquerade, bridge netfilter on%s\n\n",
 		*rounds, where, onOff(*vnetBrNF), probe)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "throughput, 64 MiB requests, %ds a path, paths in turns\tGbit/s median\tmin-max\tvs peer (median of paired)\tpaired min-max\tgoal >= %.2f\tvs direct\tvs node->node\tretransmits (median)\tbusy runs\t\n", *seconds, goalThroughput)
+	fmt.Fprintf(w, "throughput, %d MiB requests, %ds a path, paths in turns\tGbit/s median\tmin-max\tvs peer (median of paired)\tpaired min-max\tgoal >= %.2f\tvs direct\tvs node->node\tretransmits (median)\tbusy runs\t\n", throughput.size>>20, *seconds, goalThroughput)
 	for _, p := range rows {
 		gbps := gbpsOf(p.runs)
 		vsPeer, spread, goal := "-", "-", "-"
