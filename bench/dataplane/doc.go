@@ -26,11 +26,12 @@
 // Every path runs with the same CPU placement (client on CPU 0, servers on CPU 1, by
 // taskset), after waiting for the CPUs to be idle. Paths are not measured one after another:
 // one rr client holds a connection on every path and takes turns among them, a 16 MiB
-// request each (throughput: the time until the server has all of it, written 128 KiB at a
-// time as iperf3 writes), or 100 round trips each (about 2 ms, for latency), so that every
-// path is measured in the same seconds and a slow spell of the shared machine weighs on all
-// of them alike. Measured one after the other, as iperf3 runs are, the same path moved by up
-// to a third between runs here, more than the gaps the goals are about. The order reverses
+// request each (throughput: the time until the client hears that the server has all of it,
+// written 128 KiB at a time as iperf3 writes), or 100 round trips each (about 2 ms, for
+// latency), so that every path is measured in the same seconds and a slow spell of the shared
+// machine weighs on all of them alike. Measured one path after the other, as this benchmark
+// once ran iperf3, the same path moved by up to a third between runs here, more than the
+// gaps the goals are about. The order reverses
 // every other round; each ratio pairs a row with the row it is compared with from the same
 // round, the table shows the median of those paired ratios and their spread, and "busy runs"
 // counts the runs (throughput and request/response each count) that started on busy CPUs.

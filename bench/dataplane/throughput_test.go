@@ -49,6 +49,11 @@ type path struct {
 }
 
 func BenchmarkDataplaneAgainstThePeer(b *testing.B) {
+	for name, v := range map[string]int{"-seconds": *seconds, "-rr-seconds": *rrSeconds, "-rounds": *rounds} {
+		if v < 1 {
+			b.Fatalf("%s %d: must be at least 1", name, v)
+		}
+	}
 	cpus := placement{clientCPU: 0, serverCPU: 1, pinned: *pin}
 	if *pin {
 		if runtime.NumCPU() < 2 {
@@ -112,7 +117,7 @@ func measureAblations(b *testing.B, c *agenttest.Cluster, paths, directs []*path
 		peers := map[*path]*path{} // the peer's path of this step, by the main rows' one
 		for _, p := range paths {
 			if pods[p] && p.peer == nil {
-				q := &path{name: p.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay}
+				q := &path{name: p.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)]}
 				peers[p] = q
 				step = append(step, q)
 			}
@@ -120,7 +125,7 @@ func measureAblations(b *testing.B, c *agenttest.Cluster, paths, directs []*path
 		for _, p := range paths {
 			if pods[p] && p.peer != nil {
 				before := cmp.Or(last[p], p)
-				last[p] = &path{name: p.name + ", " + a.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], underlay: p.underlay, peer: peers[p.peer], before: before}
+				last[p] = &path{name: p.name + ", " + a.name, client: p.client, server: p.server, addr: p.addr, baseline: step[familyIndex(p.addr)], peer: peers[p.peer], before: before}
 				step = append(step, last[p])
 			}
 		}
@@ -262,8 +267,8 @@ func reportAblations(rows []*path) {
 	w.Flush()
 }
 
-// vsRow is the median of p's figures paired round by round with base's, "-" without base or
-// when base ran in other rounds (an ablation row against the main rows' node -> node).
+// vsRow is the median of p's figures paired round by round with base's, "-" without base.
+// An ablation row has no node -> node row of its own runs, so it shows none.
 func vsRow(p, base *path, figure func(*path, int) float64) string {
 	if base == nil || len(base.runs) != len(p.runs) {
 		return "-"

@@ -65,8 +65,8 @@ var (
 // inTurns measures every path at once: one rr client (on the client CPU, in the host
 // namespace) holds a connection to each path's one-off server (on the server CPU, in the
 // path's server namespace), each made from the path's client namespace, and takes turns
-// among them, so that every path is measured in the same seconds. Each path gets seconds of
-// requests.
+// among them, so that every path is measured in the same seconds. Each path gets the same
+// number of requests, about seconds' worth (the run lasts seconds times the paths).
 func inTurns(b testing.TB, rr string, kind runKind, paths []*path, seconds int, cpus placement) []rrResult {
 	b.Helper()
 	pin := func(cpu int, args ...string) []string {

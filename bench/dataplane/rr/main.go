@@ -4,9 +4,9 @@
 // reports the p50 and p99 of those times, and Gbit/s from the p50. bench/dataplane builds it
 // and runs it inside the namespaces of each path, pinned with taskset.
 //
-//	rr -listen ADDR -port P                                       serve one connection, then exit
-//	rr -to [NETNS=]ADDR:PORT [-to ...] [-size BYTES] -seconds N   one line per -to:
-//	    {"transactions":..,"p50_ns":..,"p99_ns":..,"gbps":..,"retransmits":..}
+//	rr -listen ADDR -port P                     serve one connection, then exit
+//	rr -to [NETNS=]ADDR:PORT [-to ...] [-size BYTES] [-slice N] -seconds N
+//	    one line per -to: {"transactions":..,"p50_ns":..,"p99_ns":..,"gbps":..,"retransmits":..}
 //
 // With several -to, the client holds one connection to each server, each made from its own
 // network namespace (a name under /run/netns or a path; none is the client's own), and takes
@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -33,14 +35,14 @@ func main() {
 	port := flag.Int("port", 5298, "TCP port to listen on")
 	var to targets
 	flag.Var(&to, "to", "a server to measure, [NETNS=]ADDR:PORT (repeat it to take turns among several)")
-	seconds := flag.Float64("seconds", 4, "how long the client runs")
+	seconds := flag.Float64("seconds", 4, "how long the client runs, all servers together")
 	slice := flag.Int("slice", 100, "requests on one connection before the next one's turn")
 	size := flag.Int("size", 1, "bytes in each request (1 for request/response latency, megabytes for throughput)")
 	flag.Parse()
 	var err error
 	switch {
 	case *listen != "" && len(to) == 0:
-		err = serve(*listen, *port)
+		err = listenAndServe(*listen, *port)
 	case len(to) > 0 && *listen == "":
 		err = run(to, time.Duration(*seconds*float64(time.Second)), *slice, *size)
 	default:
@@ -50,4 +52,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rr:", err)
 		os.Exit(1)
 	}
+}
+
+// listenAndServe serves one connection on addr and port. It prints "listening" once the
+// socket listens, which is when the client may connect.
+func listenAndServe(addr string, port int) error {
+	ln, err := listen(addr, port)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(ln)
+	fmt.Println("listening")
+	return serve(ln)
 }

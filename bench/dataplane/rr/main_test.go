@@ -29,37 +29,41 @@ func freePort(t *testing.T, addr string) int {
 	return p
 }
 
-// serveIn runs serve inside the namespace ns (the test's own when empty) until its one
-// client is done; the test fails if serving fails.
+// serveIn listens inside the namespace ns (the test's own when empty) and serves one client
+// in the background; the test fails if serving fails. At cleanup a server still waiting for
+// its client (the test failed before connecting) is woken by shutting its socket down.
 func serveIn(t *testing.T, ns, addr string, port int) {
+	t.Helper()
+	var ln int
+	listenHere := func() (err error) { ln, err = listen(addr, port); return err }
+	var err error
+	if ns == "" {
+		err = listenHere()
+	} else {
+		err = netns.Do(ns, listenHere)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	served := make(chan error, 1)
-	go func() {
-		if ns == "" {
-			served <- serve(addr, port)
-			return
-		}
-		served <- netns.Do(ns, func() error { return serve(addr, port) })
-	}()
+	go func() { served <- serve(ln) }()
 	t.Cleanup(func() {
+		unix.Shutdown(ln, unix.SHUT_RDWR)
 		if err := <-served; err != nil {
 			t.Errorf("serve in %q: %v", ns, err)
 		}
+		unix.Close(ln)
 	})
 }
 
-// measureSoon is measure, tried again while the servers are still starting (connect is
-// refused until they listen).
-func measureSoon(t *testing.T, to targets, d time.Duration, slice, size int) []report {
+// measureOrFail is measure, failing the test on an error.
+func measureOrFail(t *testing.T, to targets, d time.Duration, slice, size int) []report {
 	t.Helper()
-	var rs []report
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if rs, err = measure(to, d, slice, size); err == nil {
-			return rs
-		}
+	rs, err := measure(to, d, slice, size)
+	if err != nil {
+		t.Fatalf("measure %v: %v", &to, err)
 	}
-	t.Fatalf("measure %v: %v", &to, err)
-	return nil
+	return rs
 }
 
 func parse(t *testing.T, values ...string) targets {
@@ -78,7 +82,7 @@ func TestRoundTripsOnLoopbackInBothFamilies(t *testing.T) {
 		t.Run(addr, func(t *testing.T) {
 			port := freePort(t, addr)
 			serveIn(t, "", addr, port)
-			r := measureSoon(t, parse(t, net.JoinHostPort(addr, strconv.Itoa(port))), 200*time.Millisecond, 100, 1)[0]
+			r := measureOrFail(t, parse(t, net.JoinHostPort(addr, strconv.Itoa(port))), 200*time.Millisecond, 100, 1)[0]
 			if r.Transactions < 10 || r.P50 <= 0 || r.P99 < r.P50 {
 				t.Errorf("report %+v: want at least 10 transactions and 0 < p50 <= p99", r)
 			}
@@ -92,7 +96,7 @@ func TestALargeRequestMeasuresThroughput(t *testing.T) {
 	const size = 3*chunk + 12345
 	port := freePort(t, "127.0.0.1")
 	serveIn(t, "", "127.0.0.1", port)
-	r := measureSoon(t, parse(t, "127.0.0.1:"+strconv.Itoa(port)), 200*time.Millisecond, 1, size)[0]
+	r := measureOrFail(t, parse(t, "127.0.0.1:"+strconv.Itoa(port)), 200*time.Millisecond, 1, size)[0]
 	if r.Transactions < 10 || r.P50 <= 0 || r.P99 < r.P50 {
 		t.Errorf("report %+v: want at least 10 requests and 0 < p50 <= p99", r)
 	}
@@ -122,7 +126,7 @@ func TestTurnsAmongServersEachReachedFromItsOwnNamespace(t *testing.T) {
 		serveIn(t, ns, "127.0.0.1", 5298)
 		to = append(to, parse(t, ns+"=127.0.0.1:5298")...)
 	}
-	rs := measureSoon(t, to, 200*time.Millisecond, 7, 1)
+	rs := measureOrFail(t, to, 200*time.Millisecond, 7, 1)
 	if len(rs) != 2 {
 		t.Fatalf("%d reports, want one per server (2)", len(rs))
 	}
@@ -152,7 +156,10 @@ func TestABadTargetIsRefusedByNameAndRule(t *testing.T) {
 	if err := run(parse(t, "127.0.0.1:5298"), time.Second, 1, 0); err == nil || !strings.Contains(err.Error(), "-size 0") {
 		t.Errorf("-size 0: %v, want an error naming the flag", err)
 	}
-	if err := serve("pod-a", 5298); err == nil || !strings.Contains(err.Error(), `-listen "pod-a"`) {
+	if err := run(parse(t, "127.0.0.1:5298"), 0, 1, 1); err == nil || !strings.Contains(err.Error(), "-seconds 0") {
+		t.Errorf("-seconds 0: %v, want an error naming the flag", err)
+	}
+	if _, err := listen("pod-a", 5298); err == nil || !strings.Contains(err.Error(), `-listen "pod-a"`) {
 		t.Errorf("-listen pod-a: %v, want an error naming the flag and value", err)
 	}
 }
