@@ -110,11 +110,7 @@ func ipMasquerade(b *testing.B, ns string, spec netspec.Spec) {
 	}
 }
 `, ipMasqTable, strings.Join(keep, "\n"))
-	file := filepath.Join(b.TempDir(), "ipmasq.nft")
-	if err := os.WriteFile(file, []byte(ruleset), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	dptest.InNS(b, ns, "nft", "-f", file)
+	loadRuleset(b, ns, ruleset)
 }
 
 // azureProbeRewrite writes the IPv6 LB probe table an AKS node runs (AgentBaker's
@@ -136,7 +132,13 @@ func azureProbeRewrite(b *testing.B, ns string) {
 	}
 }
 `, probeTable, lbprobe.ProbeSource, lbprobe.GlobalSource, lbprobe.GlobalSource, lbprobe.ProbeSource)
-	file := filepath.Join(b.TempDir(), "azure-slb-probe.nft")
+	loadRuleset(b, ns, ruleset)
+}
+
+// loadRuleset loads an nftables ruleset (nft -f) in the namespace ns.
+func loadRuleset(b *testing.B, ns, ruleset string) {
+	b.Helper()
+	file := filepath.Join(b.TempDir(), "ruleset.nft")
 	if err := os.WriteFile(file, []byte(ruleset), 0o644); err != nil {
 		b.Fatal(err)
 	}
