@@ -107,7 +107,7 @@ func (l *testLab) down() {
 	}
 	t := l.t
 	if t.Failed() {
-		l.showLogs()
+		l.keepLogs()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -201,25 +201,47 @@ func (l *testLab) background(target string, args ...string) func() {
 	}
 }
 
-// showLogs prints the end of every log of the lab, before down removes them.
-func (l *testLab) showLogs() {
-	_ = filepath.WalkDir(filepath.Join(l.stateRoot, l.name), func(path string, d os.DirEntry, err error) error {
+// keepLogs keeps every log of the lab, before down removes them, under
+// _artifacts/e2e/<test>/, and says where: printed in the test's output, they would push the
+// failure itself out of the excerpt CI shows.
+func (l *testLab) keepLogs() {
+	root := filepath.Join(l.stateRoot, l.name)
+	dest, err := filepath.Abs(filepath.Join("..", "..", "_artifacts", "e2e", strings.ReplaceAll(l.t.Name(), "/", "_")))
+	if err == nil {
+		err = os.RemoveAll(dest)
+	}
+	if err != nil {
+		l.t.Errorf("keeping the lab's logs: %v", err)
+		return
+	}
+	kept := 0
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		// A node's machine paths hold containerd's state (FIFOs among it) and images: only
-		// its pods' logs are worth showing there.
+		// its pods' logs are worth keeping there.
 		if err == nil && d.IsDir() && strings.HasSuffix(filepath.Dir(path), "/root") && d.Name() != "var" {
 			return filepath.SkipDir
 		}
 		if err != nil || !d.Type().IsRegular() || !strings.HasSuffix(path, ".log") {
 			return nil
 		}
-		data, _ := os.ReadFile(path)
-		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-		if len(lines) > 25 {
-			lines = lines[len(lines)-25:]
+		rel, _ := filepath.Rel(root, path)
+		data, err := os.ReadFile(path)
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(filepath.Join(dest, rel)), 0o755)
 		}
-		l.t.Logf("--- %s (last lines)\n%s", path, strings.Join(lines, "\n"))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dest, rel), data, 0o644)
+		}
+		if err != nil {
+			return err
+		}
+		kept++
 		return nil
 	})
+	if err != nil {
+		l.t.Errorf("keeping the lab's logs: %v", err)
+	}
+	l.t.Logf("the lab's %d logs are kept in %s", kept, dest)
 }
 
 // nodeDir is a node's directory in the lab's state: its machine paths are under root/.

@@ -26,7 +26,7 @@ func TestLabLifecycleUpDownCyclesOfOneNameLeaveNothing(t *testing.T) {
 		out, err := l.up(5 * time.Minute)
 		upTime := time.Since(start)
 		if err != nil {
-			l.showLogs()
+			l.keepLogs()
 			t.Fatalf("cycle %d: lab up: %v\n%s", i, err, out)
 		}
 		l.downAndCheck(fmt.Sprintf("cycle %d", i))
