@@ -108,9 +108,11 @@ type controller struct {
 	prober prober
 	probes *probers
 	slots  slots
-	// What the last sync put in place, for the report.
+	// What the last sync put in place, for the report: the frontends, the pools, and each
+	// probed backend's health as the nftables table holds it.
 	frontends []Frontend
 	pools     map[corev1.IPFamily][]Backend
+	applied   map[target]health
 }
 
 func newController(client kubernetes.Interface, cfg Config) (*controller, error) {
@@ -182,27 +184,40 @@ func (c *controller) sync(ctx context.Context, services []*corev1.Service, nodes
 	if err := c.router.syncRoutes(pools, c.slots); err != nil {
 		return fmt.Errorf("load balancer routes in %s: %w", c.cfg.Netns, err)
 	}
+	// One reading of each target's health for the whole table: a probe that changes state
+	// while the transaction is built queues the next sync.
+	applied := map[target]health{}
 	healthy := func(r Rule, b Backend) bool {
-		return r.Probe == nil || c.probes.health(target{*r.Probe, b.IP}).Up
+		if r.Probe == nil {
+			return true
+		}
+		t := target{*r.Probe, b.IP}
+		h, ok := applied[t]
+		if !ok {
+			h = c.probes.health(t)
+			applied[t] = h
+		}
+		return h.Up
 	}
 	tx := c.nft.NewTransaction()
 	transaction(tx, frontends, pools, c.slots, healthy)
 	if err := c.netns.Do(func(ns.NetNS) error { return c.nft.Run(ctx, tx) }); err != nil {
 		return fmt.Errorf("load balancer table in %s: %w", c.cfg.Netns, err)
 	}
+	c.frontends, c.pools, c.applied = frontends, pools, applied
 	if err := c.updateStatus(ctx, services, addrs); err != nil {
 		return err
 	}
-	c.frontends, c.pools = frontends, pools
 	return c.writeReport()
 }
 
-// writeReport writes the report of the last sync with the backends' health as it is now.
+// writeReport writes the report of the last sync: each backend's health as the table holds
+// it, with its probes' count and last outcome as they are now.
 func (c *controller) writeReport() error {
 	if c.cfg.ReportFile == "" {
 		return nil
 	}
-	if err := writeReport(c.cfg.ReportFile, report(c.cfg, c.frontends, c.pools, c.probes)); err != nil {
+	if err := writeReport(c.cfg.ReportFile, report(c.cfg, c.frontends, c.pools, c.applied, c.probes)); err != nil {
 		return fmt.Errorf("load balancer report: %w", err)
 	}
 	return nil

@@ -49,8 +49,10 @@ type BackendReport struct {
 	Last    string    `json:"last,omitempty"` // the last probe's outcome
 }
 
-// report describes frontends with the backends' health as it is now.
-func report(cfg Config, frontends []Frontend, pools map[corev1.IPFamily][]Backend, probes *probers) Report {
+// report describes frontends with the backends' health as applied (what the table holds: a
+// backend is reported healthy only once it takes new flows, which a test reading the report
+// relies on) and their probes as they are now.
+func report(cfg Config, frontends []Frontend, pools map[corev1.IPFamily][]Backend, applied map[target]health, probes *probers) Report {
 	r := Report{Written: time.Now(), ProbeInterval: cfg.ProbeInterval.String(), ProbeThreshold: cfg.ProbeThreshold}
 	for _, p := range cfg.Pools {
 		src := ProbeSourceIPv4
@@ -72,8 +74,13 @@ func report(cfg Config, frontends []Frontend, pools map[corev1.IPFamily][]Backen
 			for _, b := range pools[familyOf(fe.IP)] {
 				br := BackendReport{Node: b.Node, IP: b.IP.String(), Healthy: true}
 				if rule.Probe != nil {
-					h := probes.health(target{*rule.Probe, b.IP})
-					br.Healthy, br.Since, br.Probes, br.Last = h.Up, h.Since, h.Probes, h.Last
+					t := target{*rule.Probe, b.IP}
+					a, now := applied[t], probes.health(t)
+					since := a.Since
+					if now.Up == a.Up || since.IsZero() {
+						since = now.Since // the same state, or one not probed when applied
+					}
+					br.Healthy, br.Since, br.Probes, br.Last = a.Up, since, now.Probes, now.Last
 				}
 				rr.Backends = append(rr.Backends, br)
 			}
