@@ -12,7 +12,6 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
-	"github.com/containernetworking/plugins/pkg/ip"
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
@@ -61,13 +60,10 @@ func cmdCheck(args *skel.CmdArgs) error {
 		return err
 	}
 	return inPodNS(podNS, "checking "+args.IfName+" and the routes against prevResult", func() error {
-		if err := ip.ValidateExpectedInterfaceIPs(args.IfName, prev.IPs); err != nil {
-			return fmt.Errorf("pod interface %s: %w", args.IfName, err)
+		if err := checkPodAddrs(args.IfName, prev.IPs); err != nil {
+			return err
 		}
-		if err := ip.ValidateExpectedRoute(prev.Routes); err != nil {
-			return fmt.Errorf("pod routes: %w", err)
-		}
-		return nil
+		return checkPodRoutes(prev.Routes)
 	})
 }
 
