@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -102,6 +103,7 @@ func run(pods, parallel, rounds int) error {
 		verb   string
 	}
 	samples := map[key][]time.Duration{}
+	cpu := map[key]time.Duration{} // the plugin's processes' CPU time, over all of samples' calls
 	for _, sc := range scenarios {
 		for r := 0; r < rounds; r++ {
 			order := slices.Clone(plugins)
@@ -110,16 +112,19 @@ func run(pods, parallel, rounds int) error {
 			}
 			for _, p := range order {
 				var add, del []time.Duration
+				var used [2]time.Duration
 				if p.conflist == nil {
 					add, del, err = measureVeth(pods, sc.parallel)
 				} else {
-					add, del, err = measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
+					add, del, used, err = measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
 				}
 				if err != nil {
 					return fmt.Errorf("%s %s-stack x%d: %w", p.name, sc.stack, sc.parallel, err)
 				}
 				samples[key{p.name, sc, "ADD"}] = append(samples[key{p.name, sc, "ADD"}], add...)
 				samples[key{p.name, sc, "DEL"}] = append(samples[key{p.name, sc, "DEL"}], del...)
+				cpu[key{p.name, sc, "ADD"}] += used[0]
+				cpu[key{p.name, sc, "DEL"}] += used[1]
 			}
 		}
 	}
@@ -150,6 +155,20 @@ func run(pods, parallel, rounds int) error {
 			f := percentiles(samples[key{"floor", sc, verb}])
 			v := percentiles(samples[key{"veth", sc, verb}])
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", sc.stack, sc.mode(), verb, ms(f[0]), ms(f[2]), ms(v[0]), ms(v[2]))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Printf("\nCPU time per call (ms, user + system of the plugin's processes): on 2 cores, 20 calls in flight wait mostly for CPU\n\n")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet\tupstream\tno-op plugin\tratio\t")
+	perCall := func(k key) time.Duration { return cpu[k] / time.Duration(max(len(samples[k]), 1)) }
+	for _, sc := range scenarios {
+		for _, verb := range []string{"ADD", "DEL"} {
+			d, u, f := perCall(key{"dualnet", sc, verb}), perCall(key{"upstream", sc, verb}), perCall(key{"floor", sc, verb})
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t\n", sc.stack, sc.mode(), verb, msFine(d), msFine(u), msFine(f), ratio(d, u))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -191,11 +210,13 @@ func metOrNot(met bool) string {
 }
 
 // measure adds pods to fresh namespaces, then deletes them, with sc.parallel calls in flight,
-// and returns the latency of every call.
-func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.Duration, err error) {
+// and returns the latency of every call and the CPU time the plugin's processes took for
+// all of them (user and system, from the rusage of waited-for children: a plugin's own
+// children, such as the IPAM plugin bridge runs, count as its own).
+func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.Duration, cpu [2]time.Duration, err error) {
 	drv, err := cnitest.NewDriver(bin, filepath.Join(dir, "cache"), p.conflist(sc.stack, dir))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, cpu, err
 	}
 	sandboxes := make([]*cnitest.PodNS, pods)
 	defer func() {
@@ -207,7 +228,7 @@ func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.
 	}()
 	for i := range sandboxes {
 		if sandboxes[i], err = cnitest.NewPodNS("bench"); err != nil {
-			return nil, nil, err
+			return nil, nil, cpu, err
 		}
 	}
 	ctx := context.Background()
@@ -215,18 +236,29 @@ func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.
 	for i := range rts {
 		rts[i] = cnitest.Runtime(fmt.Sprintf("bench-%d", i), sandboxes[i].Path, "eth0")
 	}
+	before := childCPU()
 	add, err = timeEach(pods, sc.parallel, "ADD pod", func(i int) error {
 		_, err := drv.Add(ctx, rts[i])
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, cpu, err
 	}
+	afterAdd := childCPU()
 	del, err = timeEach(pods, sc.parallel, "DEL pod", func(i int) error { return drv.Del(ctx, rts[i]) })
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, cpu, err
 	}
-	return add, del, nil
+	return add, del, [2]time.Duration{afterAdd - before, childCPU() - afterAdd}, nil
+}
+
+// childCPU is the user and system time of every child process this one has waited for.
+func childCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // timeEach runs op(0) to op(n-1), parallel at a time, and returns how long each took; the
@@ -312,6 +344,8 @@ func percentiles(d []time.Duration) [3]time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+
+func msFine(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
 
 // aboveFloor is the ratio of the time two plugins spend above the floor, "n/a" when the
 // reference does not rise above it.
