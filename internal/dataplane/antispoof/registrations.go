@@ -9,8 +9,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-
-	"sigs.k8s.io/knftables"
 )
 
 // Registration is what the table holds for one port.
@@ -38,27 +36,32 @@ func (r Registration) holds(p Pod) bool {
 }
 
 // Pods lists the node's registrations by the interface index of their host veth, through
-// nft (for CHECK and GC, which are rare, so knftables' extra nft runs do not matter). No
-// table means none.
+// one nft run (for CHECK and GC, which are rare). No table means none; a set missing, that
+// its elements and those of the sets after it are not read.
 func Pods(ctx context.Context) (map[int]Registration, error) {
-	nft, err := newLister()
+	l, err := listTable(ctx)
+	if errors.Is(err, errNoTable) {
+		return map[int]Registration{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
+	return registrations(l)
+}
+
+// registrations reads the listed sets, the MACs before the addresses that need them.
+func registrations(l listing) (map[int]Registration, error) {
 	regs := map[int]Registration{}
 	for _, set := range []string{portsSet, macsSet, ipv4Set, ipv6Set} {
-		elems, err := nft.ListElements(ctx, "set", set)
-		if knftables.IsNotFound(err) {
+		elems, ok := l.elements[set]
+		if !ok {
 			return regs, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("list set bridge %s %s: %w", Table, set, err)
-		}
-		for _, e := range elems {
-			if err := addElement(regs, set, e.Key); errors.Is(err, errPortGone) {
+		for _, key := range elems {
+			if err := addElement(regs, set, key); errors.Is(err, errPortGone) {
 				continue // deleted since nft listed it; the next listing shows its index
 			} else if err != nil {
-				return nil, fmt.Errorf("set bridge %s %s: element %q: %w", Table, set, e.Key, err)
+				return nil, fmt.Errorf("set bridge %s %s: element %q: %w", Table, set, key, err)
 			}
 		}
 	}

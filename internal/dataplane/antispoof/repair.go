@@ -2,10 +2,10 @@ package antispoof
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
-
-	"sigs.k8s.io/knftables"
 )
 
 // Repair writes the table again, with the elements of every pod live returns, when it is
@@ -50,7 +50,7 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	return true, nil
 }
 
-var noTable = fmt.Sprintf("table bridge %s is missing", Table)
+var noTable = errNoTable.Error()
 
 // restoreRegistrations adds the elements of pods to a whole table, and says whether one of
 // them lacked some.
@@ -76,33 +76,31 @@ func restoreRegistrations(ctx context.Context, pods []Pod) (bool, error) {
 // Damage says what is missing from the table, or "" when it is whole: the table, a set, a
 // chain, or rules of a chain (counted, see Repair).
 func Damage(ctx context.Context) (string, error) {
-	nft, err := newLister()
-	if err != nil {
-		return "", err
-	}
-	sets, err := nft.List(ctx, "sets")
-	if knftables.IsNotFound(err) {
+	l, err := listTable(ctx)
+	if errors.Is(err, errNoTable) {
 		return noTable, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("list sets of table bridge %s: %w", Table, err)
+		return "", err
 	}
+	return l.damage(), nil
+}
+
+func (l listing) damage() string {
 	for _, s := range allSets {
-		if !slices.Contains(sets, s) {
-			return fmt.Sprintf("set %s of table bridge %s is missing", s, Table), nil
+		if _, ok := l.elements[s]; !ok {
+			return fmt.Sprintf("set %s of table bridge %s is missing", s, Table)
 		}
 	}
-	for chain, want := range chainRules() {
-		rules, err := nft.ListRules(ctx, chain)
-		if knftables.IsNotFound(err) {
-			return fmt.Sprintf("chain %s of table bridge %s is missing", chain, Table), nil
-		}
-		if err != nil {
-			return "", fmt.Errorf("list chain bridge %s %s: %w", Table, chain, err)
-		}
-		if len(rules) != len(want) {
-			return fmt.Sprintf("chain %s of table bridge %s has %d rules, want %d", chain, Table, len(rules), len(want)), nil
+	rules := chainRules()
+	for _, chain := range slices.Sorted(maps.Keys(rules)) {
+		want := len(rules[chain])
+		switch {
+		case !l.chains[chain]:
+			return fmt.Sprintf("chain %s of table bridge %s is missing", chain, Table)
+		case l.rules[chain] != want:
+			return fmt.Sprintf("chain %s of table bridge %s has %d rules, want %d", chain, Table, l.rules[chain], want)
 		}
 	}
-	return "", nil
+	return ""
 }

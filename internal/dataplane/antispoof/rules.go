@@ -1,8 +1,6 @@
 package antispoof
 
 import (
-	"sigs.k8s.io/knftables"
-
 	"github.com/dualnet/dualnet/internal/cnicontract"
 )
 
@@ -47,16 +45,10 @@ const naTarget = "@th,64,128"
 // rulesetTransaction writes the whole table: the sets are added (their elements kept) and
 // every chain is flushed and refilled, so running it again, even while pods are being
 // added, leaves exactly these rules and every pod's elements.
-func rulesetTransaction() *knftables.Transaction {
-	tx := newTransaction()
-	addRuleset(tx)
-	return tx
-}
-
-// newTransaction is an empty transaction on the table, from knftables' in-memory
-// implementation: the plugin borrows only its transaction writer (see Run).
-func newTransaction() *knftables.Transaction {
-	return knftables.NewFake(knftables.BridgeFamily, Table).NewTransaction()
+func rulesetTransaction() *script {
+	s := &script{}
+	addRuleset(s)
+	return s
 }
 
 // chainRules is every chain's rules, in order.
@@ -66,7 +58,7 @@ func chainRules() map[string][]string {
 	wrongMAC := "iif . ether saddr != @" + macsSet + " goto " + macChain
 	return map[string][]string{
 		baseChain: {
-			knftables.Concat("iifname !=", `"`+cnicontract.PortPrefix+`*"`, "accept"),
+			`iifname != "` + cnicontract.PortPrefix + `*" accept`,
 			// Nearly every frame a pod sends, in one lookup: IPv4, and IPv6 other than
 			// ICMPv6, from the port's pod's MAC and one of its addresses. A port without
 			// elements (ADD has not finished, or DEL has run) matches nothing here or below:
@@ -75,7 +67,7 @@ func chainRules() map[string][]string {
 			// read the name from.
 			"ether type ip iif . ether saddr . ip saddr @" + ipv4Set + " accept",
 			"ether type ip6 meta l4proto != 58 iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
-			knftables.Concat("ether type vmap { ip : jump", ipv4Chain, ", arp : jump", arpChain, ", ip6 : jump", ipv6Chain, "}"),
+			"ether type vmap { ip : jump " + ipv4Chain + ", arp : jump " + arpChain + ", ip6 : jump " + ipv6Chain + " }",
 			// VLAN-tagged or other frames would carry IP past the checks.
 			"counter drop",
 		},
@@ -110,7 +102,7 @@ func chainRules() map[string][]string {
 			// learning its source MAC as it does, and the node's stack takes it as received
 			// on the port. A pod has no business sending one; with the bridge's
 			// group_fwd_mask forwarding :03 to :0f (dataplane/bridge), the rest come here.
-			knftables.Concat("ether daddr & ff:ff:ff:ff:ff:f0 == 01:80:c2:00:00:00 iifname", `"`+cnicontract.PortPrefix+`*"`, "counter drop"),
+			`ether daddr & ff:ff:ff:ff:ff:f0 == 01:80:c2:00:00:00 iifname "` + cnicontract.PortPrefix + `*" counter drop`,
 		},
 		naChain: {
 			// The IPv6 twin of the ARP rule: an advertisement whose target is another pod's
@@ -126,30 +118,20 @@ func chainRules() map[string][]string {
 }
 
 // addRuleset adds the table, its sets and its chains, each chain flushed and refilled.
-func addRuleset(tx *knftables.Transaction) {
-	tx.Add(&knftables.Table{Comment: knftables.PtrTo("dualnet: pods send only from their own addresses")})
-	// Flag timeout: elements are added without one (they live as long as the pod), and DEL
-	// gives them one to retire them.
-	timeout := []knftables.SetFlag{knftables.TimeoutFlag}
-	tx.Add(&knftables.Set{Name: portsSet, Type: "iface_index", Flags: timeout, Comment: knftables.PtrTo("host veths of pods")})
-	tx.Add(&knftables.Set{Name: macsSet, Type: "iface_index . ether_addr", Flags: timeout, Comment: knftables.PtrTo("MAC address of the pod on each port")})
-	tx.Add(&knftables.Set{Name: ipv4Set, Type: "iface_index . ether_addr . ipv4_addr", Flags: timeout, Comment: knftables.PtrTo("MAC and IPv4 addresses of the pod on each port")})
-	tx.Add(&knftables.Set{Name: ipv6Set, Type: "iface_index . ether_addr . ipv6_addr", Flags: timeout, Comment: knftables.PtrTo("MAC and IPv6 addresses of the pod on each port")})
-	tx.Add(&knftables.Set{Name: naTargetsSet, TypeOf: "iif . " + naTarget, Flags: timeout, Comment: knftables.PtrTo("the same, as Neighbor Advertisement targets")})
+func addRuleset(s *script) {
+	s.addTable("dualnet: pods send only from their own addresses")
+	s.addSet(portsSet, "type iface_index", "host veths of pods")
+	s.addSet(macsSet, "type iface_index . ether_addr", "MAC address of the pod on each port")
+	s.addSet(ipv4Set, "type iface_index . ether_addr . ipv4_addr", "MAC and IPv4 addresses of the pod on each port")
+	s.addSet(ipv6Set, "type iface_index . ether_addr . ipv6_addr", "MAC and IPv6 addresses of the pod on each port")
+	s.addSet(naTargetsSet, "typeof iif . "+naTarget, "the same, as Neighbor Advertisement targets")
 	chains := chainRules()
 	// Jump targets first: a rule may only jump to a chain that exists.
-	hooks := map[string]knftables.BaseChainHook{baseChain: knftables.PreroutingHook, inputChain: knftables.InputHook}
+	hooks := map[string]string{baseChain: "prerouting", inputChain: "input"}
 	for _, name := range []string{macChain, ipv4Chain, arpChain, naChain, ipv6Chain, baseChain, inputChain} {
-		chain := &knftables.Chain{Name: name}
-		if hook, ok := hooks[name]; ok {
-			chain.Type = knftables.PtrTo(knftables.FilterType)
-			chain.Hook = knftables.PtrTo(hook)
-			chain.Priority = knftables.PtrTo(knftables.FilterPriority)
-		}
-		tx.Add(chain)
-		tx.Flush(chain)
+		s.addChain(name, hooks[name])
 		for _, r := range chains[name] {
-			tx.Add(&knftables.Rule{Chain: name, Rule: r})
+			s.addRule(name, r)
 		}
 	}
 }

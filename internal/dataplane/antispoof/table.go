@@ -5,43 +5,41 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-
-	"sigs.k8s.io/knftables"
 )
 
 // rebuildTransaction writes the ruleset with the elements of pods. With replace, it first
 // deletes the table, which is how a table with other set types (another dualnet version's)
 // gives way; without, it only adds, so that two ADDs writing the table at once both keep
 // every pod either of them knew.
-func rebuildTransaction(pods []Pod, replace bool) *knftables.Transaction {
-	tx := newTransaction()
+func rebuildTransaction(pods []Pod, replace bool) *script {
+	s := &script{}
 	if replace {
-		dropTable(tx)
+		s.dropTable()
 	}
-	addRuleset(tx)
+	addRuleset(s)
 	for _, p := range pods {
 		port := strconv.Itoa(p.Index)
-		tx.Add(&knftables.Element{Set: portsSet, Key: []string{port}})
-		tx.Add(&knftables.Element{Set: macsSet, Key: []string{port, p.MAC.String()}})
+		s.addElement(portsSet, port)
+		s.addElement(macsSet, port, p.MAC.String())
 		for _, a := range p.Sources() {
 			if a.Is4() {
-				tx.Add(&knftables.Element{Set: ipv4Set, Key: []string{port, p.MAC.String(), a.String()}})
+				s.addElement(ipv4Set, port, p.MAC.String(), a.String())
 				continue
 			}
 			b := a.As16()
-			tx.Add(&knftables.Element{Set: ipv6Set, Key: []string{port, p.MAC.String(), a.String()}})
-			tx.Add(&knftables.Element{Set: naTargetsSet, Key: []string{port, "0x" + hex.EncodeToString(b[:])}})
+			s.addElement(ipv6Set, port, p.MAC.String(), a.String())
+			s.addElement(naTargetsSet, port, "0x"+hex.EncodeToString(b[:]))
 		}
 	}
-	return tx
+	return s
 }
 
 // DeleteTable deletes the table, elements and all; a missing table is no error. It is for
 // taking dualnet off a node (the agent's cleanup), after which no pod of the node is dualnet's.
 func DeleteTable(ctx context.Context) error {
-	tx := newTransaction()
-	dropTable(tx)
-	if err := Run(ctx, tx); err != nil {
+	s := &script{}
+	s.dropTable()
+	if err := Run(ctx, s); err != nil {
 		return fmt.Errorf("delete table bridge %s: %w", Table, err)
 	}
 	return nil
@@ -65,11 +63,4 @@ func replaceTable(ctx context.Context, pods []Pod, live func() ([]Pod, error), a
 		return err
 	}
 	return applyElements(addElements, elems)
-}
-
-// dropTable deletes the table in tx, whether or not there is one: it adds the table first,
-// since deleting a missing table fails the whole transaction.
-func dropTable(tx *knftables.Transaction) {
-	tx.Add(&knftables.Table{})
-	tx.Delete(&knftables.Table{})
 }
