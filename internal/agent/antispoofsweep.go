@@ -15,7 +15,7 @@ import (
 )
 
 // DefaultAntispoofSweep is the sweep period when Config.AntispoofSweep is zero. A sweep
-// costs about a dozen nft runs (tens of milliseconds) even when it finds nothing. The
+// lists the table with nft two or three times (about 5 ms each) even when it finds nothing. The
 // leftovers it deletes are inert (their interface indexes are never handed out again), so
 // for them a minute is soon enough; a table a firewall reload took away leaves the node's
 // pods unchecked for up to one period, which a minute keeps short.

@@ -41,7 +41,8 @@
 // pod's registration (ADD and DEL); registrations.go what the table holds; gc.go deleting the
 // registrations of ports gone; table.go writing the whole table; repair.go finding and
 // mending damage; transport_netlink.go and transport_nft.go the two ways changes reach the
-// kernel.
+// kernel; nft_script.go the nft commands transport_nft.go runs, and nft_list.go reading the
+// table back from nft.
 //
 // It must not touch any other table.
 package antispoof

@@ -17,6 +17,10 @@ type listing struct {
 	elements map[string][][]string // by set; every set of the table has an entry
 	chains   map[string]bool
 	rules    map[string]int // by chain
+	// unreadable is, by set, the first element parseListing could not read: another
+	// version's table may hold forms this one never writes. Damage needs no elements, so
+	// only a reader of that set's elements fails on it.
+	unreadable map[string]error
 }
 
 // errNoTable is listTable's error when the table is missing.
@@ -65,7 +69,7 @@ func parseListing(data []byte) (listing, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return listing{}, err
 	}
-	l := listing{elements: map[string][][]string{}, chains: map[string]bool{}, rules: map[string]int{}}
+	l := listing{elements: map[string][][]string{}, chains: map[string]bool{}, rules: map[string]int{}, unreadable: map[string]error{}}
 	for _, o := range doc.Nftables {
 		switch {
 		case o.Set != nil:
@@ -73,7 +77,10 @@ func parseListing(data []byte) (listing, error) {
 			for _, raw := range o.Set.Elem {
 				key, err := elementKey(raw)
 				if err != nil {
-					return listing{}, fmt.Errorf("set %s: element %s: %w", o.Set.Name, raw, err)
+					if l.unreadable[o.Set.Name] == nil {
+						l.unreadable[o.Set.Name] = fmt.Errorf("set bridge %s %s: element %s: %w", Table, o.Set.Name, raw, err)
+					}
+					continue
 				}
 				elems = append(elems, key)
 			}

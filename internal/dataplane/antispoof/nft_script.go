@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// script is a batch of nft commands on the table, as `nft -f` reads them (Run), applied in
+// script is a batch of nft commands on the table, as `nft -f` reads them (run), applied in
 // one transaction. The package writes its few commands itself rather than through knftables:
 // the plugin runs once per ADD and DEL, and knftables' package initialisation alone costs it
 // about 0.3 ms of CPU (bench/cni/README.md).

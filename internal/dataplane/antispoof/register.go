@@ -33,7 +33,7 @@ func Install(ctx context.Context, p Pod, live func() ([]Pod, error)) error {
 	if incompatible {
 		return replaceTable(ctx, pods, live, p)
 	}
-	if err := Run(ctx, rebuildTransaction(append(pods, p), false)); err != nil {
+	if err := run(ctx, rebuildTransaction(append(pods, p), false)); err != nil {
 		return fmt.Errorf("write table bridge %s: %w", Table, err)
 	}
 	return nil

@@ -57,6 +57,9 @@ func registrations(l listing) (map[int]Registration, error) {
 		if !ok {
 			return regs, nil
 		}
+		if err := l.unreadable[set]; err != nil {
+			return nil, err
+		}
 		for _, key := range elems {
 			if err := addElement(regs, set, key); errors.Is(err, errPortGone) {
 				continue // deleted since nft listed it; the next listing shows its index

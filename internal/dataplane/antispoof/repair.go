@@ -40,7 +40,7 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	if len(pods) == 0 && what == noTable {
 		return false, nil // nothing to protect; the node's first ADD writes the table
 	}
-	if err := Run(ctx, rebuildTransaction(pods, false)); err != nil {
+	if err := run(ctx, rebuildTransaction(pods, false)); err != nil {
 		// Most likely sets of other types (another dualnet version's table), which nft
 		// reports in several words; replaceTable is safe whatever the cause.
 		if err := replaceTable(ctx, pods, live); err != nil {

@@ -12,11 +12,11 @@ import (
 func TestRulesetMatchesTheGoldenFileHoweverOftenItIsWritten(t *testing.T) {
 	golden.Compare(t, "ruleset.golden", rulesetTransaction().String())
 	freshTable(t)
-	if err := Run(context.Background(), rulesetTransaction()); err != nil {
+	if err := run(context.Background(), rulesetTransaction()); err != nil {
 		t.Fatal(err)
 	}
 	once := nftList(t)
-	if err := Run(context.Background(), rulesetTransaction()); err != nil {
+	if err := run(context.Background(), rulesetTransaction()); err != nil {
 		t.Fatal(err)
 	}
 	if twice := nftList(t); twice != once {

@@ -39,7 +39,7 @@ func rebuildTransaction(pods []Pod, replace bool) *script {
 func DeleteTable(ctx context.Context) error {
 	s := &script{}
 	s.dropTable()
-	if err := Run(ctx, s); err != nil {
+	if err := run(ctx, s); err != nil {
 		return fmt.Errorf("delete table bridge %s: %w", Table, err)
 	}
 	return nil
@@ -51,7 +51,7 @@ func DeleteTable(ctx context.Context) error {
 // before it registered (ADD creates the veth first), so the second listing has it, and it is
 // cut off for only as long as that takes.
 func replaceTable(ctx context.Context, pods []Pod, live func() ([]Pod, error), also ...Pod) error {
-	if err := Run(ctx, rebuildTransaction(append(pods, also...), true)); err != nil {
+	if err := run(ctx, rebuildTransaction(append(pods, also...), true)); err != nil {
 		return fmt.Errorf("write table bridge %s: %w", Table, err)
 	}
 	now, err := live()

@@ -9,8 +9,8 @@ import (
 	"syscall"
 )
 
-// Run applies the script with a single `nft -f -` in the caller's network namespace.
-func Run(ctx context.Context, s *script) error {
+// run applies the script with a single `nft -f -` in the caller's network namespace.
+func run(ctx context.Context, s *script) error {
 	path, err := nftPath()
 	if err != nil {
 		return err
