@@ -19,7 +19,8 @@ import (
 // libraries whose package initialisation every ADD would pay for (see bench/cni/README.md).
 
 // checkPodAddrs checks that the pod's interface holds every address of prevResult, with its
-// prefix length.
+// prefix length, and that the main routing table has the route to its network that the
+// kernel adds with it.
 func checkPodAddrs(ifName string, ips []*current.IPConfig) error {
 	link, err := netlinksafe.LinkByName(ifName)
 	if err != nil {
@@ -37,14 +38,39 @@ func checkPodAddrs(ifName string, ips []*current.IPConfig) error {
 	}
 	for _, c := range ips {
 		want, ok := netspec.PrefixOf(&c.Address)
-		if !ok {
+		if !ok || !want.IsValid() {
 			return fmt.Errorf("prevResult: address %q is not an address with a prefix length", c.Address.String())
 		}
 		if !slices.Contains(have, want) {
 			return fmt.Errorf("pod interface %s: lacks %s from prevResult (it has %v)", ifName, want, have)
 		}
+		found, err := mainRoutes(want.Masked())
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return fmt.Errorf("pod routes: no route to %s, the network of %s", want.Masked(), want)
+		}
 	}
 	return nil
+}
+
+// mainRoutes lists the routes to dst in the main table; for a default route (/0), every
+// route of its family there, since the kernel lists one with no destination.
+func mainRoutes(dst netip.Prefix) ([]netlink.Route, error) {
+	family := netlink.FAMILY_V4
+	if dst.Addr().Is6() {
+		family = netlink.FAMILY_V6
+	}
+	filter, mask := &netlink.Route{Table: unix.RT_TABLE_MAIN}, uint64(netlink.RT_FILTER_TABLE)
+	if dst.Bits() > 0 {
+		filter.Dst, mask = netspec.IPNet(dst), mask|netlink.RT_FILTER_DST
+	}
+	found, err := netlinksafe.RouteListFiltered(family, filter, mask)
+	if err != nil {
+		return nil, fmt.Errorf("pod routes: list routes to %s: %w", dst, err)
+	}
+	return found, nil
 }
 
 // checkPodRoutes checks that the pod's main routing table holds every route of prevResult,
@@ -52,20 +78,12 @@ func checkPodAddrs(ifName string, ips []*current.IPConfig) error {
 func checkPodRoutes(routes []*types.Route) error {
 	for _, r := range routes {
 		dst, ok := netspec.PrefixOf(&r.Dst)
-		if !ok {
+		if !ok || !dst.IsValid() {
 			return fmt.Errorf("prevResult: route destination %q is not a prefix", r.Dst.String())
 		}
-		family := netlink.FAMILY_V4
-		if dst.Addr().Is6() {
-			family = netlink.FAMILY_V6
-		}
-		filter, mask := &netlink.Route{Table: unix.RT_TABLE_MAIN}, uint64(netlink.RT_FILTER_TABLE)
-		if dst.Bits() > 0 {
-			filter.Dst, mask = netspec.IPNet(dst), mask|netlink.RT_FILTER_DST
-		}
-		found, err := netlinksafe.RouteListFiltered(family, filter, mask)
+		found, err := mainRoutes(dst)
 		if err != nil {
-			return fmt.Errorf("pod routes: list routes to %s: %w", dst, err)
+			return err
 		}
 		found = slices.DeleteFunc(found, func(have netlink.Route) bool {
 			if r.GW != nil && !have.Gw.Equal(r.GW) {

@@ -143,6 +143,19 @@ func TestCheckComparesLiveInterfaceWithPrevResult(t *testing.T) {
 	if err := nw.drv.Check(ctx, q.rt); err == nil || !strings.Contains(err.Error(), v4) {
 		t.Errorf("CHECK with the IPv4 address gone = %v, want an error naming it", err)
 	}
+	r := nw.addPod("checked-subnet")
+	subnet := netip.PrefixFrom(r.addr(0), 24).Masked().String()
+	inPod(t, r.ns, "ip", "route", "del", subnet, "dev", "eth0")
+	if err := nw.drv.Check(ctx, r.rt); err == nil || !strings.Contains(err.Error(), subnet) {
+		t.Errorf("CHECK with the route to %s gone = %v, want an error naming it", subnet, err)
+	}
+	g := nw.addPod("checked-gateway")
+	other := netip.PrefixFrom(g.addr(0), 24).Masked().Addr().As4()
+	other[3] = 254 // on the pod's link, not its gateway (.1) nor a pod's address
+	inPod(t, g.ns, "ip", "route", "replace", "default", "via", netip.AddrFrom4(other).String(), "dev", "eth0")
+	if err := nw.drv.Check(ctx, g.rt); err == nil || !strings.Contains(err.Error(), "0.0.0.0/0 via") {
+		t.Errorf("CHECK with the IPv4 default route through another gateway = %v, want an error naming the route", err)
+	}
 }
 
 func TestRepeatedAddKeepsAddressesAndRulesOnce(t *testing.T) {
