@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -215,7 +217,8 @@ func (l *testLab) keepLogs() {
 		return
 	}
 	kept := 0
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+	var errs []error
+	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		// A node's machine paths hold containerd's state (FIFOs among it) and images: only
 		// its pods' logs are worth keeping there.
 		if err == nil && d.IsDir() && strings.HasSuffix(filepath.Dir(path), "/root") && d.Name() != "var" {
@@ -226,6 +229,9 @@ func (l *testLab) keepLogs() {
 		}
 		rel, _ := filepath.Rel(root, path)
 		data, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // the lab is still up: a pod's log may go as it is listed
+		}
 		if err == nil {
 			err = os.MkdirAll(filepath.Dir(filepath.Join(dest, rel)), 0o755)
 		}
@@ -233,12 +239,13 @@ func (l *testLab) keepLogs() {
 			err = os.WriteFile(filepath.Join(dest, rel), data, 0o644)
 		}
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			return nil
 		}
 		kept++
 		return nil
 	})
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		l.t.Errorf("keeping the lab's logs: %v", err)
 	}
 	l.t.Logf("the lab's %d logs are kept in %s", kept, dest)
