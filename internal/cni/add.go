@@ -54,11 +54,11 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 		return err
 	}
 	store.Gone = podveth.HostGone
-	existing, err := findLink("bridge", conf.Bridge)
+	seen, err := bridge.Look(nil, conf.Bridge)
 	if err != nil {
 		return err
 	}
-	if err := keepGateways(conf, store, existing); err != nil {
+	if err := keepGateways(conf, store, seen); err != nil {
 		return err
 	}
 	addrs, err := store.Allocate(key)
@@ -77,25 +77,25 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	// An existing bridge keeps its MTU: the agent sets it (the uplink's), and running pods'
 	// traffic crosses it. The config's MTU makes a missing bridge, and the pod's veth.
 	bridgeMTU := conf.MTU
-	if existing != nil {
+	if seen.Link != nil {
 		bridgeMTU = 0
 	}
-	br, err := bridge.Ensure(nil, conf.Bridge, gateways, bridgeMTU)
+	br, err := bridge.EnsureSeen(nil, seen, conf.Bridge, gateways, bridgeMTU)
 	if err != nil {
 		return err
 	}
-	index, err := createVeth(a, br, podNS, conf)
+	ix, err := createVeth(a, br, podNS, conf)
 	if err != nil {
 		return err
 	}
 	hook.reached("veth")
 	// Until the port is registered, the anti-spoofing rules drop everything it sends.
-	pod := antispoof.Pod{Index: index, MAC: podveth.PodMAC(key), Addrs: addrs}
+	pod := antispoof.Pod{Index: ix.host, MAC: podveth.PodMAC(key), Addrs: addrs}
 	if err := antispoof.Install(ctx, pod, podveth.LivePods(store)); err != nil {
 		return fmt.Errorf("anti-spoofing rules for %s: %w", a.hostVeth, err)
 	}
 	hook.reached("registered")
-	if err := inPodNS(podNS, "configuring "+args.IfName, func() error { return configurePod(a, args.IfName, gateways) }); err != nil {
+	if err := inPodNS(podNS, "configuring "+args.IfName, func() error { return configurePod(a, args.IfName, ix.pod, gateways) }); err != nil {
 		return err
 	}
 	hook.reached("configured")

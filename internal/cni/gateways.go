@@ -24,21 +24,17 @@ import (
 // that family. A pod CIDR change is the agent's to make (it drains, then readdresses); the
 // plugin only adds gateways that are missing. The bridge's ports are the running pods, of
 // whichever network's store: a config with another network name must not readdress them
-// either. br is the bridge, nil when there is none (no pod on it either). With finding the
-// bridge, this costs an ADD two netlink round trips, and a dump of the links and the store's
-// list only when the addresses differ.
-func keepGateways(conf *config.Config, store *podipam.Store, br netlink.Link) error {
-	if br == nil {
+// either. br is the bridge as bridge.Look read it (no link: no pod on it either), which
+// bridge.EnsureSeen then starts from; this costs an ADD nothing more, and a dump of the links
+// and the store's list only when the addresses differ.
+func keepGateways(conf *config.Config, store *podipam.Store, br bridge.Seen) error {
+	if br.Link == nil {
 		return nil
-	}
-	addrs, err := netlinksafe.AddrList(br, netlink.FAMILY_ALL)
-	if err != nil {
-		return fmt.Errorf("list addresses of bridge %s: %w", conf.Bridge, err)
 	}
 	want := bridge.Gateways(conf.PodCIDRs)
 	var have []netip.Prefix
 	dropped := false
-	for _, a := range addrs {
+	for _, a := range br.Addrs {
 		p, err := netip.ParsePrefix(a.IPNet.String())
 		if err != nil || p.Addr().IsLinkLocalUnicast() {
 			continue // Ensure leaves link-local addresses alone
@@ -49,7 +45,7 @@ func keepGateways(conf *config.Config, store *podipam.Store, br netlink.Link) er
 	if !dropped {
 		return nil
 	}
-	pods, err := attachedPods(store, br)
+	pods, err := attachedPods(store, br.Link)
 	if err != nil || len(pods) == 0 {
 		return err
 	}

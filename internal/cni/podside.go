@@ -18,7 +18,8 @@ import (
 
 // configurePod runs inside the pod namespace: router advertisements off, link up, one address
 // per family (and the IPv6 link-local address) without DAD, default routes via the gateways.
-func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
+// index is the pod end's interface index, 0 when unknown (then it is looked up by name).
+func configurePod(a *attachment, ifName string, index int, gateways []netip.Prefix) error {
 	hasV6 := false
 	for _, addr := range a.addrs {
 		hasV6 = hasV6 || addr.Is6()
@@ -30,9 +31,12 @@ func configurePod(a *attachment, ifName string, gateways []netip.Prefix) error {
 			return err
 		}
 	}
-	link, err := netlink.LinkByName(ifName)
-	if err != nil {
-		return fmt.Errorf("find %s: %w", ifName, err)
+	var link netlink.Link = &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ifName, Index: index}}
+	if index == 0 {
+		var err error
+		if link, err = netlink.LinkByName(ifName); err != nil {
+			return fmt.Errorf("find %s: %w", ifName, err)
+		}
 	}
 	prefixes := make([]netip.Prefix, 0, len(a.addrs)+1)
 	for i, addr := range a.addrs {

@@ -17,38 +17,28 @@ import (
 
 // createVeth creates the pair: the host end on the bridge, up, and the pod end already
 // inside the pod namespace under its final name. A host end left by an earlier ADD of the
-// same attachment (a retry after a crash) is replaced. It returns the host end's index.
-func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Config) (int, error) {
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = a.hostVeth
-	attrs.MTU = conf.MTU
-	attrs.MasterIndex = br.Attrs().Index
-	attrs.HardwareAddr = podveth.HostMAC(a.key)
-	attrs.Flags = unix.IFF_UP
-	veth := &netlink.Veth{
-		LinkAttrs:        attrs,
-		PeerName:         a.key.IfName,
-		PeerHardwareAddr: podveth.PodMAC(a.key),
-		PeerNamespace:    netlink.NsFd(podNS.Fd()),
-		PeerTxQLen:       -1,
-	}
-	err := netlink.LinkAdd(veth)
+// same attachment (a retry after a crash) is replaced. It returns the ends' indexes.
+func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Config) (vethIndexes, error) {
+	pair := vethPair{host: a.hostVeth, pod: a.key.IfName, hostMAC: podveth.HostMAC(a.key), podMAC: podveth.PodMAC(a.key),
+		mtu: conf.MTU, master: br.Attrs().Index, podNS: int(podNS.Fd())}
+	ix, err := addVethPair(pair)
 	if errors.Is(err, unix.EEXIST) {
 		if derr := replaceHostVeth(a); derr != nil {
-			return 0, derr
+			return ix, derr
 		}
-		err = netlink.LinkAdd(veth)
+		ix, err = addVethPair(pair)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("create veth %s (pod end %s in %s): %w", a.hostVeth, a.key.IfName, podNS.Path(), err)
+		return ix, fmt.Errorf("create veth %s (pod end %s in %s): %w", a.hostVeth, a.key.IfName, podNS.Path(), err)
 	}
 	if conf.Hairpin {
 		// Hairpin lets a pod reach itself through a service VIP that kube-proxy DNATs back to it.
-		if err := netlink.LinkSetHairpin(veth, true); err != nil {
-			return 0, fmt.Errorf("hairpin on %s: %w", a.hostVeth, err)
+		host := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a.hostVeth, Index: ix.host}}
+		if err := netlink.LinkSetHairpin(host, true); err != nil {
+			return ix, fmt.Errorf("hairpin on %s: %w", a.hostVeth, err)
 		}
 	}
-	return veth.Attrs().Index, nil
+	return ix, nil
 }
 
 // replaceHostVeth deletes the host end an earlier ADD of the attachment left.
@@ -79,19 +69,6 @@ func deleteHostVeth(name string) error {
 		return err
 	}
 	return deleteLink(link)
-}
-
-// findLink returns the link, or nil and no error if there is none; what names its kind in
-// an error.
-func findLink(what, name string) (netlink.Link, error) {
-	link, err := netlink.LinkByName(name)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find %s %s: %w", what, name, err)
-	}
-	return link, nil
 }
 
 func deleteLink(link netlink.Link) error {

@@ -39,6 +39,41 @@ func Ensure(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int) (n
 	return link, err
 }
 
+// Seen is what a caller already read of the bridge: the link (nil: there was none) and its
+// addresses.
+type Seen struct {
+	Link  netlink.Link
+	Addrs []netlink.Addr
+}
+
+// Look reads the bridge and its addresses; Seen.Link is nil when there is no such link.
+func Look(h *netlink.Handle, name string) (Seen, error) {
+	if h == nil {
+		h = &netlink.Handle{}
+	}
+	link, err := h.LinkByName(name)
+	if errors.As(err, new(netlink.LinkNotFoundError)) {
+		return Seen{}, nil
+	}
+	if err != nil {
+		return Seen{}, fmt.Errorf("find bridge %s: %w", name, err)
+	}
+	addrs, err := addrList(h, link)
+	if err != nil {
+		return Seen{}, fmt.Errorf("list addresses of bridge %s: %w", name, err)
+	}
+	return Seen{Link: link, Addrs: addrs}, nil
+}
+
+// EnsureSeen is Ensure from what Look read, without reading it again: on a busy node every
+// link lookup and address dump waits for the kernel's RTNL lock behind the other plugins'
+// changes, and the CNI plugin reads the bridge before it ensures it anyway (to keep the
+// gateways of running pods).
+func EnsureSeen(h *netlink.Handle, seen Seen, name string, gateways []netip.Prefix, mtu int) (netlink.Link, error) {
+	link, _, err := apply(h, name, gateways, mtu, nil, &seen)
+	return link, err
+}
+
 // Changes says what Apply found missing or different, and changed.
 type Changes struct {
 	Created        bool           // the bridge was missing
@@ -58,18 +93,30 @@ func (c Changes) Any() bool {
 // on before the gateways, which bring the routes: a packet routed to a bridge without its
 // ports would leave a neighbour entry failing, and its pod unreachable, for a second.
 func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
+	return apply(h, name, gateways, mtu, ports, nil)
+}
+
+// apply is Apply, from seen when the caller has read the bridge already.
+func apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int, seen *Seen) (netlink.Link, Changes, error) {
 	var c Changes
 	if h == nil {
 		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
 	}
-	link, created, err := findOrCreate(h, name, mtu)
-	if err != nil {
-		return nil, c, err
-	}
-	c.Created = created
-	have, err := addrList(h, link)
-	if err != nil {
-		return nil, c, fmt.Errorf("list addresses of bridge %s: %w", name, err)
+	var link netlink.Link
+	var have []netlink.Addr
+	var err error
+	if seen != nil && seen.Link != nil {
+		link, have = seen.Link, seen.Addrs
+		if err := checkBridge(h, name, link); err != nil {
+			return nil, c, err
+		}
+	} else {
+		if link, c.Created, err = findOrCreate(h, name, mtu); err != nil {
+			return nil, c, err
+		}
+		if have, err = addrList(h, link); err != nil {
+			return nil, c, fmt.Errorf("list addresses of bridge %s: %w", name, err)
+		}
 	}
 	// Decide before changing anything, so a refused link is left exactly as it was.
 	stale, err := staleAddrs(name, globalPrefixes(have), gateways, Owned(link))
@@ -122,18 +169,27 @@ func findOrCreate(h *netlink.Handle, name string, mtu int) (netlink.Link, bool, 
 	if err != nil {
 		return nil, false, fmt.Errorf("bridge %s: %w", name, err)
 	}
+	if err := checkBridge(h, name, link); err != nil {
+		return nil, false, err
+	}
+	return link, created, nil
+}
+
+// checkBridge refuses a link that is not a bridge, and has a bridge forward the link-local
+// groups through the checks.
+func checkBridge(h *netlink.Handle, name string, link netlink.Link) error {
 	br, ok := link.(*netlink.Bridge)
 	if !ok {
-		return nil, false, fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge; dualnet will not take it over (choose another bridge name)", name, link.Type())
+		return fmt.Errorf("bridge %s: the link exists and is a %s, not a bridge; dualnet will not take it over (choose another bridge name)", name, link.Type())
 	}
 	if br.GroupFwdMask == nil || *br.GroupFwdMask != linkLocalForwardMask {
 		// A bridge an older dualnet (or anything else) made.
 		fix := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Index: br.Index, Name: name, TxQLen: -1}, GroupFwdMask: ptr.To(linkLocalForwardMask)}
 		if err := h.LinkModify(fix); err != nil {
-			return nil, false, fmt.Errorf("bridge %s: forward link-local group frames through the checks (group_fwd_mask %#x): %w", name, linkLocalForwardMask, err)
+			return fmt.Errorf("bridge %s: forward link-local group frames through the checks (group_fwd_mask %#x): %w", name, linkLocalForwardMask, err)
 		}
 	}
-	return link, created, nil
+	return nil
 }
 
 // linkLocalForwardMask makes the bridge forward frames to the reserved link-local groups

@@ -1,0 +1,147 @@
+package cni
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+)
+
+// vethPair is the pod's veth pair as one request creates it.
+type vethPair struct {
+	host, pod       string // names: the host end in the caller's namespace, the pod end in podNS
+	hostMAC, podMAC net.HardwareAddr
+	mtu             int // 0: the kernel's default
+	master          int // the bridge's interface index
+	podNS           int // a file descriptor of the pod's network namespace
+}
+
+// vethIndexes are the interface indexes of the pair's ends, each in its own namespace; 0 for
+// the pod end's when the kernel did not say.
+type vethIndexes struct{ host, pod int }
+
+// addVethPair creates the pair with a single RTM_NEWLINK: the host end up and on the bridge
+// (IFLA_MASTER), the pod end in the pod's namespace, both with their MACs and MTU. It returns
+// the ends' interface indexes, which the kernel echoes back (NLM_F_ECHO, Linux 6.3 and later:
+// the host end's, and the pod end's as its IFLA_LINK); from an older kernel the answer is only
+// the acknowledgement, and the host end's index is then looked up by name. netlink.LinkAdd
+// takes three requests for the same (the creation, a lookup of the index by name, and setting
+// the master), and on a node starting many pods at once each request waits for the kernel's
+// RTNL lock behind every other plugin's.
+func addVethPair(v vethPair) (vethIndexes, error) {
+	ix, err := execEcho(newVethRequest(v), v.host)
+	if err != nil || ix.host > 0 {
+		return ix, err
+	}
+	link, err := netlink.LinkByName(v.host) // a kernel that does not echo
+	if err != nil {
+		return ix, fmt.Errorf("find the new veth %s: %w", v.host, err)
+	}
+	return vethIndexes{host: link.Attrs().Index}, nil
+}
+
+// newVethRequest is the RTM_NEWLINK that creates the pair.
+func newVethRequest(v vethPair) *nl.NetlinkRequest {
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK|unix.NLM_F_ECHO)
+	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
+	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
+	req.AddData(msg)
+	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.host)))
+	req.AddData(nl.NewRtAttr(unix.IFLA_ADDRESS, v.hostMAC))
+	if v.mtu > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.mtu))))
+	}
+	req.AddData(nl.NewRtAttr(unix.IFLA_MASTER, nl.Uint32Attr(uint32(v.master))))
+	info := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
+	info.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("veth"))
+	peer := info.AddRtAttr(nl.IFLA_INFO_DATA, nil).AddRtAttr(nl.VETH_INFO_PEER, nil)
+	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
+	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.pod))
+	peer.AddRtAttr(unix.IFLA_ADDRESS, v.podMAC)
+	if v.mtu > 0 {
+		peer.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.mtu)))
+	}
+	peer.AddRtAttr(unix.IFLA_NET_NS_FD, nl.Uint32Attr(uint32(v.podNS)))
+	req.AddData(info)
+	return req
+}
+
+// execEcho sends req on a socket of its own and reads until the acknowledgement, returning
+// the indexes of the link named name from the RTM_NEWLINK messages the kernel echoed (zero
+// when none came).
+func execEcho(req *nl.NetlinkRequest, name string) (vethIndexes, error) {
+	var ix vethIndexes
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	if err != nil {
+		return ix, fmt.Errorf("netlink socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return ix, fmt.Errorf("netlink socket: %w", err)
+	}
+	if err := unix.Sendto(fd, req.Serialize(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return ix, fmt.Errorf("netlink send: %w", err)
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return vethIndexes{}, fmt.Errorf("netlink receive: %w", err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return vethIndexes{}, fmt.Errorf("netlink receive: %w", err)
+		}
+		for _, m := range msgs {
+			if m.Header.Seq != req.Seq {
+				continue
+			}
+			switch m.Header.Type {
+			case unix.NLMSG_ERROR:
+				if len(m.Data) < 4 {
+					return vethIndexes{}, errors.New("netlink: a truncated acknowledgement")
+				}
+				if errno := int32(nl.NativeEndian().Uint32(m.Data[:4])); errno != 0 {
+					return vethIndexes{}, syscall.Errno(-errno)
+				}
+				return ix, nil
+			case unix.RTM_NEWLINK:
+				if echoed, ok := echoedIndexes(m.Data, name); ok {
+					ix = echoed
+				}
+			}
+		}
+	}
+}
+
+// echoedIndexes reads an RTM_NEWLINK message: the link's index, and its peer's (IFLA_LINK,
+// for a veth the other end's index in the other end's namespace); false unless the link is
+// named name.
+func echoedIndexes(data []byte, name string) (vethIndexes, bool) {
+	if len(data) < unix.SizeofIfInfomsg {
+		return vethIndexes{}, false
+	}
+	attrs, err := nl.ParseRouteAttr(data[unix.SizeofIfInfomsg:])
+	if err != nil {
+		return vethIndexes{}, false
+	}
+	ix, named := vethIndexes{host: int(nl.DeserializeIfInfomsg(data).Index)}, false
+	for _, a := range attrs {
+		switch a.Attr.Type {
+		case unix.IFLA_IFNAME:
+			named = unix.ByteSliceToString(a.Value) == name
+		case unix.IFLA_LINK:
+			if len(a.Value) == 4 {
+				ix.pod = int(nl.NativeEndian().Uint32(a.Value))
+			}
+		}
+	}
+	return ix, named
+}
