@@ -11,6 +11,7 @@ import (
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
+	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/podveth"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
@@ -26,6 +27,24 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 		if derr := replaceHostVeth(a); derr != nil {
 			return ix, derr
 		}
+		ix, err = addVethPair(pair)
+	}
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV) {
+		// The bridge ADD read (bridge.Look) went meanwhile, or was made again under a new
+		// index: the kernel refuses the master. Ensure it afresh, once.
+		seen, lerr := bridge.Look(nil, br.Attrs().Name)
+		if lerr != nil {
+			return ix, lerr
+		}
+		mtu := conf.MTU // a missing bridge's; an existing one keeps its own (see cmdAdd)
+		if seen.Link != nil {
+			mtu = 0
+		}
+		fresh, eerr := bridge.EnsureSeen(nil, seen, br.Attrs().Name, bridge.Gateways(conf.PodCIDRs), mtu)
+		if eerr != nil {
+			return ix, eerr
+		}
+		pair.master = fresh.Attrs().Index
 		ix, err = addVethPair(pair)
 	}
 	if err != nil {

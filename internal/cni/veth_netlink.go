@@ -20,6 +20,10 @@ type vethPair struct {
 	podNS           int // a file descriptor of the pod's network namespace
 }
 
+// echo asks the kernel to send the new link back; a test sets it to 0 to play a kernel that
+// does not.
+var echo = unix.NLM_F_ECHO
+
 // vethIndexes are the interface indexes of the pair's ends, each in its own namespace; 0 for
 // the pod end's when the kernel did not say.
 type vethIndexes struct{ host, pod int }
@@ -46,12 +50,14 @@ func addVethPair(v vethPair) (vethIndexes, error) {
 
 // newVethRequest is the RTM_NEWLINK that creates the pair.
 func newVethRequest(v vethPair) *nl.NetlinkRequest {
-	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK|unix.NLM_F_ECHO)
+	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL|unix.NLM_F_ACK|echo)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
 	req.AddData(msg)
 	req.AddData(nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.host)))
-	req.AddData(nl.NewRtAttr(unix.IFLA_ADDRESS, v.hostMAC))
+	if len(v.hostMAC) > 0 {
+		req.AddData(nl.NewRtAttr(unix.IFLA_ADDRESS, v.hostMAC))
+	}
 	if v.mtu > 0 {
 		req.AddData(nl.NewRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.mtu))))
 	}
@@ -61,7 +67,9 @@ func newVethRequest(v vethPair) *nl.NetlinkRequest {
 	peer := info.AddRtAttr(nl.IFLA_INFO_DATA, nil).AddRtAttr(nl.VETH_INFO_PEER, nil)
 	nl.NewIfInfomsgChild(peer, unix.AF_UNSPEC)
 	peer.AddRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated(v.pod))
-	peer.AddRtAttr(unix.IFLA_ADDRESS, v.podMAC)
+	if len(v.podMAC) > 0 {
+		peer.AddRtAttr(unix.IFLA_ADDRESS, v.podMAC)
+	}
 	if v.mtu > 0 {
 		peer.AddRtAttr(unix.IFLA_MTU, nl.Uint32Attr(uint32(v.mtu)))
 	}
@@ -83,6 +91,10 @@ func execEcho(req *nl.NetlinkRequest, name string) (vethIndexes, error) {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return ix, fmt.Errorf("netlink socket: %w", err)
 	}
+	// The kernel always answers; a bound on the wait keeps a wedged kernel from wedging ADD.
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10}); err != nil {
+		return ix, fmt.Errorf("netlink socket: %w", err)
+	}
 	if err := unix.Sendto(fd, req.Serialize(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return ix, fmt.Errorf("netlink send: %w", err)
 	}
@@ -94,6 +106,9 @@ func execEcho(req *nl.NetlinkRequest, name string) (vethIndexes, error) {
 		}
 		if err != nil {
 			return vethIndexes{}, fmt.Errorf("netlink receive: %w", err)
+		}
+		if n > len(buf) {
+			return vethIndexes{}, fmt.Errorf("netlink receive: a message of %d bytes, more than %d", n, len(buf))
 		}
 		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
 		if err != nil {

@@ -1,17 +1,24 @@
 package cni
 
 import (
+	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
+	"github.com/dualnet/dualnet/internal/cni/config"
+	"github.com/dualnet/dualnet/internal/dataplane/bridge"
+	"github.com/dualnet/dualnet/internal/podipam"
 )
 
 // TestVethPairComesWholeFromOneRequest: one RTM_NEWLINK makes the host end up, on the bridge,
@@ -19,23 +26,10 @@ import (
 // from Linux 6.3 on, the kernel's echo of that request carries the host end's index, so no
 // lookup follows.
 func TestVethPairComesWholeFromOneRequest(t *testing.T) {
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "dn-test-vbr", TxQLen: -1}}
-	if err := netlink.LinkAdd(br); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = netlink.LinkDel(br) })
-	pod, err := cnitest.NewPodNS("veth")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pod.Delete() })
-	podNS, err := os.Open(pod.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer podNS.Close()
+	br, pod, podNS := vethTestBed(t, "dn-test-vbr", "veth")
 	v := vethPair{host: "dn-test-vh", pod: "eth7", mtu: 1400, master: br.Index, podNS: int(podNS.Fd()),
 		hostMAC: net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0a}, podMAC: net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0b}}
+	t.Cleanup(func() { deleteNamed(v.host) })
 
 	ix, err := execEcho(newVethRequest(v), v.host)
 	if err != nil {
@@ -67,6 +61,139 @@ func TestVethPairComesWholeFromOneRequest(t *testing.T) {
 	}
 	if _, err := execEcho(newVethRequest(v), v.host); err != unix.EEXIST {
 		t.Errorf("creating the pair again: %v, want EEXIST (which ADD answers by replacing the host end)", err)
+	}
+}
+
+// A kernel that does not echo answers with the acknowledgement alone: addVethPair then looks
+// the host end up, and leaves the pod end's index to configurePod's lookup.
+func TestVethPairWithoutTheEchoIsLookedUp(t *testing.T) {
+	br, _, podNS := vethTestBed(t, "dn-test-vbr2", "veth2")
+	defer func(was int) { echo = was }(echo)
+	echo = 0
+	v := vethPair{host: "dn-test-vh2", pod: "eth0", master: br.Index, podNS: int(podNS.Fd())}
+	t.Cleanup(func() { deleteNamed(v.host) })
+	ix, err := addVethPair(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := netlink.LinkByName(v.host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (vethIndexes{host: host.Attrs().Index}); ix != want {
+		t.Errorf("without the echo: %+v, want %+v", ix, want)
+	}
+}
+
+// The kernel echoes the new link before it sets the master; a master it refuses unregisters
+// the pair and fails the request, which addVethPair reports without an index.
+func TestVethPairOnAMissingBridgeFailsAndLeavesNothing(t *testing.T) {
+	_, _, podNS := vethTestBed(t, "dn-test-vbr3", "veth3")
+	v := vethPair{host: "dn-test-vh3", pod: "eth0", master: 1 << 30, podNS: int(podNS.Fd())}
+	t.Cleanup(func() { deleteNamed(v.host) })
+	ix, err := addVethPair(v)
+	if !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENODEV) || ix != (vethIndexes{}) {
+		t.Errorf("a pair on no bridge: %+v, %v; want no indexes and EINVAL or ENODEV", ix, err)
+	}
+	if _, err := netlink.LinkByName(v.host); err == nil {
+		t.Errorf("%s is left after the failed request", v.host)
+	}
+}
+
+// createVeth with a bridge that went after ADD read it, and came back under another index
+// (the agent re-created it): the kernel refuses the stale master, and ADD ensures the bridge
+// afresh and puts the pair on it.
+func TestVethOnABridgeMadeAgainGoesOnTheNewOne(t *testing.T) {
+	gateways := []netip.Prefix{netip.MustParsePrefix("10.251.0.1/24")}
+	stale, err := bridge.Ensure(nil, "dn-test-vbr4", gateways, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteNamed("dn-test-vbr4") })
+	if err := netlink.LinkDel(stale); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := bridge.Ensure(nil, "dn-test-vbr4", gateways, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := cnitest.NewPodNS("veth4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pod.Delete() })
+	podNS, err := ns.GetNS(pod.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer podNS.Close()
+	a := &attachment{key: podipam.Key{ContainerID: "veth4", IfName: "eth0"}, hostVeth: "dn-test-vh4"}
+	t.Cleanup(func() { deleteNamed(a.hostVeth) })
+	conf := &config.Config{Bridge: "dn-test-vbr4", PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.251.0.0/24")}, MTU: 1500}
+	ix, err := createVeth(a, stale, podNS, conf)
+	if err != nil {
+		t.Fatalf("createVeth with the old bridge's index: %v", err)
+	}
+	host, err := netlink.LinkByIndex(ix.host)
+	if err != nil || host.Attrs().MasterIndex != fresh.Attrs().Index {
+		t.Errorf("host end %+v (%v): want it on the bridge made again (index %d)", host, err, fresh.Attrs().Index)
+	}
+}
+
+func TestEchoedIndexesReadsOnlyTheNamedLink(t *testing.T) {
+	msg := func(index int32, attrs ...*nl.RtAttr) []byte {
+		info := nl.NewIfInfomsg(unix.AF_UNSPEC)
+		info.Index = index
+		b := info.Serialize()
+		for _, a := range attrs {
+			b = append(b, a.Serialize()...)
+		}
+		return b
+	}
+	name := nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated("dn-x"))
+	for _, tc := range []struct {
+		what string
+		data []byte
+		want vethIndexes
+		ok   bool
+	}{
+		{"name and peer", msg(7, name, nl.NewRtAttr(unix.IFLA_LINK, nl.Uint32Attr(2))), vethIndexes{7, 2}, true},
+		{"no IFLA_LINK (same index both sides)", msg(7, name), vethIndexes{7, 0}, true},
+		{"another link", msg(8, nl.NewRtAttr(unix.IFLA_IFNAME, nl.ZeroTerminated("eth0")), nl.NewRtAttr(unix.IFLA_LINK, nl.Uint32Attr(2))), vethIndexes{8, 2}, false},
+		{"a short IFLA_LINK", msg(7, name, nl.NewRtAttr(unix.IFLA_LINK, []byte{1})), vethIndexes{7, 0}, true},
+		{"shorter than an ifinfomsg", []byte{1, 2, 3}, vethIndexes{}, false},
+	} {
+		got, ok := echoedIndexes(tc.data, "dn-x")
+		if ok != tc.ok || ok && got != tc.want {
+			t.Errorf("%s: %+v, %v; want %+v, %v", tc.what, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// vethTestBed is a bridge and a pod namespace, removed after the test.
+func vethTestBed(t *testing.T, bridgeName, what string) (*netlink.Bridge, *cnitest.PodNS, *os.File) {
+	t.Helper()
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: bridgeName, TxQLen: -1}}
+	if err := netlink.LinkAdd(br); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteNamed(bridgeName) })
+	pod, err := cnitest.NewPodNS(what)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pod.Delete() })
+	podNS, err := os.Open(pod.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { podNS.Close() })
+	return br, pod, podNS
+}
+
+func deleteNamed(name string) {
+	if l, err := netlink.LinkByName(name); err == nil {
+		_ = netlink.LinkDel(l)
 	}
 }
 

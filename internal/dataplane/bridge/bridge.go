@@ -1,7 +1,8 @@
 // Package bridge makes sure a node's pod bridge (cbr0) exists, is up and holds exactly the
 // gateway addresses of the node's pod CIDRs (.1 / ::1). The agent calls it when the node gets
 // its pod CIDRs and the CNI plugin calls it on every ADD, so it is idempotent, safe to run
-// from many processes at once, and costs two netlink round trips when nothing is missing.
+// from many processes at once, and costs two netlink round trips when nothing is missing (none
+// more with EnsureSeen, after the caller's Look made them).
 //
 // For the agent, it also puts back what the kernel loses or never restores on its own: the
 // host veths of running pods, which a deleted bridge leaves detached (ports.go), and the
