@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -117,16 +116,7 @@ func TestVethOnABridgeMadeAgainGoesOnTheNewOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pod, err := cnitest.NewPodNS("veth4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pod.Delete() })
-	podNS, err := ns.GetNS(pod.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer podNS.Close()
+	_, podNS := testPodNS(t, "veth4")
 	a := &attachment{key: podipam.Key{ContainerID: "veth4", IfName: "eth0"}, hostVeth: "dn-test-vh4"}
 	t.Cleanup(func() { deleteNamed(a.hostVeth) })
 	conf := &config.Config{Bridge: "dn-test-vbr4", PodCIDRs: []netip.Prefix{netip.MustParsePrefix("10.251.0.0/24")}, MTU: 1500}
@@ -171,24 +161,31 @@ func TestEchoedIndexesReadsOnlyTheNamedLink(t *testing.T) {
 }
 
 // vethTestBed is a bridge and a pod namespace, removed after the test.
-func vethTestBed(t *testing.T, bridgeName, what string) (*netlink.Bridge, *cnitest.PodNS, *os.File) {
+func vethTestBed(t *testing.T, bridgeName, what string) (*netlink.Bridge, *cnitest.PodNS, ns.NetNS) {
 	t.Helper()
 	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: bridgeName, TxQLen: -1}}
 	if err := netlink.LinkAdd(br); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { deleteNamed(bridgeName) })
+	pod, podNS := testPodNS(t, what)
+	return br, pod, podNS
+}
+
+// testPodNS is a pod namespace, open, removed after the test.
+func testPodNS(t *testing.T, what string) (*cnitest.PodNS, ns.NetNS) {
+	t.Helper()
 	pod, err := cnitest.NewPodNS(what)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pod.Delete() })
-	podNS, err := os.Open(pod.Path)
+	podNS, err := ns.GetNS(pod.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { podNS.Close() })
-	return br, pod, podNS
+	return pod, podNS
 }
 
 func deleteNamed(name string) {
