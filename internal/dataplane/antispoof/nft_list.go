@@ -1,12 +1,10 @@
 package antispoof
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 )
 
@@ -29,20 +27,14 @@ var errNoTable = fmt.Errorf("table bridge %s is missing", Table)
 // listTable lists the whole table with one nft run: CHECK and GC read it, and each nft run
 // costs about 5 ms.
 func listTable(ctx context.Context) (listing, error) {
-	path, err := nftPath()
+	stdout, stderr, err := execNft(ctx, "", "--json", "list", "table", "bridge", Table)
 	if err != nil {
-		return listing{}, err
-	}
-	cmd := exec.CommandContext(ctx, path, "--json", "list", "table", "bridge", Table)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if strings.Contains(stderr.String(), "No such file or directory") {
+		if strings.Contains(stderr, "No such file or directory") {
 			return listing{}, errNoTable
 		}
-		return listing{}, fmt.Errorf("nft list table bridge %s: %w: %s", Table, err, strings.TrimSpace(stderr.String()))
+		return listing{}, fmt.Errorf("nft list table bridge %s: %w: %s", Table, err, stderr)
 	}
-	l, err := parseListing(stdout.Bytes())
+	l, err := parseListing(stdout)
 	if err != nil {
 		return listing{}, fmt.Errorf("nft list table bridge %s: %w", Table, err)
 	}

@@ -11,21 +11,28 @@ import (
 
 // run applies the script with a single `nft -f -` in the caller's network namespace.
 func run(ctx context.Context, s *script) error {
+	if _, stderr, err := execNft(ctx, s.String(), "-f", "-"); err != nil {
+		return fmt.Errorf("nft table bridge %s: %w: %s", Table, err, stderr)
+	}
+	return nil
+}
+
+// execNft runs nft with args and stdin in the caller's network namespace, and returns what it
+// printed.
+func execNft(ctx context.Context, stdin string, args ...string) (stdout []byte, stderr string, err error) {
 	path, err := nftPath()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	cmd := exec.CommandContext(ctx, path, "-f", "-")
-	cmd.Stdin = strings.NewReader(s.String())
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	// If the plugin is killed (a runtime timeout), nft goes too rather than commit rules
 	// after a GC that already ran.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("nft table bridge %s: %w: %s", Table, err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.Bytes(), strings.TrimSpace(errOut.String()), err
 }
 
 // nftPath finds nft; runtimes do not always pass a PATH to plugins.
