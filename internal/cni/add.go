@@ -8,6 +8,7 @@ import (
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
+	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
@@ -74,13 +75,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 
 	gateways := bridge.Gateways(conf.PodCIDRs)
 	a := &attachment{key: key, hostVeth: podveth.HostName(key), addrs: addrs, cidrs: conf.PodCIDRs}
-	// An existing bridge keeps its MTU: the agent sets it (the uplink's), and running pods'
-	// traffic crosses it. The config's MTU makes a missing bridge, and the pod's veth.
-	bridgeMTU := conf.MTU
-	if seen.Link != nil {
-		bridgeMTU = 0
-	}
-	br, err := bridge.EnsureSeen(nil, seen, conf.Bridge, gateways, bridgeMTU)
+	br, err := ensureBridge(conf, seen)
 	if err != nil {
 		return err
 	}
@@ -101,4 +96,15 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	hook.reached("configured")
 	hook.reached("done")
 	return types.PrintResult(a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
+}
+
+// ensureBridge makes the bridge as the config wants it, from what bridge.Look read. An
+// existing bridge keeps its MTU: the agent sets it (the uplink's), and running pods' traffic
+// crosses it. The config's MTU makes a missing bridge, and the pod's veth.
+func ensureBridge(conf *config.Config, seen bridge.Seen) (netlink.Link, error) {
+	mtu := conf.MTU
+	if seen.Link != nil {
+		mtu = 0
+	}
+	return bridge.EnsureSeen(nil, seen, conf.Bridge, bridge.Gateways(conf.PodCIDRs), mtu)
 }

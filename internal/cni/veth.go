@@ -32,15 +32,11 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENODEV) {
 		// The bridge ADD read (bridge.Look) went meanwhile, or was made again under a new
 		// index: the kernel refuses the master. Ensure it afresh, once.
-		seen, lerr := bridge.Look(nil, br.Attrs().Name)
+		seen, lerr := bridge.Look(nil, conf.Bridge)
 		if lerr != nil {
 			return ix, lerr
 		}
-		mtu := conf.MTU // a missing bridge's; an existing one keeps its own (see cmdAdd)
-		if seen.Link != nil {
-			mtu = 0
-		}
-		fresh, eerr := bridge.EnsureSeen(nil, seen, br.Attrs().Name, bridge.Gateways(conf.PodCIDRs), mtu)
+		fresh, eerr := ensureBridge(conf, seen)
 		if eerr != nil {
 			return ix, eerr
 		}

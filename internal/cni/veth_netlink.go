@@ -100,7 +100,7 @@ func execEcho(req *nl.NetlinkRequest, name string) (vethIndexes, error) {
 	}
 	buf := make([]byte, 64<<10)
 	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, _, err := unix.Recvfrom(fd, buf, unix.MSG_TRUNC) // n is then the datagram's whole length
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}

@@ -71,7 +71,7 @@ func Look(h *netlink.Handle, name string) (Seen, error) {
 // changes, and the CNI plugin reads the bridge before it ensures it anyway (to keep the
 // gateways of running pods).
 func EnsureSeen(h *netlink.Handle, seen Seen, name string, gateways []netip.Prefix, mtu int) (netlink.Link, error) {
-	link, _, err := apply(h, name, gateways, mtu, nil, &seen)
+	link, _, err := apply(h, seen, name, gateways, mtu, nil)
 	return link, err
 }
 
@@ -94,30 +94,33 @@ func (c Changes) Any() bool {
 // on before the gateways, which bring the routes: a packet routed to a bridge without its
 // ports would leave a neighbour entry failing, and its pod unreachable, for a second.
 func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
-	return apply(h, name, gateways, mtu, ports, nil)
-}
-
-// apply is Apply, from seen when the caller has read the bridge already.
-func apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int, seen *Seen) (netlink.Link, Changes, error) {
-	var c Changes
 	if h == nil {
 		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
 	}
-	var link netlink.Link
-	var have []netlink.Addr
-	var err error
-	if seen != nil && seen.Link != nil {
-		link, have = seen.Link, seen.Addrs
-		if err := checkBridge(h, name, link); err != nil {
-			return nil, c, err
-		}
-	} else {
+	seen, err := Look(h, name)
+	if err != nil {
+		return nil, Changes{}, err
+	}
+	return apply(h, seen, name, gateways, mtu, ports)
+}
+
+// apply is Apply from what Look read: it creates the bridge when seen has none.
+func apply(h *netlink.Handle, seen Seen, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
+	var c Changes
+	if h == nil {
+		h = &netlink.Handle{}
+	}
+	link, have := seen.Link, seen.Addrs
+	if link == nil {
+		var err error
 		if link, c.Created, err = findOrCreate(h, name, mtu); err != nil {
 			return nil, c, err
 		}
 		if have, err = addrList(h, link); err != nil {
 			return nil, c, fmt.Errorf("list addresses of bridge %s: %w", name, err)
 		}
+	} else if err := checkBridge(h, name, link); err != nil {
+		return nil, c, err
 	}
 	// Decide before changing anything, so a refused link is left exactly as it was.
 	stale, err := staleAddrs(name, globalPrefixes(have), gateways, Owned(link))
