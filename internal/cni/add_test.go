@@ -3,6 +3,7 @@ package cni_test
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -49,6 +50,11 @@ func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testi
 		}
 		if info, err := netlink.LinkGetProtinfo(link); err != nil || !info.Hairpin {
 			t.Errorf("bridge port %s: hairpin off (%v), want on", veth, err)
+		}
+		// A bridge port has no address of its own: no link-local, so no DAD, MLD or router
+		// solicitation from it flooded to every pod.
+		if out, err := exec.Command("ip", "-6", "addr", "show", "dev", veth).CombinedOutput(); err != nil || strings.Contains(string(out), "inet6") {
+			t.Errorf("bridge port %s has an IPv6 address (%v):\n%s", veth, err, out)
 		}
 	}
 	if out := inPod(t, a.ns, "ip", "-d", "link", "show", "dev", "eth0"); !strings.Contains(out, "mtu 1500") {

@@ -16,7 +16,7 @@ import (
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
-// createVeth creates the pair: the host end on the bridge, up, and the pod end already
+// createVeth creates the pair: the host end up on the bridge, and the pod end already
 // inside the pod namespace under its final name. A host end left by an earlier ADD of the
 // same attachment (a retry after a crash) is replaced. It returns the ends' indexes.
 func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Config) (vethIndexes, error) {
@@ -46,12 +46,8 @@ func createVeth(a *attachment, br netlink.Link, podNS ns.NetNS, conf *config.Con
 	if err != nil {
 		return ix, fmt.Errorf("create veth %s (pod end %s in %s): %w", a.hostVeth, a.key.IfName, podNS.Path(), err)
 	}
-	if conf.Hairpin {
-		// Hairpin lets a pod reach itself through a service VIP that kube-proxy DNATs back to it.
-		host := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a.hostVeth, Index: ix.host}}
-		if err := netlink.LinkSetHairpin(host, true); err != nil {
-			return ix, fmt.Errorf("hairpin on %s: %w", a.hostVeth, err)
-		}
+	if err := upHostEnd(ix.host, conf.Hairpin); err != nil {
+		return ix, fmt.Errorf("bring %s up on %s (hairpin %v): %w", a.hostVeth, conf.Bridge, conf.Hairpin, err)
 	}
 	return ix, nil
 }

@@ -2,6 +2,7 @@ package cni
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -20,8 +21,8 @@ import (
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
-// TestVethPairComesWholeFromOneRequest: one RTM_NEWLINK makes the host end up, on the bridge,
-// with its MAC and MTU, and the pod end in the pod's namespace with its name, MAC and MTU;
+// TestVethPairComesWholeFromOneRequest: one RTM_NEWLINK makes the host end on the bridge,
+// down until upHostEnd, with its MAC and MTU, and the pod end in the pod's namespace with its name, MAC and MTU;
 // from Linux 6.3 on, the kernel's echo of that request carries the host end's index, so no
 // lookup follows.
 func TestVethPairComesWholeFromOneRequest(t *testing.T) {
@@ -51,8 +52,8 @@ func TestVethPairComesWholeFromOneRequest(t *testing.T) {
 		t.Errorf("the echo said %+v, want %+v (the pod end's index in its own namespace)", ix, want)
 	}
 	a := host.Attrs()
-	if a.MasterIndex != br.Index || a.Flags&net.FlagUp == 0 || a.MTU != v.mtu || a.HardwareAddr.String() != v.hostMAC.String() {
-		t.Errorf("host end: master %d, up %v, MTU %d, MAC %s; want master %d, up, MTU %d, MAC %s",
+	if a.MasterIndex != br.Index || a.Flags&net.FlagUp != 0 || a.MTU != v.mtu || a.HardwareAddr.String() != v.hostMAC.String() {
+		t.Errorf("host end: master %d, up %v, MTU %d, MAC %s; want master %d, down, MTU %d, MAC %s",
 			a.MasterIndex, a.Flags&net.FlagUp != 0, a.MTU, a.HardwareAddr, br.Index, v.mtu, v.hostMAC)
 	}
 	if !strings.Contains(string(out), "mtu 1400") || !strings.Contains(string(out), v.podMAC.String()) {
@@ -60,6 +61,58 @@ func TestVethPairComesWholeFromOneRequest(t *testing.T) {
 	}
 	if _, err := execEcho(newVethRequest(v), v.host); err != unix.EEXIST {
 		t.Errorf("creating the pair again: %v, want EEXIST (which ADD answers by replacing the host end)", err)
+	}
+}
+
+// TestHostEndComesUpAsABridgePortWithoutIPv6: upHostEnd brings the host end up with hairpin
+// as asked and no IPv6 address generation, so that once the pod end is up (the carrier) the
+// port has no address; on a kernel without IPv6 it brings the port up all the same.
+func TestHostEndComesUpAsABridgePortWithoutIPv6(t *testing.T) {
+	for i, tc := range []struct {
+		name     string
+		hairpin  bool
+		noIPv6   bool
+		wantMode string
+	}{
+		{"hairpin", true, false, "addrgenmode none"},
+		{"no hairpin", false, false, "addrgenmode none"},
+		{"a kernel without IPv6", true, true, "addrgenmode eui64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.noIPv6 { // no such family: the kernel answers as one without IPv6 does
+				defer func(was int) { ipv6Family = was }(ipv6Family)
+				ipv6Family = unix.AF_DECnet
+			}
+			br, pod, podNS := vethTestBed(t, fmt.Sprintf("dn-test-ubr%d", i), fmt.Sprintf("up%d", i))
+			v := vethPair{host: fmt.Sprintf("dn-test-uh%d", i), pod: "eth0", master: br.Index, podNS: int(podNS.Fd())}
+			t.Cleanup(func() { deleteNamed(v.host) })
+			ix, err := addVethPair(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := upHostEnd(ix.host, tc.hairpin); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command("ip", "-n", pod.Name, "link", "set", "eth0", "up").CombinedOutput(); err != nil {
+				t.Fatalf("pod end up: %v: %s", err, out)
+			}
+			host, err := netlink.LinkByIndex(ix.host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := netlink.LinkGetProtinfo(host)
+			if err != nil || info.Hairpin != tc.hairpin || host.Attrs().Flags&net.FlagUp == 0 {
+				t.Errorf("host end: up %v, hairpin %v (%v); want up, hairpin %v", host.Attrs().Flags&net.FlagUp != 0, info.Hairpin, err, tc.hairpin)
+			}
+			if out, _ := exec.Command("ip", "-d", "link", "show", "dev", v.host).CombinedOutput(); !strings.Contains(string(out), tc.wantMode) {
+				t.Errorf("host end, want %s:\n%s", tc.wantMode, out)
+			}
+			if !tc.noIPv6 {
+				if out, _ := exec.Command("ip", "-6", "addr", "show", "dev", v.host).CombinedOutput(); strings.Contains(string(out), "inet6") {
+					t.Errorf("host end has an IPv6 address:\n%s", out)
+				}
+			}
+		})
 	}
 }
 
