@@ -76,36 +76,35 @@ func newVethRequest(v vethPair) *nl.NetlinkRequest {
 	return req
 }
 
-// upHostEnd makes the new host end a bridge port with hairpin as asked and no IPv6 address
-// of its own, and brings it up: one RTM_NEWLINK on the existing link, since the kernel
-// ignores port and per-family settings in the request that creates it. A bridge port needs
+// upHostEnd sets the new host end's port mode (hairpin as asked), turns its IPv6 address
+// generation off, and brings it up, in one RTM_NEWLINK on the existing link: the request
+// that creates a link ignores port settings and refuses per-family ones. A bridge port needs
 // no address. With the link-local address the kernel would give it, the port would run
 // duplicate address detection, report its solicited-node group and solicit routers, each
 // packet flooded to every pod on the bridge, and deleting the veth would wait for those
 // timers to let go of the device: dual-stack DEL took 32 ms at p50 with them, 24 without
-// (bench/cni). A kernel without IPv6 (booted with ipv6.disable=1) refuses the IPv6 part.
+// (bench/cni). Hairpin goes in the same request as port data rather than through
+// netlink.LinkSetHairpin (as the agent's repair of a bridge sets it), which would be a
+// request of its own waiting for the RTNL lock. A port without IPv6 (an MTU below IPv6's
+// 1280, a kernel booted with ipv6.disable=1) refuses the IPv6 part: then it goes without.
 func upHostEnd(index int, hairpin bool) error {
-	err := execAck(upHostEndRequest(index, hairpin, ipv6Family))
+	err := execAck(upHostEndRequest(index, hairpin, true))
 	if errors.Is(err, unix.EAFNOSUPPORT) {
-		err = execAck(upHostEndRequest(index, hairpin, 0))
+		err = execAck(upHostEndRequest(index, hairpin, false))
 	}
 	return err
 }
 
-// ipv6Family is the family upHostEnd turns address generation off for; a test sets one the
-// kernel does not know, to play a kernel without IPv6.
-var ipv6Family = unix.AF_INET6
-
-// upHostEndRequest is upHostEnd's request; without IPv6 settings for family 0.
-func upHostEndRequest(index int, hairpin bool, family int) *nl.NetlinkRequest {
+// upHostEndRequest is upHostEnd's request, with or without the IPv6 part.
+func upHostEndRequest(index int, hairpin, ipv6 bool) *nl.NetlinkRequest {
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Index = int32(index)
 	msg.Flags, msg.Change = unix.IFF_UP, unix.IFF_UP
 	req.AddData(msg)
-	if family != 0 {
+	if ipv6 {
 		spec := nl.NewRtAttr(unix.IFLA_AF_SPEC, nil)
-		spec.AddRtAttr(family, nil).AddRtAttr(unix.IFLA_INET6_ADDR_GEN_MODE, []byte{nl.IN6_ADDR_GEN_MODE_NONE})
+		spec.AddRtAttr(unix.AF_INET6, nil).AddRtAttr(unix.IFLA_INET6_ADDR_GEN_MODE, []byte{nl.IN6_ADDR_GEN_MODE_NONE})
 		req.AddData(spec)
 	}
 	if hairpin { // the port's mode, as `ip link set ... type bridge_slave hairpin on` sets it
