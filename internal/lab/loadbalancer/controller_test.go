@@ -3,10 +3,12 @@ package loadbalancer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"regexp"
-	"strconv"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +67,7 @@ func TestSyncReportsTheHealthItsTableApplied(t *testing.T) {
 	waitForProbes(t, c, n0, true)
 	waitForProbes(t, c, n1, true)
 	syncNow()
-	checkApplied(t, vnet.NS, reportFile, map[string]bool{"n0": true, "n1": true})
+	checkApplied(t, c, vnet.NS, reportFile, map[string]bool{"n0": true, "n1": true})
 
 	mu.Lock()
 	answering[n1] = false
@@ -74,15 +76,15 @@ func TestSyncReportsTheHealthItsTableApplied(t *testing.T) {
 	if err := c.writeReport(); err != nil { // the periodic rewrite, before the next sync
 		t.Fatal(err)
 	}
-	checkApplied(t, vnet.NS, reportFile, map[string]bool{"n0": true, "n1": true})
+	checkApplied(t, c, vnet.NS, reportFile, map[string]bool{"n0": true, "n1": true})
 
 	syncNow()
-	checkApplied(t, vnet.NS, reportFile, map[string]bool{"n0": true, "n1": false})
+	checkApplied(t, c, vnet.NS, reportFile, map[string]bool{"n0": true, "n1": false})
 	r, err := ReadReport(reportFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b := r.Frontends[0].Rules[0].Backends[1]; b.Last != "connection refused" {
+	if b := backend(t, r, "n1"); b.Last != "connection refused" {
 		t.Errorf("n1's last probe in the report: %q, want the failure the probers saw", b.Last)
 	}
 }
@@ -105,32 +107,49 @@ func waitForProbes(t *testing.T, c *controller, addr netip.Addr, up bool) {
 	})
 }
 
-// jhashMod is the number of backends a frontend rule hashes new flows onto.
-var jhashMod = regexp.MustCompile(`jhash .* mod (\d+)`)
+// pickedMarks are the marks of the backends the table hashes new flows onto.
+var pickedMarks = regexp.MustCompile(`jhash .* map \{ ([^}]*) \}`)
 
 // checkApplied checks that the report says healthy exactly the backends in want that are
-// true, and that the table hashes new flows onto that many backends.
-func checkApplied(t *testing.T, ns, reportFile string, want map[string]bool) {
+// true, and that the table hashes new flows onto those and no others.
+func checkApplied(t *testing.T, c *controller, ns, reportFile string, want map[string]bool) {
 	t.Helper()
 	r, err := ReadReport(reportFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	healthy := 0
+	var wantMarks []string
 	for _, b := range r.Frontends[0].Rules[0].Backends {
 		if b.Healthy != want[b.Node] {
 			t.Errorf("report: %s healthy=%v, want %v", b.Node, b.Healthy, want[b.Node])
 		}
-		if b.Healthy {
-			healthy++
+		if want[b.Node] {
+			wantMarks = append(wantMarks, fmt.Sprintf("%#x", markOf(c.slots[b.Node])))
 		}
 	}
 	table := dptest.Run(t, "ip", "netns", "exec", ns, "nft", "list", "table", "inet", Table)
-	onto := "no"
-	if m := jhashMod.FindStringSubmatch(table); m != nil {
-		onto = m[1]
+	var marks []string
+	if m := pickedMarks.FindStringSubmatch(table); m != nil {
+		for _, pick := range strings.Split(m[1], ", ") {
+			_, mark, _ := strings.Cut(pick, " : ")
+			marks = append(marks, mark)
+		}
 	}
-	if onto != strconv.Itoa(healthy) {
-		t.Errorf("the table hashes new flows onto %s backends, the report says %d are healthy:\n%s", onto, healthy, table)
+	slices.Sort(marks)
+	slices.Sort(wantMarks)
+	if !slices.Equal(marks, wantMarks) {
+		t.Errorf("the table hashes new flows onto the backends marked %v, want %v:\n%s", marks, wantMarks, table)
 	}
+}
+
+// backend is the report's backend on node.
+func backend(t *testing.T, r Report, node string) BackendReport {
+	t.Helper()
+	for _, b := range r.Frontends[0].Rules[0].Backends {
+		if b.Node == node {
+			return b
+		}
+	}
+	t.Fatalf("no backend on %s in the report", node)
+	return BackendReport{}
 }
