@@ -1,4 +1,4 @@
-// Command vethonly is the benchmark's second floor: a CNI plugin (`"type": "vethonly"`) that
+// Command vethonly is one of the benchmark's floors: a CNI plugin (`"type": "vethonly"`) that
 // does the least any veth plugin does and nothing else. ADD creates a veth pair, the peer
 // named CNI_IFNAME in the pod's namespace, down, without addresses; DEL deletes it from the
 // host end, as dualnet-cni does. Through libcni, its latency is what a plugin that makes a
