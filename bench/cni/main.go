@@ -103,9 +103,8 @@ func run(pods, parallel, rounds int) error {
 		sc     scenario
 		verb   string
 	}
-	samples := map[key][]time.Duration{}
-	cpu := map[key]time.Duration{}         // the plugin's processes' CPU time, over all of samples' calls
-	byRound := map[key][][]time.Duration{} // samples, round by round, for the goals' spread
+	byRound := map[key][][]time.Duration{} // each call's latency, round by round
+	cpu := map[key]time.Duration{}         // the plugin's processes' CPU time, over all of its calls
 	for _, sc := range scenarios {
 		for r := 0; r < rounds; r++ {
 			order := slices.Clone(plugins)
@@ -123,8 +122,6 @@ func run(pods, parallel, rounds int) error {
 				if err != nil {
 					return fmt.Errorf("%s %s-stack x%d: %w", p.name, sc.stack, sc.parallel, err)
 				}
-				samples[key{p.name, sc, "ADD"}] = append(samples[key{p.name, sc, "ADD"}], add...)
-				samples[key{p.name, sc, "DEL"}] = append(samples[key{p.name, sc, "DEL"}], del...)
 				byRound[key{p.name, sc, "ADD"}] = append(byRound[key{p.name, sc, "ADD"}], add)
 				byRound[key{p.name, sc, "DEL"}] = append(byRound[key{p.name, sc, "DEL"}], del)
 				cpu[key{p.name, sc, "ADD"}] += used[0]
@@ -133,15 +130,17 @@ func run(pods, parallel, rounds int) error {
 		}
 	}
 
+	samples := func(k key) []time.Duration { return slices.Concat(byRound[k]...) } // every round's calls
+
 	fmt.Printf("\n%d pods x %d rounds per scenario; latency of one libcni call (ms); load average %s at start, %s at end\n\n",
 		pods, rounds, startLoad, loadAverage())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\tfloor p50\tratio above floor p50\t")
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
-			d := percentiles(samples[key{"dualnet", sc, verb}])
-			u := percentiles(samples[key{"upstream", sc, verb}])
-			f := percentiles(samples[key{"floor", sc, verb}])
+			d := percentiles(samples(key{"dualnet", sc, verb}))
+			u := percentiles(samples(key{"upstream", sc, verb}))
+			f := percentiles(samples(key{"floor", sc, verb}))
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", sc.stack, sc.mode(), verb,
 				ms(d[0]), ms(d[1]), ms(d[2]), ms(u[0]), ms(u[1]), ms(u[2]),
 				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]), ms(f[0]), aboveFloor(d[0], u[0], f[0]))
@@ -156,9 +155,9 @@ func run(pods, parallel, rounds int) error {
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tno-op plugin p50\tp99\tveth-only plugin p50\tp99\tbare veth p50\tp99\t")
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
-			f := percentiles(samples[key{"floor", sc, verb}])
-			o := percentiles(samples[key{"vethonly", sc, verb}])
-			v := percentiles(samples[key{"veth", sc, verb}])
+			f := percentiles(samples(key{"floor", sc, verb}))
+			o := percentiles(samples(key{"vethonly", sc, verb}))
+			v := percentiles(samples(key{"veth", sc, verb}))
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", sc.stack, sc.mode(), verb, ms(f[0]), ms(f[2]), ms(o[0]), ms(o[2]), ms(v[0]), ms(v[2]))
 		}
 	}
@@ -169,7 +168,7 @@ func run(pods, parallel, rounds int) error {
 	fmt.Printf("\nCPU time per call (ms, user + system of the plugin's processes): on 2 cores, 20 calls in flight wait mostly for CPU\n\n")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet\tupstream\tno-op plugin\tveth-only plugin\tratio\t")
-	perCall := func(k key) time.Duration { return cpu[k] / time.Duration(max(len(samples[k]), 1)) }
+	perCall := func(k key) time.Duration { return cpu[k] / time.Duration(max(len(samples(k)), 1)) }
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
 			d, u, f, o := perCall(key{"dualnet", sc, verb}), perCall(key{"upstream", sc, verb}), perCall(key{"floor", sc, verb}), perCall(key{"vethonly", sc, verb})
@@ -187,10 +186,10 @@ func run(pods, parallel, rounds int) error {
 		if sc.stack != "dual" {
 			continue
 		}
-		add := percentiles(samples[key{"dualnet", sc, "ADD"}])
-		upAdd := percentiles(samples[key{"upstream", sc, "ADD"}])
-		del := percentiles(samples[key{"dualnet", sc, "DEL"}])
-		vethDel := percentiles(samples[key{"veth", sc, "DEL"}])
+		add := percentiles(samples(key{"dualnet", sc, "ADD"}))
+		upAdd := percentiles(samples(key{"upstream", sc, "ADD"}))
+		del := percentiles(samples(key{"dualnet", sc, "DEL"}))
+		vethDel := percentiles(samples(key{"veth", sc, "DEL"}))
 		p50, p99 := ratio(add[0], upAdd[0]), ratio(add[2], upAdd[2])
 		bound := vethDel[0] + goalDelAbove
 		// Each round's figure, from that round's calls alone: how much the run's own
@@ -211,7 +210,7 @@ func run(pods, parallel, rounds int) error {
 		fmt.Fprintf(tw, "%s\tDEL p50 <= bare veth deletion + %s = %s ms\t%s ms\t%s ms above it\t%s\t\n", sc.mode(), goalDelAbove, ms(bound), ms(del[0]),
 			delAbove("veth", goalDelAbove), metOrNot(del[0] <= bound))
 		// Not a goal: how far DEL is above the least a plugin that deletes a veth takes.
-		only := percentiles(samples[key{"vethonly", sc, "DEL"}])
+		only := percentiles(samples(key{"vethonly", sc, "DEL"}))
 		fmt.Fprintf(tw, "%s\t(DEL p50 above the veth-only plugin's %s ms)\t%+.1f ms\t%s ms\t\t\n", sc.mode(), ms(only[0]), float64(del[0]-only[0])/1e6, delAbove("vethonly", 0))
 	}
 	return tw.Flush()
@@ -228,7 +227,8 @@ func (sc scenario) mode() string {
 func spread(rounds int, f func(r int) float64, format string) string {
 	lo, hi := f(0), f(0)
 	for r := 1; r < rounds; r++ {
-		lo, hi = min(lo, f(r)), max(hi, f(r))
+		v := f(r)
+		lo, hi = min(lo, v), max(hi, v)
 	}
 	return fmt.Sprintf(format+" to "+format, lo, hi)
 }
