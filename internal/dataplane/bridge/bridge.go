@@ -94,9 +94,6 @@ func (c Changes) Any() bool {
 // on before the gateways, which bring the routes: a packet routed to a bridge without its
 // ports would leave a neighbour entry failing, and its pod unreachable, for a second.
 func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
-	if h == nil {
-		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
-	}
 	seen, err := Look(h, name)
 	if err != nil {
 		return nil, Changes{}, err
@@ -108,7 +105,7 @@ func Apply(h *netlink.Handle, name string, gateways []netip.Prefix, mtu int, por
 func apply(h *netlink.Handle, seen Seen, name string, gateways []netip.Prefix, mtu int, ports []int) (netlink.Link, Changes, error) {
 	var c Changes
 	if h == nil {
-		h = &netlink.Handle{}
+		h = &netlink.Handle{} // a zero Handle opens sockets in the caller's namespace
 	}
 	link, have := seen.Link, seen.Addrs
 	if link == nil {
