@@ -28,6 +28,7 @@ type testLab struct {
 	stateRoot  string
 	kubeconfig string
 	upTime     time.Duration
+	clientPort int // source ports clientIPs used, counted from firstClientPort
 }
 
 // dualnet runs the CLI built for this run.

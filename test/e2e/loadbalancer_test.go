@@ -171,12 +171,20 @@ func (l *testLab) healthyExactly(fe netip.Addr, want []string, within time.Durat
 }
 
 // clientIPs asks the frontend's /clientip n times from the internet, in one curl, each on a
-// new connection (so a new 5-tuple): for each, the address the server saw, and the client's
-// own address and port (curl's).
+// new connection: for each, the address the server saw, and the client's own address and
+// port (curl's). Each connection has a source port no other in this lab had: a port the
+// kernel picked could repeat one used towards another frontend with the same backend pod,
+// and the node's conntrack then rewrites it (the reply tuples would clash), which is right
+// of the kernel but would look like NAT to the Local check.
 func (l *testLab) clientIPs(fe netip.Addr, n int) (seen, own []netip.AddrPort, err error) {
-	args := []string{"curl", "-sS", "-m", "3", "-H", "Connection: close", "-w", ` %{local_ip} %{local_port}\n`}
-	for range n {
-		args = append(args, "http://"+hostPort(fe, 80)+"/clientip")
+	args := []string{"curl"}
+	for i := range n {
+		if i > 0 {
+			args = append(args, "--next")
+		}
+		l.clientPort++
+		args = append(args, "-sS", "-m", "3", "-H", "Connection: close", "-w", ` %{local_ip} %{local_port}\n`,
+			"--local-port", strconv.Itoa(firstClientPort+l.clientPort), "http://"+hostPort(fe, 80)+"/clientip")
 	}
 	out, err := l.exec("internet", args...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
@@ -199,6 +207,10 @@ func (l *testLab) clientIPs(fe netip.Addr, n int) (seen, own []netip.AddrPort, e
 	}
 	return seen, own, nil
 }
+
+// firstClientPort is below the kernel's ephemeral range (32768-60999), so no port it picks
+// for other traffic from the internet meets one clientIPs chose.
+const firstClientPort = 20000
 
 // answers sends n requests to the frontend from the internet (each a new flow); all must be
 // answered, and with Local the server must see the client's own address and port.
