@@ -38,11 +38,13 @@ func main() {
 	pods := flag.Int("pods", 100, "pods per scenario (each is added, then deleted)")
 	parallel := flag.Int("parallel", 20, "concurrent calls in the parallel scenarios")
 	rounds := flag.Int("rounds", 2, "rounds per scenario; the plugins alternate between rounds")
+	dir := flag.String("dir", "/dev/shm", "where the work directory goes: the plugins' binaries and state (see run)")
+	keep := flag.Bool("keep", false, "keep the work directory (the plugins' binaries, which a profiler needs for their symbols)")
 	flag.Parse()
 	if err := cnitest.RunInNodeNamespace(); err != nil {
 		fail(err)
 	}
-	if err := run(*pods, *parallel, *rounds); err != nil {
+	if err := run(*pods, *parallel, *rounds, *dir, *keep); err != nil {
 		fail(err)
 	}
 }
@@ -71,16 +73,21 @@ const (
 	goalDelAbove = 3 * time.Millisecond // dualnet's DEL p50 at most the bare veth deletion's p50 plus this
 )
 
-func run(pods, parallel, rounds int) error {
-	// Under /var/lib, where a node keeps CNI state (libcni's result cache, host-local's
-	// reservations, dualnet's store): on the CI VM, creating a file under /tmp costs 0.5-0.7 ms
-	// and under /var/lib 13 µs (same ext4; /tmp's directory is the slow part), which would
-	// charge both plugins for an artifact of this machine.
-	work, err := os.MkdirTemp("/var/lib", "dualnet-bench-cni-")
+func run(pods, parallel, rounds int, dir string, keep bool) error {
+	// The plugins' state (libcni's result cache, host-local's reservations, dualnet's store)
+	// goes on a tmpfs by default, not the disk, where a node keeps it: the CI VM's ext4 has no
+	// journal, and without one every new file scans past the inodes deleted in the last
+	// minutes, anyone's, so the cost of a file grew with what the machine had deleted before
+	// the run and during it (README.md). A node's ext4 has a journal and does not scan.
+	work, err := os.MkdirTemp(dir, "dualnet-bench-cni-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(work)
+	if keep {
+		defer fmt.Printf("kept %s\n", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	bin := filepath.Join(work, "bin")
 	fmt.Println("building dualnet-cni, bridge and host-local v1.10.0 ...")
 	for out, pkg := range map[string]string{
@@ -132,8 +139,8 @@ func run(pods, parallel, rounds int) error {
 
 	samples := func(k key) []time.Duration { return slices.Concat(byRound[k]...) } // every round's calls
 
-	fmt.Printf("\n%d pods x %d rounds per scenario; latency of one libcni call (ms); load average %s at start, %s at end\n\n",
-		pods, rounds, startLoad, loadAverage())
+	fmt.Printf("\n%d pods x %d rounds per scenario, state under %s; latency of one libcni call (ms); load average %s at start, %s at end\n\n",
+		pods, rounds, dir, startLoad, loadAverage())
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\tfloor p50\tratio above floor p50\t")
 	for _, sc := range scenarios {
