@@ -23,12 +23,12 @@ import (
 
 // testLab is one `dualnet lab` for a test, under a name of its own.
 type testLab struct {
-	t          *testing.T
-	name       string
-	stateRoot  string
-	kubeconfig string
-	upTime     time.Duration
-	clientPort int // source ports clientIPs used, counted from firstClientPort
+	t           *testing.T
+	name        string
+	stateRoot   string
+	kubeconfig  string
+	upTime      time.Duration
+	clientPorts int // how many source ports clientIPs used, from firstClientPort up
 }
 
 // dualnet runs the CLI built for this run.

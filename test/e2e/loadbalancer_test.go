@@ -174,17 +174,20 @@ func (l *testLab) healthyExactly(fe netip.Addr, want []string, within time.Durat
 // new connection: for each, the address the server saw, and the client's own address and
 // port (curl's). Each connection has a source port no other in this lab had: a port the
 // kernel picked could repeat one used towards another frontend with the same backend pod,
-// and the node's conntrack then rewrites it (the reply tuples would clash), which is right
-// of the kernel but would look like NAT to the Local check.
+// and the node's conntrack then rewrites it (the reply tuples would clash). That is correct
+// of the kernel, but would look like NAT to the Local check. One --next section per request,
+// because a --local-port range would let curl take the same port again once the server
+// closed the connection.
 func (l *testLab) clientIPs(fe netip.Addr, n int) (seen, own []netip.AddrPort, err error) {
 	args := []string{"curl"}
 	for i := range n {
 		if i > 0 {
 			args = append(args, "--next")
 		}
-		l.clientPort++
+		port := firstClientPort + l.clientPorts
+		l.clientPorts++
 		args = append(args, "-sS", "-m", "3", "-H", "Connection: close", "-w", ` %{local_ip} %{local_port}\n`,
-			"--local-port", strconv.Itoa(firstClientPort+l.clientPort), "http://"+hostPort(fe, 80)+"/clientip")
+			"--local-port", strconv.Itoa(port), "http://"+hostPort(fe, 80)+"/clientip")
 	}
 	out, err := l.exec("internet", args...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
