@@ -11,7 +11,7 @@
 // It runs as root inside a network namespace it creates (the "node"), with pod namespaces
 // dn-bench-cnitest*; nothing touches the host's network.
 //
-//	go run ./bench/cni [-pods 100] [-parallel 20]
+//	go run ./bench/cni [-pods 100] [-parallel 20] [-rounds 2] [-dir /dev/shm] [-keep]
 package main
 
 import (
@@ -38,7 +38,7 @@ func main() {
 	pods := flag.Int("pods", 100, "pods per scenario (each is added, then deleted)")
 	parallel := flag.Int("parallel", 20, "concurrent calls in the parallel scenarios")
 	rounds := flag.Int("rounds", 2, "rounds per scenario; the plugins alternate between rounds")
-	dir := flag.String("dir", "/dev/shm", "where the work directory goes: the plugins' binaries and state (see run)")
+	dir := flag.String("dir", "/dev/shm", "where the work directory goes: the plugins' binaries (so it must allow exec) and their state (README.md)")
 	keep := flag.Bool("keep", false, "keep the work directory (the plugins' binaries, which a profiler needs for their symbols)")
 	flag.Parse()
 	if err := cnitest.RunInNodeNamespace(); err != nil {
