@@ -137,7 +137,16 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 		}
 	}
 
-	samples := func(k key) []time.Duration { return slices.Concat(byRound[k]...) } // every round's calls
+	// Each figure once: over every round's calls, and over each round's alone (the goals'
+	// spread).
+	overall := map[key][3]time.Duration{}
+	perRound := map[key][][3]time.Duration{}
+	for k, rs := range byRound {
+		overall[k] = percentiles(slices.Concat(rs...))
+		for _, r := range rs {
+			perRound[k] = append(perRound[k], percentiles(r))
+		}
+	}
 
 	fmt.Printf("\n%d pods x %d rounds per scenario, state under %s; latency of one libcni call (ms); load average %s at start, %s at end\n\n",
 		pods, rounds, dir, startLoad, loadAverage())
@@ -145,9 +154,9 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet p50\tp90\tp99\tupstream p50\tp90\tp99\tratio p50\tp90\tp99\tfloor p50\tratio above floor p50\t")
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
-			d := percentiles(samples(key{"dualnet", sc, verb}))
-			u := percentiles(samples(key{"upstream", sc, verb}))
-			f := percentiles(samples(key{"floor", sc, verb}))
+			d := overall[key{"dualnet", sc, verb}]
+			u := overall[key{"upstream", sc, verb}]
+			f := overall[key{"floor", sc, verb}]
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\t\n", sc.stack, sc.mode(), verb,
 				ms(d[0]), ms(d[1]), ms(d[2]), ms(u[0]), ms(u[1]), ms(u[2]),
 				ratio(d[0], u[0]), ratio(d[1], u[1]), ratio(d[2], u[2]), ms(f[0]), aboveFloor(d[0], u[0], f[0]))
@@ -162,9 +171,9 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tno-op plugin p50\tp99\tveth-only plugin p50\tp99\tbare veth p50\tp99\t")
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
-			f := percentiles(samples(key{"floor", sc, verb}))
-			o := percentiles(samples(key{"vethonly", sc, verb}))
-			v := percentiles(samples(key{"veth", sc, verb}))
+			f := overall[key{"floor", sc, verb}]
+			o := overall[key{"vethonly", sc, verb}]
+			v := overall[key{"veth", sc, verb}]
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", sc.stack, sc.mode(), verb, ms(f[0]), ms(f[2]), ms(o[0]), ms(o[2]), ms(v[0]), ms(v[2]))
 		}
 	}
@@ -175,7 +184,7 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 	fmt.Printf("\nCPU time per call (ms, user + system of the plugin's processes): on 2 cores, 20 calls in flight wait mostly for CPU\n\n")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stack\tcalls\tverb\tdualnet\tupstream\tno-op plugin\tveth-only plugin\tratio\t")
-	perCall := func(k key) time.Duration { return cpu[k] / time.Duration(max(len(samples(k)), 1)) }
+	perCall := func(k key) time.Duration { return cpu[k] / time.Duration(max(pods*rounds, 1)) }
 	for _, sc := range scenarios {
 		for _, verb := range []string{"ADD", "DEL"} {
 			d, u, f, o := perCall(key{"dualnet", sc, verb}), perCall(key{"upstream", sc, verb}), perCall(key{"floor", sc, verb}), perCall(key{"vethonly", sc, verb})
@@ -193,17 +202,15 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 		if sc.stack != "dual" {
 			continue
 		}
-		add := percentiles(samples(key{"dualnet", sc, "ADD"}))
-		upAdd := percentiles(samples(key{"upstream", sc, "ADD"}))
-		del := percentiles(samples(key{"dualnet", sc, "DEL"}))
-		vethDel := percentiles(samples(key{"veth", sc, "DEL"}))
+		add := overall[key{"dualnet", sc, "ADD"}]
+		upAdd := overall[key{"upstream", sc, "ADD"}]
+		del := overall[key{"dualnet", sc, "DEL"}]
+		vethDel := overall[key{"veth", sc, "DEL"}]
 		p50, p99 := ratio(add[0], upAdd[0]), ratio(add[2], upAdd[2])
 		bound := vethDel[0] + goalDelAbove
 		// Each round's figure, from that round's calls alone: how much the run's own
 		// figure could have moved with fewer rounds.
-		round := func(plugin, verb string, r, p int) time.Duration {
-			return percentiles(byRound[key{plugin, sc, verb}][r])[p]
-		}
+		round := func(plugin, verb string, r, p int) time.Duration { return perRound[key{plugin, sc, verb}][r][p] }
 		addRatio := func(p int) string {
 			return spread(rounds, func(r int) float64 { return ratio(round("dualnet", "ADD", r, p), round("upstream", "ADD", r, p)) }, "%.2f")
 		}
@@ -217,7 +224,7 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 		fmt.Fprintf(tw, "%s\tDEL p50 <= bare veth deletion + %s = %s ms\t%s ms\t%s ms above it\t%s\t\n", sc.mode(), goalDelAbove, ms(bound), ms(del[0]),
 			delAbove("veth", goalDelAbove), metOrNot(del[0] <= bound))
 		// Not a goal: how far DEL is above the least a plugin that deletes a veth takes.
-		only := percentiles(samples(key{"vethonly", sc, "DEL"}))
+		only := overall[key{"vethonly", sc, "DEL"}]
 		fmt.Fprintf(tw, "%s\t(DEL p50 above the veth-only plugin's %s ms)\t%+.1f ms\t%s ms\t\t\n", sc.mode(), ms(only[0]), float64(del[0]-only[0])/1e6, delAbove("vethonly", 0))
 	}
 	return tw.Flush()
@@ -232,7 +239,8 @@ func (sc scenario) mode() string {
 
 // spread is the lowest and highest of f over the rounds, each printed with format.
 func spread(rounds int, f func(r int) float64, format string) string {
-	lo, hi := f(0), f(0)
+	lo := f(0)
+	hi := lo
 	for r := 1; r < rounds; r++ {
 		v := f(r)
 		lo, hi = min(lo, v), max(hi, v)
