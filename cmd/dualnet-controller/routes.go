@@ -149,7 +149,7 @@ var routeController = controller{
 			return started{}, err
 		}
 		c, err := routecontroller.New(cc.Client, cc.Informers.Core().V1().Nodes(), routecontroller.Options{
-			Backend: backend, PodCIDRs: cc.Spec.PodCIDRs, MaxRoutes: cc.Spec.MaxRoutes,
+			Backend: backend, PodCIDRs: cc.Spec.PodCIDRs, MaxRoutes: cc.Spec.MaxRoutes, MaxRoutesSetting: cc.Spec.Setting("--max-routes"),
 			Recorder: cc.Recorder, Resync: cc.Options.routes.resync, Metrics: cc.Metrics,
 		})
 		if err != nil {

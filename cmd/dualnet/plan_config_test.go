@@ -33,6 +33,21 @@ func TestPlanWithAConfigFileMatchesTheSameFlags(t *testing.T) {
 	}
 }
 
+// Past a limit, --config's user is told what to change in the file, not a flag.
+func TestPlanWithAConfigFileNamesItsFieldsInTheFix(t *testing.T) {
+	path := writeNetworkSpec(t, "maxRoutes: 7\n")
+	out, errOut, code := dualnet(t, "plan", "--config", path)
+	if code != 0 || !strings.Contains(out, "route table   3       7 routes, 2 route(s) per node") {
+		t.Fatalf("exit %d, stderr %q, want the route table to bind at 3 nodes:\n%s", code, errOut, out)
+	}
+	_, errOut, code = dualnet(t, "plan", "--config", path, "--nodes", "4")
+	want := "Error: --nodes: 4 nodes do not fit: the route table limit allows 3 (7 routes, 2 route(s) per node): in " + path +
+		", raise maxRoutes if your route table allows more routes (Azure allows 1000 per table today)"
+	if code == 0 || strings.TrimSpace(errOut) != want {
+		t.Fatalf("exit %d, stderr %q, want %q", code, errOut, want)
+	}
+}
+
 func TestPlanRefusesASpecFlagBesideConfig(t *testing.T) {
 	path := writeNetworkSpec(t, "")
 	_, errOut, code := dualnet(t, "plan", "--config", path, "--service-cidrs", "10.0.0.0/16,fd12:3456:789a:1::/108")

@@ -55,7 +55,7 @@ func TestPlanShowsTheArticlesPodCIDRsAndCapacity(t *testing.T) {
 
 func TestPlanPastTheRouteTableFailsNamingTheLimit(t *testing.T) {
 	_, errOut, code := dualnet(t, "plan", "--ip-families", "ipv4,ipv6", "--nodes", "201")
-	if code == 0 || !strings.Contains(errOut, "route table") || !strings.Contains(errOut, "--max-routes 400") {
+	if code == 0 || !strings.Contains(errOut, "route table limit allows 200 (400 routes") || !strings.Contains(errOut, "raise --max-routes") {
 		t.Fatalf("exit %d, stderr %q: want a failure naming the 400-route limit", code, errOut)
 	}
 }

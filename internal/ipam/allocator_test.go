@@ -83,6 +83,22 @@ func TestAllocatorStopsAtCapacityNamingTheBindingLimit(t *testing.T) {
 	}
 }
 
+// A deployed controller reads its spec from the ConfigMap's file: the full error, which node
+// IPAM posts as the CIDRNotAvailable event, names the file's field to raise.
+func TestFullErrorOfASpecFromAFileNamesTheFileAndField(t *testing.T) {
+	spec, err := netspec.ParseConfig("/etc/dualnet/network.yaml", []byte("apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\nmaxRoutes: 4\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := New(spec, Options{})
+	mustAllocate(t, a, "n0")
+	mustAllocate(t, a, "n1")
+	_, err = a.Allocate("n2")
+	if err == nil || !strings.HasSuffix(err.Error(), "allows 2 (4 routes, 2 route(s) per node): in /etc/dualnet/network.yaml, raise maxRoutes if your route table allows more routes (Azure allows 1000 per table today)") {
+		t.Errorf("error %v: want the route table limit, raised by maxRoutes in the file", err)
+	}
+}
+
 func TestAllocatorHoldsReleasedBlocksUntilRoutesAreGone(t *testing.T) {
 	a := New(mustSpec(t, netspec.Input{MaxRoutes: 6}), Options{})
 	for i := range 3 {

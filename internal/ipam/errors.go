@@ -21,7 +21,7 @@ func (e *FullError) Error() string {
 		msg += fmt.Sprintf(" and %d released node(s) wait for their routes to be removed", e.Held)
 	}
 	if e.Allocated+e.Held >= e.Capacity.Nodes {
-		return msg + fmt.Sprintf("; the %s limit allows %d (%s): %s", b.Limit, b.Nodes, b.Detail, b.Limit.HowToRaise())
+		return msg + fmt.Sprintf("; the %s limit allows %d (%s): %s", b.Limit, b.Nodes, b.Detail, b.Raise)
 	}
 	// Below the capacity but no block free: adopted CIDRs cover the rest of the range.
 	return msg + fmt.Sprintf("; the remaining blocks are covered by CIDRs nodes already had (the %s limit allows %d)", b.Limit, b.Nodes)

@@ -157,6 +157,7 @@ func TestHostRoutesApplyDeployAsItIsAndASpecOnlyChangesTheConfigMap(t *testing.T
 	if err != nil {
 		t.Fatalf("the lab's network.yaml: %v\n%s", err, network)
 	}
+	spec.File = "network.yaml" // where this parse read it from
 	if !reflect.DeepEqual(parsed, spec) {
 		t.Errorf("the lab's network.yaml gives %+v, want %+v", parsed, spec)
 	}

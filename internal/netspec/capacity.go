@@ -32,8 +32,8 @@ func (l Limit) String() string {
 	return fmt.Sprintf("Limit(%d)", int(l))
 }
 
-// HowToRaise tells a user which flag lifts the limit.
-func (l Limit) HowToRaise() string {
+// flagsToRaise says which flags lift the limit.
+func (l Limit) flagsToRaise() string {
 	switch l {
 	case LimitRouteTable:
 		return "raise --max-routes if your route table allows more routes (Azure allows 1000 per table today)"
@@ -51,7 +51,8 @@ func (l Limit) HowToRaise() string {
 type Bound struct {
 	Limit  Limit
 	Nodes  uint64
-	Detail string // "--max-routes 400, 2 routes per node"
+	Detail string // the figures it comes from: "400 routes, 2 route(s) per node"
+	Raise  string // what lifts it, in the spec's own terms (Setting): "raise --max-routes if ..."
 }
 
 // Capacity is how many nodes the spec can hold and which limit binds.
@@ -78,7 +79,7 @@ func (s Spec) Capacity() Capacity {
 	bounds := []Bound{{
 		Limit:  LimitRouteTable,
 		Nodes:  uint64(s.MaxRoutes / s.RoutesPerNode()),
-		Detail: fmt.Sprintf("--max-routes %d, %d route(s) per node", s.MaxRoutes, s.RoutesPerNode()),
+		Detail: fmt.Sprintf("%d routes, %d route(s) per node", s.MaxRoutes, s.RoutesPerNode()),
 	}}
 	for _, f := range s.Families {
 		pod, _ := s.PodCIDR(f)
@@ -94,6 +95,9 @@ func (s Spec) Capacity() Capacity {
 			bounds = append(bounds, Bound{Limit: LimitNodeSubnet, Nodes: NodeSubnetCapacity(subnet),
 				Detail: fmt.Sprintf("%s node addresses in %s", f, subnet)})
 		}
+	}
+	for i := range bounds {
+		bounds[i].Raise = s.howToRaise(bounds[i].Limit)
 	}
 	c := Capacity{Nodes: bounds[0].Nodes, Limit: bounds[0].Limit, Bounds: bounds}
 	for _, b := range bounds[1:] {
@@ -111,5 +115,14 @@ func (s Spec) CheckNodes(n uint64) error {
 		return nil
 	}
 	b := c.Binding()
-	return fmt.Errorf("%d nodes do not fit: the %s limit allows %d (%s): %s", n, b.Limit, b.Nodes, b.Detail, b.Limit.HowToRaise())
+	return fmt.Errorf("%d nodes do not fit: the %s limit allows %d (%s): %s", n, b.Limit, b.Nodes, b.Detail, b.Raise)
+}
+
+// howToRaise says what lifts limit l, in the spec's own terms (Setting): a spec from a
+// config file names the file once, and its fields.
+func (s Spec) howToRaise(l Limit) string {
+	if s.File == "" {
+		return l.flagsToRaise()
+	}
+	return "in " + s.File + ", " + flagsToFields.Replace(l.flagsToRaise())
 }

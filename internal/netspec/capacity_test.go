@@ -44,9 +44,35 @@ func TestTooManyNodesNamesTheLimitAndTheFix(t *testing.T) {
 	if err == nil {
 		t.Fatal("201 nodes fit, want the route table limit")
 	}
-	for _, w := range []string{"201 nodes", "route table", "--max-routes 400", "raise --max-routes"} {
+	for _, w := range []string{"201 nodes", "route table", "400 routes, 2 route(s) per node", "raise --max-routes"} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
+
+// A spec from a config file is raised by editing the file, so its hints name the file and its
+// fields, never a flag its user did not type.
+func TestASpecFromAFileNamesItsFieldsInHints(t *testing.T) {
+	s, err := ParseConfig("/etc/dualnet/network.yaml", []byte("apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\nmaxRoutes: 1000\nnodeCIDRMaskSizeIPv6: 70\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Setting("--max-routes"), "maxRoutes in /etc/dualnet/network.yaml"; got != want {
+		t.Errorf("Setting(--max-routes) = %q, want %q", got, want)
+	}
+	if got := Default().Setting("--max-routes"); got != "--max-routes" {
+		t.Errorf("a spec from flags: Setting(--max-routes) = %q, want the flag", got)
+	}
+	err = s.CheckNodes(100) // the /64 holds 64 IPv6 /70 blocks, fewer than the 256 IPv4 blocks and 500 nodes' routes
+	want := "100 nodes do not fit: the IPv6 blocks limit allows 64 (fd12:3456:789a::/64 in /70 blocks): " +
+		"in /etc/dualnet/network.yaml, use a larger IPv6 range in podCIDRs or a longer nodeCIDRMaskSizeIPv6"
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckNodes(100) = %v, want %q", err, want)
+	}
+	for _, b := range s.Capacity().Bounds {
+		if strings.Contains(b.Detail+b.Raise, "--") {
+			t.Errorf("the %s bound names a flag: %q, %q", b.Limit, b.Detail, b.Raise)
 		}
 	}
 }

@@ -28,6 +28,7 @@ func ParseConfig(name string, data []byte) (Spec, error) {
 	if err != nil {
 		return Spec{}, inFile(name, err)
 	}
+	spec.File = name
 	return spec, nil
 }
 

@@ -30,6 +30,10 @@ type Spec struct {
 	NodeMaskSizeIPv4 int
 	NodeMaskSizeIPv6 int
 	MaxRoutes        int
+	// File is the config file the spec came from (ParseConfig's name), empty when it came
+	// from flags. Messages about the spec name the file's fields instead of flags, since
+	// those are what its user edits.
+	File string
 }
 
 // Default is the spec of a default AKS dual-stack kubenet cluster.
@@ -39,6 +43,18 @@ func Default() Spec {
 		panic("netspec: the defaults break the rules: " + err.Error())
 	}
 	return spec
+}
+
+// Setting is what a message tells the user to change for the spec's flag flag
+// ("--max-routes"): the flag, or, for a spec from a config file, the file's field and the
+// file ("maxRoutes in /etc/dualnet/network.yaml"). A deployed controller reads the file
+// (deploy/dualnet.yaml's ConfigMap), so a hint naming a flag would send its user to the
+// wrong place.
+func (s Spec) Setting(flag string) string {
+	if s.File == "" {
+		return flag
+	}
+	return flagsToFields.Replace(flag) + " in " + s.File
 }
 
 // DualStack says whether the spec has both families.

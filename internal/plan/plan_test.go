@@ -48,7 +48,7 @@ func TestNodeAddressesStartAtAzuresFirst(t *testing.T) {
 
 func TestMoreNodesThanTheRouteTableHoldsIsAnError(t *testing.T) {
 	_, err := Build(netspec.Default(), 201, "node-")
-	if err == nil || !strings.Contains(err.Error(), "--max-routes 400") {
+	if err == nil || !strings.Contains(err.Error(), "allows 200 (400 routes") {
 		t.Fatalf("Build(201) error = %v, want the 400-route limit", err)
 	}
 }

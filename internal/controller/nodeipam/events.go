@@ -26,8 +26,8 @@ func (c *Controller) reportAdoption(ctx context.Context, node *corev1.Node, cidr
 	spec := c.alloc.Spec()
 	if len(report.Outside) > 0 {
 		c.recorder.Eventf(node, corev1.EventTypeWarning, ReasonCIDROutsideRange,
-			"pod CIDRs %v are outside the cluster pod CIDRs %v (--pod-cidrs): dualnet keeps them (they cannot change once set) and gives nobody an overlapping block; recreate the node to get pod CIDRs from the cluster range",
-			report.Outside, spec.PodCIDRs)
+			"pod CIDRs %v are outside the cluster pod CIDRs %v (%s): dualnet keeps them (they cannot change once set) and gives nobody an overlapping block; recreate the node to get pod CIDRs from the cluster range",
+			report.Outside, spec.PodCIDRs, spec.Setting("--pod-cidrs"))
 	}
 	for _, o := range report.Overlaps {
 		c.recorder.Eventf(node, corev1.EventTypeWarning, ReasonCIDRConflict,
@@ -36,8 +36,8 @@ func (c *Controller) reportAdoption(ctx context.Context, node *corev1.Node, cidr
 	}
 	if len(report.Missing) > 0 {
 		c.recorder.Eventf(node, corev1.EventTypeWarning, ReasonCIDRFamilyMissing,
-			"pod CIDRs %v have no %v range but the cluster has --ip-families %v: pod CIDRs cannot change once set; recreate the node to get one per family",
-			cidrs, report.Missing, spec.Families)
+			"pod CIDRs %v have no %v range but the cluster has %s %v: pod CIDRs cannot change once set; recreate the node to get one per family",
+			cidrs, report.Missing, spec.Setting("--ip-families"), spec.Families)
 	}
 	klog.FromContext(ctx).Info("Node has pod CIDRs dualnet would not have given", "node", node.Name, "podCIDRs", cidrs,
 		"outside", report.Outside, "overlaps", fmt.Sprint(report.Overlaps), "missingFamilies", report.Missing)

@@ -45,7 +45,9 @@ func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) 
 func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *testing.T) {
 	srv := emulator(t)
 	client := kubetest.FastClient(t)
-	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400})
+	// As deployed: the spec comes from the ConfigMap's file, so the event names its field.
+	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400,
+		MaxRoutesSetting: "maxRoutes in /etc/dualnet/network.yaml"})
 	poll.Eventually(t, 20*time.Second, "first (empty) sync", func() error { return poll.Met(srv.Stats().Reads > 0, "no read yet") })
 	srv.ResetStats()
 
@@ -70,6 +72,10 @@ func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *t
 		e, ok := ev[extra[0].name]
 		return poll.Met(ok && strings.HasPrefix(e, "Warning: "), "events: "+e)
 	})
+	if e := eventsFor(t, client, routecontroller.ReasonRouteTableFull)[extra[0].name]; !strings.Contains(e, "and maxRoutes in /etc/dualnet/network.yaml is 400;") ||
+		!strings.Contains(e, "Raise it if the table allows more") {
+		t.Errorf("RouteTableFull event %q: want it to name maxRoutes in the file, and to say to raise it", e)
+	}
 	poll.Eventually(t, 20*time.Second, "201st node keeps NetworkUnavailable=True", func() error {
 		return poll.Met(allConditions(networkUnavailable(t, client, extra), extra, "True/NoRouteCreated"))
 	})

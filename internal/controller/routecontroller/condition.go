@@ -37,7 +37,7 @@ func condition(nr routes.NodeRoutes, routed, full bool) corev1.NodeCondition {
 	case routed:
 		c.Status, c.Reason, c.Message = corev1.ConditionFalse, ReasonRouteCreated, "dualnet created a route for each pod CIDR of the node"
 	case full:
-		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the route table is full (--max-routes); see the node's RouteTableFull event"
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the route table is full; the node's RouteTableFull event says what to raise"
 	case !nr.Complete:
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet cannot route the node: "+strings.Join(nr.Problems, "; ")
 	default:

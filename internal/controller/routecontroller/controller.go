@@ -26,8 +26,11 @@ type Options struct {
 	Backend routes.Backend
 	// PodCIDRs are the cluster pod CIDRs (--pod-cidrs): only routes inside them are dualnet's.
 	PodCIDRs []netip.Prefix
-	// MaxRoutes is the most routes the table may hold, dualnet's and others' (--max-routes).
-	MaxRoutes int
+	// MaxRoutes is the most routes the table may hold, dualnet's and others' (--max-routes),
+	// and MaxRoutesSetting what its RouteTableFull events tell the user to raise:
+	// netspec.Spec.Setting("--max-routes"), the flag itself when empty.
+	MaxRoutes        int
+	MaxRoutesSetting string
 	// Recorder posts RouteTableFull events on nodes.
 	Recorder record.EventRecorder
 	// Quiet is how long node changes must pause before a sync starts (default 200ms), and
@@ -44,6 +47,9 @@ type Options struct {
 func (o *Options) defaults() error {
 	if o.Backend == nil {
 		return errors.New("route controller: no backend")
+	}
+	if o.MaxRoutesSetting == "" {
+		o.MaxRoutesSetting = "--max-routes"
 	}
 	if o.MaxRoutes <= 0 {
 		return fmt.Errorf("--max-routes: %d, want a positive number", o.MaxRoutes)

@@ -23,7 +23,7 @@ func (c *Controller) reportFull(nodes []*corev1.Node, byName map[string]*corev1.
 		}
 		c.full[n.Name] = true
 		c.opts.Recorder.Eventf(n, corev1.EventTypeWarning, ReasonRouteTableFull,
-			"no room for this node's routes: the route table holds %d routes (%d of them not dualnet's) and --max-routes is %d; existing routes are never dropped to make room. Raise --max-routes if the table allows more (Azure: up to 1,000), or remove nodes",
-			used+others, others, c.opts.MaxRoutes)
+			"no room for this node's routes: the route table holds %d routes (%d of them not dualnet's) and %s is %d; existing routes are never dropped to make room. Raise it if the table allows more (Azure: up to 1,000), or remove nodes",
+			used+others, others, c.opts.MaxRoutesSetting, c.opts.MaxRoutes)
 	}
 }
