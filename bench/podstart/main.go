@@ -11,8 +11,8 @@
 //
 // The upstream conflist (05-kubenet-upstream.conflist) sorts before dualnet's, so containerd
 // uses it while it is there; it uses the node's bridge cbr0 and addresses from the top half
-// of the node's pod CIDRs, and each pod's addresses are checked to be from the plugin
-// measured. Everything it adds to the node is removed at the end.
+// of the node's pod CIDRs, and each pod's addresses are checked to be reserved by the plugin
+// measured (host-local's files, dualnet's address store). Everything it adds to the node is removed at the end.
 //
 //	bench/podstart/run.sh          (brings up a lab "podstart" unless one runs; -pods, -rounds)
 package main
@@ -87,7 +87,7 @@ func run(kubeconfig, labDir, node string, pods, rounds int) error {
 		return err
 	}
 
-	plugins := []plugin{{"dualnet", n.useDualnet, n.dualnetRange}, {"upstream", upstream.use, upstream.inRange}}
+	plugins := []plugin{{"dualnet", n.useDualnet, n.dualnetReserved}, {"upstream", upstream.use, upstream.reserved}}
 	results := map[string][]round{}
 	startLoad := loadAverage()
 	fmt.Printf("%d pods on %s, %d rounds, plugins alternating\n", pods, node, rounds)

@@ -13,6 +13,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/dualnet/dualnet/internal/cnicontract"
 )
 
 // upstreamConflist sorts before dualnet's 10-dualnet.conflist: containerd (max_conf_num 1)
@@ -29,6 +31,7 @@ type labNode struct {
 	confDir  string // the node's /etc/cni/net.d
 	binDir   string // the node's /opt/cni/bin
 	ipamDir  string // host-local's reservations: the node's /var/lib/cni/networks/<network>
+	storeDir string // dualnet's address store: the node's /var/lib/dualnet/cni/dualnet
 }
 
 func lastNode(ctx context.Context, client kubernetes.Interface) (string, error) {
@@ -67,6 +70,7 @@ func openNode(ctx context.Context, client kubernetes.Interface, labDir, name str
 	n.confDir = filepath.Join(root, "etc/cni/net.d")
 	n.binDir = filepath.Join(root, "opt/cni/bin")
 	n.ipamDir = filepath.Join(root, "var/lib/cni/networks", upstreamNetwork)
+	n.storeDir = filepath.Join(root, cnicontract.StoreDir(cnicontract.DefaultDataDir, cnicontract.NetworkName))
 	if _, err := os.Stat(filepath.Join(n.confDir, "10-dualnet.conflist")); err != nil {
 		return nil, fmt.Errorf("node %s: no dualnet conflist in %s: is %s a running lab's directory?", name, n.confDir, labDir)
 	}
@@ -80,8 +84,10 @@ type upstreamChain struct {
 	ranges [][2]netip.Addr // per family: first and last address host-local gives
 }
 
-// upperHalf is the top half of p's addresses (without the broadcast-like last one): dualnet
-// gives addresses from the bottom, so the two plugins never hand out the same one.
+// upperHalf is the top half of p's addresses (without the broadcast-like last one), host-local's
+// range: the node's pods that live through the run (started with the lab, by dualnet) hold
+// addresses from the bottom, which host-local must not give again. dualnet's own pods, given
+// addresses round the whole CIDR, reach the top half too, but never while upstream's are there.
 func upperHalf(p netip.Prefix) [2]netip.Addr {
 	b := p.Masked().Addr().AsSlice()
 	bits := len(b)*8 - p.Bits()
@@ -182,22 +188,19 @@ func (n *labNode) useDualnet() error {
 	return nil
 }
 
-// inRange says whether addr came from the upstream chain's ranges.
-func (u *upstreamChain) inRange(addr netip.Addr) bool {
-	for _, r := range u.ranges {
-		if addr.Compare(r[0]) >= 0 && addr.Compare(r[1]) <= 0 {
-			return true
-		}
-	}
-	return false
+// reserved says whether addr came from the upstream chain: host-local holds a reservation
+// for it, a file named by the address.
+func (u *upstreamChain) reserved(addr netip.Addr) bool {
+	return exists(filepath.Join(u.node.ipamDir, addr.String()))
 }
 
-// dualnetRange says whether addr is one dualnet gives: in a pod CIDR, below its top half.
-func (n *labNode) dualnetRange(addr netip.Addr) bool {
-	for _, p := range n.podCIDRs {
-		if p.Contains(addr) && addr.Compare(upperHalf(p)[0]) < 0 {
-			return true
-		}
-	}
-	return false
+// dualnetReserved says whether addr came from dualnet: its address store holds a reservation
+// for it (ip/<address>, internal/podipam).
+func (n *labNode) dualnetReserved(addr netip.Addr) bool {
+	return exists(filepath.Join(n.storeDir, "ip", addr.String()))
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
