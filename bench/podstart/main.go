@@ -11,8 +11,9 @@
 //
 // The upstream conflist (05-kubenet-upstream.conflist) sorts before dualnet's, so containerd
 // uses it while it is there; it uses the node's bridge cbr0 and addresses from the top half
-// of the node's pod CIDRs, and each pod's addresses are checked to be reserved by the plugin
-// measured (host-local's files, dualnet's address store). Everything it adds to the node is removed at the end.
+// of the node's pod CIDRs, and each pod's addresses are checked to be reserved by the
+// plugin measured (host-local's files, dualnet's address store). Everything it adds to the
+// node is removed at the end.
 //
 //	bench/podstart/run.sh          (brings up a lab "podstart" unless one runs; -pods, -rounds)
 package main

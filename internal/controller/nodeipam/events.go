@@ -36,8 +36,8 @@ func (c *Controller) reportAdoption(ctx context.Context, node *corev1.Node, cidr
 	}
 	if len(report.Missing) > 0 {
 		c.recorder.Eventf(node, corev1.EventTypeWarning, ReasonCIDRFamilyMissing,
-			"pod CIDRs %v have no %v range but the cluster has %s %v: pod CIDRs cannot change once set; recreate the node to get one per family",
-			cidrs, report.Missing, spec.Setting("--ip-families"), spec.Families)
+			"pod CIDRs %v have no %v range but the cluster's families are %v (%s): pod CIDRs cannot change once set; recreate the node to get one per family",
+			cidrs, report.Missing, spec.Families, spec.Setting("--ip-families"))
 	}
 	klog.FromContext(ctx).Info("Node has pod CIDRs dualnet would not have given", "node", node.Name, "podCIDRs", cidrs,
 		"outside", report.Outside, "overlaps", fmt.Sprint(report.Overlaps), "missingFamilies", report.Missing)

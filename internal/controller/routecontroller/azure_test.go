@@ -45,7 +45,8 @@ func TestThreeDualStackNodesGetSixRoutesWithExactNamesAndNextHops(t *testing.T) 
 func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *testing.T) {
 	srv := emulator(t)
 	client := kubetest.FastClient(t)
-	// As deployed: the spec comes from the ConfigMap's file, so the event names its field.
+	// The setting a controller whose spec came from a file (--config, as deployed) passes
+	// (netspec.Spec.Setting): the event and the condition name the file's field.
 	startController(t, routecontroller.Options{Backend: azureBackend(t, srv, 400), MaxRoutes: 400,
 		MaxRoutesSetting: "maxRoutes in /etc/dualnet/network.yaml"})
 	poll.Eventually(t, 20*time.Second, "first (empty) sync", func() error { return poll.Met(srv.Stats().Reads > 0, "no read yet") })
@@ -79,6 +80,9 @@ func TestScaleUpTo200NodesTakesAtMostTenPutsAndThe201stIsToldTheTableIsFull(t *t
 	poll.Eventually(t, 20*time.Second, "201st node keeps NetworkUnavailable=True", func() error {
 		return poll.Met(allConditions(networkUnavailable(t, client, extra), extra, "True/NoRouteCreated"))
 	})
+	if c, _ := networkUnavailableCondition(t, client, extra[0].name); !strings.Contains(c.Message, "raise maxRoutes in /etc/dualnet/network.yaml") {
+		t.Errorf("NetworkUnavailable message %q: want it to name maxRoutes in the file", c.Message)
+	}
 	if got := len(routeMap(t, srv)); got != 400 {
 		t.Errorf("table has %d routes, want 400", got)
 	}

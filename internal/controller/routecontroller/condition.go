@@ -30,14 +30,14 @@ type conditionUpdate struct {
 }
 
 // condition is the NetworkUnavailable condition a node should carry.
-func condition(nr routes.NodeRoutes, routed, full bool) corev1.NodeCondition {
+func condition(nr routes.NodeRoutes, routed, full bool, maxRoutesSetting string) corev1.NodeCondition {
 	now := metav1.Now()
 	c := corev1.NodeCondition{Type: corev1.NodeNetworkUnavailable, LastTransitionTime: now, LastHeartbeatTime: now}
 	switch {
 	case routed:
 		c.Status, c.Reason, c.Message = corev1.ConditionFalse, ReasonRouteCreated, "dualnet created a route for each pod CIDR of the node"
 	case full:
-		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the route table is full; the node's RouteTableFull event says what to raise"
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the route table is full: raise "+maxRoutesSetting+" if the table allows more routes, or remove nodes"
 	case !nr.Complete:
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet cannot route the node: "+strings.Join(nr.Problems, "; ")
 	default:

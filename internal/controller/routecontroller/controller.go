@@ -27,7 +27,8 @@ type Options struct {
 	// PodCIDRs are the cluster pod CIDRs (--pod-cidrs): only routes inside them are dualnet's.
 	PodCIDRs []netip.Prefix
 	// MaxRoutes is the most routes the table may hold, dualnet's and others' (--max-routes),
-	// and MaxRoutesSetting what its RouteTableFull events tell the user to raise:
+	// and MaxRoutesSetting what its RouteTableFull events and NetworkUnavailable conditions
+	// tell the user to raise:
 	// netspec.Spec.Setting("--max-routes"), the flag itself when empty.
 	MaxRoutes        int
 	MaxRoutesSetting string

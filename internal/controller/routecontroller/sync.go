@@ -101,7 +101,7 @@ func (c *Controller) report(ctx context.Context, nodes []*corev1.Node, desired [
 
 	var updates []conditionUpdate
 	for _, nr := range desired {
-		want := condition(nr, routes.Routed(nr, plan.Table), unfit[nr.Node])
+		want := condition(nr, routes.Routed(nr, plan.Table), unfit[nr.Node], c.opts.MaxRoutesSetting)
 		if cond, change := changeTo(byName[nr.Node], want); change {
 			updates = append(updates, conditionUpdate{node: nr.Node, cond: cond})
 		}

@@ -113,7 +113,7 @@ func (b *Backend) Write(ctx context.Context, read routes.Table, plan routes.Plan
 		}})
 	}
 	if len(list) > b.cfg.MaxRoutes {
-		return fmt.Errorf("write %s: %d routes would exceed --max-routes=%d; not sent", b.describe(), len(list), b.cfg.MaxRoutes)
+		return fmt.Errorf("write %s: %d routes would exceed the limit of %d routes; not sent", b.describe(), len(list), b.cfg.MaxRoutes)
 	}
 	props.Routes = list
 	table.Properties = &props
