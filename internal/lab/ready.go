@@ -42,9 +42,9 @@ func waitNodesReady(ctx context.Context, client kubernetes.Interface, lab Config
 		return false
 	}, func() error {
 		if waiting != "" {
-			return fmt.Errorf("the nodes are ready (%s) but the lab still waits for %s; see the logs in %s/logs", last, waiting, lab.Dir())
+			return fmt.Errorf("the nodes are ready (%s) but the lab still waits for %s; see the lab's logs", last, waiting)
 		}
-		return fmt.Errorf("the nodes did not become ready (last: %s); see the logs in %s/logs", last, lab.Dir())
+		return fmt.Errorf("the nodes did not become ready (last: %s); see the lab's logs", last)
 	})
 }
 

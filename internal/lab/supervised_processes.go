@@ -167,7 +167,7 @@ func (cs *children) crashLoop() error {
 	for name, n := range cs.exits {
 		if n >= 3 {
 			log := filepath.Join(cs.st.Dir, "logs", name+".log")
-			return fmt.Errorf("%s exited %d times; the end of its log %s:\n%s", name, n, log, tail(log, 15))
+			return fmt.Errorf("%s exited %d times; the end of its log (%s):\n%s", name, n, filepath.Base(log), tail(log, 15))
 		}
 	}
 	return nil

@@ -22,8 +22,8 @@ const UpTimeout = 3 * time.Minute
 
 // Up checks everything the lab needs before creating anything, then starts the supervisor
 // detached and shows its progress until the lab is ready. It refuses to start over a lab of
-// the same name that is still there. On failure it removes whatever was made (Down) and returns
-// the reason.
+// the same name that is still there. On failure it removes whatever was made (Down), keeping a
+// copy of the lab's logs (keepLogs), and returns the reason.
 func Up(ctx context.Context, cfg Config, out io.Writer) error {
 	if err := preflight(cfg, out); err != nil {
 		return err
@@ -34,7 +34,11 @@ func Up(ctx context.Context, cfg Config, out io.Writer) error {
 	}
 	if err := waitReady(ctx, st, supervisor, out); err != nil {
 		fmt.Fprintf(out, "lab up failed; removing what it made:\n")
-		return errors.Join(err, cleanUp(cfg, supervisor, out))
+		kept, cleanErr := cleanUp(cfg, supervisor, out)
+		if kept != "" {
+			err = fmt.Errorf("%w\nthe lab's logs are kept in %s", err, kept)
+		}
+		return errors.Join(err, cleanErr)
 	}
 	return nil
 }
@@ -104,10 +108,12 @@ func downCommand(root, name string) string {
 
 // cleanUp removes what a failed Up made, unless the lab was taken down (`lab down` while it
 // started) and another `lab up` of the name started since: that lab is not this Up's to remove.
-func cleanUp(cfg Config, supervisor Process, out io.Writer) error {
+// Before removing it copies the lab's logs out (keepLogs) and returns where, so that the
+// failure's "see the logs of" still points at files.
+func cleanUp(cfg Config, supervisor Process, out io.Writer) (kept string, err error) {
 	lock, err := lockLab(cfg.StateRoot, cfg.Name, out)
 	if err != nil {
-		return err
+		return "", err
 	}
 	cur, err := LoadState(cfg.Dir())
 	switch {
@@ -115,15 +121,16 @@ func cleanUp(cfg Config, supervisor Process, out io.Writer) error {
 		if p, ok := cur.process("supervisor"); !ok || p.PID != supervisor.PID || p.StartTime != supervisor.StartTime {
 			lock.release()
 			fmt.Fprintf(out, "lab %q was taken down and started again meanwhile: leaving that lab alone\n", cfg.Name)
-			return nil
+			return "", nil
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		if _, err := os.Stat(cfg.Dir()); errors.Is(err, fs.ErrNotExist) {
-			return errors.Join(fmt.Errorf("lab %q was taken down (`dualnet lab down`) while it started", cfg.Name),
+			return "", errors.Join(fmt.Errorf("lab %q was taken down (`dualnet lab down`) while it started", cfg.Name),
 				downLocked(lock, cfg.StateRoot, cfg.Name, out))
 		}
 	}
-	return downLocked(lock, cfg.StateRoot, cfg.Name, out)
+	kept, keepErr := keepLogs(cfg.Dir(), cfg.Name)
+	return kept, errors.Join(keepErr, downLocked(lock, cfg.StateRoot, cfg.Name, out))
 }
 
 // preflight finds the binaries (building the Kubernetes ones on first use) and checks the
@@ -208,13 +215,13 @@ func waitReady(ctx context.Context, st *State, p Process, out io.Writer) error {
 			}
 			copyNewLines(progressFile(st.Dir), offset, out)
 			if data, err := os.ReadFile(progressFile(st.Dir)); err == nil && strings.Contains(string(data), failedMark) {
-				return fmt.Errorf("the lab did not come up (the reason is above; the supervisor's log: %s)", p.Log)
+				return errors.New("the lab did not come up (the reason is above)")
 			}
-			return fmt.Errorf("the lab's supervisor exited before the lab was ready; its log %s ends with:\n%s", p.Log, tail(p.Log, 20))
+			return fmt.Errorf("the lab's supervisor exited before the lab was ready; its log ends with:\n%s", tail(p.Log, 20))
 		}
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(p.PID, syscall.SIGTERM)
-			return fmt.Errorf("the lab was not ready after %s; logs in %s", UpTimeout, filepath.Join(st.Dir, "logs"))
+			return fmt.Errorf("the lab was not ready after %s", UpTimeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -41,7 +41,7 @@ func TestLabDownWithNoLabSaysNothingIsLeft(t *testing.T) {
 	}
 }
 
-func TestLabUpWithACrashingAgentFailsWithItsLogAndLeavesNothing(t *testing.T) {
+func TestLabUpWithACrashingAgentFailsWithItsLogKeepsTheLabsLogsAndLeavesNothingElse(t *testing.T) {
 	l := &testLab{t: t, name: fmt.Sprintf("dn-e2ec%d", os.Getpid()), stateRoot: "/run/dualnet-lab"}
 	bin := t.TempDir()
 	entries, err := os.ReadDir(binDir)
@@ -90,5 +90,16 @@ func TestLabUpWithACrashingAgentFailsWithItsLogAndLeavesNothing(t *testing.T) {
 	}
 	for _, left := range leftovers(l.name, filepath.Join(l.stateRoot, l.name)) {
 		t.Errorf("failed lab up left %s behind", left)
+	}
+	// The logs its messages point at outlive the lab: the supervisor's and the node's kubelet's.
+	kept := keptLogsDir(out)
+	if kept == "" {
+		t.Fatalf("lab up should say where it kept the lab's logs (%q)", keptLogsMark)
+	}
+	t.Cleanup(func() { os.RemoveAll(kept) })
+	for _, name := range []string{"supervisor.log", "kubelet-" + l.name + "-node-0.log"} {
+		if info, err := os.Stat(filepath.Join(kept, name)); err != nil || info.Size() == 0 {
+			t.Errorf("the kept logs in %s should hold a non-empty %s (%v)", kept, name, err)
+		}
 	}
 }

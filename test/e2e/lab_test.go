@@ -40,6 +40,53 @@ func (l *testLab) dualnet(ctx context.Context, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// keptLogsMark is how a failed `lab up` names the copy of the lab's logs it kept.
+const keptLogsMark = "the lab's logs are kept in "
+
+// keptLogsDir is the directory a failed `lab up` that said out kept the lab's logs in; "" if
+// it named none.
+func keptLogsDir(out string) string {
+	_, after, ok := strings.Cut(out, keptLogsMark)
+	if f := strings.Fields(after); ok && len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// keptLogs is the end of the logs a failed `lab up` that said out kept: those its failure names
+// ("see the logs of kubelet-…, containerd-… and dualnet-controller"), else the supervisor's.
+// A run in CI then shows why the lab did not come up; the callers print it before lab up's
+// output, which ends the excerpt CI shows. It removes the copy when the test ends.
+func keptLogs(t *testing.T, out string) string {
+	dir := keptLogsDir(out)
+	if dir == "" {
+		return ""
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	names := []string{"supervisor"}
+	if _, named, ok := strings.Cut(out, "see the logs of "); ok {
+		named, _, _ = strings.Cut(named, "\n")
+		names = strings.FieldsFunc(strings.ReplaceAll(named, " and ", ","), func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	var b strings.Builder
+	for _, name := range names {
+		// A component's log, or a pod's container's (pods/<node>/<pod>/<container>/<n>.log).
+		paths, _ := filepath.Glob(filepath.Join(dir, "pods", "*", "*", name, "*.log"))
+		paths = append([]string{filepath.Join(dir, name+".log")}, paths...)
+		for _, path := range paths {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+			lines = lines[max(0, len(lines)-15):]
+			rel, _ := filepath.Rel(dir, path)
+			fmt.Fprintf(&b, "\n--- the end of %s:\n%s", rel, strings.Join(lines, "\n"))
+		}
+	}
+	return b.String()
+}
+
 func (l *testLab) labArgs(sub string, args ...string) []string {
 	return append([]string{"lab", sub, "--name=" + l.name, "--state-root=" + l.stateRoot}, args...)
 }
@@ -54,10 +101,10 @@ func startLab(t *testing.T, routes string, flags ...string) *testLab {
 	start := time.Now()
 	out, err := l.dualnet(ctx, l.labArgs("up", append([]string{"--nodes=3", "--routes=" + routes, "--bin-dir=" + binDir}, flags...)...)...)
 	l.upTime = time.Since(start)
-	t.Logf("dualnet lab up (%.1fs):\n%s", l.upTime.Seconds(), out)
 	if err != nil {
-		t.Fatalf("dualnet lab up: %v", err)
+		t.Fatalf("dualnet lab up (%.1fs): %v%s\n--- lab up said:\n%s", l.upTime.Seconds(), err, keptLogs(t, out), out)
 	}
+	t.Logf("dualnet lab up (%.1fs):\n%s", l.upTime.Seconds(), out)
 	kc, err := l.dualnet(ctx, l.labArgs("kubeconfig")...)
 	if err != nil {
 		t.Fatalf("dualnet lab kubeconfig: %v\n%s", err, kc)
