@@ -13,12 +13,12 @@ import (
 )
 
 // relayAPIServer makes the kube-apiserver, which runs in the control-plane namespace, reachable
-// on the host's loopback for what runs there: kubectl, dualnet-controller and the agents (which
-// keep their Kubernetes clients in the host's namespace). It listens on 127.0.0.1 in the
-// host's namespace and forwards each connection to serverAddr, dialled from inside the
-// control-plane namespace. TLS passes through, and the certificate names 127.0.0.1. It is a
-// socket, not a link: nothing changes in the host's network. It returns the relay's URL and
-// runs until ctx ends.
+// on the host's loopback for what runs there: the user's kubectl and the kubectl with which the
+// lab installs dualnet and its add-ons (dualnet's own components run as pods on the nodes and
+// reach it on the virtual network). It listens on 127.0.0.1 in the host's namespace and
+// forwards each connection to serverAddr, dialled from inside the control-plane namespace. TLS
+// passes through, and the certificate names 127.0.0.1. It is a socket, not a link: nothing
+// changes in the host's network. It returns the relay's URL and runs until ctx ends.
 func relayAPIServer(ctx context.Context, cpNetns, serverURL string) (string, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil || u.Host == "" {

@@ -196,8 +196,9 @@ func supervise(ctx context.Context, cfg Config, st *State, progress *progressLog
 	return nil
 }
 
-// writeHostKubeconfig writes the admin kubeconfig for the host's side (kubectl, the agents,
-// dualnet-controller): the API server through the relay on the host's loopback.
+// writeHostKubeconfig writes the admin kubeconfig for the host's side (the user's kubectl and
+// the lab's, which installs dualnet and the add-ons): the API server through the relay on the
+// host's loopback.
 func writeHostKubeconfig(st *State, cp *controlplane.ControlPlane, relayURL string) (string, error) {
 	rc := cp.RestConfig()
 	rc.Host, rc.Dial = relayURL, nil
