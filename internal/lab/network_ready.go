@@ -60,14 +60,19 @@ func networkPodsSummary(ctx context.Context, client kubernetes.Interface, nodes 
 	}
 	parts = append(parts, fmt.Sprintf("dualnet-controller %d/%d", ready, want))
 	done = done && want > 0 && ready >= want
-	leader := "none"
-	lease, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).Get(ctx, "dualnet-controller", metav1.GetOptions{})
-	if err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
-		leader = *lease.Spec.HolderIdentity
-	}
+	leader := controllerLeader(ctx, client)
 	parts = append(parts, "leader "+leader)
 	done = done && leader != "none"
 	return strings.Join(parts, ", "), done
+}
+
+// controllerLeader is the holder of the Lease kube-system/dualnet-controller, or "none".
+func controllerLeader(ctx context.Context, client kubernetes.Interface) string {
+	lease, err := client.CoordinationV1().Leases(metav1.NamespaceSystem).Get(ctx, "dualnet-controller", metav1.GetOptions{})
+	if err == nil && lease.Spec.HolderIdentity != nil && *lease.Spec.HolderIdentity != "" {
+		return *lease.Spec.HolderIdentity
+	}
+	return "none"
 }
 
 // podWatch finds a container of kube-system that keeps crashing (dualnet's, kube-proxy's,

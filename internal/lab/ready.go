@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,16 +108,77 @@ func conditionIs(conds []corev1.NodeCondition, t corev1.NodeConditionType, s cor
 	return false
 }
 
-// waitPodCIDRs polls until the node is registered and has its pod CIDRs.
+// waitPodCIDRs polls until the node is registered and has its pod CIDRs. When it times out
+// on a node that registered, it says how the pods that would give it its CIDRs stand
+// (nodePods).
 func waitPodCIDRs(ctx context.Context, client kubernetes.Interface, name string, kids *children) error {
 	var lastErr error
+	registered := false
 	return pollUntil(ctx, time.Minute, 50*time.Millisecond, kids, func(ctx context.Context) bool {
 		node, err := client.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		lastErr = err
+		registered = registered || err == nil
 		return err == nil && len(node.Spec.PodCIDRs) > 0
 	}, func() error {
-		return fmt.Errorf("node %s did not register and get its pod CIDRs within a minute (last error: %v); see the logs of kubelet-%s, containerd-%s and dualnet-controller", name, lastErr, name, name)
+		what := fmt.Sprintf("node %s did not register within a minute (last error: %v)", name, lastErr)
+		if registered {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			what = fmt.Sprintf("node %s registered but got no pod CIDRs within a minute (%s)", name, nodePods(ctx, client, name))
+		}
+		return fmt.Errorf("%s; see the logs of kubelet-%s, containerd-%s and dualnet-controller", what, name, name)
 	})
+}
+
+// nodePods says how the kube-system pods on node stand and who leads dualnet-controller: what
+// a node without pod CIDRs waits for. The controller runs on the first node, and reaches the
+// API server through the kubernetes Service, which kube-proxy's rules there carry.
+func nodePods(ctx context.Context, client kubernetes.Interface, node string) string {
+	pods, err := client.CoreV1().Pods(metav1.NamespaceSystem).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "its pods: " + err.Error()
+	}
+	var parts []string
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == node {
+			parts = append(parts, p.Name+" "+podState(p))
+		}
+	}
+	slices.Sort(parts) // by pod name, as kubectl lists them
+	if len(parts) == 0 {
+		parts = append(parts, "no pod of kube-system on it")
+	}
+	return strings.Join(append(parts, "dualnet-controller's leader "+controllerLeader(ctx, client)), ", ")
+}
+
+// podState is what kubectl get pods shows as a pod's status: a container's waiting or
+// terminated reason (ContainerCreating, ErrImagePull, CrashLoopBackOff), else the pod's
+// phase, Running pods with their readiness.
+func podState(p corev1.Pod) string {
+	for _, c := range p.Status.ContainerStatuses {
+		if w := c.State.Waiting; w != nil && w.Reason != "" {
+			return w.Reason
+		}
+		if t := c.State.Terminated; t != nil && t.Reason != "" {
+			return t.Reason
+		}
+	}
+	if p.Status.Phase == corev1.PodRunning && !podConditionTrue(p, corev1.PodReady) {
+		return "Running, not ready"
+	}
+	if p.Status.Phase == "" {
+		return "Pending"
+	}
+	return string(p.Status.Phase)
+}
+
+func podConditionTrue(p corev1.Pod, t corev1.PodConditionType) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == t {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 // controllersRun says whether kube-controller-manager has started its controllers: the

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
 	"github.com/dualnet/dualnet/internal/cnicontract"
@@ -79,5 +80,30 @@ func TestWaitNodesReadyBlamesTheNodesWhenTheyStopBeingReadyBeforeTheTimeout(t *t
 	}
 	if err == nil || !strings.Contains(err.Error(), "the nodes did not become ready") {
 		t.Errorf("waitNodesReady = %v; want it to say the nodes did not become ready", err)
+	}
+}
+
+// A node that registered but got no pod CIDRs: the message says how the pods that would give
+// them stand, those on the node only, as kubectl get pods shows them.
+func TestNodePodsSaysHowThePodsOnTheNodeStand(t *testing.T) {
+	pod := func(name, node string, status corev1.PodStatus) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "kube-system"}, Spec: corev1.PodSpec{NodeName: node}, Status: status}
+	}
+	waiting := func(reason string) corev1.PodStatus {
+		return corev1.PodStatus{Phase: corev1.PodPending, ContainerStatuses: []corev1.ContainerStatus{{State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason}}}}}
+	}
+	client := fake.NewClientset(
+		pod("dualnet-controller-5cb6-ghsw4", "dn-n-node-0", corev1.PodStatus{Phase: corev1.PodRunning}),
+		pod("kube-proxy-s76tx", "dn-n-node-0", waiting("ErrImagePull")),
+		pod("dualnet-agent-w7vx7", "dn-n-node-0", corev1.PodStatus{}),
+		pod("kube-proxy-q2x9z", "dn-n-node-1", waiting("ContainerCreating")),
+	)
+	got := nodePods(t.Context(), client, "dn-n-node-0")
+	want := "dualnet-agent-w7vx7 Pending, dualnet-controller-5cb6-ghsw4 Running, not ready, kube-proxy-s76tx ErrImagePull, dualnet-controller's leader none"
+	if got != want {
+		t.Errorf("nodePods = %q\nwant        %q", got, want)
+	}
+	if got := nodePods(t.Context(), fake.NewClientset(), "dn-n-node-0"); got != "no pod of kube-system on it, dualnet-controller's leader none" {
+		t.Errorf("nodePods of a node without pods = %q", got)
 	}
 }
