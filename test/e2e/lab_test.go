@@ -53,11 +53,12 @@ func keptLogsDir(out string) string {
 	return ""
 }
 
-// keptLogs is the end of the logs a failed `lab up` that said out kept: those its failure names
-// ("see the logs of kubelet-…, containerd-… and dualnet-controller"), else the supervisor's.
-// A run in CI then shows why the lab did not come up; the callers print it before lab up's
-// output, which ends the excerpt CI shows. It removes the copy when the test ends.
-func keptLogs(t *testing.T, out string) string {
+// upFailureLogs is the end of the logs a failed `lab up` that said out kept: those its failure
+// names ("see the logs of kubelet-…, containerd-… and dualnet-controller"), else the
+// supervisor's. A run in CI then shows why the lab did not come up; the callers print it
+// before lab up's output, which ends the excerpt CI shows. It removes the copy when the test
+// ends.
+func upFailureLogs(t *testing.T, out string) string {
 	dir := keptLogsDir(out)
 	if dir == "" {
 		return ""
@@ -102,7 +103,7 @@ func startLab(t *testing.T, routes string, flags ...string) *testLab {
 	out, err := l.dualnet(ctx, l.labArgs("up", append([]string{"--nodes=3", "--routes=" + routes, "--bin-dir=" + binDir}, flags...)...)...)
 	l.upTime = time.Since(start)
 	if err != nil {
-		t.Fatalf("dualnet lab up (%.1fs): %v%s\n--- lab up said:\n%s", l.upTime.Seconds(), err, keptLogs(t, out), out)
+		t.Fatalf("dualnet lab up (%.1fs): %v%s\n--- lab up said:\n%s", l.upTime.Seconds(), err, upFailureLogs(t, out), out)
 	}
 	t.Logf("dualnet lab up (%.1fs):\n%s", l.upTime.Seconds(), out)
 	kc, err := l.dualnet(ctx, l.labArgs("kubeconfig")...)

@@ -27,7 +27,7 @@ func TestLabLifecycleUpDownCyclesOfOneNameLeaveNothing(t *testing.T) {
 		upTime := time.Since(start)
 		if err != nil {
 			l.keepLogs()
-			t.Fatalf("cycle %d: lab up: %v%s\n--- lab up said:\n%s", i, err, keptLogs(t, out), out)
+			t.Fatalf("cycle %d: lab up: %v%s\n--- lab up said:\n%s", i, err, upFailureLogs(t, out), out)
 		}
 		l.downAndCheck(fmt.Sprintf("cycle %d", i))
 		cycle := time.Since(start)

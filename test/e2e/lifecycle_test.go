@@ -110,7 +110,7 @@ func TestLabLifecycleDownWhileUpStartsLeavesNothingAndUpWorksAfter(t *testing.T)
 	}
 	l.checkNothingLeft("lab down while lab up starts", down)
 	if out, err := l.up(5 * time.Minute); err != nil {
-		t.Fatalf("lab up after the interrupted one: %v%s\n--- lab up said:\n%s", err, keptLogs(t, out), out)
+		t.Fatalf("lab up after the interrupted one: %v%s\n--- lab up said:\n%s", err, upFailureLogs(t, out), out)
 	}
 	l.downAndCheck("lab down after the second lab up")
 }
@@ -118,7 +118,7 @@ func TestLabLifecycleDownWhileUpStartsLeavesNothingAndUpWorksAfter(t *testing.T)
 func TestLabLifecycleUpRefusesALabWhoseStateIsGoneAndDownStopsItsSupervisor(t *testing.T) {
 	l := newLifecycleLab(t, "g")
 	if out, err := l.up(5 * time.Minute); err != nil {
-		t.Fatalf("lab up: %v%s\n--- lab up said:\n%s", err, keptLogs(t, out), out)
+		t.Fatalf("lab up: %v%s\n--- lab up said:\n%s", err, upFailureLogs(t, out), out)
 	}
 	supervisor := l.processPID("supervisor")
 	if err := os.Remove(filepath.Join(l.stateRoot, l.name, "state.json")); err != nil {
