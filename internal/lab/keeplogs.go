@@ -12,8 +12,8 @@ import (
 // directory, before a failed `lab up` removes dir, and returns that directory ("" when the lab
 // has no logs): the components' (<component>.log, the supervisor's among them) and each node's
 // pods' (pods/<node>/<namespace>_<pod>_<uid>/<container>/<n>.log, dualnet's controller and
-// agents among them). Copied, not moved: the components still write theirs
-// until Down stops them, and a pod's log may go while it is copied.
+// agents among them). Copied, not moved: the components still write theirs until Down stops
+// them, and a pod's log may go while it is copied.
 func keepLogs(dir, name string) (string, error) {
 	sources := [][2]string{{filepath.Join(dir, "logs"), "."}}
 	for _, m := range labMachines(dir) {
