@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"github.com/dualnet/dualnet/internal/kubetest"
@@ -8,4 +9,10 @@ import (
 
 // One real etcd + kube-apiserver for the tests of this package; they run the controller
 // binary as a subprocess against it, one test after another.
-func TestMain(m *testing.M) { kubetest.Main(m) }
+func TestMain(m *testing.M) {
+	code := kubetest.Run(m)
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}

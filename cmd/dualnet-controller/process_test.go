@@ -23,6 +23,7 @@ import (
 
 var (
 	buildOnce sync.Once
+	buildDir  string // removed by TestMain
 	binary    string
 	buildErr  error
 )
@@ -31,12 +32,11 @@ var (
 func controllerBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dualnet-controller-test-")
-		if err != nil {
-			buildErr = err
+		buildDir, buildErr = os.MkdirTemp("", "dualnet-controller-test-")
+		if buildErr != nil {
 			return
 		}
-		binary = filepath.Join(dir, "dualnet-controller")
+		binary = filepath.Join(buildDir, "dualnet-controller")
 		// go test puts its own GOROOT/bin first in the test's PATH.
 		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 		if err != nil {

@@ -44,6 +44,12 @@ func MainWith(m *testing.M, opts controlplane.Options) {
 	os.Exit(run(m, opts))
 }
 
+// Run is Main that returns the tests' exit code instead of exiting, for a TestMain that
+// removes what its tests made once they are done.
+func Run(m *testing.M) int {
+	return run(m, controlplane.Options{})
+}
+
 func run(m *testing.M, opts controlplane.Options) int {
 	cp, err := controlplane.Start(context.Background(), opts)
 	if err != nil {
