@@ -93,9 +93,12 @@ if [[ "${FRESH_LAB:-}" == 1 && -d "$state_root/$LAB" ]]; then
 	echo "conformance: taking down lab \"$LAB\" left by an earlier run"
 	./bin/dualnet lab down --name "$LAB"
 fi
-kubeconfig="$(mktemp)"
+# The suite's temporary files (the kubectl specs leave kuberc files behind) go in a
+# directory of this run's, removed with it.
+work="$(mktemp -d -t dualnet-conformance-XXXXXX)"
+kubeconfig="$work/kubeconfig"
 cleanup() {
-	rm -f "$kubeconfig"
+	rm -rf "$work"
 	if [[ -n "${brought_up:-}" && "${KEEP_LAB:-}" != 1 ]]; then
 		./bin/dualnet lab down --name "$LAB" >/dev/null || echo "conformance: lab down --name $LAB failed" >&2
 	fi
@@ -121,12 +124,12 @@ run_selection() {
 	local e2e_flags=(--provider=skeleton --kubeconfig="$kubeconfig" --kubectl-path="$KUBE_BIN/kubectl" --num-nodes="$num_nodes"
 		--dump-logs-on-failure=false --disable-log-dump=true --e2e-output-dir="$artifacts")
 	echo "conformance: $selection: focus '$focus', skip '$skip', $NODES parallel"
-	"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes="$NODES" --timeout=90m --flake-attempts="$FLAKE_ATTEMPTS" --focus="$focus" --skip="$skip" \
+	TMPDIR="$work" "$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes="$NODES" --timeout=90m --flake-attempts="$FLAKE_ATTEMPTS" --focus="$focus" --skip="$skip" \
 		--junit-report=junit_parallel.xml --output-dir="$artifacts" \
 		"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
 	if [[ -n "$serial_focus" ]]; then
 		echo "conformance: $selection: the hostNetwork spec alone, 15 minutes at most"
-		"$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes=1 --timeout=15m --focus="$serial_focus" --skip="$(IFS='|'; echo "${common_skip[*]}")" \
+		TMPDIR="$work" "$KUBE_BIN/ginkgo" --no-color --silence-skips --nodes=1 --timeout=15m --focus="$serial_focus" --skip="$(IFS='|'; echo "${common_skip[*]}")" \
 			--junit-report=junit_serial.xml --output-dir="$artifacts" \
 			"$KUBE_BIN/e2e.test" -- "${e2e_flags[@]}" || status=$?
 	fi
