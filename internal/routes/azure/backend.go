@@ -112,7 +112,10 @@ func (b *Backend) Write(ctx context.Context, read routes.Table, plan routes.Plan
 			NextHopIPAddress: to.Ptr(r.NextHop.String()),
 		}})
 	}
-	if len(list) > b.cfg.MaxRoutes {
+	// A write never takes the table past the limit. A table already past it (another owner
+	// added routes, or the limit was lowered) still takes the writes that do not grow it:
+	// removals and changed next hops, the only changes a plan then holds.
+	if len(list) > b.cfg.MaxRoutes && len(list) > len(props.Routes) {
 		return fmt.Errorf("write %s: %d routes would exceed the limit of %d routes; not sent", b.describe(), len(list), b.cfg.MaxRoutes)
 	}
 	props.Routes = list

@@ -3,6 +3,7 @@ package azure_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -41,12 +42,18 @@ func setup(t *testing.T, maxRoutes int) (*armemu.Server, *azure.Backend) {
 
 func addFirewallRoute(t *testing.T, srv *armemu.Server) {
 	t.Helper()
+	addOtherRoute(t, srv, "to-firewall", "0.0.0.0/0")
+}
+
+// addOtherRoute adds a route that is not dualnet's, through the firewall, as an admin would.
+func addOtherRoute(t *testing.T, srv *armemu.Server, route, prefix string) {
+	t.Helper()
 	f, err := armnetwork.NewClientFactory(sub, armemu.Credential(), srv.ClientOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.NewRoutesClient().BeginCreateOrUpdate(context.Background(), group, name, "to-firewall", armnetwork.Route{
-		Properties: &armnetwork.RoutePropertiesFormat{AddressPrefix: to.Ptr("0.0.0.0/0"),
+	p, err := f.NewRoutesClient().BeginCreateOrUpdate(context.Background(), group, name, route, armnetwork.Route{
+		Properties: &armnetwork.RoutePropertiesFormat{AddressPrefix: to.Ptr(prefix),
 			NextHopType: to.Ptr(armnetwork.RouteNextHopTypeVirtualAppliance), NextHopIPAddress: to.Ptr("10.240.0.250")}}, nil)
 	if err == nil {
 		_, err = p.PollUntilDone(context.Background(), nil)
@@ -130,6 +137,63 @@ func TestWriteOverMaxRoutesIsNeverSent(t *testing.T) {
 	if s := srv.Stats(); s.WriteAttempts != 0 {
 		t.Errorf("%d writes sent, want none", s.WriteAttempts)
 	}
+}
+
+// Routes added by others, or a lower --max-routes, can leave the table over the limit. Its
+// writes that do not grow it must still go out: a node's new IP, a deleted node's routes.
+func TestTableAlreadyOverMaxRoutesStillTakesUpdatesAndRemovals(t *testing.T) {
+	srv, b := setup(t, 3)
+	ctx := context.Background()
+	write := func(want []routes.NodeRoutes) error {
+		t.Helper()
+		read, err := b.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Write(ctx, read, routes.MakePlan(read.Routes, want, 3-read.Others))
+	}
+	if err := write(desired(3)); err != nil {
+		t.Fatal(err)
+	}
+	addFirewallRoute(t, srv)
+	addOtherRoute(t, srv, "to-onprem", "192.168.0.0/16")
+
+	moved := desired(3)
+	moved[1].Routes[0].NextHop = netip.MustParseAddr("10.240.0.99")
+	if err := write(moved); err != nil { // 5 routes, as before
+		t.Fatalf("a node's new IP, in a table of 5 routes with --max-routes=3: %v", err)
+	}
+	tbl, _ := srv.RouteTable(sub, group, name)
+	if len(tbl.Routes) != 5 || !strings.Contains(tableString(tbl), "10.244.1.0/24 via 10.240.0.99;") {
+		t.Errorf("after the node's IP changed the table is %s, want 5 routes, 10.244.1.0/24 via 10.240.0.99", tableString(tbl))
+	}
+	if err := write(desired(2)); err != nil { // 4 routes
+		t.Fatalf("a node's removal, from a table of 5 routes with --max-routes=3: %v", err)
+	}
+	if tbl, _ = srv.RouteTable(sub, group, name); len(tbl.Routes) != 4 || strings.Contains(tableString(tbl), "10.244.2.0/24") {
+		t.Errorf("after the node went the table is %s, want 4 routes, none for 10.244.2.0/24", tableString(tbl))
+	}
+	// Growing it is still refused, whatever room the plan was given.
+	read, err := b.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetStats()
+	if err := b.Write(ctx, read, routes.MakePlan(read.Routes, desired(3), 400)); err == nil {
+		t.Error("a write of 5 routes over a table of 4 with --max-routes=3 succeeded")
+	}
+	if s := srv.Stats(); s.WriteAttempts != 0 {
+		t.Errorf("%d writes sent, want none", s.WriteAttempts)
+	}
+}
+
+// tableString lists a table's routes as "prefix via hop", in order.
+func tableString(tbl armemu.Table) string {
+	var b strings.Builder
+	for _, r := range tbl.Routes {
+		fmt.Fprintf(&b, "%s via %s; ", r.AddressPrefix, r.NextHopIPAddress)
+	}
+	return b.String()
 }
 
 func TestLongThrottlingComesBackWithRetryAfter(t *testing.T) {
