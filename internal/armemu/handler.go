@@ -31,6 +31,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if write {
 		s.stats.WriteAttempts++
 	}
+	if r.Method == http.MethodGet && r.Header.Get("If-Match") != "" {
+		s.stats.ConditionalReads++
+	}
 	if r.Method == http.MethodPut && req.kind == "table" {
 		s.countTablePut(body)
 	}

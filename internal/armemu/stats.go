@@ -18,6 +18,10 @@ type Stats struct {
 	LargestTablePut int
 	// Faults counts requests answered by an injected fault status.
 	Faults int
+	// ConditionalReads counts GETs that carried If-Match, polls of operations included.
+	// docs/arm-route-table-wire.md has If-Match on writes only: what ARM makes of it on a read
+	// is not recorded, so a client should not send it there.
+	ConditionalReads int
 }
 
 // Stats returns a copy of the counters.

@@ -121,11 +121,13 @@ func (b *Backend) Write(ctx context.Context, read routes.Table, plan routes.Plan
 	props.Routes = list
 	table.Properties = &props
 
-	ctx = policy.WithHTTPHeader(ctx, http.Header{"If-Match": {read.Version}})
-	poller, err := b.client.BeginCreateOrUpdate(ctx, b.cfg.ResourceGroup, b.cfg.RouteTable, table, nil)
+	put := policy.WithHTTPHeader(ctx, http.Header{"If-Match": {read.Version}})
+	poller, err := b.client.BeginCreateOrUpdate(put, b.cfg.ResourceGroup, b.cfg.RouteTable, table, nil)
 	if err != nil {
 		return b.wrap("write", err)
 	}
+	// Polled with ctx, not put: the SDK sends a context's headers with every request, and
+	// If-Match guards the PUT alone, not the GETs of the operation and the table after it.
 	res, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Second})
 	if err != nil {
 		return b.wrap("wait for write of", err)

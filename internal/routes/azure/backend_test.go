@@ -93,8 +93,8 @@ func TestWriteReplacesOurRoutesAndKeepsTheFirewallRoute(t *testing.T) {
 	if len(tbl.Routes) != 4 || tbl.Routes[0].Name != "to-firewall" {
 		t.Errorf("table = %+v, want the firewall route and 3 of ours", tbl.Routes)
 	}
-	if s := srv.Stats(); s.Writes != 1 {
-		t.Errorf("writes = %d, want one PUT", s.Writes)
+	if s := srv.Stats(); s.Writes != 1 || s.ConditionalReads != 0 {
+		t.Errorf("writes = %d, want one PUT; GETs with If-Match = %d, want none (it guards the PUT alone)", s.Writes, s.ConditionalReads)
 	}
 	again, err := b.Read(ctx)
 	if err != nil {
