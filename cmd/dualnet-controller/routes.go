@@ -157,7 +157,7 @@ var routeController = controller{
 			return started{}, err
 		}
 		cc.RoutesGone = c.RoutesGone
-		cc.RoutesReady = c.Ready
+		cc.RoutesReady = c.TableRead
 		return started{run: c.Run, ready: c.Ready, close: closeBackend}, nil
 	},
 }

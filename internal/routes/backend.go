@@ -30,6 +30,43 @@ type Backend interface {
 // plan again, write again.
 var ErrConflict = errors.New("route table changed since it was read")
 
+// PartialWriteError is returned by a backend that writes route by route (a Linux router)
+// when some routes of a write failed and the others landed: one node's bad route must not
+// hold back every other node's.
+type PartialWriteError struct {
+	// Failed are the routes of the plan's Table that the backend could not put in place; the
+	// table holds each one's old route or none.
+	Failed []RouteError
+	// Kept counts the routes to remove that are still there.
+	Kept int
+	Err  error
+}
+
+// RouteError is one route a backend could not write, and why.
+type RouteError struct {
+	Route Route
+	Err   error
+}
+
+func (e *PartialWriteError) Error() string { return e.Err.Error() }
+func (e *PartialWriteError) Unwrap() error { return e.Err }
+
+// Landed is table, the plan's Table the write was given, without the routes that failed:
+// what the backend now holds of it.
+func (e *PartialWriteError) Landed(table []Route) []Route {
+	failed := map[string]bool{}
+	for _, f := range e.Failed {
+		failed[f.Route.Name] = true
+	}
+	var out []Route
+	for _, r := range table {
+		if !failed[r.Name] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // ThrottledError is returned by a backend that was told to come back later.
 type ThrottledError struct {
 	RetryAfter time.Duration

@@ -29,8 +29,9 @@ type conditionUpdate struct {
 	cond corev1.NodeCondition
 }
 
-// condition is the NetworkUnavailable condition a node should carry.
-func condition(nr routes.NodeRoutes, routed, full bool, maxRoutesSetting string) corev1.NodeCondition {
+// condition is the NetworkUnavailable condition a node should carry; writeErr is why the
+// backend refused the node's routes, if it did.
+func condition(nr routes.NodeRoutes, routed, full bool, writeErr error, maxRoutesSetting string) corev1.NodeCondition {
 	now := metav1.Now()
 	c := corev1.NodeCondition{Type: corev1.NodeNetworkUnavailable, LastTransitionTime: now, LastHeartbeatTime: now}
 	switch {
@@ -40,6 +41,8 @@ func condition(nr routes.NodeRoutes, routed, full bool, maxRoutesSetting string)
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "the route table is full: raise "+maxRoutesSetting+" if the table allows more routes, or remove nodes"
 	case !nr.Complete:
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet cannot route the node: "+strings.Join(nr.Problems, "; ")
+	case writeErr != nil:
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet could not write the node's routes: "+strings.ReplaceAll(writeErr.Error(), "\n", "; ")
 	default:
 		c.Status, c.Reason, c.Message = corev1.ConditionTrue, ReasonNoRouteCreated, "dualnet has not created the node's routes yet"
 	}

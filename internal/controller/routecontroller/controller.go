@@ -89,9 +89,10 @@ type Controller struct {
 	// present holds the prefixes of dualnet's routes in the table as last known, nil before
 	// the first read.
 	present map[netip.Prefix]bool
-	// tableSynced says whether a sync has read and written the table since start (Ready).
-	tableSynced bool
-	full        map[string]bool // nodes told by an event that the table is full
+	// tableRead says whether the table has been read since start (TableRead), tableSynced
+	// whether a sync has also written what it could (Ready).
+	tableRead, tableSynced bool
+	full                   map[string]bool // nodes told by an event that the table is full
 }
 
 // New sets the controller up on a node informer; Run starts it.
@@ -125,12 +126,25 @@ func (c *Controller) Run(ctx context.Context) error {
 	return nil
 }
 
-// Ready says whether the table has been synced once since start.
+// Ready says whether the table has been synced once since start: read, and written as far
+// as the backend took the write (a node whose routes failed is told so by its condition).
 func (c *Controller) Ready() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.tableSynced {
 		return errors.New("route controller: route table not synced yet")
+	}
+	return nil
+}
+
+// TableRead says whether the table has been read since start, from when RoutesGone knows
+// which routes it may hold: node IPAM's hook (nodeipam.Options.RoutesReady). A write that
+// keeps failing (ARM refusing the table, say) must not stop IPAM too.
+func (c *Controller) TableRead() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.tableRead {
+		return errors.New("route controller: route table not read yet")
 	}
 	return nil
 }

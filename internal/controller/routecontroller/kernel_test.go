@@ -1,6 +1,7 @@
 package routecontroller_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -102,5 +103,40 @@ func TestKernelBackendScenariosCheckedWithIPRoute(t *testing.T) {
 	}
 	if ok, state := sameSet(ipRoutes(t, ns), wantIPRoutes(nodes[:2])); !ok {
 		t.Errorf("after restart: %s", state)
+	}
+}
+
+// A node whose InternalIP the router has no link to gets no route, and its condition says
+// why. The other nodes' routes land and they are told so, and node IPAM is not held back:
+// one bad node must not stop the cluster's routing.
+func TestKernelRouteThatFailsHoldsBackOnlyItsNode(t *testing.T) {
+	ns := kerneltest.Router(t, "rtbad")
+	client := kubetest.FastClient(t)
+	c := startController(t, routecontroller.Options{Backend: kernelBackend(t, ns), Resync: 300 * time.Millisecond})
+	nodes := nodesFor(t, 0, 3)
+	bad := &nodes[2]
+	bad.ips[0] = "10.99.0.5" // the router's link is 10.240.0.0/16
+	createNodes(t, client, nodes)
+
+	want := wantIPRoutes(nodes[:2])
+	want[bad.podCIDRs[1]+" via "+bad.ips[1]] = true // its IPv6 route has a link
+	poll.Eventually(t, 20*time.Second, "the good nodes' routes and the bad node's IPv6 route", func() error {
+		return poll.Met(sameSet(ipRoutes(t, ns), want))
+	})
+	wantBad := "True/NoRouteCreated: dualnet could not write the node's routes: replace route " + bad.podCIDRs[0] + " via " + bad.ips[0]
+	poll.Eventually(t, 20*time.Second, "conditions: the good nodes routed, the bad one told why not", func() error {
+		if ok, why := allConditions(networkUnavailable(t, client, nodes[:2]), nodes[:2], "False/RouteCreated"); !ok {
+			return errors.New(why)
+		}
+		if got := networkUnavailableMessage(t, client, bad.name); !strings.HasPrefix(got, wantBad) {
+			return fmt.Errorf("node %s has NetworkUnavailable %q, want %q...", bad.name, got, wantBad)
+		}
+		return nil
+	})
+	if err := c.Ready(); err != nil {
+		t.Errorf("Ready with one node's route failing: %v", err)
+	}
+	if err := c.TableRead(); err != nil {
+		t.Errorf("TableRead with one node's route failing: %v", err)
 	}
 }

@@ -23,4 +23,7 @@ func TestAStopWhileTheControllerStartsIsACleanStop(t *testing.T) {
 	if err := c.Ready(); err == nil {
 		t.Error("Ready after a stop before any sync = nil, want not ready")
 	}
+	if err := c.TableRead(); err == nil {
+		t.Error("TableRead after a stop before any read = nil, want not read")
+	}
 }

@@ -33,6 +33,7 @@ func (c *Controller) sync(ctx context.Context) error {
 
 	var table routes.Table
 	var plan routes.Plan
+	var partial *routes.PartialWriteError
 	for attempt := 1; ; attempt++ {
 		table, err = c.opts.Backend.Read(ctx)
 		if err != nil {
@@ -40,6 +41,7 @@ func (c *Controller) sync(ctx context.Context) error {
 		}
 		table.Routes = routes.Adopt(table.Routes, desired)
 		c.remember(table.Routes)
+		c.markRead()
 		plan = routes.MakePlan(table.Routes, desired, c.opts.MaxRoutes-table.Others)
 		if !plan.Changed() {
 			break
@@ -55,6 +57,12 @@ func (c *Controller) sync(ctx context.Context) error {
 				"removed", len(plan.Removed), "routes", len(plan.Table), "otherRoutes", table.Others, "unfit", len(plan.Unfit))
 			break
 		}
+		if errors.As(err, &partial) {
+			// The other routes landed: report every node as the table now stands, then fail
+			// the sync, so that the failed routes are tried again.
+			plan.Table = partial.Landed(plan.Table)
+			break
+		}
 		if !errors.Is(err, routes.ErrConflict) || attempt == conflictRetries {
 			return err
 		}
@@ -64,7 +72,11 @@ func (c *Controller) sync(ctx context.Context) error {
 	c.metrics.routes.Set(float64(len(plan.Table)))
 	c.metrics.otherRoutes.Set(float64(table.Others))
 	c.metrics.unfitNodes.Set(float64(len(plan.Unfit)))
-	return c.report(ctx, nodes, desired, plan, table.Others)
+	err = c.report(ctx, nodes, desired, plan, table.Others, partial)
+	if partial != nil {
+		return errors.Join(partial, err)
+	}
+	return err
 }
 
 // remember records which of dualnet's prefixes the table may hold, for RoutesGone.
@@ -80,6 +92,12 @@ func (c *Controller) remember(tables ...[]routes.Route) {
 	c.mu.Unlock()
 }
 
+func (c *Controller) markRead() {
+	c.mu.Lock()
+	c.tableRead = true
+	c.mu.Unlock()
+}
+
 func (c *Controller) markSynced() {
 	c.mu.Lock()
 	c.tableSynced = true
@@ -87,11 +105,18 @@ func (c *Controller) markSynced() {
 }
 
 // report sets each node's NetworkUnavailable condition and tells nodes newly left without
-// room that the table is full.
-func (c *Controller) report(ctx context.Context, nodes []*corev1.Node, desired []routes.NodeRoutes, plan routes.Plan, others int) error {
+// room that the table is full. partial, if not nil, is the write's: a node whose routes
+// failed is told why.
+func (c *Controller) report(ctx context.Context, nodes []*corev1.Node, desired []routes.NodeRoutes, plan routes.Plan, others int, partial *routes.PartialWriteError) error {
 	unfit := map[string]bool{}
 	for _, n := range plan.Unfit {
 		unfit[n] = true
+	}
+	failed := map[string]error{} // by route name
+	if partial != nil {
+		for _, f := range partial.Failed {
+			failed[f.Route.Name] = f.Err
+		}
 	}
 	byName := map[string]*corev1.Node{}
 	for _, n := range nodes {
@@ -101,7 +126,13 @@ func (c *Controller) report(ctx context.Context, nodes []*corev1.Node, desired [
 
 	var updates []conditionUpdate
 	for _, nr := range desired {
-		want := condition(nr, routes.Routed(nr, plan.Table), unfit[nr.Node], c.opts.MaxRoutesSetting)
+		var writeErrs []error
+		for _, r := range nr.Routes {
+			if err := failed[r.Name]; err != nil {
+				writeErrs = append(writeErrs, err)
+			}
+		}
+		want := condition(nr, routes.Routed(nr, plan.Table), unfit[nr.Node], errors.Join(writeErrs...), c.opts.MaxRoutesSetting)
 		if cond, change := changeTo(byName[nr.Node], want); change {
 			updates = append(updates, conditionUpdate{node: nr.Node, cond: cond})
 		}

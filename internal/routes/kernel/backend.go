@@ -110,13 +110,15 @@ func (b *Backend) Read(context.Context) (routes.Table, error) {
 }
 
 // Write deletes the removed routes and replaces the added and updated ones. A route that
-// fails (a next hop not on any link, say) does not stop the others; the errors come back
-// together and the next sync tries again.
+// fails (a next hop not on any link, say) does not stop the others: the failures come back
+// together in a *routes.PartialWriteError, and the next sync tries them again.
 func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) error {
+	var partial routes.PartialWriteError
 	var errs []error
 	for _, r := range plan.Removed {
 		err := b.h.RouteDel(b.netlinkRoute(r))
 		if err != nil && !errors.Is(err, unix.ESRCH) {
+			partial.Kept++
 			errs = append(errs, fmt.Errorf("delete route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err))
 			continue
 		}
@@ -124,12 +126,18 @@ func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) err
 	}
 	for _, r := range append(append([]routes.Route(nil), plan.Updated...), plan.Added...) {
 		if err := b.h.RouteReplace(b.netlinkRoute(r)); err != nil {
-			errs = append(errs, fmt.Errorf("replace route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err))
+			err = fmt.Errorf("replace route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err)
+			partial.Failed = append(partial.Failed, routes.RouteError{Route: r, Err: err})
+			errs = append(errs, err)
 			continue
 		}
 		b.writes.Add(1)
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	partial.Err = errors.Join(errs...)
+	return &partial
 }
 
 func (b *Backend) netlinkRoute(r routes.Route) *netlink.Route {
