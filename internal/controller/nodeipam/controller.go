@@ -68,6 +68,10 @@ type Controller struct {
 
 	patchSlots chan struct{}  // one per node write under way
 	patching   sync.WaitGroup // node writes under way, waited for when Run returns
+	// patchRetry spaces the retries of a node whose write keeps failing. The queue's own
+	// backoff cannot: the retried sync only starts the write again, succeeds, and so resets
+	// it.
+	patchRetry workqueue.TypedRateLimiter[string]
 }
 
 // New sets up the controller on a node informer; Run starts it.
@@ -84,6 +88,7 @@ func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Opt
 		reported:    map[string]string{},
 		unchecked:   map[string]bool{},
 		patchSlots:  make(chan struct{}, maxPatchesInFlight),
+		patchRetry:  workqueue.NewTypedItemExponentialFailureRateLimiter[string](patchRetryBase, patchRetryMax),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "nodeipam"}),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/controller/nodeipam"
 	"github.com/dualnet/dualnet/internal/kubetest"
@@ -21,7 +22,12 @@ import (
 // startController runs a node IPAM controller until the test ends.
 func startController(t testing.TB, opts nodeipam.Options) *nodeipam.Controller {
 	t.Helper()
-	client := kubetest.FastClient(t)
+	return startControllerWith(t, kubetest.FastClient(t), opts)
+}
+
+// startControllerWith is startController with the client the controller uses.
+func startControllerWith(t testing.TB, client kubernetes.Interface, opts nodeipam.Options) *nodeipam.Controller {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	opts.Recorder = kubetest.Recorder(ctx, client)
 	factory := informers.NewSharedInformerFactory(client, 0)

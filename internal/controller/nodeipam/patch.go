@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/netip"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,11 +16,19 @@ import (
 // maxPatchesInFlight bounds the node writes under way at once.
 const maxPatchesInFlight = 16
 
+// A node whose write fails is retried after patchRetryBase, doubled per failure in a row, at
+// most patchRetryMax: a write refused for good (RBAC, an admission policy) costs a request
+// every few minutes, not every few milliseconds.
+const (
+	patchRetryBase = 5 * time.Millisecond
+	patchRetryMax  = 5 * time.Minute
+)
+
 // patchInBackground writes a node's new CIDRs without holding up the worker, so that
 // allocation (one worker, nodes in the order they appear) is not paced by API round trips, as
 // kube-controller-manager's node IPAM does with its CIDR update workers. A failed write puts
-// the node back in the queue; the allocation stays the node's, so the retry sends the same
-// CIDRs.
+// the node back in the queue after a wait that grows per failure (patchRetry); the allocation
+// stays the node's, so the retry sends the same CIDRs.
 func (c *Controller) patchInBackground(ctx context.Context, node *corev1.Node, cidrs []netip.Prefix) {
 	name := node.Name
 	select {
@@ -36,12 +45,15 @@ func (c *Controller) patchInBackground(ctx context.Context, node *corev1.Node, c
 		err := c.patchPodCIDRs(ctx, node, cidrs)
 		switch {
 		case err == nil:
+			c.patchRetry.Forget(name)
 			klog.FromContext(ctx).V(2).Info("Assigned pod CIDRs", "node", name, "podCIDRs", cidrs)
 		case apierrors.IsNotFound(err):
 			c.release(ctx, name)
 		case ctx.Err() == nil:
-			klog.FromContext(ctx).Error(err, "Retrying node", "node", name, "podCIDRs", cidrs)
-			c.queue.AddRateLimited(name)
+			after := c.patchRetry.When(name)
+			klog.FromContext(ctx).Error(err, "Retrying node", "node", name, "podCIDRs", cidrs,
+				"failuresInARow", c.patchRetry.NumRequeues(name), "after", after)
+			c.queue.AddAfter(name, after)
 		}
 	}()
 }

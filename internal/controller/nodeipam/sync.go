@@ -94,6 +94,7 @@ func (c *Controller) release(ctx context.Context, name string) {
 	delete(c.unchecked, name)
 	freed := c.reclaim()
 	c.mu.Unlock()
+	c.patchRetry.Forget(name)
 	if released {
 		klog.FromContext(ctx).V(2).Info("Released pod CIDRs of deleted node", "node", name, "freedNow", freed > 0)
 	}
