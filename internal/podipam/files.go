@@ -3,6 +3,7 @@ package podipam
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"strings"
@@ -28,12 +29,20 @@ func lock(path string) (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-func readOwner(path string) (Key, bool) {
+// readOwner reads the attachment a reservation names: false when there is no reservation,
+// or one that names none (a plugin killed between creating the file and writing it). Any
+// other failure to read it is an error, never "no owner": the reservation may be a live
+// pod's, and a caller that took it for unowned would free its address for another pod.
+func readOwner(path string) (Key, bool, error) {
 	data, err := os.ReadFile(path)
-	if err != nil {
-		return Key{}, false
+	if errors.Is(err, fs.ErrNotExist) {
+		return Key{}, false, nil
 	}
-	return parseKey(strings.TrimSpace(string(data)))
+	if err != nil {
+		return Key{}, false, fmt.Errorf("read reservation: %w", err)
+	}
+	k, ok := parseKey(strings.TrimSpace(string(data)))
+	return k, ok, nil
 }
 
 // parseRecord reads a record: its addresses, and the attachment its last line names (a

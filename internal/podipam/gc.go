@@ -45,7 +45,11 @@ func (s *Store) list() ([]Allocation, error) {
 		return nil, err
 	}
 	for a := range used {
-		if k, ok := s.owner(a); ok && !seen[k] {
+		k, ok, err := s.owner(a)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !seen[k] {
 			seen[k] = true
 			out = append(out, Allocation{Key: k, Addrs: []netip.Addr{a}})
 		}
@@ -80,7 +84,11 @@ func (s *Store) gc(keep func(Key) bool) ([]Key, error) {
 			return released, err
 		}
 		for _, a := range al.Addrs { // reservations without a record
-			if owner, ok := s.owner(a); ok && owner == al.Key {
+			owner, ok, err := s.owner(a)
+			if err != nil {
+				return released, err
+			}
+			if ok && owner == al.Key {
 				if err := s.retire(s.ipPath(a)); err != nil {
 					return released, err
 				}
@@ -93,7 +101,11 @@ func (s *Store) gc(keep func(Key) bool) ([]Key, error) {
 		return released, err
 	}
 	for a := range used {
-		if _, ok := s.owner(a); !ok {
+		_, ok, err := s.owner(a)
+		if err != nil {
+			return released, err
+		}
+		if !ok {
 			if err := s.retire(s.ipPath(a)); err != nil {
 				return released, err
 			}

@@ -59,7 +59,7 @@ func TestReleasedFilesAreReusedForTheNextAllocation(t *testing.T) {
 		t.Errorf("record of b: %v %v, want %v", rec, err, got)
 	}
 	for _, ip := range got {
-		if owner, ok := s.owner(ip); !ok || owner != b {
+		if owner, ok, err := s.owner(ip); err != nil || !ok || owner != b {
 			t.Errorf("reservation %s: owner %v, want %v", ip, owner, b)
 		}
 	}
@@ -84,7 +84,7 @@ func TestWriteNewNeverReplacesAFile(t *testing.T) {
 		if err := s.writeNew(path, []byte("thief:eth0")); !errors.Is(err, fs.ErrExist) {
 			t.Errorf("spare %v: writeNew over a reservation: %v, want it to exist already", withSpare, err)
 		}
-		if owner, _ := s.owner(dual[0].Addr().Next().Next()); owner != (Key{"held", "eth0"}) {
+		if owner, _, _ := s.owner(dual[0].Addr().Next().Next()); owner != (Key{"held", "eth0"}) {
 			t.Errorf("spare %v: the reservation now names %v", withSpare, owner)
 		}
 	}

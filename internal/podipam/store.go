@@ -70,10 +70,10 @@ func Open(dir string, ranges []netip.Prefix) (*Store, error) {
 	return &Store{dir: dir, ranges: ranges}, nil
 }
 
-func (s *Store) podPath(k Key) string           { return filepath.Join(s.dir, "pod", k.fileName()) }
-func (s *Store) ipPath(a netip.Addr) string     { return filepath.Join(s.dir, "ip", a.String()) }
-func (s *Store) lockPath() string               { return filepath.Join(s.dir, "lock") }
-func (s *Store) owner(a netip.Addr) (Key, bool) { return readOwner(s.ipPath(a)) }
+func (s *Store) podPath(k Key) string                  { return filepath.Join(s.dir, "pod", k.fileName()) }
+func (s *Store) ipPath(a netip.Addr) string            { return filepath.Join(s.dir, "ip", a.String()) }
+func (s *Store) lockPath() string                      { return filepath.Join(s.dir, "lock") }
+func (s *Store) owner(a netip.Addr) (Key, bool, error) { return readOwner(s.ipPath(a)) }
 
 // Lookup returns the addresses recorded for k, IPv4 first. It takes no lock: records are
 // written in one write(2) and a reader that races a writer sees the old or the new record.
@@ -159,7 +159,11 @@ func (s *Store) release(k Key) error {
 		return err
 	}
 	for _, a := range addrs {
-		if owner, ok := s.owner(a); ok && owner == k {
+		owner, ok, err := s.owner(a)
+		if err != nil {
+			return err
+		}
+		if ok && owner == k {
 			if err := s.retire(s.ipPath(a)); err != nil {
 				return err
 			}
@@ -185,7 +189,11 @@ func (s *Store) fits(addrs []netip.Addr) bool {
 // attachment took one of them meanwhile.
 func (s *Store) reclaim(k Key, addrs []netip.Addr) bool {
 	for _, a := range addrs {
-		if owner, ok := s.owner(a); ok {
+		owner, ok, err := s.owner(a)
+		if err != nil {
+			return false
+		}
+		if ok {
 			if owner != k {
 				return false
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -151,6 +152,30 @@ func TestGCReleasesInvalidAttachmentsAndOrphanReservations(t *testing.T) {
 	}
 }
 
+// A reservation GC cannot read may be a live pod's: GC fails and keeps it, and every other
+// reservation, instead of freeing the address for another pod.
+func TestGCKeepsAReservationItCannotRead(t *testing.T) {
+	s := open(t, dual)
+	keep := Key{"keep", "eth0"}
+	mustAllocate(t, s, keep)
+	// A directory in place of a reservation file: reading it fails with EISDIR, an error
+	// other than "not exist", as EIO would.
+	unreadable := filepath.Join(s.dir, "ip", "10.244.1.9")
+	if err := os.Mkdir(unreadable, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GC(func(k Key) bool { return k == keep })
+	if err == nil || !strings.Contains(err.Error(), "read reservation") {
+		t.Errorf("GC over an unreadable reservation: error %v, want one about reading it", err)
+	}
+	if _, err := os.Stat(unreadable); err != nil {
+		t.Errorf("the unreadable reservation is gone: %v", err)
+	}
+	if held := reservationsOf(t, s, keep); len(held) != 2 {
+		t.Errorf("%s holds reservations %v, want its two", keep, held)
+	}
+}
+
 // reservationsOf lists the addresses reserved for k.
 func reservationsOf(t *testing.T, s *Store, k Key) []netip.Addr {
 	t.Helper()
@@ -160,7 +185,7 @@ func reservationsOf(t *testing.T, s *Store, k Key) []netip.Addr {
 	}
 	var out []netip.Addr
 	for a := range used {
-		if owner, ok := s.owner(a); ok && owner == k {
+		if owner, ok, _ := s.owner(a); ok && owner == k {
 			out = append(out, a)
 		}
 	}
@@ -209,7 +234,7 @@ func TestReallocationWhenAnAddressWasTakenFreesTheRestOfTheOldRecord(t *testing.
 	if held := reservationsOf(t, s, k); !equal(held, got) {
 		t.Errorf("%s holds reservations %v, want only its record's %v", k, held, got)
 	}
-	if owner, _ := s.owner(v6); owner != thief {
+	if owner, _, _ := s.owner(v6); owner != thief {
 		t.Errorf("%s now belongs to %v, want it left to %v", v6, owner, thief)
 	}
 }
