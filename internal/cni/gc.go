@@ -15,9 +15,11 @@ import (
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
-// cmdGC releases every allocation, host veth and anti-spoofing registration of an attachment that is not in
-// cni.dev/valid-attachments: what a plugin killed in the middle of ADD leaves behind.
-// Host veths and rules are node-wide, so a node runs one dualnet network (docs/cni-contract.md).
+// cmdGC releases every allocation, host veth and anti-spoofing registration of an attachment
+// that is not in cni.dev/valid-attachments: what a plugin killed in the middle of ADD leaves
+// behind. As DEL does, it releases an address after its veth is gone, and keeps the address
+// of a veth it could not delete: that pod may still send from it. Host veths and rules are
+// node-wide, so a node runs one dualnet network (docs/cni-contract.md).
 func cmdGC(args *skel.CmdArgs) error {
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
@@ -31,14 +33,8 @@ func cmdGC(args *skel.CmdArgs) error {
 		validVeths[podveth.HostName(k)] = true
 	}
 	var errs []error
-	store, err := podipam.Open(conf.StoreDir(), conf.PodCIDRs)
+	undeleted, err := gcVeths(conf.Bridge, validVeths)
 	if err != nil {
-		return err
-	}
-	if _, err := store.GC(func(k podipam.Key) bool { return valid[k] }); err != nil {
-		errs = append(errs, fmt.Errorf("address store: %w", err))
-	}
-	if err := gcVeths(conf.Bridge, validVeths); err != nil {
 		errs = append(errs, err)
 	}
 	// After the veths: elements are garbage when their port is gone. A port that exists is
@@ -48,23 +44,35 @@ func cmdGC(args *skel.CmdArgs) error {
 	if _, err := antispoof.GC(ctx, antispoof.PortExists); err != nil {
 		errs = append(errs, err)
 	}
+	if undeleted == nil {
+		return errors.Join(errs...) // the veths could not be listed: any of them may live
+	}
+	store, err := podipam.Open(conf.StoreDir(), conf.PodCIDRs)
+	if err == nil {
+		_, err = store.GC(func(k podipam.Key) bool { return valid[k] || undeleted[podveth.HostName(k)] })
+	}
+	if err != nil {
+		errs = append(errs, fmt.Errorf("address store: %w", err))
+	}
 	return errors.Join(errs...)
 }
 
 // gcVeths deletes dualnet host veths that belong to no valid attachment: on the bridge, or
-// not on any master yet (a plugin killed between creating the pair and attaching it; the
-// netlink library attaches in a second request).
-func gcVeths(bridgeName string, valid map[string]bool) error {
+// not on any master (one an older plugin, which attached in a second request, was killed
+// before attaching). It returns the names of those it could not delete; nil, with the error,
+// when it could not list them.
+func gcVeths(bridgeName string, valid map[string]bool) (undeleted map[string]bool, err error) {
 	brIndex := -1
 	if br, err := netlinksafe.LinkByName(bridgeName); err == nil {
 		brIndex = br.Attrs().Index
 	} else if !errors.As(err, new(netlink.LinkNotFoundError)) {
-		return fmt.Errorf("bridge %s: %w", bridgeName, err)
+		return nil, fmt.Errorf("bridge %s: %w", bridgeName, err)
 	}
 	links, err := netlinksafe.LinkList()
 	if err != nil {
-		return fmt.Errorf("list links: %w", err)
+		return nil, fmt.Errorf("list links: %w", err)
 	}
+	undeleted = map[string]bool{}
 	var errs []error
 	for _, l := range links {
 		name := l.Attrs().Name
@@ -73,8 +81,9 @@ func gcVeths(bridgeName string, valid map[string]bool) error {
 			continue
 		}
 		if err := deleteHostVeth(name); err != nil {
+			undeleted[name] = true
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return undeleted, errors.Join(errs...)
 }

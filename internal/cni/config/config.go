@@ -54,7 +54,8 @@ type Config struct {
 	Hairpin bool
 	// DataDir holds the address store; each network name gets its own directory below it.
 	DataDir string
-	// ValidAttachments is the GC argument cni.dev/valid-attachments.
+	// ValidAttachments is the GC argument cni.dev/valid-attachments, or cni.dev/attachments
+	// when only that one is given.
 	ValidAttachments []types.GCAttachment
 }
 
@@ -133,6 +134,10 @@ func parseCommon(data []byte) (*Config, []field, error) {
 	if err := checkName(pc.Name); err != nil {
 		return nil, nil, err
 	}
+	valid, err := validAttachments(pc, fields)
+	if err != nil {
+		return nil, nil, err
+	}
 	d := cnicontract.Defaults()
 	return &Config{
 		PluginConf:       pc,
@@ -140,8 +145,32 @@ func parseCommon(data []byte) (*Config, []field, error) {
 		MTU:              d.MTU,
 		Hairpin:          d.HairpinMode,
 		DataDir:          d.DataDir,
-		ValidAttachments: pc.ValidAttachments,
+		ValidAttachments: valid,
 	}, fields, nil
+}
+
+// legacyAttachmentsKey is what the CNI spec first named GC's list of valid attachments;
+// libcni sends it beside cni.dev/valid-attachments (containernetworking/cni#1101). A runtime
+// written from the first text may send it alone, and GC reading no list would take every
+// pod on the node for garbage.
+const legacyAttachmentsKey = "cni.dev/attachments"
+
+// validAttachments is GC's list: cni.dev/valid-attachments, else the legacy key's.
+func validAttachments(pc types.PluginConf, fields []field) ([]types.GCAttachment, error) {
+	if pc.ValidAttachments != nil {
+		return pc.ValidAttachments, nil
+	}
+	var valid []types.GCAttachment
+	for _, f := range fields {
+		if f.key != legacyAttachmentsKey {
+			continue
+		}
+		valid = nil // the last wins, as json.Unmarshal has it
+		if err := json.Unmarshal(f.raw, &valid); err != nil {
+			return nil, types.NewError(types.ErrDecodingFailure, fmt.Sprintf("network config: %s: %v", legacyAttachmentsKey, err), "")
+		}
+	}
+	return valid, nil
 }
 
 // decodeEntry decodes dualnet's own fields into entry, which holds the defaults, one at a

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,6 +95,39 @@ func TestParseAcceptsWhatRuntimesAddToTheConfig(t *testing.T) {
 	}
 	if len(c.ValidAttachments) != 1 || c.ValidAttachments[0].ContainerID != "c1" || c.RawPrevResult == nil {
 		t.Errorf("parsed %+v", c)
+	}
+}
+
+// GC's list under the key the CNI spec first gave it counts when the current key is absent:
+// read as no list, it would make every pod on the node garbage.
+func TestParseTakesGCsListUnderTheLegacyKeyWhenAlone(t *testing.T) {
+	const head = `{"cniVersion":"1.1.0","name":"dualnet","type":"dualnet","podCIDRs":["10.244.1.0/24"]`
+	for _, tc := range []struct {
+		name, fields string
+		want         []string // container IDs
+	}{
+		{"legacy key alone", `,"cni.dev/attachments":[{"containerID":"old","ifname":"eth0"}]`, []string{"old"}},
+		{"both keys: the current one wins", `,"cni.dev/attachments":[{"containerID":"old","ifname":"eth0"}],"cni.dev/valid-attachments":[]`, nil},
+		{"neither", ``, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(head + tc.fields + "}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range c.ValidAttachments {
+				got = append(got, a.ContainerID)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("valid attachments %v, want %v", got, tc.want)
+			}
+		})
+	}
+	_, err := Parse([]byte(head + `,"cni.dev/attachments":"c1"}`))
+	var cniErr *types.Error
+	if !errors.As(err, &cniErr) || !strings.Contains(cniErr.Msg, "cni.dev/attachments") {
+		t.Errorf("a legacy list that is no list: %v, want a CNI error naming the key", err)
 	}
 }
 
