@@ -31,15 +31,13 @@ type Backend interface {
 var ErrConflict = errors.New("route table changed since it was read")
 
 // PartialWriteError is returned by a backend that writes route by route (a Linux router)
-// when some routes of a write failed and the others landed: one node's bad route must not
-// hold back every other node's.
+// when it refused some routes for what they hold (a next hop it cannot reach) and wrote the
+// rest: one node's bad route must not hold back every other node's.
 type PartialWriteError struct {
-	// Failed are the routes of the plan's Table that the backend could not put in place; the
-	// table holds each one's old route or none.
+	// Failed are the routes of the plan's Table that the backend refused; the table holds
+	// each one's old route or none.
 	Failed []RouteError
-	// Kept counts the routes to remove that are still there.
-	Kept int
-	Err  error
+	Err    error
 }
 
 // RouteError is one route a backend could not write, and why.

@@ -109,16 +109,18 @@ func (b *Backend) Read(context.Context) (routes.Table, error) {
 	return t, nil
 }
 
-// Write deletes the removed routes and replaces the added and updated ones. A route that
-// fails (a next hop not on any link, say) does not stop the others: the failures come back
-// together in a *routes.PartialWriteError, and the next sync tries them again.
+// Write deletes the removed routes and replaces the added and updated ones. A route the
+// kernel refuses for what it holds (routeRefused) does not stop the others: those come back
+// together in a *routes.PartialWriteError, and the next sync tries them again. Any other
+// failure is the router's, not a node's, and fails the write.
 func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) error {
 	var partial routes.PartialWriteError
 	var errs []error
+	routerFailed := false
 	for _, r := range plan.Removed {
 		err := b.h.RouteDel(b.netlinkRoute(r))
 		if err != nil && !errors.Is(err, unix.ESRCH) {
-			partial.Kept++
+			routerFailed = true
 			errs = append(errs, fmt.Errorf("delete route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err))
 			continue
 		}
@@ -127,6 +129,7 @@ func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) err
 	for _, r := range append(append([]routes.Route(nil), plan.Updated...), plan.Added...) {
 		if err := b.h.RouteReplace(b.netlinkRoute(r)); err != nil {
 			err = fmt.Errorf("replace route %s via %s in %s: %w", r.Prefix, r.NextHop, b.where(), err)
+			routerFailed = routerFailed || !routeRefused(err)
 			partial.Failed = append(partial.Failed, routes.RouteError{Route: r, Err: err})
 			errs = append(errs, err)
 			continue
@@ -136,8 +139,18 @@ func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) err
 	if len(errs) == 0 {
 		return nil
 	}
+	if routerFailed {
+		return errors.Join(errs...)
+	}
 	partial.Err = errors.Join(errs...)
 	return &partial
+}
+
+// routeRefused says whether the kernel refused a route for its next hop: one on none of the
+// router's links is EINVAL ("Nexthop has invalid gateway") for IPv4 and EHOSTUNREACH for
+// IPv6. That is the node's problem; EPERM, say, is the router's.
+func routeRefused(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EHOSTUNREACH) || errors.Is(err, unix.ENETUNREACH)
 }
 
 func (b *Backend) netlinkRoute(r routes.Route) *netlink.Route {
