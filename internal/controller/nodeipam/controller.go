@@ -68,9 +68,9 @@ type Controller struct {
 
 	patchSlots chan struct{}  // one per node write under way
 	patching   sync.WaitGroup // node writes under way, waited for when Run returns
-	// patchRetry spaces the retries of a node whose write keeps failing. The queue's own
-	// backoff cannot: the retried sync only starts the write again, succeeds, and so resets
-	// it.
+	// patchRetry spaces the retries of nodes whose writes keep failing. The queue's own
+	// limiter cannot: the retried sync only starts the write again, succeeds, and so resets
+	// the node's count.
 	patchRetry workqueue.TypedRateLimiter[string]
 }
 
@@ -88,7 +88,7 @@ func New(client kubernetes.Interface, nodes coreinformers.NodeInformer, opts Opt
 		reported:    map[string]string{},
 		unchecked:   map[string]bool{},
 		patchSlots:  make(chan struct{}, maxPatchesInFlight),
-		patchRetry:  workqueue.NewTypedItemExponentialFailureRateLimiter[string](patchRetryBase, patchRetryMax),
+		patchRetry:  newPatchRetry(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "nodeipam"}),

@@ -6,10 +6,12 @@ import (
 	"net/netip"
 	"time"
 
+	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 )
 
@@ -17,12 +19,23 @@ import (
 const maxPatchesInFlight = 16
 
 // A node whose write fails is retried after patchRetryBase, doubled per failure in a row, at
-// most patchRetryMax: a write refused for good (RBAC, an admission policy) costs a request
-// every few minutes, not every few milliseconds.
+// most patchRetryMax (sooner if the node changes), and all nodes' retries together at most
+// patchRetryQPS a second after a burst of patchRetryBurst, as client-go's default controller
+// limiter has it: writes refused for good (RBAC, an admission policy) cost a request every
+// few minutes per node, not one every few milliseconds.
 const (
-	patchRetryBase = 5 * time.Millisecond
-	patchRetryMax  = 5 * time.Minute
+	patchRetryBase  = 5 * time.Millisecond
+	patchRetryMax   = 5 * time.Minute
+	patchRetryQPS   = 10
+	patchRetryBurst = 100
 )
+
+func newPatchRetry() workqueue.TypedRateLimiter[string] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](patchRetryBase, patchRetryMax),
+		&workqueue.TypedBucketRateLimiter[string]{Limiter: rate.NewLimiter(patchRetryQPS, patchRetryBurst)},
+	)
+}
 
 // patchInBackground writes a node's new CIDRs without holding up the worker, so that
 // allocation (one worker, nodes in the order they appear) is not paced by API round trips, as
