@@ -159,11 +159,9 @@ func (s *Store) release(k Key) error {
 		return err
 	}
 	for _, a := range addrs {
-		owner, ok, err := s.owner(a)
-		if err != nil {
-			return err
-		}
-		if ok && owner == k {
+		// A reservation that cannot be read stays: it may be another pod's. A GC that
+		// reads it later frees it if it is k's.
+		if owner, ok, _ := s.owner(a); ok && owner == k {
 			if err := s.retire(s.ipPath(a)); err != nil {
 				return err
 			}

@@ -152,27 +152,50 @@ func TestGCReleasesInvalidAttachmentsAndOrphanReservations(t *testing.T) {
 	}
 }
 
-// A reservation GC cannot read may be a live pod's: GC fails and keeps it, and every other
-// reservation, instead of freeing the address for another pod.
-func TestGCKeepsAReservationItCannotRead(t *testing.T) {
+// A reservation the store cannot read may be a live pod's: GC keeps it and still does the
+// rest, then says what it could not read; a release keeps it too, and succeeds, so that the
+// runtime's DEL does not fail for good.
+func TestAReservationThatCannotBeReadIsKept(t *testing.T) {
 	s := open(t, dual)
-	keep := Key{"keep", "eth0"}
+	keep, drop, gone := Key{"keep", "eth0"}, Key{"drop", "eth0"}, Key{"gone", "eth0"}
 	mustAllocate(t, s, keep)
-	// A directory in place of a reservation file: reading it fails with EISDIR, an error
-	// other than "not exist", as EIO would.
-	unreadable := filepath.Join(s.dir, "ip", "10.244.1.9")
-	if err := os.Mkdir(unreadable, 0o700); err != nil {
-		t.Fatal(err)
+	mustAllocate(t, s, drop)
+	goneAddrs := mustAllocate(t, s, gone)
+	// Directories in place of reservation files: reading them fails with EISDIR, an error
+	// other than "not exist", as EIO would. One is an address of no record, one gone's IPv4.
+	orphan := filepath.Join(s.dir, "ip", "10.244.1.9")
+	gonesV4 := s.ipPath(goneAddrs[0])
+	for _, path := range []string{orphan, gonesV4} {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(path, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
-	_, err := s.GC(func(k Key) bool { return k == keep })
+	if err := s.Release(gone); err != nil {
+		t.Errorf("release with an unreadable reservation: %v, want it done", err)
+	}
+	if _, recorded, _ := s.Lookup(gone); recorded {
+		t.Errorf("%s still has a record after its release", gone)
+	}
+	released, err := s.GC(func(k Key) bool { return k == keep })
 	if err == nil || !strings.Contains(err.Error(), "read reservation") {
-		t.Errorf("GC over an unreadable reservation: error %v, want one about reading it", err)
+		t.Errorf("GC over unreadable reservations: error %v, want one about reading them", err)
 	}
-	if _, err := os.Stat(unreadable); err != nil {
-		t.Errorf("the unreadable reservation is gone: %v", err)
+	if len(released) != 1 || released[0] != drop {
+		t.Errorf("GC released %v, want %v as if nothing were unreadable", released, drop)
+	}
+	for _, path := range []string{orphan, gonesV4} {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("the unreadable reservation %s is gone: %v", path, err)
+		}
 	}
 	if held := reservationsOf(t, s, keep); len(held) != 2 {
 		t.Errorf("%s holds reservations %v, want its two", keep, held)
+	}
+	if held := reservationsOf(t, s, drop); len(held) != 0 {
+		t.Errorf("%s still holds reservations %v", drop, held)
 	}
 }
 
