@@ -59,8 +59,8 @@ func cmdGC(args *skel.CmdArgs) error {
 
 // gcVeths deletes dualnet host veths that belong to no valid attachment: on the bridge, or
 // not on any master (one an older plugin, which attached in a second request, was killed
-// before attaching). It returns the names of those it could not delete; nil, with the error,
-// when it could not list them.
+// before attaching). It returns the names of the others it left in place, those on another
+// bridge and those it could not delete; nil, with the error, when it could not list them.
 func gcVeths(bridgeName string, valid map[string]bool) (undeleted map[string]bool, err error) {
 	brIndex := -1
 	if br, err := netlinksafe.LinkByName(bridgeName); err == nil {
@@ -77,7 +77,11 @@ func gcVeths(bridgeName string, valid map[string]bool) (undeleted map[string]boo
 	for _, l := range links {
 		name := l.Attrs().Name
 		master := l.Attrs().MasterIndex
-		if l.Type() != "veth" || !podveth.IsHostName(name) || valid[name] || (master != 0 && master != brIndex) {
+		if l.Type() != "veth" || !podveth.IsHostName(name) || valid[name] {
+			continue
+		}
+		if master != 0 && master != brIndex {
+			undeleted[name] = true // on another bridge: not this network's to delete
 			continue
 		}
 		if err := deleteHostVeth(name); err != nil {
