@@ -35,7 +35,7 @@ var (
 // Main starts a dual-stack etcd + kube-apiserver, runs the tests, stops the control plane and
 // exits with the tests' code. Call it from TestMain.
 func Main(m *testing.M) {
-	MainWith(m, controlplane.Options{})
+	os.Exit(Run(m))
 }
 
 // MainWith is Main with options, e.g. ControllerManager for tests that need Deployments to
@@ -45,7 +45,7 @@ func MainWith(m *testing.M, opts controlplane.Options) {
 }
 
 // Run is Main that returns the tests' exit code instead of exiting, for a TestMain that
-// removes what its tests made once they are done.
+// removes what its tests made once they are done (not after Ctrl-C, which exits at once).
 func Run(m *testing.M) int {
 	return run(m, controlplane.Options{})
 }
