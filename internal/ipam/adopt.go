@@ -86,6 +86,7 @@ func (a *Allocator) take(x span) bool {
 	var taken uint64
 	if inRange.lo < inRange.hi {
 		taken = a.free.remove(inRange)
+		a.pastHoldDown.remove(inRange)
 	}
 	a.held = slices.DeleteFunc(a.held, func(r *Released) bool {
 		taken += r.blocks.remove(inRange)

@@ -27,6 +27,9 @@ type Allocator struct {
 	free  spanSet          // numbers below blockLimit that nobody holds
 	nodes map[string]*node // live nodes with at least one block in the cluster range
 	held  []*Released      // released blocks whose routes may still exist, oldest first
+	// pastHoldDown: free numbers the hold-down period freed, whose routes may still be
+	// there. Handed out anyway (PastHoldDown), as the period promises.
+	pastHoldDown spanSet
 }
 
 // node is what a live node holds.
@@ -36,6 +39,9 @@ type node struct {
 	// shared: some of the node's blocks are also another node's (adopted conflicts), so a
 	// release must not free the blocks the other node still holds.
 	shared bool
+	// pastHoldDown: the node's block was freed by the hold-down period, not by its routes
+	// going.
+	pastHoldDown bool
 }
 
 // Released is a released node's blocks, held back until its routes are gone.
@@ -94,10 +100,18 @@ func (a *Allocator) Allocate(name string) ([]netip.Prefix, error) {
 	if !ok {
 		return nil, a.fullError()
 	}
-	n := &node{cidrs: a.spec.NodeCIDRs(i)}
+	n := &node{cidrs: a.spec.NodeCIDRs(i), pastHoldDown: a.pastHoldDown.remove(span{i, i + 1}) > 0}
 	n.blocks.add(span{i, i + 1})
 	a.nodes[name] = n
 	return n.cidrs, nil
+}
+
+// PastHoldDown says whether the live node's block was freed because the hold-down period
+// passed, not because its routes were reported gone: a caller that checks a block for routes
+// left behind before handing it out takes this one as it is, or the period would never end.
+func (a *Allocator) PastHoldDown(name string) bool {
+	n, ok := a.nodes[name]
+	return ok && n.pastHoldDown
 }
 
 // used is how many nodes count against the capacity: live ones and released ones whose

@@ -155,6 +155,39 @@ func TestAllocatorReclaimFreesBlocksWhoseHoldDownPassed(t *testing.T) {
 	}
 }
 
+// A caller that checks blocks for routes left behind must know which blocks the hold-down
+// freed, or it would hold them again for ever.
+func TestAllocatorSaysWhichBlocksTheHoldDownFreed(t *testing.T) {
+	clock := newFakeClock()
+	a := New(netspec.Default(), Options{HoldDown: time.Minute, Now: clock.now})
+	mustAllocate(t, a, "n0")
+	mustAllocate(t, a, "n1")
+	a.Release("n0")
+	a.Release("n1")
+	a.Reclaim(routesOf("n1")) // n1's routes are gone: block 1 is free, by its routes
+	clock.step(time.Minute)   // n0's hold-down passes: block 0 is free, by the period
+	for _, tc := range []struct {
+		node  string
+		block string
+		past  bool
+	}{{"a", "10.244.0.0/24", true}, {"b", "10.244.1.0/24", false}, {"c", "10.244.2.0/24", false}} {
+		if got := mustAllocate(t, a, tc.node)[0]; got != netip.MustParsePrefix(tc.block) {
+			t.Fatalf("%s got %v, want %s", tc.node, got, tc.block)
+		}
+		if got := a.PastHoldDown(tc.node); got != tc.past {
+			t.Errorf("%s (block %s): PastHoldDown = %v, want %v", tc.node, tc.block, got, tc.past)
+		}
+	}
+	// Once handed out, the block's history goes: released again and freed by its routes,
+	// it is an ordinary block.
+	a.Release("a")
+	a.Reclaim(routesOf("a"))
+	mustAllocate(t, a, "d")
+	if a.PastHoldDown("d") {
+		t.Error("d: PastHoldDown of a block its routes freed = true, want false")
+	}
+}
+
 func TestAllocatorReleaseOfUnknownNodeDoesNothing(t *testing.T) {
 	a := New(netspec.Default(), Options{})
 	if a.Release("ghost") {

@@ -4,8 +4,9 @@
 //
 // It adopts what nodes already have (also blocks that kube-controller-manager allocated with
 // other numbers or sizes per family), so that nobody else is given an overlapping block, and it
-// holds a released block back until the node's routes are gone or a hold-down period passes,
-// so that a new node never receives traffic still routed to a dead one.
+// holds a released block back until the node's routes are gone, so that a new node does not
+// receive traffic still routed to a dead one, or until a hold-down period passes: a route
+// that outlives it is one nobody can remove, and the block is not held for ever.
 //
 // It is pure: no Kubernetes, no I/O, no goroutines, not safe for concurrent use (callers
 // serialize). It never keeps a bitmap of the whole block space: free blocks are kept as

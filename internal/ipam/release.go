@@ -53,6 +53,11 @@ func (a *Allocator) expireHoldDown() int {
 			break
 		}
 		a.freeHeld(r)
+		r.blocks.each(func(x span) {
+			if x.lo < a.blockLimit {
+				a.pastHoldDown.add(span{x.lo, min(x.hi, a.blockLimit)})
+			}
+		})
 		expired++
 	}
 	if expired > 0 {

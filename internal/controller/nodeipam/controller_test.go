@@ -156,9 +156,17 @@ func TestControllerAdoptsExistingCIDRsBeforeAllocating(t *testing.T) {
 // the deleted node's blocks, which the waiting third node should get next.
 func deleteANodeFromAFullRouteTable(t *testing.T, hook *routesHook, holdDown time.Duration) (kubernetes.Interface, []string, []string) {
 	t.Helper()
+	return deleteANodeFromAFullRouteTableWith(t, nodeipam.Options{RoutesGone: hook.routesGone, HoldDown: holdDown}, nil)
+}
+
+// deleteANodeFromAFullRouteTableWith is deleteANodeFromAFullRouteTable with the controller's
+// options (the spec is set here), and assigned, if not nil, called with the first node's
+// CIDRs once the two nodes have theirs.
+func deleteANodeFromAFullRouteTableWith(t *testing.T, opts nodeipam.Options, assigned func(first []string)) (kubernetes.Interface, []string, []string) {
+	t.Helper()
 	client := kubetest.FastClient(t)
-	spec := mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
-	startController(t, nodeipam.Options{Spec: spec, RoutesGone: hook.routesGone, HoldDown: holdDown})
+	opts.Spec = mustSpec(t, netspec.Input{IPFamilies: "ipv4,ipv6", NodeCIDRMaskSizeIPv4: 24, NodeCIDRMaskSizeIPv6: 80, MaxRoutes: 4})
+	startController(t, opts)
 	names := nodeipamtest.Names(t, 3)
 	nodeipamtest.CreateNodes(t, client, names[:2], nil)
 	poll.Eventually(t, 30*time.Second, "two nodes fill the route table", func() error {
@@ -166,6 +174,9 @@ func deleteANodeFromAFullRouteTable(t *testing.T, hook *routesHook, holdDown tim
 		return poll.Met(nodeipamtest.Count(names, got) == 2, fmt.Sprint(got))
 	})
 	first := nodeipamtest.PodCIDRs(t, client)[names[0]]
+	if assigned != nil {
+		assigned(first)
+	}
 	nodeipamtest.CreateNodes(t, client, names[2:], nil)
 	poll.Eventually(t, 30*time.Second, "the third node is told there is no room", func() error {
 		warned, _ := nodeipamtest.Events(t, client, nodeipam.ReasonCIDRNotAvailable)
@@ -193,16 +204,34 @@ func TestControllerReusesABlockOnlyOnceTheDeletedNodesRoutesAreGone(t *testing.T
 	})
 }
 
+// A deleted node's routes that are never reported gone must not keep its block past the
+// hold-down: the period ends, and the node waiting for room gets the block. So with RoutesGone
+// alone, and with both hooks, as dualnet-controller sets them, where allocation also checks
+// the block for a route left behind.
 func TestControllerReusesABlockAfterTheHoldDownWhenRoutesAreNeverReportedGone(t *testing.T) {
-	hook := &routesHook{} // never says gone
-	client, names, first := deleteANodeFromAFullRouteTable(t, hook, time.Second)
-	start := time.Now()
-	poll.Eventually(t, 30*time.Second, "the waiting node gets the block once the hold-down passes", func() error {
-		got := nodeipamtest.PodCIDRs(t, client)[names[2]]
-		return poll.Met(slices.Equal(got, first), fmt.Sprint(got))
-	})
-	if waited := time.Since(start); waited < time.Second {
-		t.Errorf("the block was reused after %v, within the 1s hold-down", waited)
+	for _, both := range []bool{false, true} {
+		t.Run(map[bool]string{false: "RoutesGone alone", true: "RoutesGone and RoutesReady"}[both], func(t *testing.T) {
+			hook := &routesHook{ready: true, present: map[netip.Prefix]bool{}}
+			opts := nodeipam.Options{RoutesGone: hook.routesPresent, HoldDown: time.Second}
+			if both {
+				opts.RoutesReady = hook.routesReady
+			}
+			client, names, first := deleteANodeFromAFullRouteTableWith(t, opts, func(first []string) {
+				hook.set(func(h *routesHook) { // the first node's routes stay in the table for good
+					for _, p := range mustPrefixes(first) {
+						h.present[p] = true
+					}
+				})
+			})
+			start := time.Now()
+			poll.Eventually(t, 30*time.Second, "the waiting node gets the block once the hold-down passes", func() error {
+				got := nodeipamtest.PodCIDRs(t, client)[names[2]]
+				return poll.Met(slices.Equal(got, first), fmt.Sprint(got))
+			})
+			if waited := time.Since(start); waited < time.Second {
+				t.Errorf("the block was reused after %v, within the 1s hold-down", waited)
+			}
+		})
 	}
 }
 

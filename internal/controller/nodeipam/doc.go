@@ -12,5 +12,6 @@
 // It must not program routes: the route controller does, and tells IPAM through
 // Options.RoutesGone when a deleted node's routes are gone, so its block may be reused, and
 // through Options.RoutesReady when it has read the route table, so that a block a route still
-// points at (its node deleted while no controller ran) is not handed out either.
+// points at (its node deleted while no controller ran) is not handed out either. Either wait
+// ends with Options.HoldDown.
 package nodeipam

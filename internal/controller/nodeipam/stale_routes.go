@@ -10,7 +10,11 @@ import (
 // allocateWithoutStaleRoutes allocates the lowest free block that no route still points at.
 // A block with a route left behind (its node was deleted while no controller ran, so IPAM
 // never saw it go) is held as if just released, and counts against the route table as its
-// route does, until the route controller removes the route. Call with c.mu held.
+// route does, until the route controller removes the route or the hold-down period passes:
+// a block the period freed is handed out whatever routes remain, as --released-cidr-hold-down
+// promises (a route that outlives it is one the route controller cannot remove, and then it
+// cannot write the new node's route either, so the node stays NetworkUnavailable until it
+// can). Call with c.mu held.
 func (c *Controller) allocateWithoutStaleRoutes(ctx context.Context, name string) ([]netip.Prefix, error) {
 	checkRoutes := c.routesReady != nil && c.routesGone != nil
 	if cidrs, ok := c.alloc.CIDRs(name); ok {
@@ -26,7 +30,7 @@ func (c *Controller) allocateWithoutStaleRoutes(ctx context.Context, name string
 	}
 	for {
 		cidrs, err := c.alloc.Allocate(name)
-		if err != nil || !checkRoutes || c.routesGone(cidrs) {
+		if err != nil || !checkRoutes || c.alloc.PastHoldDown(name) || c.routesGone(cidrs) {
 			return cidrs, err
 		}
 		c.holdStale(ctx, name, cidrs)
