@@ -29,7 +29,7 @@ func (a *Allocator) Reclaim(gone func(Released) bool) int {
 	kept := a.held[:0]
 	for _, r := range a.held {
 		if gone(*r) {
-			a.freeHeld(r)
+			a.freeHeld(r, false)
 			freed++
 			continue
 		}
@@ -52,12 +52,7 @@ func (a *Allocator) expireHoldDown() int {
 		if now.Sub(r.At) < a.holdDown {
 			break
 		}
-		a.freeHeld(r)
-		r.blocks.each(func(x span) {
-			if x.lo < a.blockLimit {
-				a.pastHoldDown.add(span{x.lo, min(x.hi, a.blockLimit)})
-			}
-		})
+		a.freeHeld(r, true)
 		expired++
 	}
 	if expired > 0 {
@@ -67,10 +62,17 @@ func (a *Allocator) expireHoldDown() int {
 	return expired
 }
 
-func (a *Allocator) freeHeld(r *Released) {
+// freeHeld frees a released node's blocks; byHoldDown marks them freed by the hold-down
+// period (PastHoldDown).
+func (a *Allocator) freeHeld(r *Released, byHoldDown bool) {
 	r.blocks.each(func(x span) {
-		if x.lo < a.blockLimit {
-			a.free.add(span{x.lo, min(x.hi, a.blockLimit)})
+		if x.lo >= a.blockLimit {
+			return
+		}
+		x.hi = min(x.hi, a.blockLimit)
+		a.free.add(x)
+		if byHoldDown {
+			a.pastHoldDown.add(x)
 		}
 	})
 }

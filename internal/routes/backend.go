@@ -37,7 +37,6 @@ type PartialWriteError struct {
 	// Failed are the routes of the plan's Table that the backend refused; the table holds
 	// each one's old route or none.
 	Failed []RouteError
-	Err    error
 }
 
 // RouteError is one route a backend could not write, and why.
@@ -46,8 +45,16 @@ type RouteError struct {
 	Err   error
 }
 
-func (e *PartialWriteError) Error() string { return e.Err.Error() }
-func (e *PartialWriteError) Unwrap() error { return e.Err }
+func (e *PartialWriteError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap is the failed routes' errors, joined.
+func (e *PartialWriteError) Unwrap() error {
+	errs := make([]error, len(e.Failed))
+	for i, f := range e.Failed {
+		errs[i] = f.Err
+	}
+	return errors.Join(errs...)
+}
 
 // Landed is table, the plan's Table the write was given, without the routes that failed:
 // what the backend now holds of it.

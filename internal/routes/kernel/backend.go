@@ -142,7 +142,6 @@ func (b *Backend) Write(_ context.Context, _ routes.Table, plan routes.Plan) err
 	if routerFailed {
 		return errors.Join(errs...)
 	}
-	partial.Err = errors.Join(errs...)
 	return &partial
 }
 
