@@ -25,7 +25,7 @@ func (a *Agent) forgetEarlierBoot(ctx context.Context, storeDir string) {
 	// The veths are looked up in the node's namespace.
 	err := a.cfg.Namespace.Do(func() error {
 		var err error
-		released, err = podveth.ForgetEarlierBoot(storeDir)
+		released, err = podveth.ForgetEarlierBoot(ctx, storeDir)
 		return err
 	})
 	if len(released) > 0 {

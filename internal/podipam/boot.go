@@ -50,6 +50,11 @@ func (s *Store) forgetEarlierBoot() ([]Key, error) {
 		if released, err = s.gc(func(k Key) bool { return !s.Gone(k) }); err != nil {
 			return released, fmt.Errorf("release the addresses of the pods of an earlier boot: %w", err)
 		}
+		if s.EarlierBoot != nil {
+			if err := s.EarlierBoot(); err != nil {
+				return released, err
+			}
+		}
 	case errors.Is(err, fs.ErrNotExist):
 		// A new store, or one from a dualnet that noted no boots: nothing tells which
 		// records are stale, so they all stay, and from now on the boot is noted.

@@ -2,9 +2,11 @@ package podipam
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -126,5 +128,34 @@ func TestWithoutGoneAnEarlierBootsRecordsStay(t *testing.T) {
 	mustAllocate(t, s, Key{"b", "eth0"})
 	if got := keys(t, s); len(got) != 2 {
 		t.Errorf("attachments = %v, want a and b", got)
+	}
+}
+
+// EarlierBoot is how the plugin clears the earlier boot's anti-spoofing elements: it must run
+// once a boot, and a failure must leave the boot unnoted so that the next allocation retries.
+func TestEarlierBootRunsUntilItSucceedsThenNotAgainThatBoot(t *testing.T) {
+	s := open(t, dual)
+	s.Gone = func(Key) bool { return true }
+	mustAllocate(t, s, Key{"a", "eth0"})
+	noteEarlierBoot(t, s)
+
+	calls := 0
+	s.EarlierBoot = func() error {
+		calls++
+		if calls == 1 {
+			return errors.New("table busy")
+		}
+		return nil
+	}
+	if _, err := s.Allocate(Key{"b", "eth0"}); err == nil || !strings.Contains(err.Error(), "table busy") {
+		t.Fatalf("allocation with EarlierBoot failing: error %v, want EarlierBoot's", err)
+	}
+	if got := keys(t, s); len(got) != 0 {
+		t.Errorf("attachments after the failed allocation = %v, want none: a's was released, b's never made", got)
+	}
+	mustAllocate(t, s, Key{"b", "eth0"})
+	mustAllocate(t, s, Key{"c", "eth0"})
+	if calls != 2 {
+		t.Errorf("EarlierBoot ran %d times, want 2: once failing, once succeeding, then not again in the same boot", calls)
 	}
 }

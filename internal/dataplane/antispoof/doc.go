@@ -14,7 +14,10 @@
 // Keys are interface indexes, not names, because the kernel hands out a fresh index for
 // every new interface (only root, asking for a given index, can reuse one): the elements of
 // a deleted port do not let a new port send, so they need not be deleted the moment the pod
-// goes. That matters for speed. ADD and DEL
+// goes. That matters for speed. It holds within a boot: after a reboot the indexes start
+// over, so a table that outlived the boot (a ruleset saved with it and loaded at boot) is
+// deleted when the address store first finds itself written in an earlier boot
+// (podveth.ClearEarlierBoots), at the first ADD or when the agent starts. ADD and DEL
 // change elements straight over netlink (pod_elements.go, transport_netlink.go), because an nft process
 // costs milliseconds, most of a pod start. Adding elements is nearly free, but any deletion
 // in nftables makes the commit wait for an RCU grace period (about 10 ms measured on Linux

@@ -1,6 +1,9 @@
 package podveth
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
@@ -44,11 +47,27 @@ func LivePods(store *podipam.Store) func() ([]antispoof.Pod, error) {
 // boot whose host end is gone, and returns their attachments; the plugin does the same at
 // the first ADD of a boot. It must run in the node's network namespace. The node agent calls
 // it when it starts.
-func ForgetEarlierBoot(storeDir string) ([]podipam.Key, error) {
+func ForgetEarlierBoot(ctx context.Context, storeDir string) ([]podipam.Key, error) {
 	store, err := podipam.Open(storeDir, nil)
 	if err != nil {
 		return nil, err
 	}
-	store.Gone = HostGone
+	ClearEarlierBoots(ctx, store)
 	return store.ForgetEarlierBoot()
+}
+
+// ClearEarlierBoots has the store, when it finds it was written in an earlier boot, release
+// the records whose host end is gone and delete the anti-spoofing table. A reboot takes the
+// table with it, unless a ruleset saved from the earlier boot is loaded at boot (which
+// docs/nftables.md warns against); then its elements name interface indexes that this boot
+// hands out again, and a new pod's port would pass as an old pod's. The next ADD, or the
+// agent's repair, writes the table again with the node's live pods.
+func ClearEarlierBoots(ctx context.Context, store *podipam.Store) {
+	store.Gone = HostGone
+	store.EarlierBoot = func() error {
+		if err := antispoof.DeleteTable(ctx); err != nil {
+			return fmt.Errorf("clear the anti-spoofing elements of an earlier boot: %w", err)
+		}
+		return nil
+	}
 }
