@@ -5,6 +5,10 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
@@ -54,4 +58,41 @@ func nftTable(t *testing.T) string {
 		t.Fatalf("nft list table: %v\n%s", err, out)
 	}
 	return string(out)
+}
+
+// The anti-spoofing chain sees the frames of every bridge of the node, and checks only
+// dualnet's ports: another port, on dualnet's bridge or another, sends from any address.
+func TestFramesOfPortsThatAreNotDualnetsAreNotChecked(t *testing.T) {
+	nw := newNetwork(t)
+	nw.addPod("dualnets") // the table is written at the first ADD
+	other := &pod{ns: newSandbox(t)}
+	other.rt = cnitest.Runtime("not-dualnets", other.ns.Path, "eth0")
+	peer, err := netns.GetFromPath(other.ns.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	br, err := netlink.LinkByName(nw.bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := &netlink.Veth{
+		LinkAttrs: netlink.LinkAttrs{Name: "tstport0", MasterIndex: br.Attrs().Index},
+		PeerName:  "eth0", PeerNamespace: netlink.NsFd(peer),
+	}
+	if err := netlink.LinkAdd(port); err != nil {
+		t.Fatalf("veth %s: %v", port.Name, err)
+	}
+	t.Cleanup(func() { _ = netlink.LinkDel(port) })
+	if err := netlink.LinkSetUp(port); err != nil {
+		t.Fatal(err)
+	}
+	// Addresses the store never handed out, with no registration anywhere.
+	for i := range 2 {
+		a := nw.nth(i, 201)
+		inPod(t, other.ns, "ip", "addr", "add", netip.PrefixFrom(a, nw.cidrs[i].Bits()).String(), "dev", "eth0", "nodad")
+	}
+	inPod(t, other.ns, "ip", "link", "set", "eth0", "up")
+	mustReach(t, other, nw.nth(0, 201), nw.gateway(0))
+	mustReach(t, other, nw.nth(1, 201), nw.gateway(1))
 }

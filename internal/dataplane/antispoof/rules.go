@@ -58,7 +58,6 @@ func chainRules() map[string][]string {
 	wrongMAC := "iif . ether saddr != @" + macsSet + " goto " + macChain
 	return map[string][]string{
 		baseChain: {
-			`iifname != "` + cnicontract.PortPrefix + `*" accept`,
 			// Nearly every frame a pod sends, in one lookup: IPv4, and IPv6 other than
 			// ICMPv6, from the port's pod's MAC and one of its addresses. A port without
 			// elements (ADD has not finished, or DEL has run) matches nothing here or below:
@@ -67,6 +66,10 @@ func chainRules() map[string][]string {
 			// read the name from.
 			"ether type ip iif . ether saddr . ip saddr @" + ipv4Set + " accept",
 			"ether type ip6 meta l4proto != 58 iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
+			// Frames of other bridges' ports pass. Only elements of dualnet's ports are in
+			// the sets, so testing the name after the lookups accepts the same frames, and
+			// spares a pod's frames the copy of the name nft makes for the test.
+			`iifname != "` + cnicontract.PortPrefix + `*" accept`,
 			"ether type vmap { ip : jump " + ipv4Chain + ", arp : jump " + arpChain + ", ip6 : jump " + ipv6Chain + " }",
 			// VLAN-tagged or other frames would carry IP past the checks.
 			"counter drop",
