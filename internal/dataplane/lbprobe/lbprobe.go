@@ -44,15 +44,20 @@ const (
 )
 
 // rules are the table's rules, chain by chain. Their comments say what they do and carry the
-// uplink, so that comparing comments tells whether the table is as wanted.
+// uplink, so that comparing comments tells whether the table is as wanted; a change to a rule
+// changes its comment too, so that an upgraded agent writes the table again.
+//
+// Every IPv6 packet the node forwards or receives passes both chains, so each rule tests the
+// address first: a 16-byte compare that fails for all but the probes, where the interface
+// name (which nft copies out of the device on every test) would pass for most packets.
 func rules(uplink string) []*knftables.Rule {
 	return []*knftables.Rule{
-		{Chain: inChain, Rule: knftables.Concat("iifname", fmt.Sprintf("%q", uplink), "ip6 saddr", ProbeSource,
+		{Chain: inChain, Rule: knftables.Concat("ip6 saddr", ProbeSource, "iifname", fmt.Sprintf("%q", uplink),
 			"meta l4proto tcp ip6 saddr set", GlobalSource),
-			Comment: knftables.PtrTo(fmt.Sprintf("Azure LB IPv6 probe in on %s: a global source, which may be forwarded to a pod", uplink))},
-		{Chain: outChain, Rule: knftables.Concat("oifname", fmt.Sprintf("%q", uplink), "ip6 daddr", GlobalSource,
+			Comment: knftables.PtrTo(fmt.Sprintf("Azure LB IPv6 probe in on %s: given a global source, which may be forwarded to a pod", uplink))},
+		{Chain: outChain, Rule: knftables.Concat("ip6 daddr", GlobalSource, "oifname", fmt.Sprintf("%q", uplink),
 			"meta l4proto tcp ip6 daddr set", ProbeSource),
-			Comment: knftables.PtrTo(fmt.Sprintf("Azure LB IPv6 probe answer out on %s: back to the probe's own address", uplink))},
+			Comment: knftables.PtrTo(fmt.Sprintf("Azure LB IPv6 probe answer out on %s: sent back to the probe's own address", uplink))},
 	}
 }
 
