@@ -66,9 +66,10 @@ func chainRules() map[string][]string {
 			// read the name from.
 			"ether type ip iif . ether saddr . ip saddr @" + ipv4Set + " accept",
 			"ether type ip6 meta l4proto != 58 iif . ether saddr . ip6 saddr @" + ipv6Set + " accept",
-			// Frames of other bridges' ports pass. Only elements of dualnet's ports are in
-			// the sets, so testing the name after the lookups accepts the same frames, and
-			// spares a pod's frames the copy of the name nft makes for the test.
+			// Frames of ports that are not dualnet's, on this bridge or another, pass. The
+			// rules above only accept, so testing the name after them rather than first
+			// accepts the same frames, and spares a pod's frames the copy of the name nft
+			// makes for the test; another port's frames pay the two lookups instead.
 			`iifname != "` + cnicontract.PortPrefix + `*" accept`,
 			"ether type vmap { ip : jump " + ipv4Chain + ", arp : jump " + arpChain + ", ip6 : jump " + ipv6Chain + " }",
 			// VLAN-tagged or other frames would carry IP past the checks.

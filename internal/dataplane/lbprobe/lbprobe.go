@@ -47,8 +47,8 @@ const (
 // uplink, so that comparing comments tells whether the table is as wanted; a change to a rule
 // changes its comment too, so that an upgraded agent writes the table again.
 //
-// Every IPv6 packet the node forwards or receives passes both chains, so each rule tests the
-// address first: a 16-byte compare that fails for all but the probes, where the interface
+// Every IPv6 packet the node forwards passes both chains (one it receives, the first; one it
+// sends, the second), so each rule tests the address first: a 16-byte compare that fails for all but the probes, where the interface
 // name (which nft copies out of the device on every test) would pass for most packets.
 func rules(uplink string) []*knftables.Rule {
 	return []*knftables.Rule{

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +180,41 @@ func TestRewriteLeavesNeighbourDiscoveryAndOtherTablesAlone(t *testing.T) {
 	dptest.InNS(t, l.router.Name, "ping", "-6", "-c1", "-W2", "-I", lbprobe.ProbeSource.String()+"%eth0", l.node.IPv6.String())
 	if after := dptest.InNS(t, l.node.Name, "nft", "list", "table", "inet", "kube-proxy-stand-in"); after != before {
 		t.Errorf("the node's other table changed:\n%s\nwas:\n%s", after, before)
+	}
+}
+
+// The previous release wrote the rules with the interface name first; an upgraded agent
+// writes them again, address first, because their comments changed with them.
+func TestSyncRewritesTheRulesOfThePreviousRelease(t *testing.T) {
+	l := newProbeLab(t)
+	previous := filepath.Join(t.TempDir(), "previous.nft")
+	err := os.WriteFile(previous, []byte(`table ip6 dualnet-lb-probe {
+	comment "dualnet: Azure Load Balancer IPv6 health probes, as AKS nodes rewrite them"
+	chain prerouting {
+		type filter hook prerouting priority raw; policy accept;
+		iifname "eth0" ip6 saddr fe80::1234:5678:9abc meta l4proto tcp ip6 saddr set 2603:1062:0:1:fe80:1234:5678:9abc comment "Azure LB IPv6 probe in on eth0: a global source, which may be forwarded to a pod"
+	}
+	chain postrouting {
+		type filter hook postrouting priority raw; policy accept;
+		oifname "eth0" ip6 daddr 2603:1062:0:1:fe80:1234:5678:9abc meta l4proto tcp ip6 daddr set fe80::1234:5678:9abc comment "Azure LB IPv6 probe answer out on eth0: back to the probe's own address"
+	}
+}
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dptest.InNS(t, l.node.Name, "nft", "-f", previous)
+
+	if changed, err := lbprobe.Sync(t.Context(), l.node.NS, "eth0", true); err != nil || !changed {
+		t.Fatalf("Sync over the previous release's table = %v, %v; want a change", changed, err)
+	}
+	table := dptest.InNS(t, l.node.Name, "nft", "list", "table", "ip6", lbprobe.TableName)
+	for _, want := range []string{`ip6 saddr fe80::1234:5678:9abc iifname "eth0"`, `ip6 daddr 2603:1062:0:1:fe80:1234:5678:9abc oifname "eth0"`} {
+		if !strings.Contains(table, want) {
+			t.Errorf("after Sync, no rule starts %q:\n%s", want, table)
+		}
+	}
+	if strings.Count(table, "meta l4proto tcp") != 2 {
+		t.Errorf("after Sync, want exactly the two rules:\n%s", table)
 	}
 }
