@@ -43,7 +43,12 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dptest.InNS(t, n.Host.Name, "nft", "add", "element", "bridge", antispoof.Table, "ports", "{ 1 }")
+	// The anti-spoofing table still holds the old pods' elements (as a ruleset saved in the
+	// earlier boot and loaded at boot would), by interface indexes this boot hands out again;
+	// index 1 stands for one handed out already, with an old pod's MAC and address.
+	for set, key := range map[string]string{"ports": "1", "macs": "1 . 02:ee:00:00:00:01", "ipv4": "1 . 02:ee:00:00:00:01 . 10.244.0.9"} {
+		dptest.InNS(t, n.Host.Name, "nft", "add", "element", "bridge", antispoof.Table, set, "{ "+key+" }")
+	}
 	n.Start(t)
 	poll.Eventually(t, 10*time.Second, "no pod address in use after the reboot, before any pod starts", func() error {
 		m := scrape(t, n.Agent)
@@ -58,14 +63,12 @@ func TestAgentReleasesThePodAddressesOfAnEarlierBootWhenItStarts(t *testing.T) {
 		}
 		return nil
 	})
-	// The anti-spoofing table still holds the old pods' elements (as a ruleset saved in the
-	// earlier boot and loaded at boot would), by interface indexes this boot hands out again;
-	// index 1 stands for one handed out already. They go with the store's note of the earlier
-	// boot.
-	poll.Eventually(t, 10*time.Second, "no anti-spoofing registration of the earlier boot", func() error {
-		out, err := exec.Command("ip", "netns", "exec", n.Host.Name, "nft", "list", "set", "bridge", antispoof.Table, "ports").CombinedOutput()
-		if err == nil && strings.Contains(string(out), "elements") {
-			return fmt.Errorf("registered ports:\n%s", out)
+	// They go with the store's note of the earlier boot, and with no pod to protect, the
+	// table stays away until the first ADD.
+	poll.Eventually(t, 10*time.Second, "the anti-spoofing table of the earlier boot gone", func() error {
+		out, err := exec.Command("ip", "netns", "exec", n.Host.Name, "nft", "list", "table", "bridge", antispoof.Table).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "No such file or directory") {
+			return fmt.Errorf("nft list table: %v:\n%s", err, out)
 		}
 		return nil
 	})

@@ -54,7 +54,7 @@ func cmdAdd(args *skel.CmdArgs) (err error) {
 	if err != nil {
 		return err
 	}
-	podveth.ClearEarlierBoots(ctx, store)
+	podveth.HandleEarlierBoot(ctx, store)
 	seen, err := bridge.Look(nil, conf.Bridge)
 	if err != nil {
 		return err

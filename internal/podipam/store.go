@@ -58,11 +58,13 @@ type Store struct {
 	// after a reboot may release its record (boot.go). The store must not touch the network,
 	// so the caller answers; without Gone, every record of an earlier boot stays.
 	Gone func(Key) bool
-	// EarlierBoot, when set, runs when the store finds its records were written in an
-	// earlier boot, under the lock, after the records of gone pods are released and before
-	// this boot is noted: the caller's chance to clear node state of the earlier boot that
-	// this boot would misread (boot.go). Its error fails the allocation and leaves the note,
-	// so the next allocation runs it again.
+	// EarlierBoot, when set, runs when the store finds its boot note is an earlier boot's
+	// (and Gone is set: without it nothing of that boot is released), under the lock, after
+	// the records of gone pods are released and before this boot is noted: the caller's
+	// chance to clear node state of the earlier boot that this boot would misread (boot.go).
+	// Its error fails the allocation and leaves the note, so the next allocation runs it
+	// again. A store without a note (new, or written by a dualnet that noted none) never
+	// runs it.
 	EarlierBoot func() error
 }
 

@@ -43,26 +43,29 @@ func LivePods(store *podipam.Store) func() ([]antispoof.Pod, error) {
 	}
 }
 
-// ForgetEarlierBoot releases, in the address store in storeDir, the records of an earlier
-// boot whose host end is gone, and returns their attachments; the plugin does the same at
-// the first ADD of a boot. It must run in the node's network namespace. The node agent calls
-// it when it starts.
+// ForgetEarlierBoot clears, when the address store in storeDir was written in an earlier
+// boot, what that boot left (HandleEarlierBoot), and returns the attachments it released; the
+// plugin does the same at the first ADD of a boot. It must run in the node's network
+// namespace. The node agent calls it when it starts.
 func ForgetEarlierBoot(ctx context.Context, storeDir string) ([]podipam.Key, error) {
 	store, err := podipam.Open(storeDir, nil)
 	if err != nil {
 		return nil, err
 	}
-	ClearEarlierBoots(ctx, store)
+	HandleEarlierBoot(ctx, store)
 	return store.ForgetEarlierBoot()
 }
 
-// ClearEarlierBoots has the store, when it finds it was written in an earlier boot, release
+// HandleEarlierBoot has the store, when it finds it was written in an earlier boot, release
 // the records whose host end is gone and delete the anti-spoofing table. A reboot takes the
 // table with it, unless a ruleset saved from the earlier boot is loaded at boot (which
 // docs/nftables.md warns against); then its elements name interface indexes that this boot
 // hands out again, and a new pod's port would pass as an old pod's. The next ADD, or the
-// agent's repair, writes the table again with the node's live pods.
-func ClearEarlierBoots(ctx context.Context, store *podipam.Store) {
+// agent's repair, writes the table again with the node's live pods. (The agent's repair also
+// replaces a table that names another boot, whenever it is loaded; ADD does not read the
+// table, so the first ADD of a boot relies on this.) ctx bounds that nft run, which happens
+// later, inside the store's next allocation.
+func HandleEarlierBoot(ctx context.Context, store *podipam.Store) {
 	store.Gone = HostGone
 	store.EarlierBoot = func() error {
 		if err := antispoof.DeleteTable(ctx); err != nil {
