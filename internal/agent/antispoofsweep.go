@@ -16,7 +16,8 @@ import (
 
 // DefaultAntispoofSweep is the sweep period when Config.AntispoofSweep is zero. A sweep
 // lists the table with nft two or three times (about 5 ms each) even when it finds nothing. The
-// leftovers it deletes are inert (their interface indexes are never handed out again), so
+// leftovers it deletes are inert (their interface indexes are not handed out again in this
+// boot, and a table of another boot is replaced whole: antispoof.Repair), so
 // for them a minute is soon enough; a table a firewall reload took away leaves the node's
 // pods unchecked for up to one period, which a minute keeps short.
 const DefaultAntispoofSweep = time.Minute

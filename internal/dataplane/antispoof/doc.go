@@ -15,9 +15,10 @@
 // every new interface (only root, asking for a given index, can reuse one): the elements of
 // a deleted port do not let a new port send, so they need not be deleted the moment the pod
 // goes. That matters for speed. It holds within a boot: after a reboot the indexes start
-// over, so a table that outlived the boot (a ruleset saved with it and loaded at boot) is
-// deleted when the address store first finds itself written in an earlier boot
-// (podveth.ClearEarlierBoots), at the first ADD or when the agent starts. ADD and DEL
+// over. So a table that outlived its boot (a ruleset saved with it and loaded again) must
+// go: the table names its boot (boot.go), and Repair replaces one that names another; and
+// the address store's first allocation of a boot deletes the table (podveth.HandleEarlierBoot),
+// for the first ADD, which does not read the table, may come before the agent. ADD and DEL
 // change elements straight over netlink (pod_elements.go, transport_netlink.go), because an nft process
 // costs milliseconds, most of a pod start. Adding elements is nearly free, but any deletion
 // in nftables makes the commit wait for an RCU grace period (about 10 ms measured on Linux
@@ -43,7 +44,7 @@
 // by job: rules.go the fixed ruleset; pod_elements.go a pod's set elements; register.go a
 // pod's registration (ADD and DEL); registrations.go what the table holds; gc.go deleting the
 // registrations of ports gone; table.go writing the whole table; repair.go finding and
-// mending damage; transport_netlink.go and transport_nft.go the two ways changes reach the
+// mending damage; boot.go the boot the table names; transport_netlink.go and transport_nft.go the two ways changes reach the
 // kernel; nft_script.go the nft commands transport_nft.go runs, and nft_list.go reading the
 // table back from nft.
 //

@@ -25,8 +25,11 @@ import (
 // every chain and set in place. So Repair also adds every live pod's elements again, in one
 // batch (adding an element that is there changes nothing), and reports a write when a pod's
 // registration was incomplete.
+//
+// A table written in another boot (boot.go) is replaced whole: its elements are not this
+// boot's pods'.
 func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
-	what, err := Damage(ctx)
+	what, replace, err := damage(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -39,6 +42,12 @@ func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	}
 	if len(pods) == 0 && what == noTable {
 		return false, nil // nothing to protect; the node's first ADD writes the table
+	}
+	if replace {
+		if err := replaceTable(ctx, pods, live); err != nil {
+			return false, fmt.Errorf("write table bridge %s again: %w", Table, err)
+		}
+		return true, nil
 	}
 	if err := run(ctx, rebuildTransaction(pods, false)); err != nil {
 		// Most likely sets of other types (another dualnet version's table), which nft
@@ -74,16 +83,26 @@ func restoreRegistrations(ctx context.Context, pods []Pod) (bool, error) {
 }
 
 // Damage says what is missing from the table, or "" when it is whole: the table, a set, a
-// chain, or rules of a chain (counted, see Repair).
+// chain, or rules of a chain (counted, see Repair); or that the table was written in another
+// boot.
 func Damage(ctx context.Context) (string, error) {
+	what, _, err := damage(ctx)
+	return what, err
+}
+
+// damage is Damage, and whether the table must be replaced rather than added to.
+func damage(ctx context.Context) (what string, replace bool, err error) {
 	l, err := listTable(ctx)
 	if errors.Is(err, errNoTable) {
-		return noTable, nil
+		return noTable, false, nil
 	}
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	return l.damage(), nil
+	if chain, ok := l.earlierBoot(bootChain()); ok {
+		return earlierBootDamage(chain), true, nil
+	}
+	return l.damage(), false, nil
 }
 
 func (l listing) damage() string {

@@ -129,6 +129,9 @@ func addRuleset(s *script) {
 	s.addSet(ipv4Set, "type iface_index . ether_addr . ipv4_addr", "MAC and IPv4 addresses of the pod on each port")
 	s.addSet(ipv6Set, "type iface_index . ether_addr . ipv6_addr", "MAC and IPv6 addresses of the pod on each port")
 	s.addSet(naTargetsSet, "typeof iif . "+naTarget, "the same, as Neighbor Advertisement targets")
+	if boot := bootChain(); boot != "" {
+		s.addChain(boot, "") // boot.go
+	}
 	chains := chainRules()
 	// Jump targets first: a rule may only jump to a chain that exists.
 	hooks := map[string]string{baseChain: "prerouting", inputChain: "input"}

@@ -36,7 +36,7 @@ func rebuildTransaction(pods []Pod, replace bool) *script {
 
 // DeleteTable deletes the table, elements and all; a missing table is no error. It is for
 // taking dualnet off a node (the agent's cleanup), after which no pod of the node is dualnet's,
-// and for clearing a table an earlier boot left (podveth.ClearEarlierBoots).
+// and for clearing a table an earlier boot left (podveth.HandleEarlierBoot).
 func DeleteTable(ctx context.Context) error {
 	s := &script{}
 	s.dropTable()
