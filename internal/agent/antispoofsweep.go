@@ -39,7 +39,7 @@ func (a *Agent) sweepAntispoofEvery(ctx context.Context, period time.Duration) {
 		a.metrics.observeSweep(repaired, len(removed), err != nil && ctx.Err() == nil)
 		if repaired {
 			a.reportRepairs(ctx, []repair{{repairAntispoof, 1,
-				"anti-spoofing table bridge " + antispoof.Table + " or pods' registrations in it missing or damaged (a firewall reload?)",
+				"anti-spoofing table bridge " + antispoof.Table + " or pods' registrations in it missing, damaged or not this boot's (a firewall reload? an upgrade?)",
 				"wrote them again from the CNI plugin's address store"}})
 		}
 		if len(removed) > 0 {

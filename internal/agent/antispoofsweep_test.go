@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -189,4 +191,93 @@ func TestConfigValidateRejectsANegativeAntispoofSweep(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("Validate with a zero sweep period (the default) = %v, want nil", err)
 	}
+}
+
+// A ruleset saved in another boot and loaded by a firewall reload brings back that boot's
+// registrations, under interface indexes this boot has handed out again: here an old pod's MAC
+// and address on the live pod's port. The agent replaces the table as soon as it sees it
+// made, long before its next periodic sweep.
+func TestAgentReplacesAnAntispoofTableOfAnotherBootWhenItIsLoaded(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.AddPod(t)
+	live, err := registrations(n)
+	if err != nil || len(live) != 1 {
+		t.Fatalf("registrations after one pod's ADD: %+v (%v), want the pod's only", live, err)
+	}
+	n.StopAgent()
+	n.AgentConfig.AntispoofSweep = time.Hour
+	n.Start(t)
+
+	bootID, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	thisBoot := "boot-" + strings.TrimSpace(string(bootID))
+	table := dptest.InNS(t, n.Host.Name, "nft", "list", "table", "bridge", antispoof.Table)
+	if !strings.Contains(table, thisBoot) {
+		t.Fatalf("the table does not name this boot (%s):\n%s", thisBoot, table)
+	}
+	var port int
+	for index := range live {
+		port = index
+	}
+	saved := filepath.Join(t.TempDir(), "saved.nft")
+	ruleset := "delete table bridge " + antispoof.Table + "\n" +
+		strings.Replace(table, thisBoot, "boot-00000000-0000-4000-8000-000000000000", 1) +
+		fmt.Sprintf("add element bridge %s ipv4 { %d . 02:ee:00:00:00:01 . 10.244.0.99 }\n", antispoof.Table, port)
+	if err := os.WriteFile(saved, []byte(ruleset), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dptest.InNS(t, n.Host.Name, "nft", "-f", saved)
+
+	poll.Eventually(t, 10*time.Second, "the table of another boot replaced with the live pod", func() error {
+		table := dptest.InNS(t, n.Host.Name, "nft", "list", "table", "bridge", antispoof.Table)
+		if strings.Contains(table, "02:ee:00:00:00:01") || !strings.Contains(table, thisBoot) {
+			return fmt.Errorf("the table still holds the other boot's elements, or does not name this boot:\n%s", table)
+		}
+		regs, err := registrations(n)
+		if err != nil {
+			return err
+		}
+		if got := regs[port]; !sameRegistration(got, live[port]) {
+			return fmt.Errorf("the pod's registration at port %d: %+v, want %+v", port, got, live[port])
+		}
+		return nil
+	})
+}
+
+// On a node with no pod there is no table to delete, so loading one sends only what makes it:
+// the agent still replaces it at once, here with an empty table of this boot.
+func TestAgentReplacesAnAntispoofTableOfAnotherBootLoadedWhereThereWasNone(t *testing.T) {
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.StopAgent()
+	n.AgentConfig.AntispoofSweep = time.Hour
+	n.Start(t)
+	// Its first sweep, at start, is over, and with its first sync it watches the tables.
+	poll.Eventually(t, 10*time.Second, "the agent's first sync and sweep", func() error {
+		m := scrape(t, n.Agent)
+		return errors.Join(wantAtLeast(m, "dualnet_agent_syncs_total", 1, "result", "ok"), wantAtLeast(m, "dualnet_agent_antispoof_sweeps_total", 1))
+	})
+	saved := filepath.Join(t.TempDir(), "saved.nft")
+	err := os.WriteFile(saved, []byte(`table bridge `+antispoof.Table+` {
+	set ports { type iface_index ; flags timeout ; elements = { 1 } }
+	set macs { type iface_index . ether_addr ; flags timeout ; elements = { 1 . 02:ee:00:00:00:01 } }
+	set ipv4 { type iface_index . ether_addr . ipv4_addr ; flags timeout ; elements = { 1 . 02:ee:00:00:00:01 . 10.244.0.99 } }
+	chain boot-00000000-0000-4000-8000-000000000000 { }
+}
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dptest.InNS(t, n.Host.Name, "nft", "-f", saved)
+
+	poll.Eventually(t, 10*time.Second, "the table of another boot replaced", func() error {
+		table := dptest.InNS(t, n.Host.Name, "nft", "list", "table", "bridge", antispoof.Table)
+		if strings.Contains(table, "02:ee:00:00:00:01") || strings.Contains(table, "boot-00000000") {
+			return fmt.Errorf("the table still holds the other boot's elements:\n%s", table)
+		}
+		return nil
+	})
 }

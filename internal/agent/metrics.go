@@ -62,7 +62,7 @@ func newMetrics(a *Agent) *metrics {
 		sweeps: counter("antispoof_sweeps_total",
 			"Sweeps of the CNI plugin's anti-spoofing table (every --antispoof-sweep)."),
 		antispoofRepairs: counter("antispoof_repairs_total",
-			"Times a sweep wrote the anti-spoofing table again, with the pods of the address store, because it was missing or damaged (a firewall reload flushed it?)."),
+			"Times a sweep wrote the anti-spoofing table again, with the pods of the address store, because it was missing, damaged (a firewall reload flushed it?) or not this boot's."),
 		staleRemoved: counter("antispoof_stale_registrations_removed_total",
 			"Registrations of deleted pods (host veths that are gone) that sweeps removed from the anti-spoofing table."),
 		sweepErrors: counter("antispoof_sweep_errors_total",

@@ -81,7 +81,7 @@ func nftablesNotification(msgType uint16, family uint8, table string) syscall.Ne
 	return syscall.NetlinkMessage{Header: syscall.NlMsghdr{Type: unix.NFNL_SUBSYS_NFTABLES<<8 | msgType}, Data: data}
 }
 
-func TestTableChangeSeesTheMasqueradeTableAndDamageToTheAntispoofTableOnly(t *testing.T) {
+func TestTableChangeSeesTheMasqueradeTableAndTheAntispoofTableMadeOrDamaged(t *testing.T) {
 	for _, c := range []struct {
 		what string
 		m    syscall.NetlinkMessage
@@ -91,10 +91,13 @@ func TestTableChangeSeesTheMasqueradeTableAndDamageToTheAntispoofTableOnly(t *te
 		{"an element of inet dualnet added", nftablesNotification(unix.NFT_MSG_NEWSETELEM, unix.NFPROTO_INET, "dualnet"), masqueradeChanged},
 		{"inet dualnet deleted", nftablesNotification(unix.NFT_MSG_DELTABLE, unix.NFPROTO_INET, "dualnet"), masqueradeChanged},
 		{"a table dualnet of another family", nftablesNotification(unix.NFT_MSG_DELTABLE, unix.NFPROTO_IPV4, "dualnet"), otherTable},
-		{"the anti-spoofing table deleted", nftablesNotification(unix.NFT_MSG_DELTABLE, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofDamaged},
-		{"an anti-spoofing chain deleted", nftablesNotification(unix.NFT_MSG_DELCHAIN, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofDamaged},
-		{"an anti-spoofing rule deleted", nftablesNotification(unix.NFT_MSG_DELRULE, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofDamaged},
-		{"an anti-spoofing set deleted", nftablesNotification(unix.NFT_MSG_DELSET, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofDamaged},
+		{"the anti-spoofing table deleted", nftablesNotification(unix.NFT_MSG_DELTABLE, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofToCheck},
+		{"an anti-spoofing chain deleted", nftablesNotification(unix.NFT_MSG_DELCHAIN, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofToCheck},
+		{"an anti-spoofing rule deleted", nftablesNotification(unix.NFT_MSG_DELRULE, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofToCheck},
+		{"an anti-spoofing set deleted", nftablesNotification(unix.NFT_MSG_DELSET, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofToCheck},
+		{"the anti-spoofing table made", nftablesNotification(unix.NFT_MSG_NEWTABLE, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofToCheck},
+		{"an anti-spoofing chain made (a boot's, say)", nftablesNotification(unix.NFT_MSG_NEWCHAIN, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), antispoofToCheck},
+		{"an anti-spoofing rule added", nftablesNotification(unix.NFT_MSG_NEWRULE, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), otherTable},
 		{"a pod registered", nftablesNotification(unix.NFT_MSG_NEWSETELEM, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), otherTable},
 		{"a pod's registration deleted", nftablesNotification(unix.NFT_MSG_DELSETELEM, unix.NFPROTO_BRIDGE, "dualnet-antispoof"), otherTable},
 		{"portmap's table", nftablesNotification(unix.NFT_MSG_DELTABLE, unix.NFPROTO_IPV4, "cni_hostport"), otherTable},

@@ -15,9 +15,10 @@ import (
 )
 
 // watchTables calls resync when the masquerade table changes, and sweep when the CNI
-// plugin's anti-spoofing table loses a part, in the node's namespace, until ctx ends: a
-// firewall reload (`nft flush ruleset`) or a hand-flushed table is then repaired within one
-// sync, not at the next --resync or --antispoof-sweep. It reads the nftables notifications
+// plugin's anti-spoofing table loses a part or is made, in the node's namespace, until ctx
+// ends: a firewall reload (`nft flush ruleset`) or a hand-flushed table is then repaired
+// within one sync, and a table loaded from a ruleset saved in another boot is replaced
+// (antispoof.Repair), not at the next --resync or --antispoof-sweep. It reads the nftables notifications
 // that `nft monitor` prints (netlink group NFNLGRP_NFTABLES).
 func (a *Agent) watchTables(ctx context.Context, resync, sweep func()) {
 	keepWatching(ctx, "nftables tables", func(ctx context.Context) error { return a.watchTablesOnce(ctx, resync, sweep) }, resync)
@@ -57,7 +58,7 @@ func (a *Agent) watchTablesOnce(ctx context.Context, resync, sweep func()) error
 			switch tableChange(m) {
 			case masqueradeChanged:
 				resync()
-			case antispoofDamaged:
+			case antispoofToCheck:
 				sweep()
 			}
 		}
@@ -71,7 +72,7 @@ type tableEffect int
 const (
 	otherTable        tableEffect = iota
 	masqueradeChanged             // anything of table inet dualnet
-	antispoofDamaged              // table bridge dualnet-antispoof, a chain, rule or set of it deleted
+	antispoofToCheck              // table bridge dualnet-antispoof, a chain, rule or set of it deleted; or the table or a chain made
 )
 
 // tableChange reads which table an nftables notification is about: the family is in its
@@ -99,7 +100,12 @@ func tableChange(m syscall.NetlinkMessage) tableEffect {
 	case family == unix.NFPROTO_BRIDGE && table == antispoof.Table:
 		switch msgType {
 		case unix.NFT_MSG_DELTABLE, unix.NFT_MSG_DELCHAIN, unix.NFT_MSG_DELRULE, unix.NFT_MSG_DELSET:
-			return antispoofDamaged
+			return antispoofToCheck
+		case unix.NFT_MSG_NEWTABLE, unix.NFT_MSG_NEWCHAIN:
+			// Made by the plugin or the agent, or loaded from a file, perhaps one saved in
+			// another boot (antispoof/boot.go). Adding what exists sends nothing, so this
+			// is one sweep each time the table is written anew.
+			return antispoofToCheck
 		}
 	}
 	return otherTable

@@ -12,8 +12,8 @@ import (
 // loaded at boot, or by a firewall reload later) holds the earlier boot's pods under indexes
 // this boot gives to other ports, and would let a new pod send as an old one. So the table
 // notes its boot, as an empty chain named after the kernel's boot ID, and Repair replaces a
-// table that names another boot. (A table comment would read better, but nft 1.0.6, Debian
-// 12's, neither lists it in JSON nor changes it on an existing table.)
+// table that names another boot, or none. (A table comment would read better, but nft 1.0.6,
+// Debian 12's, neither lists it in JSON nor changes it on an existing table.)
 
 // bootIDPath is the kernel's random ID of the running boot.
 var bootIDPath = "/proc/sys/kernel/random/boot_id"
@@ -33,21 +33,21 @@ func bootChain() string {
 	return bootChainPrefix + strings.TrimSpace(string(id))
 }
 
-// earlierBoot says which boot chain of the listed table names another boot than now, if any
-// does. A table with no boot chain (written by a dualnet that noted none) names no boot.
-func (l listing) earlierBoot(now string) (string, bool) {
+// notThisBoots says why the listed table cannot be taken for this boot's, if it cannot: it
+// names another boot, or it names none, which is a table of a dualnet that noted no boot (an
+// upgrade replaces it once) or one whose boot chain was deleted. Either may hold another
+// boot's elements. When the running boot's ID cannot be read, every table is taken as is.
+func (l listing) notThisBoots(now string) (string, bool) {
 	if now == "" {
 		return "", false
 	}
 	for chain := range l.chains {
 		if strings.HasPrefix(chain, bootChainPrefix) && chain != now {
-			return chain, true
+			return fmt.Sprintf("table bridge %s was written in another boot (chain %s): its elements name interface indexes this boot hands out again", Table, chain), true
 		}
 	}
+	if !l.chains[now] {
+		return fmt.Sprintf("table bridge %s names no boot (no chain %s): its elements may be another boot's", Table, now), true
+	}
 	return "", false
-}
-
-// earlierBootDamage is Damage's report of a table written in another boot.
-func earlierBootDamage(chain string) string {
-	return fmt.Sprintf("table bridge %s was written in another boot (chain %s): its elements name interface indexes this boot hands out again", Table, chain)
 }

@@ -26,7 +26,7 @@ import (
 // batch (adding an element that is there changes nothing), and reports a write when a pod's
 // registration was incomplete.
 //
-// A table written in another boot (boot.go) is replaced whole: its elements are not this
+// A table that is not this boot's (boot.go) is replaced whole: its elements may be another
 // boot's pods'.
 func Repair(ctx context.Context, live func() ([]Pod, error)) (bool, error) {
 	what, replace, err := damage(ctx)
@@ -99,8 +99,8 @@ func damage(ctx context.Context) (what string, replace bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	if chain, ok := l.earlierBoot(bootChain()); ok {
-		return earlierBootDamage(chain), true, nil
+	if why, ok := l.notThisBoots(bootChain()); ok {
+		return why, true, nil
 	}
 	return l.damage(), false, nil
 }

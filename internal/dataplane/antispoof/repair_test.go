@@ -133,29 +133,40 @@ func TestReplacingATableKeepsAPodThatRegisteredMeanwhile(t *testing.T) {
 
 // A ruleset saved in another boot and loaded again (at boot, or by a firewall reload later in
 // this one) holds that boot's pods under indexes this boot hands out again: here index 1001,
-// now another pod's. Repair replaces it with the live pods, and only them.
-func TestRepairReplacesATableOfAnotherBoot(t *testing.T) {
-	freshTable(t)
+// now another pod's. Repair replaces it with the live pods, and only them; and so it does a
+// table that names no boot (an earlier dualnet's, or one whose boot chain was deleted).
+func TestRepairReplacesATableOfAnotherBootOrOfNone(t *testing.T) {
+	const thisBoot = "11111111-2222-4333-8444-555555555555"
 	earlier := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2")
 	earlier.MAC = net.HardwareAddr{0x02, 0xee, 0, 0, 0, 1}
-	inBoot(t, "00000000-0000-4000-8000-000000000000", func() { install(t, earlier, pod(1003, "10.244.1.4")) })
 	now := pod(1001, "10.244.1.7", "fd12:3456:789a:0:1::7")
-
-	repair(t, true, now)
-	regs, err := Pods(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	for name, bootID := range map[string]string{
+		"another boot": "00000000-0000-4000-8000-000000000000",
+		"no boot":      "unreadable", // not a boot ID: no boot chain is written
+	} {
+		t.Run(name, func(t *testing.T) {
+			freshTable(t)
+			inBoot(t, bootID, func() { install(t, earlier, pod(1003, "10.244.1.4")) })
+			inBoot(t, thisBoot, func() {
+				repair(t, true, now)
+				regs, err := Pods(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := slices.Sorted(maps.Keys(regs)); !slices.Equal(got, []int{1001}) {
+					t.Errorf("registered ports %v, want only [1001], the live pod's", got)
+				}
+				if got := regs[1001]; !got.holds(now) || got.MAC.String() != now.MAC.String() || len(got.Addrs) != len(now.Sources()) {
+					t.Errorf("port 1001 holds MAC %s and %v, want only the live pod's %s and %v", got.MAC, got.Addrs, now.MAC, now.Sources())
+				}
+				table := nftList(t)
+				if strings.Count(table, "chain boot-") != 1 || !strings.Contains(table, "chain boot-"+thisBoot) {
+					t.Errorf("the table names another boot than %s, or several:\n%s", thisBoot, table)
+				}
+				repair(t, false, now)
+			})
+		})
 	}
-	if got := slices.Sorted(maps.Keys(regs)); !slices.Equal(got, []int{1001}) {
-		t.Errorf("registered ports %v, want only [1001], the live pod's", got)
-	}
-	if got := regs[1001]; !got.holds(now) || got.MAC.String() != now.MAC.String() || len(got.Addrs) != len(now.Sources()) {
-		t.Errorf("port 1001 holds MAC %s and %v, want only the live pod's %s and %v", got.MAC, got.Addrs, now.MAC, now.Sources())
-	}
-	if table := nftList(t); strings.Contains(table, "boot-00000000") || !strings.Contains(table, "chain "+bootChain()) {
-		t.Errorf("the table names the wrong boot:\n%s", table)
-	}
-	repair(t, false, now)
 }
 
 // inBoot runs f as if the kernel's boot ID were id.
