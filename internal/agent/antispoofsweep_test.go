@@ -139,16 +139,7 @@ func TestAgentSweepsAntispoofRegistrationsOfGonePortsAndKeepsLivePods(t *testing
 // `nft flush ruleset` (a firewall reload) on a node where no pod starts afterwards: the
 // agent writes the table again with the running pod's registration.
 func TestAgentWritesTheAntispoofTableAgainAfterAFirewallReload(t *testing.T) {
-	c := agenttest.NewCluster(t, 1)
-	n := c.Nodes[0]
-	n.AddPod(t)
-	live, err := registrations(n)
-	if err != nil || len(live) != 1 {
-		t.Fatalf("registrations after one pod's ADD: %+v (%v), want the pod's only", live, err)
-	}
-	n.StopAgent()
-	n.AgentConfig.AntispoofSweep = sweepPeriod
-	n.Start(t)
+	n, live := nodeWithAPod(t, sweepPeriod)
 	dptest.InNS(t, n.Host.Name, "nft", "delete", "table", "bridge", antispoof.Table)
 	poll.Eventually(t, 10*sweepPeriod+5*time.Second, "the anti-spoofing table written again with the pod", func() error {
 		var what string
@@ -171,6 +162,23 @@ func TestAgentWritesTheAntispoofTableAgainAfterAFirewallReload(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// nodeWithAPod is a node with one pod whose agent sweeps every period, and the pod's
+// registration.
+func nodeWithAPod(t *testing.T, period time.Duration) (*agenttest.Node, map[int]antispoof.Registration) {
+	t.Helper()
+	c := agenttest.NewCluster(t, 1)
+	n := c.Nodes[0]
+	n.AddPod(t)
+	live, err := registrations(n)
+	if err != nil || len(live) != 1 {
+		t.Fatalf("registrations after one pod's ADD: %+v (%v), want the pod's only", live, err)
+	}
+	n.StopAgent()
+	n.AgentConfig.AntispoofSweep = period
+	n.Start(t)
+	return n, live
 }
 
 // sameRegistration compares registrations; nft lists a set's elements in no fixed order.
@@ -198,16 +206,7 @@ func TestConfigValidateRejectsANegativeAntispoofSweep(t *testing.T) {
 // and address on the live pod's port. The agent replaces the table as soon as it sees it
 // made, long before its next periodic sweep.
 func TestAgentReplacesAnAntispoofTableOfAnotherBootWhenItIsLoaded(t *testing.T) {
-	c := agenttest.NewCluster(t, 1)
-	n := c.Nodes[0]
-	n.AddPod(t)
-	live, err := registrations(n)
-	if err != nil || len(live) != 1 {
-		t.Fatalf("registrations after one pod's ADD: %+v (%v), want the pod's only", live, err)
-	}
-	n.StopAgent()
-	n.AgentConfig.AntispoofSweep = time.Hour
-	n.Start(t)
+	n, live := nodeWithAPod(t, time.Hour)
 
 	bootID, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
