@@ -18,8 +18,8 @@ import (
 // plugin's anti-spoofing table loses a part or is made, in the node's namespace, until ctx
 // ends: a firewall reload (`nft flush ruleset`) or a hand-flushed table is then repaired
 // within one sync, and a table loaded from a ruleset saved in another boot is replaced
-// (antispoof.Repair), not at the next --resync or --antispoof-sweep. It reads the nftables notifications
-// that `nft monitor` prints (netlink group NFNLGRP_NFTABLES).
+// (antispoof.Repair), not at the next --resync or --antispoof-sweep. It reads the nftables
+// notifications that `nft monitor` prints (netlink group NFNLGRP_NFTABLES).
 func (a *Agent) watchTables(ctx context.Context, resync, sweep func()) {
 	keepWatching(ctx, "nftables tables", func(ctx context.Context) error { return a.watchTablesOnce(ctx, resync, sweep) }, resync)
 }

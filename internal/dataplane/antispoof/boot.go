@@ -26,11 +26,12 @@ var bootIDForm = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 // bootChain is the chain that names the running boot, or "" when the boot ID cannot be read:
 // then the table notes no boot, and no table counts as another boot's.
 func bootChain() string {
-	id, err := os.ReadFile(bootIDPath)
-	if err != nil || !bootIDForm.Match([]byte(strings.TrimSpace(string(id)))) {
+	data, err := os.ReadFile(bootIDPath)
+	id := strings.TrimSpace(string(data))
+	if err != nil || !bootIDForm.MatchString(id) {
 		return ""
 	}
-	return bootChainPrefix + strings.TrimSpace(string(id))
+	return bootChainPrefix + id
 }
 
 // notThisBoots says why the listed table cannot be taken for this boot's, if it cannot: it

@@ -48,8 +48,9 @@ const (
 // changes its comment too, so that an upgraded agent writes the table again.
 //
 // Every IPv6 packet the node forwards passes both chains (one it receives, the first; one it
-// sends, the second), so each rule tests the address first: a 16-byte compare that fails for all but the probes, where the interface
-// name (which nft copies out of the device on every test) would pass for most packets.
+// sends, the second), so each rule tests the address first: a 16-byte compare that fails for
+// all but the probes, where the interface name (which nft copies out of the device on every
+// test) would pass for most packets.
 func rules(uplink string) []*knftables.Rule {
 	return []*knftables.Rule{
 		{Chain: inChain, Rule: knftables.Concat("ip6 saddr", ProbeSource, "iifname", fmt.Sprintf("%q", uplink),
