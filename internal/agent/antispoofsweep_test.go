@@ -178,7 +178,18 @@ func nodeWithAPod(t *testing.T, period time.Duration) (*agenttest.Node, map[int]
 	n.StopAgent()
 	n.AgentConfig.AntispoofSweep = period
 	n.Start(t)
+	waitSyncedAndSwept(t, n)
 	return n, live
+}
+
+// waitSyncedAndSwept waits until the agent's first sweep, at start, is over, and its first
+// sync too, by which time it watches the tables: a table loaded after that is seen being made.
+func waitSyncedAndSwept(t *testing.T, n *agenttest.Node) {
+	t.Helper()
+	poll.Eventually(t, 10*time.Second, "the agent's first sync and sweep", func() error {
+		m := scrape(t, n.Agent)
+		return errors.Join(wantAtLeast(m, "dualnet_agent_syncs_total", 1, "result", "ok"), wantAtLeast(m, "dualnet_agent_antispoof_sweeps_total", 1))
+	})
 }
 
 // sameRegistration compares registrations; nft lists a set's elements in no fixed order.
@@ -254,11 +265,7 @@ func TestAgentReplacesAnAntispoofTableOfAnotherBootLoadedWhereThereWasNone(t *te
 	n.StopAgent()
 	n.AgentConfig.AntispoofSweep = time.Hour
 	n.Start(t)
-	// Its first sweep, at start, is over, and with its first sync it watches the tables.
-	poll.Eventually(t, 10*time.Second, "the agent's first sync and sweep", func() error {
-		m := scrape(t, n.Agent)
-		return errors.Join(wantAtLeast(m, "dualnet_agent_syncs_total", 1, "result", "ok"), wantAtLeast(m, "dualnet_agent_antispoof_sweeps_total", 1))
-	})
+	waitSyncedAndSwept(t, n)
 	saved := filepath.Join(t.TempDir(), "saved.nft")
 	err := os.WriteFile(saved, []byte(`table bridge `+antispoof.Table+` {
 	set ports { type iface_index ; flags timeout ; elements = { 1 } }
