@@ -3,6 +3,7 @@ package cni_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -11,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
@@ -80,14 +84,7 @@ func TestTheFirstAddAfterARebootDropsARestoredTablesElements(t *testing.T) {
 	nw := newNetwork(t)
 	old := []*pod{nw.addPod("saved-0"), nw.addPod("saved-1")}
 	namespacesGone(t, old...)
-	saved := filepath.Join(t.TempDir(), "ruleset.nft")
-	out, err := exec.Command("nft", "list", "table", "bridge", antispoof.Table).CombinedOutput()
-	if err != nil {
-		t.Fatalf("nft list table: %v: %s", err, out)
-	}
-	if err := os.WriteFile(saved, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	saved := saveTable(t)
 
 	// The reboot, and the saved ruleset loaded at boot.
 	if out, err := exec.Command("nft", "delete", "table", "bridge", antispoof.Table).CombinedOutput(); err != nil {
@@ -108,4 +105,87 @@ func TestTheFirstAddAfterARebootDropsARestoredTablesElements(t *testing.T) {
 	}
 	mustReach(t, p, p.addr(0), nw.gateway(0))
 	mustReach(t, p, p.addr(1), nw.gateway(1))
+}
+
+// A node that runs in a container (kind's) gets a new network namespace when it restarts, with
+// interface indexes starting over, while the kernel's boot ID stays the same. Its pods are gone
+// as after a reboot, and a ruleset saved from the old namespace may be loaded in the new one.
+// The first ADD there must free the old pods' addresses and drop their registrations.
+func TestTheFirstAddInANewNodeNamespaceIsTheFirstOfABoot(t *testing.T) {
+	nw := newNetwork(t)
+	old := []*pod{nw.addPod("old-node-0"), nw.addPod("old-node-1")}
+	// Gone before the save, so that nft lists their ports by index (see above).
+	namespacesGone(t, old...)
+	saved := saveTable(t)
+
+	// The restarted node: the same store on disk, a new namespace where the saved ruleset
+	// is loaded at start.
+	node, err := cnitest.NewPodNS("node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Delete() })
+	p := &pod{ns: newSandbox(t)}
+	p.rt = cnitest.Runtime("new-node", p.ns.Path, "eth0")
+	var registered []string
+	err = ns.WithNetNSPath(node.Path, func(ns.NetNS) error {
+		if out, err := exec.Command("nft", "-f", saved).CombinedOutput(); err != nil {
+			return fmt.Errorf("nft -f %s: %v: %s", saved, err, out)
+		}
+		// libcni runs the plugin in this thread's namespace.
+		res, err := nw.drv.Add(context.Background(), p.rt)
+		if err != nil {
+			return fmt.Errorf("ADD in the new node namespace: %w", err)
+		}
+		if p.result, err = current.NewResultFromResult(res); err != nil {
+			return err
+		}
+		pods, err := antispoof.Pods(context.Background())
+		if err != nil {
+			return err
+		}
+		for index := range pods {
+			ifc, err := net.InterfaceByIndex(index)
+			if err != nil {
+				return fmt.Errorf("port %d is registered with %v but does not exist: %w", index, pods[index].Addrs, err)
+			}
+			registered = append(registered, ifc.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := p.result.Interfaces[1].Name; len(registered) != 1 || registered[0] != want {
+		t.Errorf("anti-spoofing registrations in the new node namespace: %v, want only the new pod's port %s", registered, want)
+	}
+	records, err := os.ReadDir(filepath.Join(nw.dataDir, "dualnet", "pod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1 || records[0].Name() != "new-node:eth0" {
+		t.Errorf("address records after the node's namespace was made anew: %v, want only new-node:eth0", records)
+	}
+	for _, o := range old {
+		if p.addr(0) == o.addr(0) || p.addr(1) == o.addr(1) {
+			t.Errorf("the new pod got %v, an old pod's %v: addresses go in turn", []netip.Addr{p.addr(0), p.addr(1)}, []netip.Addr{o.addr(0), o.addr(1)})
+		}
+	}
+	mustReach(t, p, p.addr(0), nw.gateway(0))
+	mustReach(t, p, p.addr(1), nw.gateway(1))
+}
+
+// saveTable writes the anti-spoofing table, as nft lists it, to a file, as `nft list ruleset >
+// /etc/nftables.conf` would, and returns the file's path.
+func saveTable(t *testing.T) string {
+	t.Helper()
+	saved := filepath.Join(t.TempDir(), "ruleset.nft")
+	out, err := exec.Command("nft", "list", "table", "bridge", antispoof.Table).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list table: %v: %s", err, out)
+	}
+	if err := os.WriteFile(saved, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return saved
 }

@@ -1,49 +1,94 @@
 package podipam
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dualnet/dualnet/internal/atomicfile"
+	"github.com/dualnet/dualnet/internal/nodeboot"
 )
 
-// A node's pods do not outlive its kernel: a reboot ends every network namespace, and with it
-// every pod's veth. Their records would still hold their addresses, and only a CNI DEL or GC
-// frees them; a runtime that lost its own state in the reboot (kept under /run, a tmpfs) sends
-// neither, and after a few reboots the node's /24 runs out, the way host-local's store does
-// ("no IP addresses available in range set"). So the store notes the kernel's boot ID, and
-// the first allocation of a new boot releases the records and reservations of the earlier
-// one, each only when the caller's Store.Gone says the attachment's interface is gone: a
-// dualnet-cni older than this note writes records without it, so after a rollback and a
-// reboot the store can hold the live pods of this boot under an earlier boot's note.
+// A node's pods do not outlive its network namespace: a reboot ends every namespace, and with
+// it every pod's veth, and so does restarting a node that runs in a container (kind's). Their
+// records would still hold their addresses, and only a CNI DEL or GC frees them; a runtime
+// that lost its own state in the reboot (kept under /run, a tmpfs) sends neither, and after a
+// few reboots the node's /24 runs out, the way host-local's store does ("no IP addresses
+// available in range set"). So the store notes the kernel's boot ID and the node's namespace
+// (nodeboot; "boot" here means both), and the first allocation of a new boot releases the
+// records and reservations of the earlier one, each only when the caller's Store.Gone says
+// the attachment's interface is gone: a dualnet-cni older than this note writes records
+// without it, so after a rollback and a reboot the store can hold the live pods of this boot
+// under an earlier boot's note.
+//
+// The namespace goes in a file of its own, boot-netns, which names its boot too: the boot
+// file stays as a dualnet that noted no namespace reads it, so that during an upgrade or a
+// rollback neither release takes the other's note for another boot's, and a boot-netns that
+// such a dualnet left behind, at a boot it noted since, is taken for no note at all.
 
-// bootIDPath is the kernel's random ID of the running boot, the same in every namespace.
-var bootIDPath = "/proc/sys/kernel/random/boot_id"
+func (s *Store) bootPath() string  { return filepath.Join(s.dir, "boot") }
+func (s *Store) netnsPath() string { return filepath.Join(s.dir, "boot-netns") }
 
-func (s *Store) bootPath() string { return filepath.Join(s.dir, "boot") }
+// What the store's note says of the running boot.
+type note int
+
+const (
+	noteCurrent note = iota // this boot's and namespace's
+	noteMissing             // none, or of this boot without the namespace: nothing to release
+	noteEarlier             // another boot's or namespace's
+)
+
+func (s *Store) readNote(now nodeboot.Now) (note, error) {
+	data, err := os.ReadFile(s.bootPath())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// A new store, or one from a dualnet that noted no boots: nothing tells which
+		// records are stale, so they all stay, and from now on the boot is noted.
+		return noteMissing, nil
+	case err != nil:
+		return 0, fmt.Errorf("address store %s: %w", s.dir, err)
+	case strings.TrimSpace(string(data)) != now.Boot:
+		return noteEarlier, nil
+	case now.Netns == "":
+		return noteCurrent, nil // a kernel without namespace cookies: only the boot is told
+	}
+	data, err = os.ReadFile(s.netnsPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return noteMissing, nil // a dualnet that noted no namespace wrote this boot's records
+	}
+	if err != nil {
+		return 0, fmt.Errorf("address store %s: %w", s.dir, err)
+	}
+	boot, netns, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
+	switch {
+	case boot != now.Boot:
+		return noteMissing, nil // left by an earlier boot, noted since by such a dualnet
+	case netns != now.Netns:
+		return noteEarlier, nil
+	}
+	return noteCurrent, nil
+}
 
 // forgetEarlierBoot runs under the lock before an allocation. It returns the attachments it
 // released.
 func (s *Store) forgetEarlierBoot() ([]Key, error) {
-	now, err := os.ReadFile(bootIDPath)
-	if err != nil || len(bytes.TrimSpace(now)) == 0 {
-		// No boot ID to compare (no /proc): the records stay until DEL or GC, as they
-		// would without this.
+	now, ok := nodeboot.Read() // the caller runs in the node's namespace
+	if !ok {
+		// No boot to compare (no /proc): the records stay until DEL or GC, as they would
+		// without this.
 		return nil, nil
 	}
-	noted, err := os.ReadFile(s.bootPath())
-	if err == nil && bytes.Equal(noted, now) {
-		return nil, nil
+	state, err := s.readNote(now)
+	if err != nil || state == noteCurrent {
+		return nil, err
 	}
 	var released []Key
-	switch {
-	case err == nil:
-		// Written by an earlier boot. The boot file is replaced atomically, so a torn
-		// write can never pass for another boot and release the pods of this one.
+	if state == noteEarlier {
+		// The note files are replaced atomically, so a torn write can never pass for
+		// another boot and release the pods of this one.
 		if s.Gone == nil {
 			return nil, nil // nothing can tell the live from the stale: keep them, note nothing
 		}
@@ -55,23 +100,25 @@ func (s *Store) forgetEarlierBoot() ([]Key, error) {
 				return released, err
 			}
 		}
-	case errors.Is(err, fs.ErrNotExist):
-		// A new store, or one from a dualnet that noted no boots: nothing tells which
-		// records are stale, so they all stay, and from now on the boot is noted.
-	default:
-		return nil, fmt.Errorf("address store %s: %w", s.dir, err)
 	}
-	// Noted only after the release: a plugin killed in between leaves the old ID, and the
-	// next allocation releases what is left.
-	if err := atomicfile.Write(s.bootPath(), now, 0o600); err != nil {
+	// Noted only after the release, the namespace before the boot: a plugin killed in
+	// between leaves a note of the earlier boot, and the next allocation releases what is
+	// left.
+	if now.Netns != "" {
+		if err := atomicfile.Write(s.netnsPath(), []byte(now.Boot+" "+now.Netns+"\n"), 0o600); err != nil {
+			return released, fmt.Errorf("address store %s: note the network namespace: %w", s.dir, err)
+		}
+	}
+	if err := atomicfile.Write(s.bootPath(), []byte(now.Boot+"\n"), 0o600); err != nil {
 		return released, fmt.Errorf("address store %s: note the boot: %w", s.dir, err)
 	}
 	return released, nil
 }
 
 // ForgetEarlierBoot releases what the pods of an earlier boot hold now rather than at the
-// next allocation, and returns their attachments. The agent calls it when it starts, so that
-// the address usage it reports is right on a node that starts no pod for a while.
+// next allocation, and returns their attachments. Like Allocate, it must run in the node's
+// network namespace. The agent calls it when it starts, so that the address usage it reports
+// is right on a node that starts no pod for a while.
 func (s *Store) ForgetEarlierBoot() ([]Key, error) {
 	unlock, err := lock(s.lockPath())
 	if err != nil {

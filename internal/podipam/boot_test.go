@@ -1,13 +1,18 @@
 package podipam
 
 import (
-	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/nodeboot"
 )
 
 // noteEarlierBoot makes the store look written in another boot: its boot file holds an ID the
@@ -55,12 +60,118 @@ func TestTheFirstAllocationAfterARebootReleasesThePodsOfTheEarlierBoot(t *testin
 	if used, _ := s.reserved(); len(used) != 1 || !used[got[0]] {
 		t.Errorf("reservations after the reboot = %v, want only e's %v", used, got)
 	}
-	now, err := os.ReadFile(bootIDPath)
+	wantNoted(t, s, readNow(t))
+}
+
+func readNow(t *testing.T) nodeboot.Now {
+	t.Helper()
+	now, ok := nodeboot.Read()
+	if !ok {
+		t.Fatal("cannot read the kernel's boot ID and the namespace's cookie")
+	}
+	return now
+}
+
+// wantNoted checks that the store notes the boot now: the boot file as a dualnet that noted
+// no namespace reads it, and the namespace in a file of its own.
+func wantNoted(t *testing.T, s *Store, now nodeboot.Now) {
+	t.Helper()
+	if noted, err := os.ReadFile(s.bootPath()); err != nil || string(noted) != now.Boot+"\n" {
+		t.Errorf("boot file = %q (%v), want the running boot's ID %q", noted, err, now.Boot)
+	}
+	if noted, err := os.ReadFile(s.netnsPath()); err != nil || string(noted) != now.Boot+" "+now.Netns+"\n" {
+		t.Errorf("boot-netns file = %q (%v), want the boot and the namespace's cookie %q", noted, err, now.Boot+" "+now.Netns)
+	}
+}
+
+// A node that runs in a container (kind's) gets a new network namespace, with interface
+// indexes starting over, when it restarts; the kernel's boot ID stays. Its pods are gone as
+// after a reboot, and the first allocation in the new namespace must release them.
+func TestTheFirstAllocationInANewNodeNamespaceReleasesThePodsOfTheOldOne(t *testing.T) {
+	s := open(t, dual)
+	mustAllocate(t, s, Key{"a", "eth0"})
+	mustAllocate(t, s, Key{"b", "eth0"})
+	s.Gone = func(Key) bool { return true } // the old namespace took every interface
+
+	type result struct {
+		now  nodeboot.Now
+		keys []Key
+		err  error
+	}
+	done := make(chan result)
+	go func() {
+		// The restarted node: a new namespace on a thread of its own, which Go ends with
+		// the goroutine since it stays locked.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			done <- result{err: fmt.Errorf("unshare a network namespace: %w", err)}
+			return
+		}
+		if _, err := s.Allocate(Key{"c", "eth0"}); err != nil {
+			done <- result{err: err}
+			return
+		}
+		all, err := s.List()
+		now, _ := nodeboot.Read()
+		r := result{now: now, err: err}
+		for _, a := range all {
+			r.keys = append(r.keys, a.Key)
+		}
+		done <- r
+	}()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if len(r.keys) != 1 || r.keys[0] != (Key{"c", "eth0"}) {
+		t.Errorf("attachments after the node's namespace was made anew = %v, want only c:eth0", r.keys)
+	}
+	wantNoted(t, s, r.now)
+}
+
+// A dualnet that noted the boot ID alone wrote this boot's records: an upgrade keeps them and
+// notes the namespace from then on. Its boot-netns file, from a boot before a rollback to
+// such a dualnet, is no note at all.
+func TestANoteOfThisBootWithoutTheNamespaceIsThisBoots(t *testing.T) {
+	now := readNow(t)
+	for name, netns := range map[string]string{
+		"no namespace noted":             "",
+		"a namespace of an earlier boot": "00000000-0000-4000-8000-000000000000 " + now.Netns + "1\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t, dual)
+			mustAllocate(t, s, Key{"a", "eth0"})
+			if err := os.Remove(s.netnsPath()); err != nil {
+				t.Fatal(err)
+			}
+			if netns != "" {
+				if err := os.WriteFile(s.netnsPath(), []byte(netns), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Gone = func(Key) bool { return true }
+			s.EarlierBoot = func() error { t.Error("EarlierBoot ran for a note of this boot"); return nil }
+			mustAllocate(t, s, Key{"b", "eth0"})
+			if got := keys(t, s); len(got) != 2 {
+				t.Errorf("attachments = %v, want a and b: this boot's records must stay", got)
+			}
+			wantNoted(t, s, now)
+		})
+	}
+}
+
+// The previous release compares the boot file's bytes with the kernel's boot_id, and takes
+// any difference for a reboot. Its plugin runs beside the new agent during an upgrade, and
+// again after a rollback: the note must read to it as this boot's.
+func TestTheBootFileIsWhatADualnetThatNotesNoNamespaceReads(t *testing.T) {
+	s := open(t, dual)
+	mustAllocate(t, s, Key{"a", "eth0"})
+	kernel, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if noted, err := os.ReadFile(s.bootPath()); err != nil || !bytes.Equal(noted, now) {
-		t.Errorf("boot file = %q (%v), want the running boot's ID %q", noted, err, now)
+	if noted, err := os.ReadFile(s.bootPath()); err != nil || string(noted) != string(kernel) {
+		t.Errorf("boot file = %q (%v), want the bytes of /proc/sys/kernel/random/boot_id, %q", noted, err, kernel)
 	}
 }
 

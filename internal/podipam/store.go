@@ -10,6 +10,7 @@
 //	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
 //	spare/               released files, kept for reuse (recycle.go)
 //	boot                 the kernel's boot ID when the records were written (boot.go)
+//	boot-netns           that boot's ID and the cookie of the node's network namespace
 //
 // The pod record is written before the reservations and before the caller configures any
 // interface, so a plugin killed at any point leaves a record that Release or GC finds.
@@ -98,7 +99,8 @@ func (s *Store) Lookup(k Key) ([]netip.Addr, bool, error) {
 }
 
 // Allocate returns one address per range for k, IPv4 first. It is idempotent: an
-// attachment that already holds addresses gets the same ones again.
+// attachment that already holds addresses gets the same ones again. It must run in the node's
+// network namespace, which the store notes with the boot (boot.go).
 func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 	unlock, err := lock(s.lockPath())
 	if err != nil {

@@ -1,0 +1,60 @@
+package nodeboot
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestReadNamesTheBootAndTheNamespace(t *testing.T) {
+	here, ok := Read()
+	if !ok || !bootIDForm.MatchString(here.Boot) || here.Netns == "" {
+		t.Fatalf("Read() = %+v, %v, want the kernel's boot ID and the namespace's cookie", here, ok)
+	}
+	if again, _ := Read(); again != here {
+		t.Errorf("Read() = %+v, then %+v in the same namespace", here, again)
+	}
+
+	// A node made anew in the same boot: a new namespace on a thread of its own, which Go
+	// ends with the goroutine since it stays locked.
+	type read struct {
+		now Now
+		ok  bool
+	}
+	other := make(chan read)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			t.Errorf("unshare a network namespace: %v", err)
+			other <- read{}
+			return
+		}
+		now, ok := Read()
+		other <- read{now, ok}
+	}()
+	there := <-other
+	if !there.ok || there.now.Boot != here.Boot || there.now.Netns == "" || there.now.Netns == here.Netns {
+		t.Errorf("Read() in a new namespace = %+v, %v, want boot %s and another cookie than %s", there.now, there.ok, here.Boot, here.Netns)
+	}
+}
+
+func TestABootIDThatIsNoUUIDCannotBeTold(t *testing.T) {
+	defer func(real string) { bootIDPath = real }(bootIDPath)
+	for _, content := range []string{"", "\n", "not-a-uuid\n", "0B5E7D0C-6F1E-4C47-9A43-7C1F0E2D5A61\n", "0b5e7d0c-6f1e-4c47-9a43-7c1f0e2d5a61 x\n"} {
+		path := filepath.Join(t.TempDir(), "boot_id")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		bootIDPath = path
+		if got, ok := Read(); ok {
+			t.Errorf("boot_id %q: Read() = %+v, want none", content, got)
+		}
+	}
+	bootIDPath = filepath.Join(t.TempDir(), "missing")
+	if got, ok := Read(); ok {
+		t.Errorf("no boot_id: Read() = %+v, want none", got)
+	}
+}
