@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -223,10 +224,10 @@ func TestAgentReplacesAnAntispoofTableOfAnotherBootWhenItIsLoaded(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	thisBoot := "boot-" + strings.TrimSpace(string(bootID))
+	thisBoot := "chain boot-" + strings.TrimSpace(string(bootID)) + " "
 	table := dptest.InNS(t, n.Host.Name, "nft", "list", "table", "bridge", antispoof.Table)
-	if !strings.Contains(table, thisBoot) {
-		t.Fatalf("the table does not name this boot (%s):\n%s", thisBoot, table)
+	if !strings.Contains(table, thisBoot) || !regexp.MustCompile(`chain netns-[0-9]+ `).MatchString(table) {
+		t.Fatalf("the table does not name this boot (%s) and the node's namespace:\n%s", bootID, table)
 	}
 	var port int
 	for index := range live {
@@ -234,7 +235,7 @@ func TestAgentReplacesAnAntispoofTableOfAnotherBootWhenItIsLoaded(t *testing.T) 
 	}
 	saved := filepath.Join(t.TempDir(), "saved.nft")
 	ruleset := "delete table bridge " + antispoof.Table + "\n" +
-		strings.Replace(table, thisBoot, "boot-00000000-0000-4000-8000-000000000000", 1) +
+		strings.Replace(table, thisBoot, "chain boot-00000000-0000-4000-8000-000000000000 ", 1) +
 		fmt.Sprintf("add element bridge %s ipv4 { %d . 02:ee:00:00:00:01 . 10.244.0.99 }\n", antispoof.Table, port)
 	if err := os.WriteFile(saved, []byte(ruleset), 0o600); err != nil {
 		t.Fatal(err)

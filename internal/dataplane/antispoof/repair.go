@@ -99,7 +99,7 @@ func damage(ctx context.Context) (what string, replace bool, err error) {
 	if err != nil {
 		return "", false, err
 	}
-	if why, ok := l.notThisBoots(bootChain()); ok {
+	if why, ok := l.notThisBoots(bootChains()); ok {
 		return why, true, nil
 	}
 	return l.damage(), false, nil

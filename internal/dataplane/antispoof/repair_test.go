@@ -4,12 +4,12 @@ import (
 	"context"
 	"maps"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/nodeboot"
 )
 
 func nft(t *testing.T, args ...string) {
@@ -134,20 +134,25 @@ func TestReplacingATableKeepsAPodThatRegisteredMeanwhile(t *testing.T) {
 // A ruleset saved in another boot and loaded again (at boot, or by a firewall reload later in
 // this one) holds that boot's pods under indexes this boot hands out again: here index 1001,
 // now another pod's. Repair replaces it with the live pods, and only them; and so it does a
-// table that names no boot (an earlier dualnet's, or one whose boot chain was deleted).
+// table that names no boot (an earlier dualnet's, or one whose boot chain was deleted). A node
+// that runs in a container gets a new network namespace, with indexes starting over, when it
+// restarts, and the boot ID stays: a table of another namespace is another boot's too, and so
+// is one that an earlier dualnet stamped with the boot alone.
 func TestRepairReplacesATableOfAnotherBootOrOfNone(t *testing.T) {
-	const thisBoot = "11111111-2222-4333-8444-555555555555"
+	this := nodeboot.Now{Boot: "11111111-2222-4333-8444-555555555555", Netns: "8"}
 	earlier := pod(1001, "10.244.1.2", "fd12:3456:789a:0:1::2")
 	earlier.MAC = net.HardwareAddr{0x02, 0xee, 0, 0, 0, 1}
 	now := pod(1001, "10.244.1.7", "fd12:3456:789a:0:1::7")
-	for name, bootID := range map[string]string{
-		"another boot": "00000000-0000-4000-8000-000000000000",
-		"no boot":      "unreadable", // not a boot ID: no boot chain is written
+	for name, then := range map[string]nodeboot.Now{
+		"another boot":                   {Boot: "00000000-0000-4000-8000-000000000000", Netns: "8"},
+		"another namespace":              {Boot: this.Boot, Netns: "7"},
+		"this boot, namespace not noted": {Boot: this.Boot},
+		"no boot":                        {}, // cannot be told: no boot chain is written
 	} {
 		t.Run(name, func(t *testing.T) {
 			freshTable(t)
-			inBoot(t, bootID, func() { install(t, earlier, pod(1003, "10.244.1.4")) })
-			inBoot(t, thisBoot, func() {
+			inBoot(t, then, func() { install(t, earlier, pod(1003, "10.244.1.4")) })
+			inBoot(t, this, func() {
 				repair(t, true, now)
 				regs, err := Pods(context.Background())
 				if err != nil {
@@ -160,8 +165,9 @@ func TestRepairReplacesATableOfAnotherBootOrOfNone(t *testing.T) {
 					t.Errorf("port 1001 holds MAC %s and %v, want only the live pod's %s and %v", got.MAC, got.Addrs, now.MAC, now.Sources())
 				}
 				table := nftList(t)
-				if strings.Count(table, "chain boot-") != 1 || !strings.Contains(table, "chain boot-"+thisBoot) {
-					t.Errorf("the table names another boot than %s, or several:\n%s", thisBoot, table)
+				if strings.Count(table, "chain boot-") != 1 || strings.Count(table, "chain netns-") != 1 ||
+					!strings.Contains(table, "chain boot-"+this.Boot+" ") || !strings.Contains(table, "chain netns-"+this.Netns+" ") {
+					t.Errorf("the table names another boot or namespace than %+v, or several:\n%s", this, table)
 				}
 				repair(t, false, now)
 			})
@@ -169,14 +175,10 @@ func TestRepairReplacesATableOfAnotherBootOrOfNone(t *testing.T) {
 	}
 }
 
-// inBoot runs f as if the kernel's boot ID were id.
-func inBoot(t *testing.T, id string, f func()) {
+// inBoot runs f as if nodeboot.Read returned now; a zero now cannot be told.
+func inBoot(t *testing.T, now nodeboot.Now, f func()) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "boot_id")
-	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	defer func(real string) { bootIDPath = real }(bootIDPath)
-	bootIDPath = path
+	defer func(real func() (nodeboot.Now, bool)) { currentBoot = real }(currentBoot)
+	currentBoot = func() (nodeboot.Now, bool) { return now, now.Boot != "" }
 	f()
 }

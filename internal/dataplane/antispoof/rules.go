@@ -130,7 +130,7 @@ func addRuleset(s *script) {
 	s.addSet(ipv4Set, "type iface_index . ether_addr . ipv4_addr", "MAC and IPv4 addresses of the pod on each port")
 	s.addSet(ipv6Set, "type iface_index . ether_addr . ipv6_addr", "MAC and IPv6 addresses of the pod on each port")
 	s.addSet(naTargetsSet, "typeof iif . "+naTarget, "the same, as Neighbor Advertisement targets")
-	if boot := bootChain(); boot != "" {
+	for _, boot := range bootChains() {
 		s.addChain(boot, "") // boot.go
 	}
 	chains := chainRules()
