@@ -24,10 +24,11 @@ import (
 // without it, so after a rollback and a reboot the store can hold the live pods of this boot
 // under an earlier boot's note.
 //
-// The namespace goes in a file of its own, boot-netns, which names its boot too: the boot
-// file stays as a dualnet that noted no namespace reads it, so that during an upgrade or a
-// rollback neither release takes the other's note for another boot's, and a boot-netns that
-// such a dualnet left behind, at a boot it noted since, is taken for no note at all.
+// The namespace goes in a file of its own, boot-netns, which names its boot too. The boot file
+// stays as a dualnet that noted no namespace reads it, so that during an upgrade or after a
+// rollback neither release takes the other's note for another boot's. When such a dualnet
+// noted a later boot, boot-netns still names the earlier one, and counts as no note at all.
+// On a kernel without namespace cookies (before Linux 5.14) only the boot is noted.
 
 func (s *Store) bootPath() string  { return filepath.Join(s.dir, "boot") }
 func (s *Store) netnsPath() string { return filepath.Join(s.dir, "boot-netns") }

@@ -10,7 +10,7 @@
 //	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
 //	spare/               released files, kept for reuse (recycle.go)
 //	boot                 the kernel's boot ID when the records were written (boot.go)
-//	boot-netns           that boot's ID and the cookie of the node's network namespace
+//	boot-netns           a boot's ID and the cookie of the node's network namespace then
 //
 // The pod record is written before the reservations and before the caller configures any
 // interface, so a plugin killed at any point leaves a record that Release or GC finds.

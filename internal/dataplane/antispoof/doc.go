@@ -14,11 +14,12 @@
 // Keys are interface indexes, not names, because the kernel hands out a fresh index for every
 // new interface (only root, asking for a given index, can reuse one): the elements of a
 // deleted port do not let a new port send, so they need not be deleted the moment the pod
-// goes. That matters for speed. It holds within a boot: after a reboot the indexes start over.
-// So a table that outlived its boot (a ruleset saved with it and loaded again) must go: the
-// table names its boot (boot.go), and Repair replaces one that names another; and the address
-// store's first allocation of a boot deletes the table (podveth.HandleEarlierBoot), for the
-// first ADD, which does not read the table, may come before the agent. ADD and DEL change
+// goes. That matters for speed. It holds within a network namespace: after a reboot, or the
+// restart of a node that runs in a container, the indexes start over. So a table that
+// outlived its namespace (a ruleset saved with it and loaded again) must go: the table names
+// its boot and namespace (boot.go), and Repair replaces one that names others; and the
+// address store's first allocation of a boot deletes the table (podveth.HandleEarlierBoot),
+// for the first ADD, which does not read the table, may come before the agent. ADD and DEL change
 // elements straight over netlink (pod_elements.go, transport_netlink.go), because an nft
 // process costs milliseconds, most of a pod start. Adding elements is nearly free, but any
 // deletion in nftables makes the commit wait for an RCU grace period (about 10 ms measured on

@@ -175,6 +175,25 @@ func TestRepairReplacesATableOfAnotherBootOrOfNone(t *testing.T) {
 	}
 }
 
+// A kernel without namespace cookies (before Linux 5.14) tells boots alone: the table gets no
+// netns chain, and one of another boot is still replaced.
+func TestRepairWithoutNamespaceCookiesTellsBootsAlone(t *testing.T) {
+	this := nodeboot.Now{Boot: "11111111-2222-4333-8444-555555555555"}
+	freshTable(t)
+	inBoot(t, nodeboot.Now{Boot: "00000000-0000-4000-8000-000000000000"}, func() { install(t, pod(1001, "10.244.1.2")) })
+	inBoot(t, this, func() {
+		repair(t, true, pod(1002, "10.244.1.3"))
+		if got := indexes(t); !slices.Equal(got, []int{1002}) {
+			t.Errorf("registered ports %v, want [1002]", got)
+		}
+		table := nftList(t)
+		if !strings.Contains(table, "chain boot-"+this.Boot+" ") || strings.Count(table, "chain boot-") != 1 || strings.Contains(table, "chain netns-") {
+			t.Errorf("the table names another boot than %s, several, or a namespace:\n%s", this.Boot, table)
+		}
+		repair(t, false, pod(1002, "10.244.1.3"))
+	})
+}
+
 // inBoot runs f as if nodeboot.Read returned now; a zero now cannot be told.
 func inBoot(t *testing.T, now nodeboot.Now, f func()) {
 	t.Helper()

@@ -26,8 +26,8 @@ var allSets = []string{portsSet, macsSet, ipv4Set, ipv6Set, naTargetsSet}
 
 // The chains: the base chain, which accepts a pod's ordinary packets with one lookup, and a
 // chain per protocol for the rest (ARP, ICMPv6, and what the base chain refused, counted by
-// why); inputChain, for what the bridge hands to the node without prerouting. (And an empty
-// chain that names the boot the table was written in: boot.go.)
+// why); inputChain, for what the bridge hands to the node without prerouting. (And empty
+// chains that name the boot and the network namespace the table was written in: boot.go.)
 const (
 	baseChain  = "prerouting"
 	inputChain = "input"
