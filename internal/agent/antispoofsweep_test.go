@@ -176,17 +176,18 @@ func nodeWithAPod(t *testing.T, period time.Duration) (*agenttest.Node, map[int]
 	if err != nil || len(live) != 1 {
 		t.Fatalf("registrations after one pod's ADD: %+v (%v), want the pod's only", live, err)
 	}
-	n.StopAgent()
-	n.AgentConfig.AntispoofSweep = period
-	n.Start(t)
-	waitSyncedAndSwept(t, n)
+	restartSweepingEvery(t, n, period)
 	return n, live
 }
 
-// waitSyncedAndSwept waits until the agent's first sweep, at start, is over, and its first
-// sync too, by which time it watches the tables: a table loaded after that is seen being made.
-func waitSyncedAndSwept(t *testing.T, n *agenttest.Node) {
+// restartSweepingEvery restarts the node's agent to sweep every period, and waits until its
+// first sweep, at start, is over, and its first sync too, by which time it watches the tables:
+// a table loaded after that is seen being made.
+func restartSweepingEvery(t *testing.T, n *agenttest.Node, period time.Duration) {
 	t.Helper()
+	n.StopAgent()
+	n.AgentConfig.AntispoofSweep = period
+	n.Start(t)
 	poll.Eventually(t, 10*time.Second, "the agent's first sync and sweep", func() error {
 		m := scrape(t, n.Agent)
 		return errors.Join(wantAtLeast(m, "dualnet_agent_syncs_total", 1, "result", "ok"), wantAtLeast(m, "dualnet_agent_antispoof_sweeps_total", 1))
@@ -261,12 +262,8 @@ func TestAgentReplacesAnAntispoofTableOfAnotherBootWhenItIsLoaded(t *testing.T) 
 // On a node with no pod there is no table to delete, so loading one sends only what makes it:
 // the agent still replaces it at once, here with an empty table of this boot.
 func TestAgentReplacesAnAntispoofTableOfAnotherBootLoadedWhereThereWasNone(t *testing.T) {
-	c := agenttest.NewCluster(t, 1)
-	n := c.Nodes[0]
-	n.StopAgent()
-	n.AgentConfig.AntispoofSweep = time.Hour
-	n.Start(t)
-	waitSyncedAndSwept(t, n)
+	n := agenttest.NewCluster(t, 1).Nodes[0]
+	restartSweepingEvery(t, n, time.Hour)
 	saved := filepath.Join(t.TempDir(), "saved.nft")
 	err := os.WriteFile(saved, []byte(`table bridge `+antispoof.Table+` {
 	set ports { type iface_index ; flags timeout ; elements = { 1 } }

@@ -3,10 +3,9 @@ package nodeboot
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/dualnet/dualnet/internal/testutil/freshns"
 )
 
 func TestReadNamesTheBootAndTheNamespace(t *testing.T) {
@@ -18,26 +17,14 @@ func TestReadNamesTheBootAndTheNamespace(t *testing.T) {
 		t.Errorf("Read() = %+v, then %+v in the same namespace", here, again)
 	}
 
-	// A node made anew in the same boot: a new namespace on a thread of its own, which Go
-	// ends with the goroutine since it stays locked.
-	type read struct {
-		now Now
-		ok  bool
+	// A node made anew in the same boot.
+	var there Now
+	var thereOK bool
+	if err := freshns.Do(func() error { there, thereOK = Read(); return nil }); err != nil {
+		t.Fatal(err)
 	}
-	other := make(chan read)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			t.Errorf("unshare a network namespace: %v", err)
-			other <- read{}
-			return
-		}
-		now, ok := Read()
-		other <- read{now, ok}
-	}()
-	there := <-other
-	if !there.ok || there.now.Boot != here.Boot || there.now.Netns == "" || there.now.Netns == here.Netns {
-		t.Errorf("Read() in a new namespace = %+v, %v, want boot %s and another cookie than %s", there.now, there.ok, here.Boot, here.Netns)
+	if !thereOK || there.Boot != here.Boot || there.Netns == "" || there.Netns == here.Netns {
+		t.Errorf("Read() in a new namespace = %+v, %v, want boot %s and another cookie than %s", there, thereOK, here.Boot, here.Netns)
 	}
 }
 

@@ -2,17 +2,14 @@ package podipam
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dualnet/dualnet/internal/nodeboot"
+	"github.com/dualnet/dualnet/internal/testutil/freshns"
 )
 
 // noteEarlierBoot makes the store look written in another boot: its boot file holds an ID the
@@ -93,40 +90,27 @@ func TestTheFirstAllocationInANewNodeNamespaceReleasesThePodsOfTheOldOne(t *test
 	mustAllocate(t, s, Key{"b", "eth0"})
 	s.Gone = func(Key) bool { return true } // the old namespace took every interface
 
-	type result struct {
-		now  nodeboot.Now
-		keys []Key
-		err  error
-	}
-	done := make(chan result)
-	go func() {
-		// The restarted node: a new namespace on a thread of its own, which Go ends with
-		// the goroutine since it stays locked.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			done <- result{err: fmt.Errorf("unshare a network namespace: %w", err)}
-			return
-		}
+	// The restarted node.
+	var now nodeboot.Now
+	var after []Key
+	err := freshns.Do(func() error {
 		if _, err := s.Allocate(Key{"c", "eth0"}); err != nil {
-			done <- result{err: err}
-			return
+			return err
 		}
 		all, err := s.List()
-		now, _ := nodeboot.Read()
-		r := result{now: now, err: err}
 		for _, a := range all {
-			r.keys = append(r.keys, a.Key)
+			after = append(after, a.Key)
 		}
-		done <- r
-	}()
-	r := <-done
-	if r.err != nil {
-		t.Fatal(r.err)
+		now, _ = nodeboot.Read()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(r.keys) != 1 || r.keys[0] != (Key{"c", "eth0"}) {
-		t.Errorf("attachments after the node's namespace was made anew = %v, want only c:eth0", r.keys)
+	if len(after) != 1 || after[0] != (Key{"c", "eth0"}) {
+		t.Errorf("attachments after the node's namespace was made anew = %v, want only c:eth0", after)
 	}
-	wantNoted(t, s, r.now)
+	wantNoted(t, s, now)
 }
 
 // A dualnet that noted the boot ID alone wrote this boot's records: an upgrade keeps them and

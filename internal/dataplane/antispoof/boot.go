@@ -2,6 +2,7 @@ package antispoof
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dualnet/dualnet/internal/nodeboot"
@@ -47,13 +48,16 @@ func bootChains() []string {
 // may hold another namespace's elements. When the running boot cannot be told (now is
 // empty), every table is taken as is.
 func (l listing) notThisBoots(now []string) (string, bool) {
-	for _, want := range now {
-		prefix, _, _ := strings.Cut(want, "-") // boot or netns
-		for chain := range l.chains {
-			if strings.HasPrefix(chain, prefix+"-") && chain != want {
-				return fmt.Sprintf("table bridge %s was written in another boot or network namespace (chain %s, not %s): its elements name interface indexes this one hands out again", Table, chain, want), true
-			}
+	if len(now) == 0 {
+		return "", false
+	}
+	for chain := range l.chains {
+		named := strings.HasPrefix(chain, bootChainPrefix) || strings.HasPrefix(chain, netnsChainPrefix)
+		if named && !slices.Contains(now, chain) {
+			return fmt.Sprintf("table bridge %s was written in another boot or network namespace (chain %s, not %s): its elements name interface indexes this one hands out again", Table, chain, strings.Join(now, " and ")), true
 		}
+	}
+	for _, want := range now {
 		if !l.chains[want] {
 			return fmt.Sprintf("table bridge %s names no boot or network namespace (no chain %s): its elements may be another's", Table, want), true
 		}
