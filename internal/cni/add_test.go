@@ -3,12 +3,15 @@ package cni_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
 	"strings"
 	"testing"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
+
+	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 )
 
 func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testing.T) {
@@ -39,8 +42,18 @@ func TestFirstTwoPodsGetDotTwoAndDotThreeAndReachEachOtherAndTheGateway(t *testi
 		mustReach(t, b, b.addr(i), nw.gateway(i))
 	}
 	// DAD is off inside the pod: nothing tentative, so the address worked at once.
-	if out := inPod(t, a.ns, "ip", "-6", "addr", "show", "dev", "eth0"); strings.Contains(out, "tentative") {
+	// The one link-local address is the plugin's, which the anti-spoofing rules hold the pod
+	// to; the kernel made none.
+	out := inPod(t, a.ns, "ip", "-6", "addr", "show", "dev", "eth0")
+	if strings.Contains(out, "tentative") {
 		t.Errorf("pod IPv6 addresses are tentative:\n%s", out)
+	}
+	mac, err := net.ParseMAC(a.result.Interfaces[2].Mac) // eth0, in the sandbox
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ll := antispoof.LinkLocal(mac).String() + "/64"; strings.Count(out, "fe80:") != 1 || !strings.Contains(out, ll) {
+		t.Errorf("pod link-local addresses: want %s alone:\n%s", ll, out)
 	}
 	for _, p := range []*pod{a, b} {
 		veth := p.result.Interfaces[1].Name

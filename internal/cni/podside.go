@@ -47,6 +47,11 @@ func configurePod(a *attachment, ifName string, index int, gateways []netip.Pref
 		// (antispoof.LinkLocal), whatever address generation mode the pod's kernel has: it
 		// makes none, and the plugin adds that one. Every address goes on without DAD, so
 		// the pod can use IPv6 as soon as ADD returns instead of a second later.
+		// A request of its own, before the one that brings the link up: a request applies
+		// its flags before its per-family part, and the pod end, whose peer is up, has a
+		// carrier at once and, made moments ago, an operational state the kernel has not
+		// set yet, which IPv6 takes for up; it would make its own link-local address, with
+		// DAD, at once. (upHostEnd can join them: the host end comes up without a carrier.)
 		if err := netlink.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
 			return fmt.Errorf("turn IPv6 address generation off for %s: %w", ifName, err)
 		}
