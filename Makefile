@@ -93,7 +93,7 @@ vet:
 ## quick: the pure core's tests, in seconds: no root, no network namespace, no Kubernetes
 # binaries. A package is listed only if its whole test suite passes as an unprivileged user
 # without the Kubernetes binaries; the rest need `make unit`.
-QUICK_PKGS := ./internal/netspec ./internal/plan ./internal/ipam ./internal/routes \
+QUICK_PKGS := ./internal/netspec ./internal/netspec/specfile ./internal/plan ./internal/ipam ./internal/routes \
 	./internal/routes/azure ./internal/armemu ./internal/cni/config ./internal/dataplane/cniconfig \
 	./internal/podipam ./internal/health ./internal/worker
 quick:

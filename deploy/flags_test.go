@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 // specFlags are the network spec flags that the controller and the agent must agree on.
@@ -106,7 +106,7 @@ func TestManifestSpecLivesOnceInAConfigMapBothWorkloadsRead(t *testing.T) {
 		sources = append(sources, src)
 
 		// The container's args with the ConfigMap's file where the kubelet puts it.
-		flags := netspec.NewFlags()
+		flags := specfile.NewFlags()
 		fs := pflag.NewFlagSet(c.Name, pflag.ContinueOnError)
 		fs.ParseErrorsAllowlist.UnknownFlags = true
 		flags.AddTo(fs)
@@ -133,7 +133,7 @@ func TestManifestSpecLivesOnceInAConfigMapBothWorkloadsRead(t *testing.T) {
 			t.Errorf("ConfigMap %s has no key %s for --config", cm.Name, s.key)
 			continue
 		}
-		if _, err := netspec.ParseConfig(s.key, []byte(cm.Data[s.key])); err != nil {
+		if _, err := specfile.Parse(s.key, []byte(cm.Data[s.key])); err != nil {
 			t.Errorf("ConfigMap %s: %v", cm.Name, err)
 		}
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/dataplane/nodens"
 	"github.com/dualnet/dualnet/internal/health"
-	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 func main() {
@@ -36,7 +36,7 @@ func main() {
 }
 
 func newCommand() *cobra.Command {
-	spec := netspec.NewFlags()
+	spec := specfile.NewFlags()
 	var (
 		cfg        = agent.Config{Bridge: cnicontract.DefaultBridge}
 		kubeconfig string

@@ -19,11 +19,12 @@ import (
 	"github.com/dualnet/dualnet/internal/controller/leader"
 	"github.com/dualnet/dualnet/internal/health"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 // options are the command line.
 type options struct {
-	spec       *netspec.Flags
+	spec       *specfile.Flags
 	leader     leader.Config
 	kubeconfig string
 	apiQPS     float32
@@ -49,7 +50,7 @@ func main() {
 
 func newCommand() *cobra.Command {
 	opts := &options{
-		spec:       netspec.NewFlags(),
+		spec:       specfile.NewFlags(),
 		leader:     leader.DefaultConfig("dualnet-controller"),
 		apiQPS:     50,
 		apiBurst:   100,

@@ -11,6 +11,7 @@ import (
 	"github.com/dualnet/dualnet/internal/lab"
 	"github.com/dualnet/dualnet/internal/lab/loadbalancer"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 func newLabUpCmd() *cobra.Command {
@@ -24,7 +25,7 @@ func newLabUpCmd() *cobra.Command {
 		routes     string
 		lb         lab.LoadBalancerOptions
 		ipv6Fix    bool
-		spec       = netspec.NewFlags()
+		spec       = specfile.NewFlags()
 	)
 	cmd := &cobra.Command{
 		Use:   "up",

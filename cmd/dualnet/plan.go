@@ -7,12 +7,12 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
-	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 	"github.com/dualnet/dualnet/internal/plan"
 )
 
 func newPlanCmd() *cobra.Command {
-	specFlags := netspec.NewFlags()
+	specFlags := specfile.NewFlags()
 	var (
 		nodes      uint64
 		output     string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 func TestAllocatorGivesNodeISameBlockInEveryFamily(t *testing.T) {
@@ -86,7 +87,7 @@ func TestAllocatorStopsAtCapacityNamingTheBindingLimit(t *testing.T) {
 // A deployed controller reads its spec from the ConfigMap's file: the full error, which node
 // IPAM posts as the CIDRNotAvailable event, names the file's field to raise.
 func TestFullErrorOfASpecFromAFileNamesTheFileAndField(t *testing.T) {
-	spec, err := netspec.ParseConfig("/etc/dualnet/network.yaml", []byte("apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\nmaxRoutes: 4\n"))
+	spec, err := specfile.Parse("/etc/dualnet/network.yaml", []byte("apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\nmaxRoutes: 4\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/lab/images"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 var (
@@ -157,7 +158,7 @@ func sameSpecAsDeploy(spec netspec.Spec) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	base, err := netspec.ParseConfig("deploy/dualnet.yaml: dualnet-network-v1/network.yaml", data)
+	base, err := specfile.Parse("deploy/dualnet.yaml: dualnet-network-v1/network.yaml", data)
 	if err != nil {
 		return false, err
 	}
@@ -211,8 +212,8 @@ func networkSpecPatch(spec netspec.Spec) ([]byte, error) {
 		fams[i] = string(f)
 	}
 	network, err := yaml.Marshal(map[string]any{
-		"apiVersion":           netspec.ConfigAPIVersion,
-		"kind":                 netspec.ConfigKind,
+		"apiVersion":           specfile.APIVersion,
+		"kind":                 specfile.Kind,
 		"ipFamilies":           fams,
 		"podCIDRs":             strings.Split(joinCIDRs(spec.PodCIDRs), ","),
 		"serviceCIDRs":         strings.Split(joinCIDRs(spec.ServiceCIDRs), ","),

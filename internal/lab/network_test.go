@@ -14,6 +14,7 @@ import (
 	"github.com/dualnet/dualnet/deploy"
 	"github.com/dualnet/dualnet/internal/controlplane"
 	"github.com/dualnet/dualnet/internal/netspec"
+	"github.com/dualnet/dualnet/internal/netspec/specfile"
 )
 
 // kustomize builds dir with the kubectl of make kube-bins, as kubectl apply -k does.
@@ -153,7 +154,7 @@ func TestHostRoutesApplyDeployAsItIsAndASpecOnlyChangesTheConfigMap(t *testing.T
 	got := kustomize(t, dir)
 	cm := "ConfigMap/dualnet-network-v1"
 	network := got[cm]["data"].(map[string]any)["network.yaml"].(string)
-	parsed, err := netspec.ParseConfig("network.yaml", []byte(network))
+	parsed, err := specfile.Parse("network.yaml", []byte(network))
 	if err != nil {
 		t.Fatalf("the lab's network.yaml: %v\n%s", err, network)
 	}

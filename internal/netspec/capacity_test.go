@@ -54,10 +54,13 @@ func TestTooManyNodesNamesTheLimitAndTheFix(t *testing.T) {
 // A spec from a config file is raised by editing the file, so its hints name the file and its
 // fields, never a flag its user did not type.
 func TestASpecFromAFileNamesItsFieldsInHints(t *testing.T) {
-	s, err := ParseConfig("/etc/dualnet/network.yaml", []byte("apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\nmaxRoutes: 1000\nnodeCIDRMaskSizeIPv6: 70\n"))
+	in := DefaultInput()
+	in.MaxRoutes, in.NodeCIDRMaskSizeIPv6 = 1000, 70
+	s, err := Parse(in)
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.File = "/etc/dualnet/network.yaml" // as specfile.Parse sets it
 	if got, want := s.Setting("--max-routes"), "maxRoutes in /etc/dualnet/network.yaml"; got != want {
 		t.Errorf("Setting(--max-routes) = %q, want %q", got, want)
 	}

@@ -30,7 +30,7 @@ type Spec struct {
 	NodeMaskSizeIPv4 int
 	NodeMaskSizeIPv6 int
 	MaxRoutes        int
-	// File is the config file the spec came from (ParseConfig's name), empty when it came
+	// File is the config file the spec came from (specfile.Parse's name), empty when it came
 	// from flags. Messages about the spec name the file's fields instead of flags, since
 	// those are what its user edits.
 	File string

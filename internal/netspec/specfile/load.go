@@ -1,4 +1,4 @@
-package netspec
+package specfile
 
 import (
 	"errors"
@@ -6,21 +6,23 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
-// maxConfigSize bounds what LoadConfig reads: a spec is a dozen lines, and --config pointed
+// maxConfigSize bounds what Load reads: a spec is a dozen lines, and --config pointed
 // at /dev/zero or a log must fail, not fill memory.
 const maxConfigSize = 1 << 20
 
-// LoadConfig reads the config file at path (the value of --config) and parses it with
-// ParseConfig. This is the package's one read of the outside world, kept apart so that
+// Load reads the config file at path (the value of --config) and parses it with
+// Parse. This is the package's one read of the outside world, kept apart so that
 // everything else stays pure.
-func LoadConfig(path string) (Spec, error) {
+func Load(path string) (netspec.Spec, error) {
 	data, err := readConfig(path)
 	if err != nil {
-		return Spec{}, err
+		return netspec.Spec{}, err
 	}
-	return ParseConfig(path, data)
+	return Parse(path, data)
 }
 
 func readConfig(path string) ([]byte, error) {
@@ -34,8 +36,8 @@ func readConfig(path string) ([]byte, error) {
 		return nil, configReadError(path, err)
 	}
 	if len(data) > maxConfigSize {
-		return nil, &FieldError{Flag: "--config", Msg: fmt.Sprintf("%s is larger than %d bytes", path, maxConfigSize),
-			Hint: "give the path of a " + ConfigKind + " file, a few lines long"}
+		return nil, &netspec.FieldError{Flag: "--config", Msg: fmt.Sprintf("%s is larger than %d bytes", path, maxConfigSize),
+			Hint: "give the path of a " + Kind + " file, a few lines long"}
 	}
 	return data, nil
 }
@@ -49,7 +51,7 @@ func configReadError(path string, err error) error {
 	}
 	hint := ""
 	if errors.Is(err, fs.ErrNotExist) {
-		hint = "give the path of a " + ConfigKind + " file (deploy/dualnet.yaml mounts one at /etc/dualnet/network.yaml)"
+		hint = "give the path of a " + Kind + " file (deploy/dualnet.yaml mounts one at /etc/dualnet/network.yaml)"
 	}
-	return &FieldError{Flag: "--config", Msg: fmt.Sprintf("cannot read %s: %v", path, err), Hint: hint}
+	return &netspec.FieldError{Flag: "--config", Msg: fmt.Sprintf("cannot read %s: %v", path, err), Hint: hint}
 }

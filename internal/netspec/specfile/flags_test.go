@@ -1,4 +1,4 @@
-package netspec
+package specfile
 
 import (
 	"os"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // specFlagsFor parses args on a real flag set, as a binary's command line would.
@@ -38,7 +40,7 @@ func TestConfigFlagReadsTheSpecFromTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.Families) != 1 || s.MaxRoutes != 20 || s.PodCIDRs[0].String() != DefaultPodCIDRIPv4 {
+	if len(s.Families) != 1 || s.MaxRoutes != 20 || s.PodCIDRs[0].String() != netspec.DefaultPodCIDRIPv4 {
 		t.Errorf("spec %+v, want the file's ipv4-only spec with 20 routes", s)
 	}
 }
@@ -82,8 +84,8 @@ func TestEverySpecFlagHasAConfigField(t *testing.T) {
 			registered = append(registered, "--"+f.Name)
 		}
 	})
-	for _, f := range specFields {
-		fields = append(fields, f.flag)
+	for _, f := range netspec.Fields() {
+		fields = append(fields, f.Flag)
 	}
 	slices.Sort(registered)
 	slices.Sort(fields)

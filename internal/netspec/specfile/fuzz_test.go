@@ -1,9 +1,11 @@
-package netspec
+package specfile
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 // FuzzConfigFileNeverPanics: any bytes give a Spec or errors that are all *FieldErrors
@@ -17,18 +19,18 @@ func FuzzConfigFileNeverPanics(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: Config\n"))
 	f.Add([]byte("- a\n- b: &x [*x]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseConfig("fuzz.yaml", data)
+		s, err := Parse("fuzz.yaml", data)
 		if err != nil {
 			for _, e := range leaves(err) {
-				var fe *FieldError
+				var fe *netspec.FieldError
 				if !errors.As(e, &fe) || !strings.HasPrefix(e.Error(), "fuzz.yaml: ") {
-					t.Fatalf("error %q (%T) is not a *FieldError naming the file", e, e)
+					t.Fatalf("error %q (%T) is not a *netspec.FieldError naming the file", e, e)
 				}
 			}
 			return
 		}
-		again, err := Parse(Input{IPFamilies: joinFamilies(s.Families), PodCIDRs: JoinCIDRs(s.PodCIDRs),
-			ServiceCIDRs: JoinCIDRs(s.ServiceCIDRs), NodeSubnets: JoinCIDRs(s.NodeSubnets),
+		again, err := netspec.Parse(netspec.Input{IPFamilies: joinFamilies(s), PodCIDRs: netspec.JoinCIDRs(s.PodCIDRs),
+			ServiceCIDRs: netspec.JoinCIDRs(s.ServiceCIDRs), NodeSubnets: netspec.JoinCIDRs(s.NodeSubnets),
 			NodeCIDRMaskSizeIPv4: s.NodeMaskSizeIPv4, NodeCIDRMaskSizeIPv6: s.NodeMaskSizeIPv6, MaxRoutes: s.MaxRoutes})
 		if err != nil {
 			t.Fatalf("file %q gives %+v, which Parse refuses: %v", data, s, err)

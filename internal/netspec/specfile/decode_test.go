@@ -1,21 +1,24 @@
-package netspec
+package specfile
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
 const header = "apiVersion: dualnet.io/v1alpha1\nkind: NetworkSpec\n"
 
 func TestConfigFileWithOnlyItsTypeIsTheDefaultSpec(t *testing.T) {
 	for _, data := range []string{header, header + "nodeSubnets: []\n", header + "podCIDRs: []\nnodeSubnets:\n", "---\n" + header + "---\n"} {
-		s, err := ParseConfig("network.yaml", []byte(data))
+		s, err := Parse("network.yaml", []byte(data))
 		if err != nil {
 			t.Fatalf("%q: %v", data, err)
 		}
-		if !equalSpec(s, Default()) {
-			t.Errorf("%q gives %+v, want the defaults %+v", data, s, Default())
+		if !equalSpec(s, netspec.Default()) {
+			t.Errorf("%q gives %+v, want the defaults %+v", data, s, netspec.Default())
 		}
 	}
 }
@@ -30,11 +33,11 @@ nodeCIDRMaskSizeIPv6: 96
 maxRoutes: 1000
 nodeSubnets: [10.240.0.0/16, 2001:db8::/64]
 `
-	fromFile, err := ParseConfig("network.yaml", []byte(data))
+	fromFile, err := Parse("network.yaml", []byte(data))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFlags, err := Parse(Input{IPFamilies: "ipv4,ipv6", PodCIDRs: "10.200.0.0/14,fd00:1::/56",
+	fromFlags, err := netspec.Parse(netspec.Input{IPFamilies: "ipv4,ipv6", PodCIDRs: "10.200.0.0/14,fd00:1::/56",
 		ServiceCIDRs: "10.96.0.0/12,fd00:2::/112", NodeCIDRMaskSizeIPv4: 25, NodeCIDRMaskSizeIPv6: 96,
 		MaxRoutes: 1000, NodeSubnets: "10.240.0.0/16,2001:db8::/64"})
 	if err != nil {
@@ -48,11 +51,11 @@ nodeSubnets: [10.240.0.0/16, 2001:db8::/64]
 func TestConfigFileInJSONReadsLikeYAML(t *testing.T) {
 	js := `{"apiVersion": "dualnet.io/v1alpha1", "kind": "NetworkSpec", "ipFamilies": ["ipv4"],
 		"podCIDRs": ["10.200.0.0/16"], "maxRoutes": 50}`
-	fromJSON, err := ParseConfig("network.json", []byte(js))
+	fromJSON, err := Parse("network.json", []byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromYAML, err := ParseConfig("network.yaml", []byte(header+"ipFamilies: [ipv4]\npodCIDRs: [10.200.0.0/16]\nmaxRoutes: 50\n"))
+	fromYAML, err := Parse("network.yaml", []byte(header+"ipFamilies: [ipv4]\npodCIDRs: [10.200.0.0/16]\nmaxRoutes: 50\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +116,7 @@ func TestConfigFileMistakesNameTheFileAndField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig("network.yaml", []byte(tt.data))
+			_, err := Parse("network.yaml", []byte(tt.data))
 			checkErrors(t, err, tt.want)
 		})
 	}
@@ -143,7 +146,7 @@ func TestConfigRuleErrorsNameTheFileFieldNotTheFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig("network.yaml", []byte(tt.data))
+			_, err := Parse("network.yaml", []byte(tt.data))
 			checkErrors(t, err, tt.want)
 			if err != nil && strings.Contains(err.Error(), "--") {
 				t.Errorf("error %q names a flag", err)
@@ -152,7 +155,7 @@ func TestConfigRuleErrorsNameTheFileFieldNotTheFlag(t *testing.T) {
 	}
 }
 
-// checkErrors wants err to join exactly want, each a *FieldError.
+// checkErrors wants err to join exactly want, each a *netspec.FieldError.
 func checkErrors(t *testing.T, err error, want []string) {
 	t.Helper()
 	if err == nil {
@@ -166,9 +169,25 @@ func checkErrors(t *testing.T, err error, want []string) {
 		if e.Error() != want[i] {
 			t.Errorf("error %d:\n got %s\nwant %s", i, e, want[i])
 		}
-		var fe *FieldError
+		var fe *netspec.FieldError
 		if !errors.As(e, &fe) {
-			t.Errorf("error %q is a %T, not a *FieldError", e, e)
+			t.Errorf("error %q is a %T, not a *netspec.FieldError", e, e)
 		}
 	}
+}
+
+// equalSpec compares two specs' values, not the file they came from.
+func equalSpec(a, b netspec.Spec) bool {
+	return slices.Equal(a.Families, b.Families) && slices.Equal(a.PodCIDRs, b.PodCIDRs) &&
+		slices.Equal(a.ServiceCIDRs, b.ServiceCIDRs) && slices.Equal(a.NodeSubnets, b.NodeSubnets) &&
+		a.NodeMaskSizeIPv4 == b.NodeMaskSizeIPv4 && a.NodeMaskSizeIPv6 == b.NodeMaskSizeIPv6 && a.MaxRoutes == b.MaxRoutes
+}
+
+// joinFamilies writes s's families as --ip-families takes them.
+func joinFamilies(s netspec.Spec) string {
+	names := make([]string, len(s.Families))
+	for i, f := range s.Families {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ",")
 }

@@ -1,4 +1,4 @@
-package netspec
+package specfile
 
 import (
 	"bufio"
@@ -12,21 +12,23 @@ import (
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/dualnet/dualnet/internal/netspec"
 )
 
-// ParseConfig reads a config file's bytes (YAML or JSON; name is the file's path, for the
+// Parse reads a config file's bytes (YAML or JSON; name is the file's path, for the
 // errors) into a Spec, with the same defaults and rules as the flags. Decoding is strict, as
 // kubectl's is: a duplicate key, an unknown field (field names are case-sensitive), a value
 // of the wrong type, or a wrong apiVersion or kind is an error. Every problem is reported
-// (joined), each as a *FieldError naming the file and the field.
-func ParseConfig(name string, data []byte) (Spec, error) {
+// (joined), each as a *netspec.FieldError naming the file and the field.
+func Parse(name string, data []byte) (netspec.Spec, error) {
 	in, err := configFile(name).decode(data)
 	if err != nil {
-		return Spec{}, err
+		return netspec.Spec{}, err
 	}
-	spec, err := Parse(in)
+	spec, err := netspec.Parse(in)
 	if err != nil {
-		return Spec{}, inFile(name, err)
+		return netspec.Spec{}, inFile(name, err)
 	}
 	spec.File = name
 	return spec, nil
@@ -35,60 +37,60 @@ func ParseConfig(name string, data []byte) (Spec, error) {
 // configFile is the file's name, which every error about it starts with.
 type configFile string
 
-func (c configFile) err(field, msg, hint string) *FieldError {
-	return &FieldError{File: string(c), Field: field, Msg: msg, Hint: hint}
+func (c configFile) err(field, msg, hint string) *netspec.FieldError {
+	return &netspec.FieldError{File: string(c), Field: field, Msg: msg, Hint: hint}
 }
 
-const startTheFile = "start the file with apiVersion: " + ConfigAPIVersion + " and kind: " + ConfigKind
+const startTheFile = "start the file with apiVersion: " + APIVersion + " and kind: " + Kind
 
 // decode turns the file into the Input the flags would give, defaults first.
-func (c configFile) decode(data []byte) (Input, error) {
+func (c configFile) decode(data []byte) (netspec.Input, error) {
 	// A second document would be dropped unread, and with it whatever it sets.
 	if n, err := yamlDocuments(data); err != nil {
-		return Input{}, c.notYAML(err)
+		return netspec.Input{}, c.notYAML(err)
 	} else if n > 1 {
-		return Input{}, c.err("", fmt.Sprintf("holds %d YAML documents", n), "put the whole spec in one, without --- lines between its fields")
+		return netspec.Input{}, c.err("", fmt.Sprintf("holds %d YAML documents", n), "put the whole spec in one, without --- lines between its fields")
 	}
 	// Strict YAML: a key given twice is an error, not a silent last-one-wins.
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		return Input{}, c.notYAML(err)
+		return netspec.Input{}, c.notYAML(err)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(js, &fields); err != nil {
-		return Input{}, c.err("", fmt.Sprintf("holds %s, not a %s object", shorten(js), ConfigKind), startTheFile)
+		return netspec.Input{}, c.err("", fmt.Sprintf("holds %s, not a %s object", shorten(js), Kind), startTheFile)
 	}
 	if fields == nil {
-		return Input{}, c.err("", "is empty", startTheFile)
+		return netspec.Input{}, c.err("", "is empty", startTheFile)
 	}
 	// A wrong apiVersion or kind says the file is something else (a kubeconfig, a
 	// manifest): its fields would only add noise, so those errors come alone.
 	if err := c.checkType(fields); err != nil {
-		return Input{}, err
+		return netspec.Input{}, err
 	}
-	in := DefaultInput()
+	in := netspec.DefaultInput()
 	var errs []error
-	for _, f := range specFields {
-		raw, ok := fields[f.field]
+	for _, f := range netspec.Fields() {
+		raw, ok := fields[f.Name]
 		if !ok || string(raw) == "null" { // omitted, or a key with no value: the default
 			continue
 		}
-		if f.list != nil {
-			errs = append(errs, c.decodeList(f, raw, f.list(&in))...)
-		} else if err := c.decodeNumber(f, raw, f.number(&in)); err != nil {
+		if f.List != nil {
+			errs = append(errs, c.decodeList(f, raw, f.List(&in))...)
+		} else if err := c.decodeNumber(f, raw, f.Number(&in)); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	errs = append(errs, c.unknownFields(fields)...)
 	if len(errs) > 0 {
-		return Input{}, errors.Join(errs...)
+		return netspec.Input{}, errors.Join(errs...)
 	}
 	return in, nil
 }
 
 // notYAML says the file cannot be read. go-yaml lists its errors on lines of their own; an
 // error here is one line.
-func (c configFile) notYAML(err error) *FieldError {
+func (c configFile) notYAML(err error) *netspec.FieldError {
 	return c.err("", "cannot be read as YAML or JSON: "+strings.Join(strings.Fields(err.Error()), " "), "")
 }
 
@@ -115,7 +117,7 @@ func yamlDocuments(data []byte) (int, error) {
 // checkType wants apiVersion and kind to name a NetworkSpec.
 func (c configFile) checkType(fields map[string]json.RawMessage) error {
 	var errs []error
-	for _, want := range []struct{ field, value string }{{"apiVersion", ConfigAPIVersion}, {"kind", ConfigKind}} {
+	for _, want := range []struct{ field, value string }{{"apiVersion", APIVersion}, {"kind", Kind}} {
 		raw, ok := fields[want.field]
 		var got string
 		switch {
@@ -130,21 +132,21 @@ func (c configFile) checkType(fields map[string]json.RawMessage) error {
 
 // decodeList reads a list of strings into the comma-separated form the flags take. An item
 // that holds a comma, or nothing, would change the count once joined, so it is refused.
-func (c configFile) decodeList(f specField, raw json.RawMessage, into *string) []error {
+func (c configFile) decodeList(f netspec.Field, raw json.RawMessage, into *string) []error {
 	var items []string
 	if err := json.Unmarshal(raw, &items); err != nil {
-		return []error{c.err(f.field, shorten(raw)+" is not a list of strings",
-			"write a list, one item per family, like "+f.example)}
+		return []error{c.err(f.Name, shorten(raw)+" is not a list of strings",
+			"write a list, one item per family, like "+f.Example)}
 	}
 	var errs []error
 	for i, item := range items {
-		field := fmt.Sprintf("%s[%d]", f.field, i)
+		field := fmt.Sprintf("%s[%d]", f.Name, i)
 		switch {
 		case strings.TrimSpace(item) == "":
 			errs = append(errs, c.err(field, "is empty", "remove the item or fill it in"))
 		case strings.Contains(item, ","):
 			errs = append(errs, c.err(field, fmt.Sprintf("%q holds a comma", item),
-				"give each its own item, like "+f.example))
+				"give each its own item, like "+f.Example))
 		}
 	}
 	*into = strings.Join(items, ",")
@@ -152,11 +154,11 @@ func (c configFile) decodeList(f specField, raw json.RawMessage, into *string) [
 }
 
 // decodeNumber reads a whole number.
-func (c configFile) decodeNumber(f specField, raw json.RawMessage, into *int) error {
+func (c configFile) decodeNumber(f netspec.Field, raw json.RawMessage, into *int) error {
 	if err := json.Unmarshal(raw, into); err != nil {
-		defaults := DefaultInput()
-		return c.err(f.field, shorten(raw)+" is not a whole number",
-			fmt.Sprintf("write one without quotes, like %d (the default)", *f.number(&defaults)))
+		defaults := netspec.DefaultInput()
+		return c.err(f.Name, shorten(raw)+" is not a whole number",
+			fmt.Sprintf("write one without quotes, like %d (the default)", *f.Number(&defaults)))
 	}
 	return nil
 }
@@ -174,12 +176,12 @@ func (c configFile) unknownFields(fields map[string]json.RawMessage) []error {
 	var errs []error
 	for _, key := range unknown {
 		hint := "the fields are " + strings.Join(configKeys, ", ")
-		for _, f := range specFields {
-			if looseName(key) == looseName(f.field) {
-				hint = "did you mean " + f.field + "?"
+		for _, f := range netspec.Fields() {
+			if looseName(key) == looseName(f.Name) {
+				hint = "did you mean " + f.Name + "?"
 			}
 		}
-		errs = append(errs, c.err(key, "is not a field of a "+ConfigKind, hint))
+		errs = append(errs, c.err(key, "is not a field of a "+Kind, hint))
 	}
 	return errs
 }
