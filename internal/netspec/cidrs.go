@@ -19,7 +19,7 @@ func JoinCIDRs(ps []netip.Prefix) string {
 // --ip-families (an AKS rule: "The count and order of ranges in this list must match").
 func parseCIDRList(flag, value string, families []Family) ([]netip.Prefix, error) {
 	items := splitList(value)
-	want := joinFamilies(families)
+	want := JoinFamilies(families)
 	if len(items) != len(families) {
 		return nil, &FieldError{Flag: flag,
 			Msg:  fmt.Sprintf("%q has %d range(s) but --ip-families %s needs %d", value, len(items), want, len(families)),

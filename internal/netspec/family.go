@@ -88,8 +88,8 @@ func splitList(value string) []string {
 	return items
 }
 
-// joinFamilies writes families back as the flag value ("ipv4,ipv6").
-func joinFamilies(families []Family) string {
+// JoinFamilies writes families as --ip-families takes them ("ipv4,ipv6").
+func JoinFamilies(families []Family) string {
 	names := make([]string, len(families))
 	for i, f := range families {
 		names[i] = string(f)

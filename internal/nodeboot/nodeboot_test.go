@@ -33,7 +33,7 @@ func TestReadNamesTheBootAndTheNamespace(t *testing.T) {
 	}
 }
 
-func TestABootIDThatIsNoUUIDCannotBeTold(t *testing.T) {
+func TestOnlyAUUIDIsTakenForTheBootID(t *testing.T) {
 	defer func(real string) { bootIDPath = real }(bootIDPath)
 	for _, content := range []string{"", "\n", "not-a-uuid\n", "0B5E7D0C-6F1E-4C47-9A43-7C1F0E2D5A61\n", "0b5e7d0c-6f1e-4c47-9a43-7c1f0e2d5a61 x\n",
 		"0b5e7d0c-6f1e-4c47-9a43-7c1f0e2d5a6\n", "0b5e7d0c-6f1e-4c47-9a43-7c1f0e2d5a61a\n", "0b5e7d0c6f1e-4c47-9a43-7c1f0e2d5a61-\n",
@@ -46,6 +46,15 @@ func TestABootIDThatIsNoUUIDCannotBeTold(t *testing.T) {
 		if got, ok := Read(); ok {
 			t.Errorf("boot_id %q: Read() = %+v, want none", content, got)
 		}
+	}
+	// Every hex digit, each dash where it goes: the one form that passes.
+	path := filepath.Join(t.TempDir(), "boot_id")
+	if err := os.WriteFile(path, []byte("01234567-89ab-cdef-0123-456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bootIDPath = path
+	if got, ok := Read(); !ok || got.Boot != "01234567-89ab-cdef-0123-456789abcdef" {
+		t.Errorf("a boot_id of every hex digit: Read() = %+v, %v, want it", got, ok)
 	}
 	bootIDPath = filepath.Join(t.TempDir(), "missing")
 	if got, ok := Read(); ok {

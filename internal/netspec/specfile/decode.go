@@ -16,6 +16,21 @@ import (
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
+// The file's type.
+const (
+	APIVersion = "dualnet.io/v1alpha1"
+	Kind       = "NetworkSpec"
+)
+
+// configKeys are the keys a file may hold: its type, then the spec's fields.
+var configKeys = func() []string {
+	keys := []string{"apiVersion", "kind"}
+	for _, f := range netspec.Fields() {
+		keys = append(keys, f.Name)
+	}
+	return keys
+}()
+
 // Parse reads a config file's bytes (YAML or JSON; name is the file's path, for the
 // errors) into a Spec, with the same defaults and rules as the flags. Decoding is strict, as
 // kubectl's is: a duplicate key, an unknown field (field names are case-sensitive), a value

@@ -17,6 +17,9 @@ func TestConfigFileWithOnlyItsTypeIsTheDefaultSpec(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", data, err)
 		}
+		if s.File != "network.yaml" {
+			t.Errorf("%q: File = %q, want the name Parse was given", data, s.File)
+		}
 		if !equalSpec(s, netspec.Default()) {
 			t.Errorf("%q gives %+v, want the defaults %+v", data, s, netspec.Default())
 		}
@@ -181,13 +184,4 @@ func equalSpec(a, b netspec.Spec) bool {
 	return slices.Equal(a.Families, b.Families) && slices.Equal(a.PodCIDRs, b.PodCIDRs) &&
 		slices.Equal(a.ServiceCIDRs, b.ServiceCIDRs) && slices.Equal(a.NodeSubnets, b.NodeSubnets) &&
 		a.NodeMaskSizeIPv4 == b.NodeMaskSizeIPv4 && a.NodeMaskSizeIPv6 == b.NodeMaskSizeIPv6 && a.MaxRoutes == b.MaxRoutes
-}
-
-// joinFamilies writes s's families as --ip-families takes them.
-func joinFamilies(s netspec.Spec) string {
-	names := make([]string, len(s.Families))
-	for i, f := range s.Families {
-		names[i] = string(f)
-	}
-	return strings.Join(names, ",")
 }

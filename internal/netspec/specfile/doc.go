@@ -18,20 +18,3 @@
 //	maxRoutes: 400
 //	nodeSubnets: []
 package specfile
-
-import "github.com/dualnet/dualnet/internal/netspec"
-
-// The file's type.
-const (
-	APIVersion = "dualnet.io/v1alpha1"
-	Kind       = "NetworkSpec"
-)
-
-// configKeys are the keys a file may hold: its type, then the spec's fields.
-var configKeys = func() []string {
-	keys := []string{"apiVersion", "kind"}
-	for _, f := range netspec.Fields() {
-		keys = append(keys, f.Name)
-	}
-	return keys
-}()

@@ -29,7 +29,7 @@ func FuzzConfigFileNeverPanics(f *testing.F) {
 			}
 			return
 		}
-		again, err := netspec.Parse(netspec.Input{IPFamilies: joinFamilies(s), PodCIDRs: netspec.JoinCIDRs(s.PodCIDRs),
+		again, err := netspec.Parse(netspec.Input{IPFamilies: netspec.JoinFamilies(s.Families), PodCIDRs: netspec.JoinCIDRs(s.PodCIDRs),
 			ServiceCIDRs: netspec.JoinCIDRs(s.ServiceCIDRs), NodeSubnets: netspec.JoinCIDRs(s.NodeSubnets),
 			NodeCIDRMaskSizeIPv4: s.NodeMaskSizeIPv4, NodeCIDRMaskSizeIPv6: s.NodeMaskSizeIPv6, MaxRoutes: s.MaxRoutes})
 		if err != nil {
