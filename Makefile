@@ -132,7 +132,8 @@ conformance-full: image kube-bins node-bins e2e-bins
 	SELECTION=broad bash test/conformance/run.sh
 
 ## bench: every benchmark, dualnet against its reference, figures and ratios printed, and all
-## of it in one markdown report, $(BENCH_REPORT) (bench/report.sh).
+## of it in one markdown report, $(BENCH_REPORT) (bench/report.sh), opening with a table of
+## every goal's verdict (bench/goals).
 BENCH_REPORT ?= _artifacts/bench.md
 bench: image kube-bins node-bins
 	bash bench/report.sh $(BENCH_REPORT)

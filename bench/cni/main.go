@@ -31,6 +31,7 @@ import (
 
 	"github.com/containernetworking/cni/libcni"
 
+	"github.com/dualnet/dualnet/bench/goals"
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 )
 
@@ -219,13 +220,19 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 				return float64(round("dualnet", "DEL", r, 0)-round(floor, "DEL", r, 0)-plus) / 1e6
 			}, "%+.1f")
 		}
-		fmt.Fprintf(tw, "%s\tADD p50 <= %.2f of upstream\t%.3f\t%s\t%s\t\n", sc.mode(), goalAddP50, p50, addRatio(0), metOrNot(p50 <= goalAddP50))
-		fmt.Fprintf(tw, "%s\tADD p99 <= %.2f of upstream\t%.3f\t%s\t%s\t\n", sc.mode(), goalAddP99, p99, addRatio(2), metOrNot(p99 <= goalAddP99))
-		fmt.Fprintf(tw, "%s\tDEL p50 <= bare veth deletion + %s = %s ms\t%s ms\t%s ms above it\t%s\t\n", sc.mode(), goalDelAbove, ms(bound), ms(del[0]),
-			delAbove("veth", goalDelAbove), metOrNot(del[0] <= bound))
+		// Each row goes to the table here and to make bench's summary (goals.Record).
+		row := func(goal, measured, rounds, verdict string) {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", sc.mode(), goal, measured, rounds, verdict)
+			goals.Record("cni", "dual-stack "+sc.mode()+" "+goal, measured+" (rounds "+rounds+")", verdict)
+		}
+		row(fmt.Sprintf("ADD p50 <= %.2f of upstream", goalAddP50), fmt.Sprintf("%.3f", p50), addRatio(0), goals.Verdict(p50 <= goalAddP50))
+		row(fmt.Sprintf("ADD p99 <= %.2f of upstream", goalAddP99), fmt.Sprintf("%.3f", p99), addRatio(2), goals.Verdict(p99 <= goalAddP99))
+		row(fmt.Sprintf("DEL p50 <= bare veth deletion + %s = %s ms", goalDelAbove, ms(bound)), ms(del[0])+" ms",
+			delAbove("veth", goalDelAbove)+" ms above it", goals.Verdict(del[0] <= bound))
 		// Not a goal: how far DEL is above the least a plugin that deletes a veth takes.
 		only := overall[key{"vethonly", sc, "DEL"}]
-		fmt.Fprintf(tw, "%s\t(DEL p50 above the veth-only plugin's %s ms)\t%+.1f ms\t%s ms\t\t\n", sc.mode(), ms(only[0]), float64(del[0]-only[0])/1e6, delAbove("vethonly", 0))
+		row(fmt.Sprintf("(DEL p50 above the veth-only plugin's %s ms)", ms(only[0])), fmt.Sprintf("%+.1f ms", float64(del[0]-only[0])/1e6),
+			delAbove("vethonly", 0)+" ms", goals.NoGoal)
 	}
 	return tw.Flush()
 }
@@ -246,13 +253,6 @@ func spread(rounds int, f func(r int) float64, format string) string {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	return fmt.Sprintf(format+" to "+format, lo, hi)
-}
-
-func metOrNot(met bool) string {
-	if met {
-		return "met"
-	}
-	return "NOT met"
 }
 
 // measure adds pods to fresh namespaces, then deletes them, with sc.parallel calls in flight,

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dualnet/dualnet/bench/goals"
 	"github.com/dualnet/dualnet/internal/agent/agenttest"
 	"github.com/dualnet/dualnet/internal/dataplane/dptest"
 )
@@ -206,8 +207,9 @@ func report(b *testing.B, rows []*path, cpus placement) {
 		if p.peer != nil {
 			ratios := paired(p, p.peer, gbpsAt)
 			vsPeer, spread = fmt.Sprintf("%.3f", median(ratios)), minMax(ratios)
-			goal = metOrNot(median(ratios) >= goalThroughput)
+			goal = goals.Verdict(median(ratios) >= goalThroughput)
 			b.ReportMetric(median(ratios), "vs-peer:"+metricName(p.name))
+			recordGoal(p, fmt.Sprintf("throughput >= %.2f of the peer", goalThroughput), vsPeer, spread, goal)
 		}
 		fmt.Fprintf(w, "%s\t%.2f\t%.2f-%.2f\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", p.name, median(gbps), slices.Min(gbps), slices.Max(gbps),
 			vsPeer, spread, goal, vsRow(p, p.baseline, gbpsAt), vsRow(p, p.underlay, gbpsAt), medianRetransmits(p.runs), p.busy)
@@ -223,7 +225,8 @@ func report(b *testing.B, rows []*path, cpus placement) {
 		if p.peer != nil {
 			ratios := paired(p, p.peer, p50At)
 			vsPeer, spread = fmt.Sprintf("%.3f", median(ratios)), minMax(ratios)
-			goal = metOrNot(median(ratios) <= goalLatency)
+			goal = goals.Verdict(median(ratios) <= goalLatency)
+			recordGoal(p, fmt.Sprintf("request/response p50 <= %.2f of the peer", goalLatency), vsPeer, spread, goal)
 			vsPeer99 = fmt.Sprintf("%.3f", median(paired(p, p.peer, p99At)))
 			b.ReportMetric(median(ratios), "p50-vs-peer:"+metricName(p.name))
 		}
@@ -280,11 +283,12 @@ func gbpsAt(p *path, i int) float64 { return p.runs[i].Gbps }
 func p50At(p *path, i int) float64  { return float64(p.rr[i].P50) }
 func p99At(p *path, i int) float64  { return float64(p.rr[i].P99) }
 
-func metOrNot(met bool) string {
-	if met {
-		return "met"
+// recordGoal adds a row's verdict to make bench's summary; an ablation row measures a
+// step's price and is judged by no goal.
+func recordGoal(p *path, goal, ratio, spread, verdict string) {
+	if p.before == nil {
+		goals.Record("dataplane", p.name+": "+goal, ratio+" (paired rounds "+spread+")", verdict)
 	}
-	return "NOT met"
 }
 
 func minMax(xs []float64) string { return fmt.Sprintf("%.2f-%.2f", slices.Min(xs), slices.Max(xs)) }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/dualnet/dualnet/bench/goals"
 )
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -58,4 +60,12 @@ func printTable(w io.Writer, pods, rounds int, node string, results map[string][
 	}
 	fmt.Fprintf(w, "| dualnet / upstream | %s | %s | %s | %s | %s | %s |\n", ratio(d.up, u.up), ratio(d.down, u.down),
 		ratio(d.p50, u.p50), ratio(d.p99, u.p99), ratio(d.setUp, u.setUp), ratio(d.tearDown, u.tearDown))
+	// make bench's summary: figures with no goal of their own, beside the goals.
+	for _, f := range [][2]string{
+		{fmt.Sprintf("0 -> %d pods all Ready", pods), fmt.Sprintf("%.2f s vs %.2f s", d.up.Seconds(), u.up.Seconds()) + ": " + ratio(d.up, u.up)},
+		{fmt.Sprintf("%d -> 0 pods all gone", pods), fmt.Sprintf("%.2f s vs %.2f s", d.down.Seconds(), u.down.Seconds()) + ": " + ratio(d.down, u.down)},
+		{"containerd's CNI set-up per pod", fmt.Sprintf("%.1f ms vs %.1f ms", ms(d.setUp), ms(u.setUp)) + ": " + ratio(d.setUp, u.setUp)},
+	} {
+		goals.Record("podstart", "pod start on a lab node, "+f[0]+", dualnet vs the upstream chain", f[1], goals.NoGoal)
+	}
 }
