@@ -143,7 +143,9 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 	}
 	for _, a := range addrs {
 		if err := s.reserve(a, k); err != nil {
-			return nil, err
+			// Leave nothing behind: the caller gets no addresses, so no teardown of its
+			// own frees them, and a runtime need not send DEL for an ADD that failed.
+			return nil, errors.Join(err, s.release(k))
 		}
 	}
 	// Only a hint for the next allocation: failing to note it must not fail a pod whose

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 var dual = []netip.Prefix{netip.MustParsePrefix("10.244.1.0/24"), netip.MustParsePrefix("fd12:3456:789a:0:1::/80")}
@@ -259,5 +261,38 @@ func TestReallocationWhenAnAddressWasTakenFreesTheRestOfTheOldRecord(t *testing.
 	}
 	if owner, _, _ := s.owner(v6); owner != thief {
 		t.Errorf("%s now belongs to %v, want it left to %v", v6, owner, thief)
+	}
+}
+
+// A reservation the store cannot write (here ip/ is a read-only filesystem) fails the
+// allocation and leaves no record behind: the record would name addresses nobody holds, and
+// nothing would free it, since ADD tears down only what Allocate returned and a runtime need
+// not send DEL for an ADD that failed.
+func TestAFailedReservationLeavesNoRecord(t *testing.T) {
+	s := open(t, dual)
+	ipDir := filepath.Join(s.dir, "ip")
+	if err := unix.Mount("dualnet-test-ro", ipDir, "tmpfs", unix.MS_RDONLY, ""); err != nil {
+		t.Fatalf("mount a read-only tmpfs on %s: %v", ipDir, err)
+	}
+	mounted := true
+	unmount := func() {
+		if mounted {
+			if err := unix.Unmount(ipDir, unix.MNT_DETACH); err != nil {
+				t.Errorf("unmount %s: %v", ipDir, err)
+			}
+			mounted = false
+		}
+	}
+	t.Cleanup(unmount)
+	k := Key{ContainerID: "c1", IfName: "eth0"}
+	if got, err := s.Allocate(k); !errors.Is(err, unix.EROFS) {
+		t.Fatalf("Allocate with ip/ read-only = %v, %v; want EROFS", got, err)
+	}
+	if got, recorded, err := s.Lookup(k); err != nil || recorded {
+		t.Errorf("after the failed allocation, the record holds %v (recorded %v, %v); want none", got, recorded, err)
+	}
+	unmount()
+	if got, want := mustAllocate(t, s, k), addrs("10.244.1.2", "fd12:3456:789a:0:1::2"); !slices.Equal(got, want) {
+		t.Errorf("once the store can write, Allocate = %v, want %v", got, want)
 	}
 }
