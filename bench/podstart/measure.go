@@ -34,6 +34,7 @@ type round struct {
 	up, down        time.Duration   // 0 -> N all Ready; N -> 0 all gone
 	perPod          []time.Duration // Pod object seen -> Ready
 	setUp, tearDown time.Duration   // containerd's mean network set-up / tear-down per pod
+	cpuUp, cpuDown  cpuUse          // CPU per pod spent during each way
 }
 
 type deployment struct {
@@ -112,6 +113,10 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 	if err != nil {
 		return r, err
 	}
+	cpu0, err := sampleCPU(n.name)
+	if err != nil {
+		return r, err
+	}
 	start := time.Now()
 	if err := d.scale(ctx, int32(pods)); err != nil {
 		return r, err
@@ -121,6 +126,11 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 		return r, fmt.Errorf("scale to %d: %w", pods, err)
 	}
 	r.up = time.Since(start)
+	cpu1, err := sampleCPU(n.name)
+	if err != nil {
+		return r, err
+	}
+	r.cpuUp = cpu1.since(cpu0).perPod(pods)
 	for _, ps := range ready {
 		r.perPod = append(r.perPod, ps.readyAt.Sub(ps.seenAt))
 		for _, ip := range ps.ips {
@@ -142,6 +152,11 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 		return r, fmt.Errorf("scale to 0: %w", err)
 	}
 	r.down = time.Since(start)
+	cpu2, err := sampleCPU(n.name)
+	if err != nil {
+		return r, err
+	}
+	r.cpuDown = cpu2.since(cpu1).perPod(pods)
 	w.stop()
 	after, err := scrapeNetworkOps(n.name)
 	if err != nil {
