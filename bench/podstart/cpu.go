@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/dualnet/dualnet/internal/lab"
 )
 
 // clockTick is the kernel's USER_HZ, the unit of /proc's CPU times; 100 on every Linux
@@ -15,71 +15,73 @@ import (
 const clockTick = 10 * time.Millisecond
 
 // cpuUse is CPU time spent between two samples: the whole machine's, and that of the
-// child processes the measured node's containerd ran and waited for. Those children are
-// the CNI plugins (for dualnet: dualnet-cni, dualnet-portmap, dualnet-bandwidth; for the
-// upstream chain: bridge, host-local, portmap, bandwidth) and the shim binary's own
-// commands (`containerd-shim-runc-v2 start`, and `delete` when a shim is cleaned up), the
-// same for both, so the difference between the plugins is what their CNI calls cost the
-// node. Wall times on a 2-core machine running a
-// whole cluster move by tens of percent from round to round, and with the rounds before;
-// CPU per pod moves far less.
+// processes the node's containerd ran and waited for, with what they waited for in turn
+// (the package comment says which those are).
 type cpuUse struct {
 	machine, containerdChildren time.Duration
 }
 
-// sampleCPU reads the machine's busy time from /proc/stat, and the CPU time of the children
-// that the containerd in node's network namespace has reaped (/proc/<pid>/stat).
-func sampleCPU(node string) (cpuUse, error) {
+// containerdProc is the node's containerd as the lab recorded it: the supervisor starts it
+// through nsenter, which executes it in place, so the PID is containerd's own.
+type containerdProc struct {
+	pid   int
+	start string // field 22 of /proc/<pid>/stat: tells a restarted containerd from this one
+}
+
+func findContainerd(labDir, node string) (containerdProc, error) {
+	st, err := lab.LoadState(labDir)
+	if err != nil {
+		return containerdProc{}, err
+	}
+	for _, p := range st.Processes {
+		if p.Name == "containerd-"+node {
+			return containerdProc{pid: p.PID, start: strconv.FormatUint(p.StartTime, 10)}, nil
+		}
+	}
+	return containerdProc{}, fmt.Errorf("the lab in %s records no containerd-%s", labDir, node)
+}
+
+// sample reads the machine's busy time from /proc/stat and the CPU time of the children
+// containerd has waited for from /proc/<pid>/stat.
+func (c containerdProc) sample() (cpuUse, error) {
 	var use cpuUse
 	var err error
 	if use.machine, err = machineBusy(); err != nil {
 		return use, err
 	}
-	var st syscall.Stat_t
-	if err := syscall.Stat("/run/netns/"+node, &st); err != nil {
-		return use, fmt.Errorf("node %s's network namespace: %w", node, err)
+	path := fmt.Sprintf("/proc/%d/stat", c.pid)
+	start, children, err := reapedCPU(path)
+	if err == nil && start != c.start {
+		err = fmt.Errorf("process %d is no longer the containerd the lab started: it restarted", c.pid)
 	}
-	want := fmt.Sprintf("net:[%d]", st.Ino)
-	paths, _ := filepath.Glob("/proc/[0-9]*")
-	found := false
-	for _, dir := range paths {
-		if ns, err := os.Readlink(dir + "/ns/net"); err != nil || ns != want {
-			continue // gone since the glob, or not the node's
-		}
-		if name, children, ok := reapedCPU(dir + "/stat"); ok && name == "containerd" {
-			use.containerdChildren += children
-			found = true
-		}
+	if err != nil {
+		return use, fmt.Errorf("containerd's CPU time (%s): %w", path, err)
 	}
-	if !found {
-		return use, fmt.Errorf("node %s: no containerd process in its network namespace", node)
-	}
+	use.containerdChildren = children
 	return use, nil
 }
 
-// reapedCPU is a process's name and the user + system time of the children it has waited for.
-func reapedCPU(path string) (string, time.Duration, bool) {
+// reapedCPU reads a process's start time (in clock ticks since boot, as text) and the user +
+// system time of the children it has waited for.
+func reapedCPU(path string) (start string, children time.Duration, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", 0, false
+		return "", 0, err
 	}
+	// The command name (field 2) may hold spaces and parentheses; the fields resume after
+	// the last ')', at the state (field 3).
 	s := string(data)
-	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-	if open < 0 || end < open {
-		return "", 0, false
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	const cutime, cstime, starttime = 16 - 3, 17 - 3, 22 - 3
+	if len(f) <= starttime {
+		return "", 0, fmt.Errorf("%d fields after the command name, want %d", len(f), starttime+1)
 	}
-	// After the name: state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
-	// cmajflt utime stime cutime cstime.
-	f := strings.Fields(s[end+1:])
-	if len(f) < 15 {
-		return "", 0, false
-	}
-	cutime, err1 := strconv.ParseInt(f[13], 10, 64)
-	cstime, err2 := strconv.ParseInt(f[14], 10, 64)
+	cu, err1 := strconv.ParseInt(f[cutime], 10, 64)
+	cs, err2 := strconv.ParseInt(f[cstime], 10, 64)
 	if err1 != nil || err2 != nil {
-		return "", 0, false
+		return "", 0, fmt.Errorf("children's times %q %q are not numbers", f[cutime], f[cstime])
 	}
-	return s[open+1 : end], time.Duration(cutime+cstime) * clockTick, true
+	return f[starttime], time.Duration(cu+cs) * clockTick, nil
 }
 
 // machineBusy is the time all CPUs spent other than idle or waiting for I/O since boot.
@@ -94,7 +96,8 @@ func machineBusy() (time.Duration, error) {
 // parseBusy reads the busy time off /proc/stat's first line.
 func parseBusy(stat string) (time.Duration, error) {
 	line, _, _ := strings.Cut(stat, "\n")
-	// cpu user nice system idle iowait irq softirq steal (guest time is inside user).
+	// cpu user nice system idle iowait irq softirq steal (guest and guest_nice, after
+	// them, are counted in user and nice already).
 	f := strings.Fields(line)
 	if len(f) < 9 || f[0] != "cpu" {
 		return 0, fmt.Errorf("/proc/stat: unexpected first line %q", line)
@@ -120,6 +123,6 @@ func (u cpuUse) since(prev cpuUse) cpuUse {
 
 // perPod is u shared among pods.
 func (u cpuUse) perPod(pods int) cpuUse {
-	n := time.Duration(max(pods, 1))
+	n := time.Duration(pods)
 	return cpuUse{machine: u.machine / n, containerdChildren: u.containerdChildren / n}
 }

@@ -9,9 +9,16 @@
 //     (network_plugin_operations_duration_seconds, set_up_pod / tear_down_pod), the part of a
 //     pod's start that the CNI plugin owns.
 //   - CPU per pod, each way: the whole machine's, and that of the processes the node's
-//     containerd ran and waited for (the CNI plugins of the chain, and the shim binary's
-//     start and delete commands, the same for both). On 2 cores running a whole cluster the wall times move by tens of
-//     percent with the rounds before; the CPU a chain costs the node moves far less.
+//     containerd ran and waited for, with what they waited for in turn. Those are the
+//     chain's CNI calls (ADD; DEL; and for a conflist of CNI 1.1.0, as dualnet's is, the
+//     STATUS call containerd makes of each plugin whenever the kubelet asks for the
+//     runtime's status, every 5 s), and the shim binary's own commands, the same for both
+//     chains (start, once per pod; delete, after each of a pod's two tasks). A stopped
+//     pod's figure includes removing its sandbox, which the benchmark does at once (crictl
+//     rmp) where the kubelet's garbage collection would a minute later, in another round:
+//     containerd runs the chain's DEL again when it removes a sandbox. On 2 cores running a
+//     whole cluster the wall times move by tens of percent with the rounds before; the CPU
+//     a chain costs the node moves far less.
 //
 // The upstream conflist (05-kubenet-upstream.conflist) sorts before dualnet's, so containerd
 // uses it while it is there; it uses the node's bridge cbr0 and addresses from the top half

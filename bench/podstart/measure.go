@@ -113,7 +113,7 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 	if err != nil {
 		return r, err
 	}
-	cpu0, err := sampleCPU(n.name)
+	cpu0, err := n.containerd.sample()
 	if err != nil {
 		return r, err
 	}
@@ -126,7 +126,7 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 		return r, fmt.Errorf("scale to %d: %w", pods, err)
 	}
 	r.up = time.Since(start)
-	cpu1, err := sampleCPU(n.name)
+	cpu1, err := n.containerd.sample()
 	if err != nil {
 		return r, err
 	}
@@ -144,6 +144,10 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 		return r, err
 	}
 
+	cpu2, err := n.containerd.sample()
+	if err != nil {
+		return r, err
+	}
 	start = time.Now()
 	if err := d.scale(ctx, 0); err != nil {
 		return r, err
@@ -152,16 +156,19 @@ func measureRound(ctx context.Context, n *labNode, d *deployment, p plugin, pods
 		return r, fmt.Errorf("scale to 0: %w", err)
 	}
 	r.down = time.Since(start)
-	cpu2, err := sampleCPU(n.name)
-	if err != nil {
-		return r, err
-	}
-	r.cpuDown = cpu2.since(cpu1).perPod(pods)
 	w.stop()
 	after, err := scrapeNetworkOps(n.name)
 	if err != nil {
 		return r, err
 	}
+	if err := n.removeSandboxes(ctx); err != nil {
+		return r, err
+	}
+	cpu3, err := n.containerd.sample()
+	if err != nil {
+		return r, err
+	}
+	r.cpuDown = cpu3.since(cpu2).perPod(pods)
 	r.setUp = mid.setUp.since(before.setUp)
 	r.tearDown = after.tearDown.since(mid.tearDown)
 	return r, nil

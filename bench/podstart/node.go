@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/dualnet/dualnet/internal/cnicontract"
+	"github.com/dualnet/dualnet/internal/lab"
 )
 
 // upstreamConflist sorts before dualnet's 10-dualnet.conflist: containerd (max_conf_num 1)
@@ -32,6 +34,9 @@ type labNode struct {
 	binDir   string // the node's /opt/cni/bin
 	ipamDir  string // host-local's reservations: the node's /var/lib/cni/networks/<network>
 	storeDir string // dualnet's address store: the node's /var/lib/dualnet/cni/dualnet
+
+	containerd containerdProc
+	crictl     *lab.Crictl
 }
 
 func lastNode(ctx context.Context, client kubernetes.Interface) (string, error) {
@@ -73,6 +78,12 @@ func openNode(ctx context.Context, client kubernetes.Interface, labDir, name str
 	n.storeDir = filepath.Join(root, cnicontract.StoreDir(cnicontract.DefaultDataDir, cnicontract.NetworkName))
 	if _, err := os.Stat(filepath.Join(n.confDir, "10-dualnet.conflist")); err != nil {
 		return nil, fmt.Errorf("node %s: no dualnet conflist in %s: is %s a running lab's directory?", name, n.confDir, labDir)
+	}
+	if n.containerd, err = findContainerd(labDir, name); err != nil {
+		return nil, err
+	}
+	if n.crictl, err = lab.NodeCrictl(labDir, name); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
@@ -203,4 +214,21 @@ func (n *labNode) dualnetReserved(addr netip.Addr) bool {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// removeSandboxes removes the benchmark's stopped pod sandboxes from the node's containerd,
+// as the kubelet's garbage collection would within a minute: containerd tears a sandbox's
+// network down again when it removes it, and the next round must neither pay for that nor
+// run it with the other plugin's conflist.
+func (n *labNode) removeSandboxes(ctx context.Context) error {
+	out, err := n.crictl.Run(ctx, "pods", "--label=app="+benchName, "-q")
+	if err != nil {
+		return err
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = n.crictl.Run(ctx, append([]string{"rmp", "--force"}, ids...)...)
+	return err
 }

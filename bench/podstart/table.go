@@ -72,8 +72,8 @@ func printTable(w io.Writer, pods, rounds int, node string, results map[string][
 		ratio(d.p50, u.p50), ratio(d.p99, u.p99), ratio(d.setUp, u.setUp), ratio(d.tearDown, u.tearDown),
 		ratio(d.cpuUp.machine, u.cpuUp.machine), ratio(d.cpuUp.containerdChildren, u.cpuUp.containerdChildren),
 		ratio(d.cpuDown.machine, u.cpuDown.machine), ratio(d.cpuDown.containerdChildren, u.cpuDown.containerdChildren))
-	fmt.Fprintln(w, "\nCPU per pod is each way's CPU time over the pods, the median of the rounds. containerd's children are the processes")
-	fmt.Fprintln(w, "the node's containerd ran and waited for: the CNI plugins of the chain, and the shim binary's start and delete commands (the same for both).")
+	fmt.Fprintln(w, "\nCPU per pod is each way's CPU time over the pods, the median of the rounds. containerd's children are the chain's CNI")
+	fmt.Fprintln(w, "calls and the shim binary's commands (the same for both); a stopped pod's includes removing its sandbox (bench/podstart's doc).")
 	// make bench's summary: figures with no goal of their own, beside the goals.
 	for _, f := range [][2]string{
 		{fmt.Sprintf("0 -> %d pods all Ready", pods), fmt.Sprintf("%.2f s vs %.2f s", d.up.Seconds(), u.up.Seconds()) + ": " + ratio(d.up, u.up)},
