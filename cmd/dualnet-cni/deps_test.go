@@ -12,9 +12,14 @@ import (
 // compile regular expressions and build tables (the YAML packages together took 1.75% of
 // the plugin's CPU in a profile of bench/cni), and the Kubernetes libraries bring YAML
 // decoders, protobuf and klog. The plugin needs none of them: the spec's rules are in
-// internal/netspec, its file in internal/netspec/specfile, and anti-spoofing elements go
-// over netlink.
+// internal/netspec, its file in internal/netspec/specfile, anti-spoofing elements go over
+// netlink, and the CNI spec's name rules are written out (internal/cni/config/names.go):
+// containernetworking/cni's skel links pkg/utils, which compiles one at initialisation,
+// and the regexp package's first compile builds its Unicode tables.
 var heavyAtStart = []string{
+	"regexp",
+	"github.com/containernetworking/cni/pkg/skel",
+	"github.com/containernetworking/cni/pkg/utils",
 	"go.yaml.in/yaml/",
 	"gopkg.in/yaml",
 	"sigs.k8s.io/yaml",

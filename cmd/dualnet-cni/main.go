@@ -4,12 +4,10 @@
 package main
 
 import (
-	"github.com/containernetworking/cni/pkg/skel"
-
 	"github.com/dualnet/dualnet/internal/cni"
 	"github.com/dualnet/dualnet/internal/version"
 )
 
 func main() {
-	skel.PluginMainFuncs(cni.Funcs(), cni.VersionInfo(), "dualnet-cni "+version.Version+": dual-stack kubenet pod networking")
+	cni.Main("dualnet-cni " + version.Version + ": dual-stack kubenet pod networking")
 }

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/vishvananda/netlink"
 
@@ -29,7 +28,7 @@ type attachment struct {
 	cidrs    []netip.Prefix // the pod CIDR of each address
 }
 
-func cmdAdd(args *skel.CmdArgs) (err error) {
+func cmdAdd(args *Args) (err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), nftTimeout)
 	defer cancel()
 	conf, err := config.Parse(args.StdinData)

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/cni/pkg/version"
@@ -22,7 +21,7 @@ import (
 )
 
 // cmdCheck compares what lives in the kernel and in the store with prevResult.
-func cmdCheck(args *skel.CmdArgs) error {
+func cmdCheck(args *Args) error {
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
 		return err

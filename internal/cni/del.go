@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/containernetworking/cni/pkg/skel"
-
 	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/podveth"
@@ -16,7 +14,7 @@ import (
 // cmdDel succeeds whatever is already gone: the namespace, the veth, the rules or the
 // allocation (CNI spec: DEL must be idempotent), whatever changed in the config since the
 // ADD but the store's place (config.ParseForDel), and for attachments ADD never makes.
-func cmdDel(args *skel.CmdArgs) error {
+func cmdDel(args *Args) error {
 	conf, err := config.ParseForDel(args.StdinData)
 	if err != nil {
 		return err

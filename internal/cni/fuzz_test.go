@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
@@ -71,7 +70,7 @@ func FuzzAddThenDel(f *testing.F) {
 			// ignores them, which the seeds check in the build without the tag.
 			cniArgs = withoutPauseArgs(cniArgs)
 		}
-		args := &skel.CmdArgs{ContainerID: containerID, Netns: node.pod.Path, IfName: ifName, Args: cniArgs, StdinData: stdin}
+		args := &Args{ContainerID: containerID, Netns: node.pod.Path, IfName: ifName, Args: cniArgs, StdinData: stdin}
 		before := node.state(t)
 
 		addErr := silently(func() error { return cmdAdd(args) })
@@ -148,7 +147,7 @@ func newFuzzNode(f *testing.F) *fuzzNode {
 	node.pod = podNS(f, "fuzz")
 	unlock := node.lock(f)
 	defer unlock()
-	args := &skel.CmdArgs{ContainerID: fmt.Sprintf("fuzz-running-%d", os.Getpid()), Netns: running.Path, IfName: "eth0", StdinData: node.confine(fuzzConfig(nil))}
+	args := &Args{ContainerID: fmt.Sprintf("fuzz-running-%d", os.Getpid()), Netns: running.Path, IfName: "eth0", StdinData: node.confine(fuzzConfig(nil))}
 	if err := silently(func() error { return cmdAdd(args) }); err != nil {
 		f.Fatalf("ADD of the running pod: %v", err)
 	}

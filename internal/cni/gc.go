@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/vishvananda/netlink"
 
@@ -20,7 +19,7 @@ import (
 // behind. As DEL does, it releases an address after its veth is gone, and keeps the address
 // of a veth it could not delete: that pod may still send from it. Host veths and rules are
 // node-wide, so a node runs one dualnet network (docs/cni-contract.md).
-func cmdGC(args *skel.CmdArgs) error {
+func cmdGC(args *Args) error {
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
 		return err

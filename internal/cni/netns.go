@@ -2,34 +2,29 @@ package cni
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
-	"github.com/containernetworking/cni/pkg/utils"
 	"github.com/containernetworking/plugins/pkg/ns"
 	"golang.org/x/sys/unix"
 
+	"github.com/dualnet/dualnet/internal/cni/config"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
-// attachmentOf checks CNI_CONTAINERID and CNI_IFNAME by the CNI spec's rules (what skel
-// checks before a verb runs) and returns the attachment they name. The store's file names
-// and the pod's interface come from them, so a caller that bypasses skel gets the same
-// checks.
-func attachmentOf(args *skel.CmdArgs) (podipam.Key, error) {
-	if err := utils.ValidateContainerID(args.ContainerID); err != nil {
-		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_CONTAINERID %q: %s; the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit", args.ContainerID, err.Msg), "")
+// attachmentOf checks CNI_CONTAINERID and CNI_IFNAME by the CNI spec's rules and returns
+// the attachment they name. The store's file names and the pod's interface come from them,
+// so every verb checks them, whoever calls it.
+func attachmentOf(args *Args) (podipam.Key, error) {
+	const idRule = "the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit"
+	if args.ContainerID == "" {
+		return podipam.Key{}, types.NewError(types.ErrUnknownContainer, fmt.Sprintf("CNI_CONTAINERID %q: missing containerID; %s", args.ContainerID, idRule), "")
 	}
-	const ifNameRule = "an interface name has 1 to 15 bytes, is not . or .., and holds no '/', ':', whitespace or NUL"
-	if err := utils.ValidateInterfaceName(args.IfName); err != nil {
-		return podipam.Key{}, types.NewError(err.Code, fmt.Sprintf("CNI_IFNAME %q: %s; %s", args.IfName, err.Msg, ifNameRule), "")
+	if !config.ValidName(args.ContainerID) {
+		return podipam.Key{}, types.NewError(types.ErrInvalidEnvironmentVariables, fmt.Sprintf("CNI_CONTAINERID %q: invalid characters in containerID; %s", args.ContainerID, idRule), "")
 	}
-	if strings.ContainsRune(args.IfName, 0) {
-		// The kernel reads the name up to a NUL (dev_valid_name); skel's check lets it pass,
-		// and the environment of a plugin process cannot hold one, but a caller in this
-		// process can.
-		return podipam.Key{}, types.NewError(types.ErrInvalidEnvironmentVariables, fmt.Sprintf("CNI_IFNAME %q: holds a NUL; %s", args.IfName, ifNameRule), "")
+	if problem := config.IfNameProblem(args.IfName); problem != "" {
+		return podipam.Key{}, types.NewError(types.ErrInvalidEnvironmentVariables,
+			fmt.Sprintf("CNI_IFNAME %q: %s; an interface name has 1 to %d bytes, is not . or .., and holds no '/', ':', whitespace or NUL", args.IfName, problem, config.MaxIfName), "")
 	}
 	return podipam.Key{ContainerID: args.ContainerID, IfName: args.IfName}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 )
 
@@ -22,7 +21,7 @@ func TestAttachmentOfNamesTheVariableAndTheRule(t *testing.T) {
 		{"c1", "n\x001", types.ErrInvalidEnvironmentVariables, []string{"CNI_IFNAME", "holds a NUL"}},
 		{"c1", strings.Repeat("e", 16), types.ErrInvalidEnvironmentVariables, []string{"CNI_IFNAME", "too long"}},
 	} {
-		_, err := attachmentOf(&skel.CmdArgs{ContainerID: tc.id, IfName: tc.ifName})
+		_, err := attachmentOf(&Args{ContainerID: tc.id, IfName: tc.ifName})
 		var e *types.Error
 		if !errors.As(err, &e) || e.Code != tc.code {
 			t.Errorf("attachmentOf(%q, %q) = %v, want code %d", tc.id, tc.ifName, err, tc.code)
@@ -34,7 +33,7 @@ func TestAttachmentOfNamesTheVariableAndTheRule(t *testing.T) {
 			}
 		}
 	}
-	if k, err := attachmentOf(&skel.CmdArgs{ContainerID: strings.Repeat("a", 300), IfName: "eth0"}); err != nil || len(k.ContainerID) != 300 {
+	if k, err := attachmentOf(&Args{ContainerID: strings.Repeat("a", 300), IfName: "eth0"}); err != nil || len(k.ContainerID) != 300 {
 		t.Errorf("attachmentOf with a 300-byte ID = %v, %v; CNI puts no limit on an ID's length", k, err)
 	}
 }

@@ -10,16 +10,10 @@
 package cni
 
 import (
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
 )
-
-// Funcs are the plugin's CNI verbs, for skel.PluginMainFuncs.
-func Funcs() skel.CNIFuncs {
-	return skel.CNIFuncs{Add: cmdAdd, Del: cmdDel, Check: cmdCheck, GC: cmdGC, Status: cmdStatus}
-}
 
 // VersionInfo lists the CNI spec versions the plugin speaks.
 func VersionInfo() version.PluginInfo {

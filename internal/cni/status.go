@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/netip"
 
-	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/plugins/pkg/netlinksafe"
 	"github.com/vishvananda/netlink"
 
@@ -15,7 +14,7 @@ import (
 
 // cmdStatus reports ready only when the node has its pod CIDRs and the agent has put the
 // bridge up with their gateways; until then pods would get addresses nobody routes.
-func cmdStatus(args *skel.CmdArgs) error {
+func cmdStatus(args *Args) error {
 	conf, err := config.Parse(args.StdinData)
 	if err != nil {
 		return err

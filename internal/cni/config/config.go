@@ -22,7 +22,6 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/pkg/types"
-	"github.com/containernetworking/cni/pkg/utils"
 
 	"github.com/dualnet/dualnet/internal/cnicontract"
 	"github.com/dualnet/dualnet/internal/netspec"
@@ -125,7 +124,7 @@ func parseCommon(data []byte) (*Config, []field, error) {
 	}
 	if !supported(pc.CNIVersion) {
 		return nil, nil, types.NewError(types.ErrIncompatibleCNIVersion,
-			fmt.Sprintf("cniVersion: %q is not supported; dualnet speaks %s", pc.CNIVersion, strings.Join(SupportedVersions, ", ")), "")
+			fmt.Sprintf("cniVersion: %q: incompatible CNI versions; dualnet speaks %s", pc.CNIVersion, strings.Join(SupportedVersions, ", ")), "")
 	}
 	fields, err := scanFields(data)
 	if err != nil {
@@ -237,14 +236,14 @@ func (c *Config) RequireRanges() error {
 // StoreDir is the address store directory of this network.
 func (c *Config) StoreDir() string { return cnicontract.StoreDir(c.DataDir, c.Name) }
 
-// checkName applies the CNI spec's rule for network names (what libcni and skel check), and
+// checkName applies the CNI spec's rule for network names (what libcni checks too), and
 // keeps the name usable as the store's directory name.
 func checkName(name string) error {
 	if name == "" {
 		return invalid("name: missing; the network needs a name (it keys the address store)")
 	}
-	if err := utils.ValidateNetworkName(name); err != nil {
-		return invalid(fmt.Sprintf("name: %q: %s; the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit", name, err.Msg))
+	if !ValidName(name) {
+		return invalid(fmt.Sprintf("name: %q: invalid characters found in network name; the CNI spec allows letters, digits, '_', '.' and '-', starting with a letter or digit", name))
 	}
 	if len(name) > maxName {
 		return invalid(fmt.Sprintf("name: %d bytes, longer than %d, the longest directory name (it names the address store)", len(name), maxName))
