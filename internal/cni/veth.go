@@ -13,6 +13,7 @@ import (
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/bridge"
 	"github.com/dualnet/dualnet/internal/dataplane/podveth"
+	"github.com/dualnet/dualnet/internal/dataplane/rtnl"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
@@ -83,7 +84,7 @@ func deleteHostVeth(name string) error {
 }
 
 func deleteLink(link netlink.Link) error {
-	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, unix.ENODEV) {
+	if err := rtnl.LinkDel(link.Attrs().Index); err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("delete veth %s: %w", link.Attrs().Name, err)
 	}
 	return nil

@@ -6,9 +6,10 @@ import (
 	"net"
 	"syscall"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
+
+	"github.com/dualnet/dualnet/internal/dataplane/rtnl"
 )
 
 // vethPair is the pod's veth pair as one request creates it.
@@ -41,9 +42,12 @@ func addVethPair(v vethPair) (vethIndexes, error) {
 	if err != nil || ix.host > 0 {
 		return ix, err
 	}
-	link, err := netlink.LinkByName(v.host) // a kernel that does not echo
+	link, err := rtnl.LinkByName(v.host) // a kernel that does not echo
 	if err != nil {
 		return ix, fmt.Errorf("find the new veth %s: %w", v.host, err)
+	}
+	if link == nil {
+		return ix, fmt.Errorf("find the new veth %s: gone right after its creation", v.host)
 	}
 	return vethIndexes{host: link.Attrs().Index}, nil
 }
@@ -118,66 +122,25 @@ func upHostEndRequest(index int, hairpin, ipv6 bool) *nl.NetlinkRequest {
 
 // execAck sends req and waits for the kernel's acknowledgement.
 func execAck(req *nl.NetlinkRequest) error {
-	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
-	return err
+	return rtnl.Do(req, nil)
 }
 
-// execEcho sends req on a socket of its own and reads until the acknowledgement, returning
-// the indexes of the link named name from the RTM_NEWLINK messages the kernel echoed (zero
-// when none came).
+// execEcho sends req and reads until the acknowledgement, returning the indexes of the link
+// named name from the RTM_NEWLINK messages the kernel echoed (zero when none came).
 func execEcho(req *nl.NetlinkRequest, name string) (vethIndexes, error) {
 	var ix vethIndexes
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	err := rtnl.Do(req, func(m syscall.NetlinkMessage) {
+		if m.Header.Type != unix.RTM_NEWLINK {
+			return
+		}
+		if echoed, ok := echoedIndexes(m.Data, name); ok {
+			ix = echoed
+		}
+	})
 	if err != nil {
-		return ix, fmt.Errorf("netlink socket: %w", err)
+		return vethIndexes{}, err
 	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return ix, fmt.Errorf("netlink socket: %w", err)
-	}
-	// The kernel always answers; a bound on the wait keeps a wedged kernel from wedging ADD.
-	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10}); err != nil {
-		return ix, fmt.Errorf("netlink socket: %w", err)
-	}
-	if err := unix.Sendto(fd, req.Serialize(), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return ix, fmt.Errorf("netlink send: %w", err)
-	}
-	buf := make([]byte, 64<<10)
-	for {
-		n, _, err := unix.Recvfrom(fd, buf, unix.MSG_TRUNC) // n is then the datagram's whole length
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return vethIndexes{}, fmt.Errorf("netlink receive: %w", err)
-		}
-		if n > len(buf) {
-			return vethIndexes{}, fmt.Errorf("netlink receive: a message of %d bytes, more than %d", n, len(buf))
-		}
-		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
-		if err != nil {
-			return vethIndexes{}, fmt.Errorf("netlink receive: %w", err)
-		}
-		for _, m := range msgs {
-			if m.Header.Seq != req.Seq {
-				continue
-			}
-			switch m.Header.Type {
-			case unix.NLMSG_ERROR:
-				if len(m.Data) < 4 {
-					return vethIndexes{}, errors.New("netlink: a truncated acknowledgement")
-				}
-				if errno := int32(nl.NativeEndian().Uint32(m.Data[:4])); errno != 0 {
-					return vethIndexes{}, syscall.Errno(-errno)
-				}
-				return ix, nil
-			case unix.RTM_NEWLINK:
-				if echoed, ok := echoedIndexes(m.Data, name); ok {
-					ix = echoed
-				}
-			}
-		}
-	}
+	return ix, nil
 }
 
 // echoedIndexes reads an RTM_NEWLINK message: the link's index, and its peer's (IFLA_LINK,

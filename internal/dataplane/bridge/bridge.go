@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sys/unix"
 	"k8s.io/utils/ptr"
 
+	"github.com/dualnet/dualnet/internal/dataplane/rtnl"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -47,17 +48,22 @@ type Seen struct {
 	Addrs []netlink.Addr
 }
 
-// Look reads the bridge and its addresses; Seen.Link is nil when there is no such link.
+// Look reads the bridge and its addresses; Seen.Link is nil when there is no such link. A
+// nil handle reads them in the calling thread's namespace through rtnl, which costs a
+// process that makes one request (the CNI plugin) less.
 func Look(h *netlink.Handle, name string) (Seen, error) {
+	var link netlink.Link
+	var err error
 	if h == nil {
-		h = &netlink.Handle{}
-	}
-	link, err := h.LinkByName(name)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return Seen{}, nil
+		link, err = rtnl.LinkByName(name)
+	} else if link, err = h.LinkByName(name); errors.As(err, new(netlink.LinkNotFoundError)) {
+		link, err = nil, nil
 	}
 	if err != nil {
 		return Seen{}, fmt.Errorf("find bridge %s: %w", name, err)
+	}
+	if link == nil {
+		return Seen{}, nil
 	}
 	addrs, err := addrList(h, link)
 	if err != nil {
@@ -269,7 +275,13 @@ func globalPrefixes(addrs []netlink.Addr) []netip.Prefix {
 // right for any address the dump shows.
 func addrList(h *netlink.Handle, link netlink.Link) ([]netlink.Addr, error) {
 	for attempt := 1; ; attempt++ {
-		addrs, err := h.AddrList(link, netlink.FAMILY_ALL)
+		var addrs []netlink.Addr
+		var err error
+		if h == nil {
+			addrs, err = rtnl.AddrList(link.Attrs().Index)
+		} else {
+			addrs, err = h.AddrList(link, netlink.FAMILY_ALL)
+		}
 		if !errors.Is(err, netlink.ErrDumpInterrupted) {
 			return addrs, err
 		}

@@ -1,21 +1,18 @@
 package podveth
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/dualnet/dualnet/internal/dataplane/rtnl"
 	"github.com/dualnet/dualnet/internal/podipam"
 )
 
 // FindHost returns the host end named name in the calling thread's namespace, or nil and no
-// error if there is none.
+// error if there is none. It is on every DEL's path, hence rtnl.
 func FindHost(name string) (netlink.Link, error) {
-	link, err := netlink.LinkByName(name)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil, nil
-	}
+	link, err := rtnl.LinkByName(name)
 	if err != nil {
 		return nil, fmt.Errorf("find veth %s: %w", name, err)
 	}
