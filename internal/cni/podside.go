@@ -7,12 +7,11 @@ import (
 	"net/netip"
 	"os"
 
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 
 	"github.com/dualnet/dualnet/internal/dataplane/antispoof"
 	"github.com/dualnet/dualnet/internal/dataplane/podveth"
+	"github.com/dualnet/dualnet/internal/dataplane/rtnl"
 	"github.com/dualnet/dualnet/internal/netspec"
 )
 
@@ -31,12 +30,15 @@ func configurePod(a *attachment, ifName string, index int, gateways []netip.Pref
 			return err
 		}
 	}
-	var link netlink.Link = &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: ifName, Index: index}}
 	if index == 0 {
-		var err error
-		if link, err = netlink.LinkByName(ifName); err != nil {
+		link, err := rtnl.LinkByName(ifName)
+		if err == nil && link == nil {
+			err = errors.New("no such link")
+		}
+		if err != nil {
 			return fmt.Errorf("find %s: %w", ifName, err)
 		}
+		index = link.Attrs().Index
 	}
 	prefixes := make([]netip.Prefix, 0, len(a.addrs)+1)
 	for i, addr := range a.addrs {
@@ -52,27 +54,27 @@ func configurePod(a *attachment, ifName string, index int, gateways []netip.Pref
 		// carrier at once and, made moments ago, an operational state the kernel has not
 		// set yet, which IPv6 takes for up; it would make its own link-local address, with
 		// DAD, at once. (upHostEnd can join them: the host end comes up without a carrier.)
-		if err := netlink.LinkSetIP6AddrGenMode(link, nl.IN6_ADDR_GEN_MODE_NONE); err != nil {
+		if err := rtnl.SetIP6AddrGenModeNone(index); err != nil {
 			return fmt.Errorf("turn IPv6 address generation off for %s: %w", ifName, err)
 		}
 		prefixes = append(prefixes, netip.PrefixFrom(antispoof.LinkLocal(podveth.PodMAC(a.key)), 64))
 	}
 	// Up first: IPv6 adds the prefix route of an address at once only on an up link, and the
 	// default route needs it to reach the gateway.
-	if err := netlink.LinkSetUp(link); err != nil {
+	if err := rtnl.LinkSetUp(index); err != nil {
 		return fmt.Errorf("bring %s up: %w", ifName, err)
 	}
 	for _, p := range prefixes {
-		addr := &netlink.Addr{IPNet: netspec.IPNet(p)}
+		var flags uint32
 		if p.Addr().Is6() {
-			addr.Flags = unix.IFA_F_NODAD
+			flags = unix.IFA_F_NODAD
 		}
-		err := netlink.AddrAdd(link, addr)
+		err := rtnl.AddrAdd(index, p, flags)
 		if p.Addr().Is6() && errors.Is(err, unix.EACCES) {
 			// IPv6 is disabled in the pod's namespace (net.ipv6.conf.default.disable_ipv6
 			// was 1 when it was made): the pod asked for an IPv6 address, so turn it on.
 			if err = enableIPv6(ifName); err == nil {
-				err = netlink.AddrAdd(link, addr)
+				err = rtnl.AddrAdd(index, p, flags)
 			}
 		}
 		if err != nil && !errors.Is(err, unix.EEXIST) {
@@ -80,8 +82,7 @@ func configurePod(a *attachment, ifName string, index int, gateways []netip.Pref
 		}
 	}
 	for _, gw := range gateways {
-		route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: defaultDst(gw.Addr()), Gw: gw.Addr().AsSlice()}
-		if err := netlink.RouteReplace(route); err != nil {
+		if err := rtnl.DefaultRouteReplace(index, gw.Addr()); err != nil {
 			return fmt.Errorf("add the default route via %s: %w", gw.Addr(), err)
 		}
 	}

@@ -61,6 +61,13 @@ func TestLinkByNameReadsWhatNetlinkReads(t *testing.T) {
 				t.Errorf("LinkByName(%s) = %s %+v\nwant %s %+v", name, got.Type(), g, want.Type(), w)
 			}
 		}
+		// The bridge's own attributes come through too: the CNI plugin checks its
+		// group_fwd_mask on every ADD.
+		got, _ := LinkByName("dn-br")
+		want, _ := h.LinkByName("dn-br")
+		if g, w := got.(*netlink.Bridge).GroupFwdMask, want.(*netlink.Bridge).GroupFwdMask; g == nil || w == nil || *g != *w {
+			t.Errorf("dn-br's group_fwd_mask = %v, want %v", g, w)
+		}
 		if got, _ := LinkByName("dn-host"); got.Attrs().MasterIndex != br.Attrs().Index || got.Attrs().MTU != 1450 {
 			t.Errorf("dn-host: master %d, MTU %d; want the bridge's index %d and 1450", got.Attrs().MasterIndex, got.Attrs().MTU, br.Attrs().Index)
 		}
