@@ -66,11 +66,13 @@ func cpuTimes() ([]uint64, error) {
 	}
 	line, _, _ := strings.Cut(string(data), "\n")
 	fields := strings.Fields(line)
-	if len(fields) < 6 || fields[0] != "cpu" {
+	if len(fields) < 9 || fields[0] != "cpu" {
 		return nil, fmt.Errorf("read /proc/stat: first line %q is not the cpu total", line)
 	}
+	// user nice system idle iowait irq softirq steal; guest and guest_nice, after them, are
+	// counted in user and nice already.
 	var out []uint64
-	for _, f := range fields[1:] {
+	for _, f := range fields[1:9] {
 		v, err := strconv.ParseUint(f, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("read /proc/stat: %q: %w", line, err)
