@@ -9,17 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// parseAddr reads an RTM_NEWADDR message: the address and the index of its link. IFA_LOCAL
+// parseAddr reads an RTM_NEWADDR message's address. IFA_LOCAL
 // is the local address where both are present (IFA_ADDRESS is then a point-to-point peer's);
 // an IPv6 address has only IFA_ADDRESS.
-func parseAddr(data []byte) (netlink.Addr, int, error) {
+func parseAddr(data []byte) (netlink.Addr, error) {
 	if len(data) < unix.SizeofIfAddrmsg {
-		return netlink.Addr{}, 0, errors.New("a truncated address message")
+		return netlink.Addr{}, errors.New("a truncated address message")
 	}
 	msg := nl.DeserializeIfAddrmsg(data)
 	attrs, err := nl.ParseRouteAttr(data[unix.SizeofIfAddrmsg:])
 	if err != nil {
-		return netlink.Addr{}, 0, err
+		return netlink.Addr{}, err
 	}
 	bits := 32
 	if msg.Family == unix.AF_INET6 {
@@ -46,11 +46,11 @@ func parseAddr(data []byte) (netlink.Addr, int, error) {
 		local, peer = peer, nil
 	}
 	if local == nil {
-		return netlink.Addr{}, 0, errors.New("an address message without an address")
+		return netlink.Addr{}, errors.New("an address message without an address")
 	}
 	a.IPNet = &net.IPNet{IP: local, Mask: mask}
 	if peer != nil && !peer.Equal(local) {
 		a.Peer = &net.IPNet{IP: peer, Mask: mask}
 	}
-	return a, int(msg.Index), nil
+	return a, nil
 }

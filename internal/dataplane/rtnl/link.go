@@ -25,7 +25,10 @@ func LinkByName(name string) (netlink.Link, error) {
 		if len(m.Data) < unix.SizeofIfInfomsg {
 			parseErr = errors.New("a truncated link message")
 		} else {
-			link, parseErr = netlink.LinkDeserialize(&unix.NlMsghdr{Type: m.Header.Type, Flags: m.Header.Flags}, m.Data)
+			// A copy: the link keeps slices of the message (its MAC), and Do reads the
+			// acknowledgement into the same buffer.
+			data := append([]byte(nil), m.Data...)
+			link, parseErr = netlink.LinkDeserialize(&unix.NlMsghdr{Type: m.Header.Type, Flags: m.Header.Flags}, data)
 		}
 	})
 	if errors.Is(err, unix.ENODEV) {
@@ -49,9 +52,10 @@ func LinkDel(index int) error {
 	return Do(req, nil)
 }
 
-// AddrList returns the addresses of the link with the index, both families, as
-// netlink.AddrList has them: IPNet the local address with its prefix length, Peer the
-// other end's address of a point-to-point link, when it differs.
+// AddrList returns the addresses of the link with the index, both families: IPNet the local
+// address with its prefix length, Peer the other end's address of a point-to-point link
+// when it differs, and the link's index, flags and label (netlink.AddrList reads more: the
+// broadcast address and lifetimes).
 func AddrList(index int) ([]netlink.Addr, error) {
 	req := nl.NewNetlinkRequest(unix.RTM_GETADDR, unix.NLM_F_DUMP)
 	msg := nl.NewIfAddrmsg(unix.AF_UNSPEC)
@@ -63,12 +67,16 @@ func AddrList(index int) ([]netlink.Addr, error) {
 		if m.Header.Type != unix.RTM_NEWADDR || parseErr != nil {
 			return
 		}
-		a, ix, err := parseAddr(m.Data)
+		if len(m.Data) >= unix.SizeofIfAddrmsg && int(nl.DeserializeIfAddrmsg(m.Data).Index) != index {
+			return // a kernel without strict checking dumps every link's
+		}
+		a, err := parseAddr(m.Data)
 		if err != nil {
 			parseErr = err
-		} else if ix == index { // a kernel without strict checking dumps every link's
-			addrs = append(addrs, a)
+			return
 		}
+		a.LinkIndex = index
+		addrs = append(addrs, a)
 	})
 	if err == nil && parseErr != nil {
 		err = fmt.Errorf("read the addresses of link %d: %w", index, parseErr)

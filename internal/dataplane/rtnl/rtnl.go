@@ -30,7 +30,9 @@ const bufSize = 16 << 10
 var timeout = unix.Timeval{Sec: 10}
 
 // Do sends req and calls each, when it is not nil, for every message of the answer with the
-// request's sequence number, until the acknowledgement or the end of a dump. It returns the
+// request's sequence number, until the acknowledgement or the end of a dump: req must ask
+// for one (NLM_F_ACK or NLM_F_DUMP), or Do waits for it until its timeout. Answers from
+// anyone but the kernel are ignored. It returns the
 // kernel's error as a syscall.Errno; a dump the kernel interrupted (its objects changed
 // while it ran) returns nl.ErrDumpInterrupted after all its messages, as vishvananda/netlink
 // does.
@@ -53,7 +55,7 @@ func Do(req *nl.NetlinkRequest, each func(m syscall.NetlinkMessage)) error {
 	buf := make([]byte, bufSize)
 	interrupted := false
 	for {
-		n, _, err := unix.Recvfrom(fd, buf, unix.MSG_TRUNC) // n is then the datagram's whole length
+		n, from, err := unix.Recvfrom(fd, buf, unix.MSG_TRUNC) // n is then the datagram's whole length
 		if errors.Is(err, unix.EINTR) {
 			continue // a signal; SO_RCVTIMEO makes recvfrom not restart by itself
 		}
@@ -62,6 +64,9 @@ func Do(req *nl.NetlinkRequest, each func(m syscall.NetlinkMessage)) error {
 		}
 		if err != nil {
 			return fmt.Errorf("netlink receive: %w", err)
+		}
+		if sender, ok := from.(*unix.SockaddrNetlink); !ok || sender.Pid != 0 {
+			continue
 		}
 		if n > len(buf) {
 			return fmt.Errorf("netlink receive: a message of %d bytes, more than %d", n, len(buf))

@@ -95,6 +95,11 @@ func TestAddrListReadsOneLinksAddresses(t *testing.T) {
 			if s, ws := addrStrings(got), addrStrings(want); !slices.Equal(s, ws) {
 				t.Errorf("AddrList(%s) = %v, want %v", name, s, ws)
 			}
+			for _, a := range got {
+				if a.LinkIndex != link.Attrs().Index {
+					t.Errorf("AddrList(%s): %s has link index %d, want %d", name, a.IPNet, a.LinkIndex, link.Attrs().Index)
+				}
+			}
 		}
 		got, _ := AddrList(br.Attrs().Index)
 		if s := addrStrings(got); !slices.Contains(s, "10.244.1.1/24") || !slices.Contains(s, "fd12:3456:789a:0:1::1/80") {
@@ -139,17 +144,17 @@ func TestLinkDelDeletesTheVethPair(t *testing.T) {
 }
 
 func TestParseAddrRefusesAShortMessage(t *testing.T) {
-	if _, _, err := parseAddr(make([]byte, 3)); err == nil {
+	if _, err := parseAddr(make([]byte, 3)); err == nil {
 		t.Error("parseAddr of 3 bytes: no error")
 	}
 	msg := make([]byte, unix.SizeofIfAddrmsg)
 	msg[0] = unix.AF_INET
-	if _, _, err := parseAddr(msg); err == nil {
+	if _, err := parseAddr(msg); err == nil {
 		t.Error("parseAddr of a message without an address: no error")
 	}
 	ipv4 := append(msg, 8, 0, unix.IFA_ADDRESS, 0, 10, 0, 0, 1) // one attribute: 10.0.0.1
 	ipv4[1] = 8                                                 // prefix length
-	a, _, err := parseAddr(ipv4)
+	a, err := parseAddr(ipv4)
 	if err != nil || a.IPNet.String() != (&net.IPNet{IP: net.IPv4(10, 0, 0, 1).To4(), Mask: net.CIDRMask(8, 32)}).String() {
 		t.Errorf("parseAddr(10.0.0.1/8) = %v, %v", a.IPNet, err)
 	}
