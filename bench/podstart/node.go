@@ -219,16 +219,32 @@ func exists(path string) bool {
 // removeSandboxes removes the benchmark's stopped pod sandboxes from the node's containerd,
 // as the kubelet's garbage collection would within a minute: containerd tears a sandbox's
 // network down again when it removes it, and the next round must neither pay for that nor
-// run it with the other plugin's conflist.
+// run it with the other plugin's conflist. One at a time, as the kubelet removes them: crictl
+// removes the sandboxes it is given all at once, each call bounded by its 2 s default
+// timeout, which 28 teardowns at once through the upstream chain outlasted on this machine.
+// A sandbox the kubelet removed meanwhile is gone already, which crictl reports as an error.
 func (n *labNode) removeSandboxes(ctx context.Context) error {
-	out, err := n.crictl.Run(ctx, "pods", "--label=app="+benchName, "-q")
+	ids, err := n.sandboxes(ctx)
 	if err != nil {
 		return err
 	}
-	ids := strings.Fields(string(out))
-	if len(ids) == 0 {
-		return nil
+	for _, id := range ids {
+		_, err := n.crictl.Run(ctx, "--timeout=15s", "rmp", "--force", id)
+		if err == nil {
+			continue
+		}
+		if left, lerr := n.sandboxes(ctx); lerr != nil || slices.Contains(left, id) {
+			return err
+		}
 	}
-	_, err = n.crictl.Run(ctx, append([]string{"rmp", "--force"}, ids...)...)
-	return err
+	return nil
+}
+
+// sandboxes lists the IDs of the benchmark's pod sandboxes on the node, running or stopped.
+func (n *labNode) sandboxes(ctx context.Context) ([]string, error) {
+	out, err := n.crictl.Run(ctx, "pods", "--label=app="+benchName, "-q")
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
 }

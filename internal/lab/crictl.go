@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -43,6 +45,10 @@ func (c *Crictl) Run(ctx context.Context, args ...string) ([]byte, error) {
 	cmd.Env = nodeEnv(c.cfg)
 	out, err := cmd.Output()
 	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && len(bytes.TrimSpace(exit.Stderr)) > 0 {
+			err = fmt.Errorf("%w: %s", err, bytes.TrimSpace(exit.Stderr))
+		}
 		return nil, fmt.Errorf("crictl %s on %s: %w", strings.Join(args, " "), c.node, err)
 	}
 	return out, nil
