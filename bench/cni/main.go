@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -42,6 +43,13 @@ func main() {
 	dir := flag.String("dir", "/dev/shm", "where the work directory goes: the plugins' binaries (so it must allow exec) and their state (README.md)")
 	keep := flag.Bool("keep", false, "keep the work directory (the plugins' binaries, which a profiler needs for their symbols)")
 	flag.Parse()
+	// Fetch what the builds below need while the module proxy is reachable: they run in the
+	// node namespace, which has no route out, and the upstream plugins import modules that
+	// dualnet's own packages do not (go-nft, through pkg/link), so a fresh module cache
+	// lacks them.
+	if err := fetchModules(); err != nil {
+		fail(err)
+	}
 	if err := cnitest.RunInNodeNamespace(); err != nil {
 		fail(err)
 	}
@@ -53,6 +61,31 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "bench/cni:", err)
 	os.Exit(1)
+}
+
+// binaries are the plugins the benchmark builds, by file name.
+var binaries = map[string]string{
+	"dualnet":    "github.com/dualnet/dualnet/cmd/dualnet-cni",
+	"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
+	"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
+	"floor":      "github.com/dualnet/dualnet/bench/cni/floor",
+	"vethonly":   "github.com/dualnet/dualnet/bench/cni/vethonly",
+}
+
+// fetchModules downloads every module the binaries import (go list loads their packages,
+// fetching what the module cache lacks); a cache that has them all costs a second.
+func fetchModules() error {
+	if cnitest.InNodeNamespace() {
+		return nil // the re-executed benchmark, inside the node namespace: the parent fetched
+	}
+	args := []string{"list", "-deps"}
+	for _, pkg := range binaries {
+		args = append(args, pkg)
+	}
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
 }
 
 type scenario struct {
@@ -91,13 +124,7 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 	}
 	bin := filepath.Join(work, "bin")
 	fmt.Println("building dualnet-cni, bridge and host-local v1.10.0 ...")
-	for out, pkg := range map[string]string{
-		"dualnet":    "github.com/dualnet/dualnet/cmd/dualnet-cni",
-		"bridge":     "github.com/containernetworking/plugins/plugins/main/bridge",
-		"host-local": "github.com/containernetworking/plugins/plugins/ipam/host-local",
-		"floor":      "github.com/dualnet/dualnet/bench/cni/floor",
-		"vethonly":   "github.com/dualnet/dualnet/bench/cni/vethonly",
-	} {
+	for out, pkg := range binaries {
 		if err := cnitest.Build(filepath.Join(bin, out), pkg); err != nil {
 			return err
 		}

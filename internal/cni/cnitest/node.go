@@ -11,12 +11,16 @@ import (
 
 const insideEnv = "DUALNET_CNITEST_NODE_NETNS"
 
+// InNodeNamespace says whether this is the program RunInNodeNamespace re-executed, inside the
+// node namespace, where nothing outside the machine is reachable.
+func InNodeNamespace() bool { return os.Getenv(insideEnv) == "1" }
+
 // RunInNodeNamespace makes the rest of the process run in a new network namespace that plays
 // the node (its bridge, veths and nftables die with the process). The first call re-executes
 // the program with CLONE_NEWNET and exits with its status; inside the new namespace it brings
 // loopback up and returns. Call it first thing in TestMain or main.
 func RunInNodeNamespace() error {
-	if os.Getenv(insideEnv) == "1" {
+	if InNodeNamespace() {
 		lo, err := netlink.LinkByName("lo")
 		if err != nil {
 			return fmt.Errorf("node namespace loopback: %w", err)
