@@ -36,9 +36,10 @@ func Main(about string) {
 	// One P. A call is one goroutine doing one thing after another, mostly in blocking
 	// syscalls (netlink, files): a second P has nothing of it to run, and the scheduler pays
 	// for one anyway, waking threads to look for work for it. That is CPU every pod starting
-	// or stopping on the node pays, most when many do at once.
-	// Measured through libcni with 20 calls in flight on 2 cores: 10-17% less CPU per ADD,
-	// 7-23% per DEL (bench/cni/README.md).
+	// or stopping on the node pays, most when many do at once. Measured with bench/cni on 2
+	// cores: dual-stack ADD with 20 calls in flight 10-17% less CPU, sequential ADD the
+	// same, DEL 7-23% less (bench/cni/README.md). The code it runs starts no goroutines that
+	// must run while it waits in a syscall (antispoof's nft runs use files, not pipes).
 	runtime.GOMAXPROCS(1)
 	if err := dispatch(os.Getenv, os.Stdin, os.Stdout, os.Stderr, about); err != nil {
 		if perr := err.Print(); perr != nil {

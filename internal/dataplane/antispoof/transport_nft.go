@@ -1,12 +1,15 @@
 package antispoof
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // run applies the script with a single `nft -f -` in the caller's network namespace.
@@ -19,20 +22,74 @@ func run(ctx context.Context, s *script) error {
 
 // execNft runs nft with args and stdin in the caller's network namespace, and returns what it
 // printed.
+//
+// nft reads and writes memory-backed files, not pipes: given a reader or a buffer, os/exec
+// copies through goroutines, and the CNI plugin runs with one P (cni.Main), which stays with
+// the thread blocked waiting for nft until the Go runtime's monitor takes it back, up to
+// one of its 10 ms ticks later; until then nft waits for its input.
 func execNft(ctx context.Context, stdin string, args ...string) (stdout []byte, stderr string, err error) {
 	path, err := nftPath()
 	if err != nil {
 		return nil, "", err
 	}
+	in, err := memFile("nft-stdin", stdin)
+	if err != nil {
+		return nil, "", err
+	}
+	defer in.Close()
+	out, err := memFile("nft-stdout", "")
+	if err != nil {
+		return nil, "", err
+	}
+	defer out.Close()
+	errOut, err := memFile("nft-stderr", "")
+	if err != nil {
+		return nil, "", err
+	}
+	defer errOut.Close()
 	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, errOut
 	// If the plugin is killed (a runtime timeout), nft goes too rather than commit rules
 	// after a GC that already ran.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
-	return out.Bytes(), strings.TrimSpace(errOut.String()), err
+	// nft shares the files' offsets: read them back from the start.
+	stdout, rerr := readAll(out)
+	if err == nil {
+		err = rerr
+	}
+	e, _ := readAll(errOut)
+	return stdout, strings.TrimSpace(string(e)), err
+}
+
+// memFile is an anonymous file in memory holding content, its offset at the start.
+func memFile(name, content string) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd for %s: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	if _, err := io.WriteString(f, content); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write %s: %w", name, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("rewind %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// readAll reads f from its start.
+func readAll(f *os.File) ([]byte, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("rewind %s: %w", f.Name(), err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+	}
+	return b, nil
 }
 
 // nftPath finds nft; runtimes do not always pass a PATH to plugins.
