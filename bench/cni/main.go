@@ -45,8 +45,8 @@ func main() {
 	flag.Parse()
 	// Fetch what the builds below need while the module proxy is reachable: they run in the
 	// node namespace, which has no route out, and the upstream plugins import modules that
-	// dualnet's own packages do not (go-nft, through pkg/link), so a fresh module cache
-	// lacks them.
+	// dualnet's own packages do not (go-nft through pkg/link, go-iptables through
+	// pkg/utils), so a fresh module cache lacks them.
 	if err := fetchModules(); err != nil {
 		fail(err)
 	}
@@ -72,8 +72,9 @@ var binaries = map[string]string{
 	"vethonly":   "github.com/dualnet/dualnet/bench/cni/vethonly",
 }
 
-// fetchModules downloads every module the binaries import (go list loads their packages,
-// fetching what the module cache lacks); a cache that has them all costs a second.
+// fetchModules downloads every module the binaries import (go list loads their packages as
+// cnitest.Build builds them, fetching what the module cache lacks); with a full cache it
+// takes well under a second.
 func fetchModules() error {
 	if cnitest.InNodeNamespace() {
 		return nil // the re-executed benchmark, inside the node namespace: the parent fetched
@@ -82,7 +83,9 @@ func fetchModules() error {
 	for _, pkg := range binaries {
 		args = append(args, pkg)
 	}
-	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -17,6 +18,7 @@ import (
 )
 
 func main() {
+	runtime.GOMAXPROCS(1) // as dualnet-cni runs (cni.Main)
 	if err := run(os.Getenv("CNI_COMMAND")); err != nil {
 		fmt.Printf(`{"cniVersion":"1.1.0","code":999,"msg":%q}`, err.Error())
 		os.Exit(1)

@@ -18,7 +18,8 @@ func InNodeNamespace() bool { return os.Getenv(insideEnv) == "1" }
 // RunInNodeNamespace makes the rest of the process run in a new network namespace that plays
 // the node (its bridge, veths and nftables die with the process). The first call re-executes
 // the program with CLONE_NEWNET and exits with its status; inside the new namespace it brings
-// loopback up and returns. Call it first thing in TestMain or main.
+// loopback up and returns. Call it first thing in TestMain or main: anything before it runs in
+// both processes (InNodeNamespace tells them apart).
 func RunInNodeNamespace() error {
 	if InNodeNamespace() {
 		lo, err := netlink.LinkByName("lo")
