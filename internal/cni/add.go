@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"time"
 
-	"github.com/containernetworking/cni/pkg/types"
 	"github.com/vishvananda/netlink"
 
 	"github.com/dualnet/dualnet/internal/cni/config"
@@ -94,7 +94,7 @@ func cmdAdd(args *Args) (err error) {
 	}
 	hook.reached("configured")
 	hook.reached("done")
-	return types.PrintResult(a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
+	return printResult(os.Stdout, a.result(conf, br.Attrs().HardwareAddr.String(), args.IfName, args.Netns, gateways), conf.CNIVersion)
 }
 
 // ensureBridge makes the bridge as the config wants it, from what bridge.Look read. An
