@@ -12,6 +12,7 @@
 // dn-bench-cnitest*; nothing touches the host's network.
 //
 //	go run ./bench/cni [-pods 100] [-parallel 20] [-rounds 2] [-dir /dev/shm] [-keep]
+//	go run ./bench/cni -compare /path/to/other/dualnet-cni [-pods 100] [-rounds 2]
 package main
 
 import (
@@ -42,6 +43,7 @@ func main() {
 	rounds := flag.Int("rounds", 2, "rounds per scenario; the plugins alternate between rounds")
 	dir := flag.String("dir", "/dev/shm", "where the work directory goes: the plugins' binaries (so it must allow exec) and their state (README.md)")
 	keep := flag.Bool("keep", false, "keep the work directory (the plugins' binaries, which a profiler needs for their symbols)")
+	other := flag.String("compare", "", "instead of the benchmark, compare the CPU per call of this tree's dualnet-cni with the build at this path (compare.go)")
 	flag.Parse()
 	// Fetch what the builds below need while the module proxy is reachable: they run in the
 	// node namespace, which has no route out, and the upstream plugins import modules that
@@ -52,6 +54,12 @@ func main() {
 	}
 	if err := cnitest.RunInNodeNamespace(); err != nil {
 		fail(err)
+	}
+	if *other != "" {
+		if err := compare(*other, *pods, *rounds, *dir); err != nil {
+			fail(err)
+		}
+		return
 	}
 	if err := run(*pods, *parallel, *rounds, *dir, *keep); err != nil {
 		fail(err)

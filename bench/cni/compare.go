@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/dualnet/dualnet/internal/cni/cnitest"
+)
+
+// compare measures the CPU of two dualnet-cni builds, this tree's and other (a path), on the
+// same pods: for each of pods dual-stack pods, ADD through one build then the other, the
+// order swapping pod by pod, then DEL the same way, each plugin run straight (no libcni) and
+// its CPU read from its own rusage. Interleaving call by call is what resolves a change of a
+// few percent, which the main benchmark's per-call CPU, taken over a round of each plugin
+// in turn, moves by on its own between two identical builds (README.md).
+func compare(other string, pods, rounds int, dir string) error {
+	work, err := os.MkdirTemp(dir, "dualnet-bench-cni-compare-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	builds := [2]string{filepath.Join(work, "this"), filepath.Join(work, "other")}
+	fmt.Println("building dualnet-cni from this tree ...")
+	if err := cnitest.Build(builds[0], binaries["dualnet"]); err != nil {
+		return err
+	}
+	if out, err := exec.Command("cp", other, builds[1]).CombinedOutput(); err != nil {
+		return fmt.Errorf("copy %s: %v: %s", other, err, out)
+	}
+	fmt.Printf("\nCPU per call (ms, the plugin process's user + system), %d dual-stack pods per build per round, calls alternating\n\n", pods)
+	fmt.Printf("%6s  %4s  %8s  %8s  %6s\n", "round", "verb", "this", "other", "ratio")
+	for r := range rounds {
+		used, err := compareRound(builds, pods, filepath.Join(work, fmt.Sprint(r)))
+		if err != nil {
+			return err
+		}
+		for i, verb := range []string{"ADD", "DEL"} {
+			this, that := used[i][0]/time.Duration(pods), used[i][1]/time.Duration(pods)
+			fmt.Printf("%6d  %4s  %8s  %8s  %6.3f\n", r+1, verb, msFine(this), msFine(that), ratio(this, that))
+		}
+	}
+	return nil
+}
+
+// compareRound runs one round and returns the CPU of every ADD and every DEL of each build.
+func compareRound(builds [2]string, pods int, dataDir string) (used [2][2]time.Duration, err error) {
+	sandboxes := make([][2]*cnitest.PodNS, pods)
+	defer func() {
+		for _, pair := range sandboxes {
+			for _, s := range pair {
+				if s != nil {
+					_ = s.Delete()
+				}
+			}
+		}
+	}()
+	for i := range sandboxes {
+		for b := range builds {
+			if sandboxes[i][b], err = cnitest.NewPodNS("bench"); err != nil {
+				return used, err
+			}
+		}
+	}
+	for v, verb := range []string{"ADD", "DEL"} {
+		for i := range pods {
+			for k := range builds {
+				b := (i + k) % 2 // this build first on even pods, the other first on odd ones
+				// Each build's pods have their own container IDs: a veth's name comes from it.
+				cpu, err := runPlugin(builds[b], verb, fmt.Sprintf("bench-%d-%d", b, i), sandboxes[i][b].Path, compareConf(b, dataDir))
+				if err != nil {
+					return used, fmt.Errorf("%s pod %d through %s: %w", verb, i, builds[b], err)
+				}
+				used[v][b] += cpu
+			}
+		}
+	}
+	return used, nil
+}
+
+// compareConf gives each build its own bridge, pod CIDRs and network name (the address
+// store's directory), so the two never share a pod's state.
+func compareConf(build int, dataDir string) []byte {
+	return []byte(fmt.Sprintf(`{"cniVersion":"1.1.0","name":"compare%d","type":"dualnet","bridge":"cbr%d","mtu":1500,"hairpinMode":true,`+
+		`"podCIDRs":["10.%d.1.0/24","fd12:3456:789a:%d:1::/80"],"dataDir":%q}`, build, 5+build, 250+build, build, dataDir))
+}
+
+// runPlugin runs one call of a plugin binary as a runtime does and returns its CPU time.
+func runPlugin(bin, verb, containerID, netns string, conf []byte) (time.Duration, error) {
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"CNI_COMMAND=" + verb, "CNI_CONTAINERID=" + containerID, "CNI_NETNS=" + netns,
+		"CNI_IFNAME=eth0", "CNI_PATH=" + filepath.Dir(bin), "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.Stdin = bytes.NewReader(conf)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%w: %s", err, out.Bytes())
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
