@@ -12,13 +12,23 @@ import (
 	"github.com/dualnet/dualnet/internal/cni/cnitest"
 )
 
-// compare measures the CPU of two dualnet-cni builds, this tree's and other (a path), on the
-// same pods: for each of pods dual-stack pods, ADD through one build then the other, the
-// order swapping pod by pod, then DEL the same way, each plugin run straight (no libcni) and
-// its CPU read from its own rusage. Interleaving call by call is what resolves a change of a
-// few percent, which the main benchmark's per-call CPU, taken over a round of each plugin
-// in turn, moves by on its own between two identical builds (README.md).
+// compare measures the CPU of two dualnet-cni builds, this tree's and other (an absolute
+// path: run.sh runs from the repository's root): for each of pods dual-stack pods per build,
+// ADD through one build then the other, the order swapping pod by pod, then DEL the same way,
+// each plugin run straight (no libcni) and its CPU read from its own rusage. Interleaving call
+// by call is what resolves a change of a few percent, which the main benchmark's per-call CPU,
+// taken over a round of each plugin in turn, moves by on its own (README.md).
+//
+// Each build has its own bridge, pod CIDRs, address store and pods, but the node has one
+// anti-spoofing table, which both builds must write alike (or each would rewrite it on
+// every other call). One untimed ADD and DEL per build first lets neither pay for writing it.
 func compare(other string, pods, rounds int, dir string) error {
+	if !filepath.IsAbs(other) {
+		return fmt.Errorf("-compare %q: give the other build's absolute path (run.sh runs from the repository's root)", other)
+	}
+	if pods < 1 || rounds < 1 {
+		return fmt.Errorf("-compare needs -pods and -rounds of at least 1, not %d and %d", pods, rounds)
+	}
 	work, err := os.MkdirTemp(dir, "dualnet-bench-cni-compare-")
 	if err != nil {
 		return err
@@ -26,11 +36,20 @@ func compare(other string, pods, rounds int, dir string) error {
 	defer os.RemoveAll(work)
 	builds := [2]string{filepath.Join(work, "this"), filepath.Join(work, "other")}
 	fmt.Println("building dualnet-cni from this tree ...")
-	if err := cnitest.Build(builds[0], binaries["dualnet"]); err != nil {
+	built := filepath.Join(work, "built")
+	if err := cnitest.Build(built, binaries["dualnet"]); err != nil {
 		return err
 	}
-	if out, err := exec.Command("cp", other, builds[1]).CombinedOutput(); err != nil {
-		return fmt.Errorf("copy %s: %v: %s", other, err, out)
+	// Both copied the same way: a file the linker wrote and one cp wrote sit differently in
+	// the page cache, and exec faults them in at different costs (2-3% of a call's CPU, two
+	// copies of one build measured against each other).
+	for i, from := range []string{built, other} {
+		if out, err := exec.Command("cp", from, builds[i]).CombinedOutput(); err != nil {
+			return fmt.Errorf("copy %s: %v: %s", from, err, out)
+		}
+	}
+	if _, err := compareRound(builds, 1, filepath.Join(work, "warm-up")); err != nil {
+		return err
 	}
 	fmt.Printf("\nCPU per call (ms, the plugin process's user + system), %d dual-stack pods per build per round, calls alternating\n\n", pods)
 	fmt.Printf("%6s  %4s  %8s  %8s  %6s\n", "round", "verb", "this", "other", "ratio")
@@ -83,7 +102,7 @@ func compareRound(builds [2]string, pods int, dataDir string) (used [2][2]time.D
 }
 
 // compareConf gives each build its own bridge, pod CIDRs and network name (the address
-// store's directory), so the two never share a pod's state.
+// store's directory).
 func compareConf(build int, dataDir string) []byte {
 	return []byte(fmt.Sprintf(`{"cniVersion":"1.1.0","name":"compare%d","type":"dualnet","bridge":"cbr%d","mtu":1500,"hairpinMode":true,`+
 		`"podCIDRs":["10.%d.1.0/24","fd12:3456:789a:%d:1::/80"],"dataDir":%q}`, build, 5+build, 250+build, build, dataDir))
