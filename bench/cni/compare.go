@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,29 +69,17 @@ func compare(other string, pods, rounds int, dir string) error {
 
 // compareRound runs one round and returns the CPU of every ADD and every DEL of each build.
 func compareRound(builds [2]string, pods int, dataDir string) (used [2][2]time.Duration, err error) {
-	sandboxes := make([][2]*cnitest.PodNS, pods)
-	defer func() {
-		for _, pair := range sandboxes {
-			for _, s := range pair {
-				if s != nil {
-					_ = s.Delete()
-				}
-			}
-		}
-	}()
-	for i := range sandboxes {
-		for b := range builds {
-			if sandboxes[i][b], err = cnitest.NewPodNS("bench"); err != nil {
-				return used, err
-			}
-		}
+	sandboxes, err := newSandboxes(pods * len(builds)) // pod i of build b in i*2+b
+	defer deleteSandboxes(sandboxes)
+	if err != nil {
+		return used, err
 	}
 	for v, verb := range []string{"ADD", "DEL"} {
 		for i := range pods {
 			for k := range builds {
 				b := (i + k) % 2 // this build first on even pods, the other first on odd ones
 				// Each build's pods have their own container IDs: a veth's name comes from it.
-				cpu, err := runPlugin(builds[b], verb, fmt.Sprintf("bench-%d-%d", b, i), sandboxes[i][b].Path, compareConf(b, dataDir))
+				cpu, err := runPlugin(builds[b], verb, fmt.Sprintf("bench-%d-%d", b, i), sandboxes[i*2+b].Path, compareConf(b, dataDir))
 				if err != nil {
 					return used, fmt.Errorf("%s pod %d through %s: %w", verb, i, builds[b], err)
 				}
@@ -104,8 +93,10 @@ func compareRound(builds [2]string, pods int, dataDir string) (used [2][2]time.D
 // compareConf gives each build its own bridge, pod CIDRs and network name (the address
 // store's directory).
 func compareConf(build int, dataDir string) []byte {
-	return []byte(fmt.Sprintf(`{"cniVersion":"1.1.0","name":"compare%d","type":"dualnet","bridge":"cbr%d","mtu":1500,"hairpinMode":true,`+
-		`"podCIDRs":["10.%d.1.0/24","fd12:3456:789a:%d:1::/80"],"dataDir":%q}`, build, 5+build, 250+build, build, dataDir))
+	plugin := dualnetPlugin(fmt.Sprintf("cbr%d", 5+build), []string{fmt.Sprintf("10.%d.1.0/24", 250+build), fmt.Sprintf("fd12:3456:789a:%d:1::/80", build)}, dataDir)
+	plugin["cniVersion"], plugin["name"] = "1.1.0", fmt.Sprintf("compare%d", build)
+	data, _ := json.Marshal(plugin)
+	return data
 }
 
 // runPlugin runs one call of a plugin binary as a runtime does and returns its CPU time.

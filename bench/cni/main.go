@@ -308,18 +308,10 @@ func measure(p plugin, sc scenario, bin, dir string, pods int) (add, del []time.
 	if err != nil {
 		return nil, nil, cpu, err
 	}
-	sandboxes := make([]*cnitest.PodNS, pods)
-	defer func() {
-		for _, s := range sandboxes {
-			if s != nil {
-				_ = s.Delete()
-			}
-		}
-	}()
-	for i := range sandboxes {
-		if sandboxes[i], err = cnitest.NewPodNS("bench"); err != nil {
-			return nil, nil, cpu, err
-		}
+	sandboxes, err := newSandboxes(pods)
+	defer deleteSandboxes(sandboxes)
+	if err != nil {
+		return nil, nil, cpu, err
 	}
 	ctx := context.Background()
 	rts := make([]*libcni.RuntimeConf, pods)
@@ -385,9 +377,12 @@ func dualnetConf(stack, dataDir string) []byte {
 	if stack == "dual" {
 		cidrs = append(cidrs, "fd12:3456:789a:0:1::/80")
 	}
-	return conflist("dualnet", map[string]any{
-		"type": "dualnet", "bridge": "cbr0", "podCIDRs": cidrs, "mtu": 1500, "hairpinMode": true, "dataDir": dataDir,
-	})
+	return conflist("dualnet", dualnetPlugin("cbr0", cidrs, dataDir))
+}
+
+// dualnetPlugin is dualnet-cni's entry of a network config.
+func dualnetPlugin(bridge string, podCIDRs []string, dataDir string) map[string]any {
+	return map[string]any{"type": "dualnet", "bridge": bridge, "podCIDRs": podCIDRs, "mtu": 1500, "hairpinMode": true, "dataDir": dataDir}
 }
 
 // upstreamConf is the reference a kubenet-style node would use: bridge with the gateways on
@@ -418,6 +413,26 @@ func floorConf(string, string) []byte {
 func conflist(name string, plugin map[string]any) []byte {
 	data, _ := json.Marshal(map[string]any{"cniVersion": "1.1.0", "name": name, "plugins": []any{plugin}})
 	return data
+}
+
+// newSandboxes makes n fresh pod namespaces. On an error it returns those it made, for
+// deleteSandboxes.
+func newSandboxes(n int) ([]*cnitest.PodNS, error) {
+	var sandboxes []*cnitest.PodNS
+	for range n {
+		s, err := cnitest.NewPodNS("bench")
+		if err != nil {
+			return sandboxes, err
+		}
+		sandboxes = append(sandboxes, s)
+	}
+	return sandboxes, nil
+}
+
+func deleteSandboxes(sandboxes []*cnitest.PodNS) {
+	for _, s := range sandboxes {
+		_ = s.Delete()
+	}
 }
 
 // percentiles returns p50, p90 and p99 (nearest rank).

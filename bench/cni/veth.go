@@ -8,8 +8,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
-
-	"github.com/dualnet/dualnet/internal/cni/cnitest"
 )
 
 // measureVeth is the kernel's floor under both plugins: it creates, straight through netlink
@@ -26,28 +24,26 @@ import (
 // clock-tick RCU grace periods, so the two floors say how much of a plugin's DEL is the
 // kernel's whatever the plugin does.
 func measureVeth(pods, parallel int, configure bool) (add, del []time.Duration, err error) {
-	sandboxes := make([]*cnitest.PodNS, pods)
+	sandboxes, err := newSandboxes(pods)
+	defer deleteSandboxes(sandboxes)
+	if err != nil {
+		return nil, nil, err
+	}
 	handles := make([]netns.NsHandle, pods)
 	for i := range handles {
 		handles[i] = netns.None() // not 0, which is a file descriptor (stdin)
 	}
 	defer func() {
-		for i, s := range sandboxes {
-			if s != nil {
-				if l, err := netlink.LinkByName(vethName(i)); err == nil {
-					_ = netlink.LinkDel(l)
-				}
-				_ = s.Delete()
+		for i := range handles {
+			if l, err := netlink.LinkByName(vethName(i)); err == nil {
+				_ = netlink.LinkDel(l) // a pair a failure left behind
 			}
 			if handles[i].IsOpen() {
 				handles[i].Close()
 			}
 		}
 	}()
-	for i := range sandboxes {
-		if sandboxes[i], err = cnitest.NewPodNS("bench"); err != nil {
-			return nil, nil, err
-		}
+	for i := range handles {
 		if handles[i], err = netns.GetFromPath(sandboxes[i].Path); err != nil {
 			return nil, nil, err
 		}
