@@ -3,6 +3,7 @@ package podipam
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"net/netip"
 )
 
@@ -14,22 +15,33 @@ var ErrExhausted = errors.New("no free address")
 // address the broadcast). An invalid last, or one outside r, starts at the first (last.go says
 // why the addresses go in turn).
 func nextFree(r netip.Prefix, used map[netip.Addr]bool, last netip.Addr) (netip.Addr, error) {
-	first := r.Addr().Next().Next()
-	if !podAddress(r, last) {
-		last = first.Prev()
-	}
-	// From after last to the end of the range, then from the first up to last.
-	for a := last.Next(); podAddress(r, a); a = a.Next() {
+	for a := range inTurn(r, last) {
 		if !used[a] {
 			return a, nil
 		}
 	}
-	for a := first; podAddress(r, a) && a.Compare(last) <= 0; a = a.Next() {
-		if !used[a] {
-			return a, nil
+	return netip.Addr{}, fmt.Errorf("pod CIDR %s: %w: every address from %s up is held by a pod", r, ErrExhausted, r.Addr().Next().Next())
+}
+
+// inTurn yields r's pod addresses in the order nextFree tries them: from after last to the
+// end of the range, then from the first up to last.
+func inTurn(r netip.Prefix, last netip.Addr) iter.Seq[netip.Addr] {
+	return func(yield func(netip.Addr) bool) {
+		first := r.Addr().Next().Next()
+		if !podAddress(r, last) {
+			last = first.Prev()
+		}
+		for a := last.Next(); podAddress(r, a); a = a.Next() {
+			if !yield(a) {
+				return
+			}
+		}
+		for a := first; podAddress(r, a) && a.Compare(last) <= 0; a = a.Next() {
+			if !yield(a) {
+				return
+			}
 		}
 	}
-	return netip.Addr{}, fmt.Errorf("pod CIDR %s: %w: every address from %s up is held by a pod", r, ErrExhausted, first)
 }
 
 // podAddress says whether a is one of the addresses of r the allocator hands out: from .2 /

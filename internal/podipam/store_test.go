@@ -296,3 +296,32 @@ func TestAFailedReservationLeavesNoRecord(t *testing.T) {
 		t.Errorf("once the store can write, Allocate = %v, want %v", got, want)
 	}
 }
+
+// Allocate asks the disk about the few addresses after the last one handed out, and reads
+// every reservation only when those are all held: either way it must take the first free
+// address in turn.
+func TestAllocateTakesTheFirstFreeAddressAfterTheLastNearOrFar(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		last []netip.Addr
+	}{
+		{"within the probed addresses", addrs("10.244.1.9", "fd12:3456:789a:0:1::9")},
+		{"past them", addrs("10.244.1.2", "fd12:3456:789a:0:1::2")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := open(t, dual)
+			for i := range 20 { // .2 to .21, ::2 to ::15
+				mustAllocate(t, s, Key{fmt.Sprintf("pod%d", i), "eth0"})
+			}
+			if err := s.Release(Key{"pod10", "eth0"}); err != nil { // frees .12 and ::c
+				t.Fatal(err)
+			}
+			if err := s.writeLast(c.last); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := mustAllocate(t, s, Key{"new", "eth0"}), addrs("10.244.1.12", "fd12:3456:789a:0:1::c"); !equal(got, want) {
+				t.Errorf("after %v with .3 to .11 held: %v, want %v", c.last, got, want)
+			}
+		})
+	}
+}
