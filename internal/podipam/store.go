@@ -7,7 +7,8 @@
 //	lock                 flock(2) held while allocations change
 //	pod/<cid>:<ifname>   the attachment's addresses, one a line, and a line naming it
 //	                     (written first); a hash when the name would be too long (names.go)
-//	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local)
+//	ip/<address>         the reservation, holding "<cid>:<ifname>" (like host-local); the
+//	                     address as netip.Addr.String writes it, the one name probeFree asks about
 //	spare/               released files, kept for reuse (recycle.go)
 //	boot                 the kernel's boot ID when the records were written (boot.go)
 //	boot-netns           a boot's ID and the cookie of the node's network namespace then
@@ -31,6 +32,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Key names one attachment, as the CNI runtime does.
@@ -126,9 +129,17 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 	}
 	last := s.readLast()
 	addrs := make([]netip.Addr, 0, len(s.ranges))
+	ipDir, err := os.Open(filepath.Join(s.dir, "ip"))
+	if err == nil {
+		defer ipDir.Close()
+	}
 	var used map[netip.Addr]bool // every reservation, read only when probing finds no address
 	for _, r := range s.ranges {
-		a, ok := s.probeFree(r, last[r])
+		var a netip.Addr
+		ok := false
+		if used == nil && ipDir != nil {
+			a, ok = probeFree(ipDir, r, last[r])
+		}
 		if !ok {
 			if used == nil {
 				if used, err = s.reserved(); err != nil {
@@ -230,23 +241,24 @@ func (s *Store) reserve(a netip.Addr, k Key) error {
 // probeLimit is how many addresses probeFree asks the disk about before it gives up.
 const probeLimit = 8
 
-// probeFree looks for nextFree's answer without reading every reservation: it asks the disk,
+// probeFree looks for nextFree's answer without reading every reservation: it asks ipDir,
 // in nextFree's order, whether each of the first probeLimit addresses after last is reserved,
 // and returns the first that is not. Addresses go in turn (last.go), so the one after last
 // is almost always free, and an ADD then costs the same on a node with 200 pods as on an
 // empty one; the reservations directory of a busy node is hundreds of names to read and
-// parse. false when every address probed is reserved, or the disk gave any answer but "no
-// such file": then the caller reads every reservation, which reports what is wrong. The
+// parse. false when every address probed is reserved, or the directory gave any answer but
+// "no such file": then the caller reads every reservation, which reports what is wrong. The
 // store's lock keeps the answer true until the reservation is made.
-func (s *Store) probeFree(r netip.Prefix, last netip.Addr) (netip.Addr, bool) {
+func probeFree(ipDir *os.File, r netip.Prefix, last netip.Addr) (netip.Addr, bool) {
 	tried := 0
 	for a := range inTurn(r, last) {
 		if tried == probeLimit {
 			break
 		}
 		tried++
-		_, err := os.Lstat(s.ipPath(a))
-		if errors.Is(err, fs.ErrNotExist) {
+		var st unix.Stat_t
+		err := unix.Fstatat(int(ipDir.Fd()), a.String(), &st, unix.AT_SYMLINK_NOFOLLOW)
+		if errors.Is(err, unix.ENOENT) {
 			return a, true
 		}
 		if err != nil {

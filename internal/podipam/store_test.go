@@ -301,26 +301,41 @@ func TestAFailedReservationLeavesNoRecord(t *testing.T) {
 // every reservation only when those are all held: either way it must take the first free
 // address in turn.
 func TestAllocateTakesTheFirstFreeAddressAfterTheLastNearOrFar(t *testing.T) {
+	held := probeLimit + 4 // .2 up to .(held+1), ::2 up; then one in the middle is freed
+	freed := Key{fmt.Sprintf("pod%d", held-2), "eth0"}
+	want := addrs(fmt.Sprintf("10.244.1.%d", held), fmt.Sprintf("fd12:3456:789a:0:1::%x", held))
 	for _, c := range []struct {
-		name string
-		last []netip.Addr
+		name   string
+		last   []netip.Addr
+		probed bool // whether the freed address is among those probeFree asks about
 	}{
-		{"within the probed addresses", addrs("10.244.1.9", "fd12:3456:789a:0:1::9")},
-		{"past them", addrs("10.244.1.2", "fd12:3456:789a:0:1::2")},
+		{"within the probed addresses", addrs(fmt.Sprintf("10.244.1.%d", held-3), fmt.Sprintf("fd12:3456:789a:0:1::%x", held-3)), true},
+		{"past them", addrs("10.244.1.2", "fd12:3456:789a:0:1::2"), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := open(t, dual)
-			for i := range 20 { // .2 to .21, ::2 to ::15
+			for i := range held {
 				mustAllocate(t, s, Key{fmt.Sprintf("pod%d", i), "eth0"})
 			}
-			if err := s.Release(Key{"pod10", "eth0"}); err != nil { // frees .12 and ::c
+			if err := s.Release(freed); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.writeLast(c.last); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := mustAllocate(t, s, Key{"new", "eth0"}), addrs("10.244.1.12", "fd12:3456:789a:0:1::c"); !equal(got, want) {
-				t.Errorf("after %v with .3 to .11 held: %v, want %v", c.last, got, want)
+			ipDir, err := os.Open(filepath.Join(s.dir, "ip"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ipDir.Close()
+			for i, r := range s.ranges {
+				a, ok := probeFree(ipDir, r, c.last[i])
+				if ok != c.probed || (ok && a != want[i]) {
+					t.Errorf("probeFree(%s after %s) = %s, %v; want %v (%s)", r, c.last[i], a, ok, c.probed, want[i])
+				}
+			}
+			if got := mustAllocate(t, s, Key{"new", "eth0"}); !equal(got, want) {
+				t.Errorf("after %v, with all but %v held from .2 up: %v, want %v", c.last, want, got, want)
 			}
 		})
 	}
