@@ -107,8 +107,9 @@ type scenario struct {
 // plugin is one column of the table: a plugin driven through libcni (conflist), or, with
 // conflist nil, the bare veth pairs made through netlink (measureVeth).
 type plugin struct {
-	name     string
-	conflist func(stack, dataDir string) []byte
+	name      string
+	conflist  func(stack, dataDir string) []byte
+	configure bool // for a veth pair: set it up as a plugin leaves it before the deletion
 }
 
 // The goals against upstream, for the dual-stack scenarios.
@@ -141,7 +142,8 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 		}
 	}
 	startLoad := loadAverage()
-	plugins := []plugin{{"dualnet", dualnetConf}, {"upstream", upstreamConf}, {"floor", floorConf}, {"vethonly", vethOnlyConf}, {"veth", nil}, {"vethconf", nil}}
+	plugins := []plugin{{"dualnet", dualnetConf, false}, {"upstream", upstreamConf, false}, {"floor", floorConf, false},
+		{"vethonly", vethOnlyConf, false}, {"veth", nil, false}, {"vethconf", nil, true}}
 	scenarios := []scenario{{"single", 1}, {"dual", 1}, {"single", parallel}, {"dual", parallel}}
 
 	type key struct {
@@ -161,7 +163,7 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 				var add, del []time.Duration
 				var used [2]time.Duration
 				if p.conflist == nil {
-					add, del, err = measureVeth(pods, sc.parallel, p.name == "vethconf")
+					add, del, err = measureVeth(pods, sc.parallel, p.configure)
 				} else {
 					add, del, used, err = measure(p, sc, bin, filepath.Join(work, fmt.Sprintf("%s-%s-%d-%d", p.name, sc.stack, sc.parallel, r)), pods)
 				}
