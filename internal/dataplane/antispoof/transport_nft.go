@@ -69,13 +69,10 @@ func memFile(name, content string) (*os.File, error) {
 		return nil, fmt.Errorf("memfd for %s: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), name)
-	if _, err := io.WriteString(f, content); err != nil {
+	// WriteAt leaves the offset at the start, where the reader begins.
+	if _, err := f.WriteAt([]byte(content), 0); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("write %s: %w", name, err)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("rewind %s: %w", name, err)
 	}
 	return f, nil
 }
