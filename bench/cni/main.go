@@ -105,7 +105,7 @@ type scenario struct {
 }
 
 // plugin is one column of the table: a plugin driven through libcni (conflist), or, with
-// conflist nil, the bare veth pairs made through netlink (measureVeth).
+// conflist nil, the veth pairs made through netlink (measureVeth), bare or configured.
 type plugin struct {
 	name      string
 	conflist  func(stack, dataDir string) []byte
@@ -142,8 +142,8 @@ func run(pods, parallel, rounds int, dir string, keep bool) error {
 		}
 	}
 	startLoad := loadAverage()
-	plugins := []plugin{{"dualnet", dualnetConf, false}, {"upstream", upstreamConf, false}, {"floor", floorConf, false},
-		{"vethonly", vethOnlyConf, false}, {"veth", nil, false}, {"vethconf", nil, true}}
+	plugins := []plugin{{name: "dualnet", conflist: dualnetConf}, {name: "upstream", conflist: upstreamConf}, {name: "floor", conflist: floorConf},
+		{name: "vethonly", conflist: vethOnlyConf}, {name: "veth"}, {name: "vethconf", configure: true}}
 	scenarios := []scenario{{"single", 1}, {"dual", 1}, {"single", parallel}, {"dual", parallel}}
 
 	type key struct {

@@ -83,7 +83,8 @@ func Open(dir string, ranges []netip.Prefix) (*Store, error) {
 }
 
 func (s *Store) podPath(k Key) string                  { return filepath.Join(s.dir, "pod", k.fileName()) }
-func (s *Store) ipPath(a netip.Addr) string            { return filepath.Join(s.dir, "ip", a.String()) }
+func (s *Store) ipDirPath() string                     { return filepath.Join(s.dir, "ip") }
+func (s *Store) ipPath(a netip.Addr) string            { return filepath.Join(s.ipDirPath(), a.String()) }
 func (s *Store) lockPath() string                      { return filepath.Join(s.dir, "lock") }
 func (s *Store) owner(a netip.Addr) (Key, bool, error) { return readOwner(s.ipPath(a)) }
 
@@ -127,30 +128,9 @@ func (s *Store) Allocate(k Key) ([]netip.Addr, error) {
 			return nil, err
 		}
 	}
-	last := s.readLast()
-	addrs := make([]netip.Addr, 0, len(s.ranges))
-	ipDir, err := os.Open(filepath.Join(s.dir, "ip"))
-	if err == nil {
-		defer ipDir.Close()
-	}
-	var used map[netip.Addr]bool // every reservation, read only when probing finds no address
-	for _, r := range s.ranges {
-		var a netip.Addr
-		ok := false
-		if used == nil && ipDir != nil {
-			a, ok = probeFree(ipDir, r, last[r])
-		}
-		if !ok {
-			if used == nil {
-				if used, err = s.reserved(); err != nil {
-					return nil, err
-				}
-			}
-			if a, err = nextFree(r, used, last[r]); err != nil {
-				return nil, err
-			}
-		}
-		addrs = append(addrs, a)
+	addrs, err := s.nextAddrs(s.readLast())
+	if err != nil {
+		return nil, err
 	}
 	// The record first: whatever happens next, Release and GC can find these addresses.
 	if err := s.writeNew(s.podPath(k), formatRecord(k, addrs)); err != nil {
@@ -238,6 +218,36 @@ func (s *Store) reserve(a netip.Addr, k Key) error {
 	return nil
 }
 
+// nextAddrs returns the next address in turn of each range after last: probed when it can
+// be (probeFree), taken from every reservation when it cannot.
+func (s *Store) nextAddrs(last map[netip.Prefix]netip.Addr) ([]netip.Addr, error) {
+	ipDir, err := os.Open(s.ipDirPath())
+	if err == nil {
+		defer ipDir.Close()
+	}
+	addrs := make([]netip.Addr, 0, len(s.ranges))
+	var used map[netip.Addr]bool // every reservation, read once the first probe finds nothing
+	for _, r := range s.ranges {
+		if used == nil && ipDir != nil {
+			if a, ok := probeFree(ipDir, r, last[r]); ok {
+				addrs = append(addrs, a)
+				continue
+			}
+		}
+		if used == nil {
+			if used, err = s.reserved(); err != nil {
+				return nil, err
+			}
+		}
+		a, err := nextFree(r, used, last[r])
+		if err != nil {
+			return nil, err
+		}
+		addrs = append(addrs, a)
+	}
+	return addrs, nil
+}
+
 // probeLimit is how many addresses probeFree asks the disk about before it gives up.
 const probeLimit = 8
 
@@ -270,7 +280,7 @@ func probeFree(ipDir *os.File, r netip.Prefix, last netip.Addr) (netip.Addr, boo
 
 // reserved lists every reserved address.
 func (s *Store) reserved() (map[netip.Addr]bool, error) {
-	names, err := readNames(filepath.Join(s.dir, "ip"))
+	names, err := readNames(s.ipDirPath())
 	if err != nil {
 		return nil, err
 	}

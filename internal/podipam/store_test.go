@@ -323,7 +323,7 @@ func TestAllocateTakesTheFirstFreeAddressAfterTheLastNearOrFar(t *testing.T) {
 			if err := s.writeLast(c.last); err != nil {
 				t.Fatal(err)
 			}
-			ipDir, err := os.Open(filepath.Join(s.dir, "ip"))
+			ipDir, err := os.Open(s.ipDirPath())
 			if err != nil {
 				t.Fatal(err)
 			}
